@@ -1,0 +1,115 @@
+// Command portal is the host of the market-regulation portal.
+//
+//	portal serve    [flags]            run the portal
+//	portal migrate  [--dry-run] [flags] apply (or print) pending host schema migrations
+//	portal version
+//
+// Every flag is also an environment variable (PORTAL_ plus the name in upper
+// case with _ for -) and a key of the optional YAML file named by --config.
+// Flags win over the environment, which wins over the file.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/shanghai-amr/portal/host/app"
+	"github.com/shanghai-amr/portal/host/config"
+	"github.com/shanghai-amr/portal/host/store"
+)
+
+const usage = `usage: portal <command> [flags]
+
+commands:
+  serve     run the portal (portal serve --help for flags)
+  migrate   apply pending host schema migrations (--dry-run prints them)
+  version   print the version
+`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	cmd, args := os.Args[1], os.Args[2:]
+	var err error
+	switch cmd {
+	case "serve":
+		err = serve(args)
+	case "migrate":
+		err = migrate(args)
+	case "version", "--version":
+		fmt.Println("portal", app.Version)
+	case "help", "-h", "--help":
+		fmt.Print(usage)
+	default:
+		fmt.Fprintf(os.Stderr, "portal: unknown command %q\n\n%s", cmd, usage)
+		os.Exit(2)
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	}
+	if err != nil {
+		app.Fatal("portal "+cmd, err)
+	}
+}
+
+func serve(args []string) error {
+	cfg, err := config.Load("portal serve", args, os.Getenv, nil)
+	if err != nil {
+		return err
+	}
+	log := app.NewLogger(cfg, os.Stdout)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	startCtx, cancel := context.WithTimeout(ctx, 8*time.Second)
+	a, err := app.New(startCtx, cfg, log)
+	cancel()
+	if err != nil {
+		return err
+	}
+	log.Info("portal listening", "url", "http://"+cfg.Addr, "version", app.Version, "database", a.Store.DSN.String())
+	// People read stderr; log collectors read stdout.
+	fmt.Fprintf(os.Stderr, "\n  Portal %s is running at http://%s\n  database: %s\n  stop with Ctrl-C\n\n", app.Version, cfg.Addr, a.Store.DSN)
+	return a.Run(ctx)
+}
+
+func migrate(args []string) error {
+	var dryRun bool
+	cfg, err := config.Load("portal migrate", args, os.Getenv, func(fs *flag.FlagSet) {
+		fs.BoolVar(&dryRun, "dry-run", false, "print the pending migrations' SQL and change nothing")
+	})
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	st, err := app.OpenStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	pending, err := st.Pending(ctx)
+	if err != nil {
+		return err
+	}
+	if len(pending) == 0 {
+		fmt.Printf("%s is up to date\n", st.DSN)
+		return nil
+	}
+	if dryRun {
+		fmt.Printf("-- %d pending migration(s) for %s\n%s", len(pending), st.DSN, store.SQL(pending))
+		return nil
+	}
+	applied, err := st.Migrate(ctx)
+	for _, m := range applied {
+		fmt.Printf("applied %s %s\n", m.Version, m.Description)
+	}
+	return err
+}

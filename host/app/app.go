@@ -1,0 +1,129 @@
+// Package app assembles the host from its parts — configuration, store, HTTP
+// server — and runs it. cmd/portal is a thin shell around it; integration tests
+// build an App directly.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/go-sql-driver/mysql"
+
+	"github.com/shanghai-amr/portal/host/config"
+	"github.com/shanghai-amr/portal/host/i18n"
+	"github.com/shanghai-amr/portal/host/org"
+	"github.com/shanghai-amr/portal/host/server"
+	"github.com/shanghai-amr/portal/host/store"
+)
+
+// Version is the host's version, set at build time with -ldflags.
+var Version = "0.1.0-dev"
+
+// App is a configured host.
+type App struct {
+	Config config.Config
+	Log    *slog.Logger
+	Store  *store.Store
+	Server *server.Server
+}
+
+// NewLogger builds the process logger from the configuration.
+func NewLogger(c config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(c.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if c.LogFormat == "text" {
+		return slog.New(slog.NewTextHandler(w, opts))
+	}
+	return slog.New(slog.NewJSONHandler(w, opts))
+}
+
+// OpenStore parses the DSN and connects, with a deadline so that an unreachable
+// server fails fast.
+func OpenStore(ctx context.Context, c config.Config) (*store.Store, error) {
+	dsn, err := store.ParseDSN(c.DSN())
+	if err != nil {
+		return nil, err
+	}
+	// The MySQL driver prints some connection errors itself; they are reported
+	// through our error instead.
+	_ = mysql.SetLogger(log0{})
+	return store.Open(ctx, dsn)
+}
+
+type log0 struct{}
+
+func (log0) Print(...any) {}
+
+// New opens the store, migrates it when configured to, and builds the server.
+func New(ctx context.Context, c config.Config, log *slog.Logger) (*App, error) {
+	st, err := OpenStore(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	pending, err := st.Pending(ctx)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	if len(pending) > 0 {
+		if !c.AutoMigrate {
+			st.Close()
+			return nil, fmt.Errorf("the database needs %d migration(s); review them with `portal migrate --dry-run` and apply with `portal migrate`", len(pending))
+		}
+		applied, err := st.Migrate(ctx)
+		if err != nil {
+			st.Close()
+			return nil, err
+		}
+		for _, m := range applied {
+			log.Info("migration applied", "version", m.Version, "description", m.Description)
+		}
+	}
+	if c.Demo {
+		created, err := org.SeedDemo(ctx, st.Client)
+		if err != nil {
+			st.Close()
+			return nil, fmt.Errorf("demo data: %w", err)
+		}
+		if created {
+			log.Info("demo data created", "organisations", "city bureau, 16 district bureaus, 48 market stations")
+		}
+	}
+	cat, err := i18n.New()
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	srv := server.New(server.Options{
+		Logger: log, Catalog: cat, BodyLimit: c.BodyLimit,
+		RequestTimeout: c.RequestTimeout, ShutdownTimeout: c.ShutdownTimeout,
+	})
+	srv.AddReadinessCheck("database", st.Ping)
+	return &App{Config: c, Log: log, Store: st, Server: srv}, nil
+}
+
+// Run serves until ctx ends, then shuts down gracefully and closes the store.
+func (a *App) Run(ctx context.Context) error {
+	defer a.Store.Close()
+	return a.Server.Run(ctx, a.Config.Addr)
+}
+
+// Close releases what New opened, for callers that do not Run.
+func (a *App) Close() error { return a.Store.Close() }
+
+// Fatal prints err as one line on stderr and exits 1. Used by commands for
+// start-up failures, which an operator reads, not a log collector.
+func Fatal(prog string, err error) {
+	var exit interface{ ExitCode() int }
+	code := 1
+	if errors.As(err, &exit) {
+		code = exit.ExitCode()
+	}
+	fmt.Fprintf(os.Stderr, "%s: %v\n", prog, err)
+	os.Exit(code)
+}

@@ -1,0 +1,189 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"runtime/debug"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/shanghai-amr/portal/host/apierror"
+	"github.com/shanghai-amr/portal/host/i18n"
+)
+
+// HeaderRequestID carries the request id in and out.
+const HeaderRequestID = "X-Request-ID"
+
+const (
+	keyRequestID = "portal.request_id"
+	keyLocalizer = "portal.localizer"
+	keyLogger    = "portal.logger"
+	// KeyLocalePreference is set by the identity layer to the signed-in user's
+	// preferred language, before the language middleware's result is used.
+	KeyLocalePreference = "portal.locale_preference"
+)
+
+// A caller's request id is kept only if it is short and plain, so it cannot
+// inject into logs.
+var validRequestID = regexp.MustCompile(`^[A-Za-z0-9._:-]{1,64}$`)
+
+func (s *Server) requestID(c *gin.Context) {
+	id := c.GetHeader(HeaderRequestID)
+	if !validRequestID.MatchString(id) {
+		var b [12]byte
+		_, _ = rand.Read(b[:])
+		id = hex.EncodeToString(b[:])
+	}
+	c.Set(keyRequestID, id)
+	c.Set(keyLogger, s.log.With("request_id", id))
+	c.Header(HeaderRequestID, id)
+	c.Next()
+}
+
+// RequestID is the request's id.
+func RequestID(c *gin.Context) string { return c.GetString(keyRequestID) }
+
+// Log is the request's logger, tagged with its request id.
+func Log(c *gin.Context) *slog.Logger {
+	if l, ok := c.Get(keyLogger); ok {
+		return l.(*slog.Logger)
+	}
+	return slog.Default()
+}
+
+func (s *Server) accessLog(c *gin.Context) {
+	start := time.Now()
+	s.metrics.inFlight.Inc()
+	c.Next()
+	s.metrics.inFlight.Dec()
+	route := c.FullPath()
+	if route == "" {
+		route = "unmatched"
+	}
+	d := time.Since(start)
+	status := c.Writer.Status()
+	s.metrics.requests.WithLabelValues(c.Request.Method, route, strconv.Itoa(status)).Inc()
+	s.metrics.duration.WithLabelValues(c.Request.Method, route).Observe(d.Seconds())
+	level := slog.LevelInfo
+	if status >= 500 {
+		level = slog.LevelError
+	}
+	// The path only: query strings may carry personal data.
+	Log(c).LogAttrs(c.Request.Context(), level, "http",
+		slog.String("method", c.Request.Method), slog.String("path", c.Request.URL.Path),
+		slog.String("route", route), slog.Int("status", status),
+		slog.Float64("ms", float64(d.Microseconds())/1000), slog.Int("bytes", c.Writer.Size()),
+		slog.String("ip", c.ClientIP()))
+}
+
+func (s *Server) recover(c *gin.Context) {
+	defer func() {
+		if r := recover(); r != nil {
+			if r == http.ErrAbortHandler {
+				panic(r)
+			}
+			Log(c).Error("panic", "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			if !c.Writer.Written() {
+				Fail(c, apierror.Internal)
+			}
+			c.Abort()
+		}
+	}()
+	c.Next()
+}
+
+func (s *Server) language(c *gin.Context) {
+	c.Set(keyLocalizer, s.opts.Catalog.Localizer(i18n.Match("", c.GetHeader("Accept-Language"))))
+	c.Next()
+}
+
+// SetLocalePreference re-selects the response language from a signed-in user's
+// stored preference; called by the identity layer once the user is known.
+func SetLocalePreference(c *gin.Context, catalog *i18n.Catalog, pref string) {
+	c.Set(keyLocalizer, catalog.Localizer(i18n.Match(pref, c.GetHeader("Accept-Language"))))
+}
+
+// Localizer is the request's localizer.
+func Localizer(c *gin.Context) *i18n.Localizer {
+	if l, ok := c.Get(keyLocalizer); ok {
+		return l.(*i18n.Localizer)
+	}
+	return nil
+}
+
+func (s *Server) deadline(c *gin.Context) {
+	ctx, cancel := context.WithTimeout(c.Request.Context(), s.opts.RequestTimeout)
+	defer cancel()
+	c.Request = c.Request.WithContext(ctx)
+	c.Next()
+}
+
+// BodyLimit refuses bodies over limit bytes: at once with 413 when the declared
+// Content-Length is over, and on read (http.MaxBytesError, mapped to 413 by
+// Fail) when a chunked body grows past it.
+func BodyLimit(limit int64) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if c.Request.ContentLength > limit {
+			// Do not read the body; ask the client to stop sending it.
+			c.Header("Connection", "close")
+			Fail(c, apierror.TooLarge(limit))
+			return
+		}
+		c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit)
+		c.Next()
+	}
+}
+
+// errorBody is the one error shape of every API.
+type errorBody struct {
+	Code      string `json:"code"`
+	Message   string `json:"message"`
+	RequestID string `json:"request_id"`
+	Details   any    `json:"details,omitempty"`
+}
+
+// Fail answers with err in the standard error shape and aborts the chain.
+// Server errors are logged with their cause; the caller sees only the code,
+// the localised message and the request id.
+func Fail(c *gin.Context, err error) {
+	e := apierror.From(err)
+	if e.Status >= 500 {
+		Log(c).Error("request failed", "code", e.Code, "err", err.Error())
+	}
+	msg := e.Code
+	if l := Localizer(c); l != nil {
+		msg = l.T(e.Code, e.Data)
+	}
+	c.AbortWithStatusJSON(e.Status, errorBody{Code: e.Code, Message: msg, RequestID: RequestID(c), Details: e.Details})
+}
+
+type metrics struct {
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+	inFlight prometheus.Gauge
+}
+
+func newMetrics(r *prometheus.Registry) *metrics {
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "portal_http_requests_total", Help: "HTTP requests by method, route pattern and status.",
+		}, []string{"method", "route", "status"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "portal_http_request_duration_seconds", Help: "HTTP request latency by method and route pattern.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"method", "route"}),
+		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "portal_http_in_flight_requests", Help: "HTTP requests being served.",
+		}),
+	}
+	r.MustRegister(m.requests, m.duration, m.inFlight)
+	return m
+}

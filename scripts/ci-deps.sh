@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs and starts what the tests need on a fresh machine of the project's
+# kind (Debian with Go, MariaDB installed). Safe to run again.
+set -euo pipefail
+
+need_apt=()
+command -v protoc >/dev/null || need_apt+=(protobuf-compiler)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "installing: ${need_apt[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+# MariaDB on 127.0.0.1:3306 for the MySQL suite.
+if ! mysqladmin --host=127.0.0.1 --user=root --connect-timeout=2 ping >/dev/null 2>&1; then
+  echo "starting MariaDB"
+  start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd
+  for _ in $(seq 1 60); do
+    mysqladmin --host=127.0.0.1 --user=root --connect-timeout=2 ping >/dev/null 2>&1 && break
+    sleep 1
+  done
+fi
+mysqladmin --host=127.0.0.1 --user=root ping
