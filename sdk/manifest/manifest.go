@@ -1,0 +1,136 @@
+// Package manifest defines plugin.yaml, the declaration every plugin ships:
+// who it is, which host it needs, what it asks of the host (capabilities), and
+// what it contributes (routes, menus, entities, tasks, processes, policies,
+// messages, events, document templates, jobs).
+//
+// The manifest is embedded in the plugin binary (served by Describe) and packed
+// in its bundle; the host refuses a plugin whose two copies differ. The JSON
+// Schema in plugin.schema.json is the published contract; Parse validates
+// against it and then checks what a schema cannot (semver, unique keys).
+package manifest
+
+// ProtocolVersion is the wire-contract version this SDK speaks. It changes only
+// for breaking changes to sdk/proto; features above it are negotiated through
+// capabilities.
+const ProtocolVersion = 1
+
+// Manifest is a parsed plugin.yaml.
+type Manifest struct {
+	// ID is the plugin's stable identifier: lower case letters, digits and
+	// hyphens, 2–32 characters, starting with a letter. It names the route
+	// prefix /api/plugins/<id>/ and the plugin's database.
+	ID string `yaml:"id" json:"id"`
+	// Version is the plugin's semantic version (1.4.0, 2.0.0-rc.1).
+	Version string `yaml:"version" json:"version"`
+	// Name is the display name per language (zh-CN required).
+	Name map[string]string `yaml:"name" json:"name"`
+	// Description per language.
+	Description map[string]string `yaml:"description,omitempty" json:"description,omitempty"`
+	// Host is the semver range of host versions the plugin runs on (">=0.1.0 <2.0.0").
+	Host string `yaml:"host" json:"host"`
+	// Protocol is the wire-contract version the plugin was built with.
+	Protocol int `yaml:"protocol" json:"protocol"`
+	// Capabilities are the host services the plugin may call (audit.write,
+	// settings.read, …). A call to an undeclared service is refused.
+	Capabilities []string  `yaml:"capabilities,omitempty" json:"capabilities,omitempty"`
+	Routes       []Route   `yaml:"routes,omitempty" json:"routes,omitempty"`
+	Menus        []Menu    `yaml:"menus,omitempty" json:"menus,omitempty"`
+	Entities     []Entity  `yaml:"entities,omitempty" json:"entities,omitempty"`
+	Tasks        []Task    `yaml:"tasks,omitempty" json:"tasks,omitempty"`
+	Processes    []Process `yaml:"processes,omitempty" json:"processes,omitempty"`
+	Policies     []Policy  `yaml:"policies,omitempty" json:"policies,omitempty"`
+	// I18n holds message bundles per language: key → text. Keys are namespaced
+	// by plugin id at the host.
+	I18n      map[string]map[string]string `yaml:"i18n,omitempty" json:"i18n,omitempty"`
+	Events    Events                       `yaml:"events,omitempty" json:"events,omitempty"`
+	Documents []Document                   `yaml:"documents,omitempty" json:"documents,omitempty"`
+	Jobs      []Job                        `yaml:"jobs,omitempty" json:"jobs,omitempty"`
+}
+
+// Audience is who may call a route.
+type Audience string
+
+// Audiences.
+const (
+	AudienceStaff      Audience = "staff"
+	AudienceEnterprise Audience = "enterprise"
+	AudiencePublic     Audience = "public"
+	AudienceAnonymous  Audience = "anonymous"
+)
+
+// Route is one HTTP route, relative to /api/plugins/<id>. Path segments in
+// braces are parameters: /cases/{id}.
+type Route struct {
+	Method string `yaml:"method" json:"method"`
+	Path   string `yaml:"path" json:"path"`
+	// Permission is the action checked by policy before the plugin is called
+	// (e.g. enforcement.case.read). Required unless the audience is anonymous.
+	Permission string `yaml:"permission,omitempty" json:"permission,omitempty"`
+	// Audience lists who may call the route at all.
+	Audience []Audience `yaml:"audience" json:"audience"`
+	// BodyLimit overrides the host's default request body limit, in bytes.
+	BodyLimit int64 `yaml:"body_limit,omitempty" json:"body_limit,omitempty"`
+	// Timeout overrides the host's route timeout ("10s").
+	Timeout string `yaml:"timeout,omitempty" json:"timeout,omitempty"`
+}
+
+// Menu is one menu entry, placed by keys, never by numeric ids.
+type Menu struct {
+	Key        string            `yaml:"key" json:"key"`
+	Parent     string            `yaml:"parent,omitempty" json:"parent,omitempty"`
+	Title      map[string]string `yaml:"title" json:"title"`
+	Icon       string            `yaml:"icon,omitempty" json:"icon,omitempty"`
+	Path       string            `yaml:"path,omitempty" json:"path,omitempty"`
+	Permission string            `yaml:"permission,omitempty" json:"permission,omitempty"`
+	Audience   []Audience        `yaml:"audience,omitempty" json:"audience,omitempty"`
+	Order      int               `yaml:"order,omitempty" json:"order,omitempty"`
+}
+
+// Entity describes one of the plugin's record types for generic pages, search,
+// policy and audit. The plugin owns the table; the host keeps the descriptor.
+type Entity struct {
+	Name   string            `yaml:"name" json:"name"`
+	Title  map[string]string `yaml:"title" json:"title"`
+	Schema map[string]any    `yaml:"schema" json:"schema"` // JSON Schema of one record
+	Views  map[string]any    `yaml:"views,omitempty" json:"views,omitempty"`
+}
+
+// Task is a task type the plugin creates in the unified workbench.
+type Task struct {
+	Type  string            `yaml:"type" json:"type"`
+	Title map[string]string `yaml:"title" json:"title"`
+	// Page is the plugin page that opens the task (relative path).
+	Page string `yaml:"page,omitempty" json:"page,omitempty"`
+}
+
+// Process is a process definition the plugin declares (node tree).
+type Process struct {
+	Key        string            `yaml:"key" json:"key"`
+	Title      map[string]string `yaml:"title" json:"title"`
+	Definition map[string]any    `yaml:"definition" json:"definition"`
+}
+
+// Policy is a Rego module, loaded under data.plugins.<id>.
+type Policy struct {
+	Name string `yaml:"name" json:"name"`
+	Rego string `yaml:"rego" json:"rego"`
+}
+
+// Events lists event types the plugin publishes and subscribes to.
+type Events struct {
+	Publishes  []string `yaml:"publishes,omitempty" json:"publishes,omitempty"`
+	Subscribes []string `yaml:"subscribes,omitempty" json:"subscribes,omitempty"`
+}
+
+// Document is an official-document template the plugin contributes.
+type Document struct {
+	Type     string            `yaml:"type" json:"type"`
+	Title    map[string]string `yaml:"title" json:"title"`
+	Template string            `yaml:"template" json:"template"`
+}
+
+// Job is a scheduled job the host triggers.
+type Job struct {
+	Name     string `yaml:"name" json:"name"`
+	Schedule string `yaml:"schedule" json:"schedule"` // cron expression
+}
