@@ -21,6 +21,7 @@ import (
 
 	"github.com/shanghai-amr/portal/host/app"
 	"github.com/shanghai-amr/portal/host/config"
+	"github.com/shanghai-amr/portal/host/identity"
 	"github.com/shanghai-amr/portal/host/store"
 )
 
@@ -76,7 +77,11 @@ func serve(args []string) error {
 	}
 	log.Info("portal listening", "url", "http://"+cfg.Addr, "version", app.Version, "database", a.Store.DSN.String())
 	// People read stderr; log collectors read stdout.
-	fmt.Fprintf(os.Stderr, "\n  Portal %s is running at http://%s\n  database: %s\n  stop with Ctrl-C\n\n", app.Version, cfg.Addr, a.Store.DSN)
+	fmt.Fprintf(os.Stderr, "\n  Portal %s is running at http://%s\n  database: %s\n", app.Version, cfg.Addr, a.Store.DSN)
+	if a.AdminTokenCreated {
+		fmt.Fprintf(os.Stderr, "  administrator token (for portalctl and the admin API) written to %s\n", identity.TokenFile(cfg.DataDir))
+	}
+	fmt.Fprintf(os.Stderr, "  stop with Ctrl-C\n\n")
 	return a.Run(ctx)
 }
 

@@ -13,9 +13,12 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
+	"github.com/shanghai-amr/portal/host/audit"
 	"github.com/shanghai-amr/portal/host/config"
 	"github.com/shanghai-amr/portal/host/i18n"
+	"github.com/shanghai-amr/portal/host/identity"
 	"github.com/shanghai-amr/portal/host/org"
+	"github.com/shanghai-amr/portal/host/plugins"
 	"github.com/shanghai-amr/portal/host/server"
 	"github.com/shanghai-amr/portal/host/store"
 )
@@ -25,10 +28,15 @@ var Version = "0.1.0-dev"
 
 // App is a configured host.
 type App struct {
-	Config config.Config
-	Log    *slog.Logger
-	Store  *store.Store
-	Server *server.Server
+	Config  config.Config
+	Log     *slog.Logger
+	Store   *store.Store
+	Server  *server.Server
+	Audit   *audit.Log
+	Plugins *plugins.Manager
+	// AdminTokenCreated reports that a new bootstrap token was written to
+	// <data-dir>/admin.token at this start.
+	AdminTokenCreated bool
 }
 
 // NewLogger builds the process logger from the configuration.
@@ -104,17 +112,39 @@ func New(ctx context.Context, c config.Config, log *slog.Logger) (*App, error) {
 		RequestTimeout: c.RequestTimeout, ShutdownTimeout: c.ShutdownTimeout,
 	})
 	srv.AddReadinessCheck("database", st.Ping)
-	return &App{Config: c, Log: log, Store: st, Server: srv}, nil
+
+	tok, created, err := identity.LoadAdminToken(c.DataDir, os.Getenv("PORTAL_ADMIN_TOKEN"))
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	auth := identity.Middleware(tok)
+	al := audit.New(st.Client, nil)
+	pm := plugins.New(plugins.Options{
+		DataDir: c.DataDir, Store: st, Audit: al, Log: log, HostVersion: Version,
+		BodyLimit: c.BodyLimit, RouteTimeout: c.RequestTimeout,
+	})
+	pm.Router().Mount(srv, auth)
+	pm.MountAPI(srv, auth)
+	if err := pm.Start(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return &App{Config: c, Log: log, Store: st, Server: srv, Audit: al, Plugins: pm, AdminTokenCreated: created}, nil
 }
 
 // Run serves until ctx ends, then shuts down gracefully and closes the store.
 func (a *App) Run(ctx context.Context) error {
-	defer a.Store.Close()
+	defer a.Close()
 	return a.Server.Run(ctx, a.Config.Addr)
 }
 
-// Close releases what New opened, for callers that do not Run.
-func (a *App) Close() error { return a.Store.Close() }
+// Close stops the plugins and closes the store; Run calls it after the last
+// request has finished.
+func (a *App) Close() error {
+	a.Plugins.Close()
+	return a.Store.Close()
+}
 
 // Fatal prints err as one line on stderr and exits 1. Used by commands for
 // start-up failures, which an operator reads, not a log collector.

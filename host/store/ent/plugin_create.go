@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/shanghai-amr/portal/host/store/ent/plugin"
@@ -18,6 +19,7 @@ type PluginCreate struct {
 	config
 	mutation *PluginMutation
 	hooks    []Hook
+	conflict []sql.ConflictOption
 }
 
 // SetCreatedAt sets the "created_at" field.
@@ -240,6 +242,7 @@ func (_c *PluginCreate) createSpec() (*Plugin, *sqlgraph.CreateSpec) {
 		_node = &Plugin{config: _c.config}
 		_spec = sqlgraph.NewCreateSpec(plugin.Table, sqlgraph.NewFieldSpec(plugin.FieldID, field.TypeInt))
 	)
+	_spec.OnConflict = _c.conflict
 	if value, ok := _c.mutation.CreatedAt(); ok {
 		_spec.SetField(plugin.FieldCreatedAt, field.TypeTime, value)
 		_node.CreatedAt = value
@@ -275,11 +278,347 @@ func (_c *PluginCreate) createSpec() (*Plugin, *sqlgraph.CreateSpec) {
 	return _node, _spec
 }
 
+// OnConflict allows configuring the `ON CONFLICT` / `ON DUPLICATE KEY` clause
+// of the `INSERT` statement. For example:
+//
+//	client.Plugin.Create().
+//		SetCreatedAt(v).
+//		OnConflict(
+//			// Update the row with the new values
+//			// the was proposed for insertion.
+//			sql.ResolveWithNewValues(),
+//		).
+//		// Override some of the fields with custom
+//		// update values.
+//		Update(func(u *ent.PluginUpsert) {
+//			SetCreatedAt(v+v).
+//		}).
+//		Exec(ctx)
+func (_c *PluginCreate) OnConflict(opts ...sql.ConflictOption) *PluginUpsertOne {
+	_c.conflict = opts
+	return &PluginUpsertOne{
+		create: _c,
+	}
+}
+
+// OnConflictColumns calls `OnConflict` and configures the columns
+// as conflict target. Using this option is equivalent to using:
+//
+//	client.Plugin.Create().
+//		OnConflict(sql.ConflictColumns(columns...)).
+//		Exec(ctx)
+func (_c *PluginCreate) OnConflictColumns(columns ...string) *PluginUpsertOne {
+	_c.conflict = append(_c.conflict, sql.ConflictColumns(columns...))
+	return &PluginUpsertOne{
+		create: _c,
+	}
+}
+
+type (
+	// PluginUpsertOne is the builder for "upsert"-ing
+	//  one Plugin node.
+	PluginUpsertOne struct {
+		create *PluginCreate
+	}
+
+	// PluginUpsert is the "OnConflict" setter.
+	PluginUpsert struct {
+		*sql.UpdateSet
+	}
+)
+
+// SetUpdatedAt sets the "updated_at" field.
+func (u *PluginUpsert) SetUpdatedAt(v time.Time) *PluginUpsert {
+	u.Set(plugin.FieldUpdatedAt, v)
+	return u
+}
+
+// UpdateUpdatedAt sets the "updated_at" field to the value that was provided on create.
+func (u *PluginUpsert) UpdateUpdatedAt() *PluginUpsert {
+	u.SetExcluded(plugin.FieldUpdatedAt)
+	return u
+}
+
+// SetPluginID sets the "plugin_id" field.
+func (u *PluginUpsert) SetPluginID(v string) *PluginUpsert {
+	u.Set(plugin.FieldPluginID, v)
+	return u
+}
+
+// UpdatePluginID sets the "plugin_id" field to the value that was provided on create.
+func (u *PluginUpsert) UpdatePluginID() *PluginUpsert {
+	u.SetExcluded(plugin.FieldPluginID)
+	return u
+}
+
+// SetVersion sets the "version" field.
+func (u *PluginUpsert) SetVersion(v string) *PluginUpsert {
+	u.Set(plugin.FieldVersion, v)
+	return u
+}
+
+// UpdateVersion sets the "version" field to the value that was provided on create.
+func (u *PluginUpsert) UpdateVersion() *PluginUpsert {
+	u.SetExcluded(plugin.FieldVersion)
+	return u
+}
+
+// SetPreviousVersion sets the "previous_version" field.
+func (u *PluginUpsert) SetPreviousVersion(v string) *PluginUpsert {
+	u.Set(plugin.FieldPreviousVersion, v)
+	return u
+}
+
+// UpdatePreviousVersion sets the "previous_version" field to the value that was provided on create.
+func (u *PluginUpsert) UpdatePreviousVersion() *PluginUpsert {
+	u.SetExcluded(plugin.FieldPreviousVersion)
+	return u
+}
+
+// ClearPreviousVersion clears the value of the "previous_version" field.
+func (u *PluginUpsert) ClearPreviousVersion() *PluginUpsert {
+	u.SetNull(plugin.FieldPreviousVersion)
+	return u
+}
+
+// SetEnabled sets the "enabled" field.
+func (u *PluginUpsert) SetEnabled(v bool) *PluginUpsert {
+	u.Set(plugin.FieldEnabled, v)
+	return u
+}
+
+// UpdateEnabled sets the "enabled" field to the value that was provided on create.
+func (u *PluginUpsert) UpdateEnabled() *PluginUpsert {
+	u.SetExcluded(plugin.FieldEnabled)
+	return u
+}
+
+// SetState sets the "state" field.
+func (u *PluginUpsert) SetState(v plugin.State) *PluginUpsert {
+	u.Set(plugin.FieldState, v)
+	return u
+}
+
+// UpdateState sets the "state" field to the value that was provided on create.
+func (u *PluginUpsert) UpdateState() *PluginUpsert {
+	u.SetExcluded(plugin.FieldState)
+	return u
+}
+
+// SetLastError sets the "last_error" field.
+func (u *PluginUpsert) SetLastError(v string) *PluginUpsert {
+	u.Set(plugin.FieldLastError, v)
+	return u
+}
+
+// UpdateLastError sets the "last_error" field to the value that was provided on create.
+func (u *PluginUpsert) UpdateLastError() *PluginUpsert {
+	u.SetExcluded(plugin.FieldLastError)
+	return u
+}
+
+// ClearLastError clears the value of the "last_error" field.
+func (u *PluginUpsert) ClearLastError() *PluginUpsert {
+	u.SetNull(plugin.FieldLastError)
+	return u
+}
+
+// UpdateNewValues updates the mutable fields using the new values that were set on create.
+// Using this option is equivalent to using:
+//
+//	client.Plugin.Create().
+//		OnConflict(
+//			sql.ResolveWithNewValues(),
+//		).
+//		Exec(ctx)
+func (u *PluginUpsertOne) UpdateNewValues() *PluginUpsertOne {
+	u.create.conflict = append(u.create.conflict, sql.ResolveWithNewValues())
+	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(s *sql.UpdateSet) {
+		if _, exists := u.create.mutation.CreatedAt(); exists {
+			s.SetIgnore(plugin.FieldCreatedAt)
+		}
+	}))
+	return u
+}
+
+// Ignore sets each column to itself in case of conflict.
+// Using this option is equivalent to using:
+//
+//	client.Plugin.Create().
+//	    OnConflict(sql.ResolveWithIgnore()).
+//	    Exec(ctx)
+func (u *PluginUpsertOne) Ignore() *PluginUpsertOne {
+	u.create.conflict = append(u.create.conflict, sql.ResolveWithIgnore())
+	return u
+}
+
+// DoNothing configures the conflict_action to `DO NOTHING`.
+// Supported only by SQLite and PostgreSQL.
+func (u *PluginUpsertOne) DoNothing() *PluginUpsertOne {
+	u.create.conflict = append(u.create.conflict, sql.DoNothing())
+	return u
+}
+
+// Update allows overriding fields `UPDATE` values. See the PluginCreate.OnConflict
+// documentation for more info.
+func (u *PluginUpsertOne) Update(set func(*PluginUpsert)) *PluginUpsertOne {
+	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(update *sql.UpdateSet) {
+		set(&PluginUpsert{UpdateSet: update})
+	}))
+	return u
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (u *PluginUpsertOne) SetUpdatedAt(v time.Time) *PluginUpsertOne {
+	return u.Update(func(s *PluginUpsert) {
+		s.SetUpdatedAt(v)
+	})
+}
+
+// UpdateUpdatedAt sets the "updated_at" field to the value that was provided on create.
+func (u *PluginUpsertOne) UpdateUpdatedAt() *PluginUpsertOne {
+	return u.Update(func(s *PluginUpsert) {
+		s.UpdateUpdatedAt()
+	})
+}
+
+// SetPluginID sets the "plugin_id" field.
+func (u *PluginUpsertOne) SetPluginID(v string) *PluginUpsertOne {
+	return u.Update(func(s *PluginUpsert) {
+		s.SetPluginID(v)
+	})
+}
+
+// UpdatePluginID sets the "plugin_id" field to the value that was provided on create.
+func (u *PluginUpsertOne) UpdatePluginID() *PluginUpsertOne {
+	return u.Update(func(s *PluginUpsert) {
+		s.UpdatePluginID()
+	})
+}
+
+// SetVersion sets the "version" field.
+func (u *PluginUpsertOne) SetVersion(v string) *PluginUpsertOne {
+	return u.Update(func(s *PluginUpsert) {
+		s.SetVersion(v)
+	})
+}
+
+// UpdateVersion sets the "version" field to the value that was provided on create.
+func (u *PluginUpsertOne) UpdateVersion() *PluginUpsertOne {
+	return u.Update(func(s *PluginUpsert) {
+		s.UpdateVersion()
+	})
+}
+
+// SetPreviousVersion sets the "previous_version" field.
+func (u *PluginUpsertOne) SetPreviousVersion(v string) *PluginUpsertOne {
+	return u.Update(func(s *PluginUpsert) {
+		s.SetPreviousVersion(v)
+	})
+}
+
+// UpdatePreviousVersion sets the "previous_version" field to the value that was provided on create.
+func (u *PluginUpsertOne) UpdatePreviousVersion() *PluginUpsertOne {
+	return u.Update(func(s *PluginUpsert) {
+		s.UpdatePreviousVersion()
+	})
+}
+
+// ClearPreviousVersion clears the value of the "previous_version" field.
+func (u *PluginUpsertOne) ClearPreviousVersion() *PluginUpsertOne {
+	return u.Update(func(s *PluginUpsert) {
+		s.ClearPreviousVersion()
+	})
+}
+
+// SetEnabled sets the "enabled" field.
+func (u *PluginUpsertOne) SetEnabled(v bool) *PluginUpsertOne {
+	return u.Update(func(s *PluginUpsert) {
+		s.SetEnabled(v)
+	})
+}
+
+// UpdateEnabled sets the "enabled" field to the value that was provided on create.
+func (u *PluginUpsertOne) UpdateEnabled() *PluginUpsertOne {
+	return u.Update(func(s *PluginUpsert) {
+		s.UpdateEnabled()
+	})
+}
+
+// SetState sets the "state" field.
+func (u *PluginUpsertOne) SetState(v plugin.State) *PluginUpsertOne {
+	return u.Update(func(s *PluginUpsert) {
+		s.SetState(v)
+	})
+}
+
+// UpdateState sets the "state" field to the value that was provided on create.
+func (u *PluginUpsertOne) UpdateState() *PluginUpsertOne {
+	return u.Update(func(s *PluginUpsert) {
+		s.UpdateState()
+	})
+}
+
+// SetLastError sets the "last_error" field.
+func (u *PluginUpsertOne) SetLastError(v string) *PluginUpsertOne {
+	return u.Update(func(s *PluginUpsert) {
+		s.SetLastError(v)
+	})
+}
+
+// UpdateLastError sets the "last_error" field to the value that was provided on create.
+func (u *PluginUpsertOne) UpdateLastError() *PluginUpsertOne {
+	return u.Update(func(s *PluginUpsert) {
+		s.UpdateLastError()
+	})
+}
+
+// ClearLastError clears the value of the "last_error" field.
+func (u *PluginUpsertOne) ClearLastError() *PluginUpsertOne {
+	return u.Update(func(s *PluginUpsert) {
+		s.ClearLastError()
+	})
+}
+
+// Exec executes the query.
+func (u *PluginUpsertOne) Exec(ctx context.Context) error {
+	if len(u.create.conflict) == 0 {
+		return errors.New("ent: missing options for PluginCreate.OnConflict")
+	}
+	return u.create.Exec(ctx)
+}
+
+// ExecX is like Exec, but panics if an error occurs.
+func (u *PluginUpsertOne) ExecX(ctx context.Context) {
+	if err := u.create.Exec(ctx); err != nil {
+		panic(err)
+	}
+}
+
+// Exec executes the UPSERT query and returns the inserted/updated ID.
+func (u *PluginUpsertOne) ID(ctx context.Context) (id int, err error) {
+	node, err := u.create.Save(ctx)
+	if err != nil {
+		return id, err
+	}
+	return node.ID, nil
+}
+
+// IDX is like ID, but panics if an error occurs.
+func (u *PluginUpsertOne) IDX(ctx context.Context) int {
+	id, err := u.ID(ctx)
+	if err != nil {
+		panic(err)
+	}
+	return id
+}
+
 // PluginCreateBulk is the builder for creating many Plugin entities in bulk.
 type PluginCreateBulk struct {
 	config
 	err      error
 	builders []*PluginCreate
+	conflict []sql.ConflictOption
 }
 
 // Save creates the Plugin entities in the database.
@@ -309,6 +648,7 @@ func (_c *PluginCreateBulk) Save(ctx context.Context) ([]*Plugin, error) {
 					_, err = mutators[i+1].Mutate(root, _c.builders[i+1].mutation)
 				} else {
 					spec := &sqlgraph.BatchCreateSpec{Nodes: specs}
+					spec.OnConflict = _c.conflict
 					// Invoke the actual operation on the latest mutation in the chain.
 					if err = sqlgraph.BatchCreate(ctx, _c.driver, spec); err != nil {
 						if sqlgraph.IsConstraintError(err) {
@@ -359,6 +699,229 @@ func (_c *PluginCreateBulk) Exec(ctx context.Context) error {
 // ExecX is like Exec, but panics if an error occurs.
 func (_c *PluginCreateBulk) ExecX(ctx context.Context) {
 	if err := _c.Exec(ctx); err != nil {
+		panic(err)
+	}
+}
+
+// OnConflict allows configuring the `ON CONFLICT` / `ON DUPLICATE KEY` clause
+// of the `INSERT` statement. For example:
+//
+//	client.Plugin.CreateBulk(builders...).
+//		OnConflict(
+//			// Update the row with the new values
+//			// the was proposed for insertion.
+//			sql.ResolveWithNewValues(),
+//		).
+//		// Override some of the fields with custom
+//		// update values.
+//		Update(func(u *ent.PluginUpsert) {
+//			SetCreatedAt(v+v).
+//		}).
+//		Exec(ctx)
+func (_c *PluginCreateBulk) OnConflict(opts ...sql.ConflictOption) *PluginUpsertBulk {
+	_c.conflict = opts
+	return &PluginUpsertBulk{
+		create: _c,
+	}
+}
+
+// OnConflictColumns calls `OnConflict` and configures the columns
+// as conflict target. Using this option is equivalent to using:
+//
+//	client.Plugin.Create().
+//		OnConflict(sql.ConflictColumns(columns...)).
+//		Exec(ctx)
+func (_c *PluginCreateBulk) OnConflictColumns(columns ...string) *PluginUpsertBulk {
+	_c.conflict = append(_c.conflict, sql.ConflictColumns(columns...))
+	return &PluginUpsertBulk{
+		create: _c,
+	}
+}
+
+// PluginUpsertBulk is the builder for "upsert"-ing
+// a bulk of Plugin nodes.
+type PluginUpsertBulk struct {
+	create *PluginCreateBulk
+}
+
+// UpdateNewValues updates the mutable fields using the new values that
+// were set on create. Using this option is equivalent to using:
+//
+//	client.Plugin.Create().
+//		OnConflict(
+//			sql.ResolveWithNewValues(),
+//		).
+//		Exec(ctx)
+func (u *PluginUpsertBulk) UpdateNewValues() *PluginUpsertBulk {
+	u.create.conflict = append(u.create.conflict, sql.ResolveWithNewValues())
+	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(s *sql.UpdateSet) {
+		for _, b := range u.create.builders {
+			if _, exists := b.mutation.CreatedAt(); exists {
+				s.SetIgnore(plugin.FieldCreatedAt)
+			}
+		}
+	}))
+	return u
+}
+
+// Ignore sets each column to itself in case of conflict.
+// Using this option is equivalent to using:
+//
+//	client.Plugin.Create().
+//		OnConflict(sql.ResolveWithIgnore()).
+//		Exec(ctx)
+func (u *PluginUpsertBulk) Ignore() *PluginUpsertBulk {
+	u.create.conflict = append(u.create.conflict, sql.ResolveWithIgnore())
+	return u
+}
+
+// DoNothing configures the conflict_action to `DO NOTHING`.
+// Supported only by SQLite and PostgreSQL.
+func (u *PluginUpsertBulk) DoNothing() *PluginUpsertBulk {
+	u.create.conflict = append(u.create.conflict, sql.DoNothing())
+	return u
+}
+
+// Update allows overriding fields `UPDATE` values. See the PluginCreateBulk.OnConflict
+// documentation for more info.
+func (u *PluginUpsertBulk) Update(set func(*PluginUpsert)) *PluginUpsertBulk {
+	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(update *sql.UpdateSet) {
+		set(&PluginUpsert{UpdateSet: update})
+	}))
+	return u
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (u *PluginUpsertBulk) SetUpdatedAt(v time.Time) *PluginUpsertBulk {
+	return u.Update(func(s *PluginUpsert) {
+		s.SetUpdatedAt(v)
+	})
+}
+
+// UpdateUpdatedAt sets the "updated_at" field to the value that was provided on create.
+func (u *PluginUpsertBulk) UpdateUpdatedAt() *PluginUpsertBulk {
+	return u.Update(func(s *PluginUpsert) {
+		s.UpdateUpdatedAt()
+	})
+}
+
+// SetPluginID sets the "plugin_id" field.
+func (u *PluginUpsertBulk) SetPluginID(v string) *PluginUpsertBulk {
+	return u.Update(func(s *PluginUpsert) {
+		s.SetPluginID(v)
+	})
+}
+
+// UpdatePluginID sets the "plugin_id" field to the value that was provided on create.
+func (u *PluginUpsertBulk) UpdatePluginID() *PluginUpsertBulk {
+	return u.Update(func(s *PluginUpsert) {
+		s.UpdatePluginID()
+	})
+}
+
+// SetVersion sets the "version" field.
+func (u *PluginUpsertBulk) SetVersion(v string) *PluginUpsertBulk {
+	return u.Update(func(s *PluginUpsert) {
+		s.SetVersion(v)
+	})
+}
+
+// UpdateVersion sets the "version" field to the value that was provided on create.
+func (u *PluginUpsertBulk) UpdateVersion() *PluginUpsertBulk {
+	return u.Update(func(s *PluginUpsert) {
+		s.UpdateVersion()
+	})
+}
+
+// SetPreviousVersion sets the "previous_version" field.
+func (u *PluginUpsertBulk) SetPreviousVersion(v string) *PluginUpsertBulk {
+	return u.Update(func(s *PluginUpsert) {
+		s.SetPreviousVersion(v)
+	})
+}
+
+// UpdatePreviousVersion sets the "previous_version" field to the value that was provided on create.
+func (u *PluginUpsertBulk) UpdatePreviousVersion() *PluginUpsertBulk {
+	return u.Update(func(s *PluginUpsert) {
+		s.UpdatePreviousVersion()
+	})
+}
+
+// ClearPreviousVersion clears the value of the "previous_version" field.
+func (u *PluginUpsertBulk) ClearPreviousVersion() *PluginUpsertBulk {
+	return u.Update(func(s *PluginUpsert) {
+		s.ClearPreviousVersion()
+	})
+}
+
+// SetEnabled sets the "enabled" field.
+func (u *PluginUpsertBulk) SetEnabled(v bool) *PluginUpsertBulk {
+	return u.Update(func(s *PluginUpsert) {
+		s.SetEnabled(v)
+	})
+}
+
+// UpdateEnabled sets the "enabled" field to the value that was provided on create.
+func (u *PluginUpsertBulk) UpdateEnabled() *PluginUpsertBulk {
+	return u.Update(func(s *PluginUpsert) {
+		s.UpdateEnabled()
+	})
+}
+
+// SetState sets the "state" field.
+func (u *PluginUpsertBulk) SetState(v plugin.State) *PluginUpsertBulk {
+	return u.Update(func(s *PluginUpsert) {
+		s.SetState(v)
+	})
+}
+
+// UpdateState sets the "state" field to the value that was provided on create.
+func (u *PluginUpsertBulk) UpdateState() *PluginUpsertBulk {
+	return u.Update(func(s *PluginUpsert) {
+		s.UpdateState()
+	})
+}
+
+// SetLastError sets the "last_error" field.
+func (u *PluginUpsertBulk) SetLastError(v string) *PluginUpsertBulk {
+	return u.Update(func(s *PluginUpsert) {
+		s.SetLastError(v)
+	})
+}
+
+// UpdateLastError sets the "last_error" field to the value that was provided on create.
+func (u *PluginUpsertBulk) UpdateLastError() *PluginUpsertBulk {
+	return u.Update(func(s *PluginUpsert) {
+		s.UpdateLastError()
+	})
+}
+
+// ClearLastError clears the value of the "last_error" field.
+func (u *PluginUpsertBulk) ClearLastError() *PluginUpsertBulk {
+	return u.Update(func(s *PluginUpsert) {
+		s.ClearLastError()
+	})
+}
+
+// Exec executes the query.
+func (u *PluginUpsertBulk) Exec(ctx context.Context) error {
+	if u.create.err != nil {
+		return u.create.err
+	}
+	for i, b := range u.create.builders {
+		if len(b.conflict) != 0 {
+			return fmt.Errorf("ent: OnConflict was set for builder %d. Set it on the PluginCreateBulk instead", i)
+		}
+	}
+	if len(u.create.conflict) == 0 {
+		return errors.New("ent: missing options for PluginCreateBulk.OnConflict")
+	}
+	return u.create.Exec(ctx)
+}
+
+// ExecX is like Exec, but panics if an error occurs.
+func (u *PluginUpsertBulk) ExecX(ctx context.Context) {
+	if err := u.create.Exec(ctx); err != nil {
 		panic(err)
 	}
 }

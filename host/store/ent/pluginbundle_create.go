@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"time"
 
+	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"entgo.io/ent/schema/field"
 	"github.com/shanghai-amr/portal/host/store/ent/pluginbundle"
@@ -18,6 +19,7 @@ type PluginBundleCreate struct {
 	config
 	mutation *PluginBundleMutation
 	hooks    []Hook
+	conflict []sql.ConflictOption
 }
 
 // SetPluginID sets the "plugin_id" field.
@@ -204,6 +206,7 @@ func (_c *PluginBundleCreate) createSpec() (*PluginBundle, *sqlgraph.CreateSpec)
 		_node = &PluginBundle{config: _c.config}
 		_spec = sqlgraph.NewCreateSpec(pluginbundle.Table, sqlgraph.NewFieldSpec(pluginbundle.FieldID, field.TypeInt))
 	)
+	_spec.OnConflict = _c.conflict
 	if value, ok := _c.mutation.PluginID(); ok {
 		_spec.SetField(pluginbundle.FieldPluginID, field.TypeString, value)
 		_node.PluginID = value
@@ -239,11 +242,334 @@ func (_c *PluginBundleCreate) createSpec() (*PluginBundle, *sqlgraph.CreateSpec)
 	return _node, _spec
 }
 
+// OnConflict allows configuring the `ON CONFLICT` / `ON DUPLICATE KEY` clause
+// of the `INSERT` statement. For example:
+//
+//	client.PluginBundle.Create().
+//		SetPluginID(v).
+//		OnConflict(
+//			// Update the row with the new values
+//			// the was proposed for insertion.
+//			sql.ResolveWithNewValues(),
+//		).
+//		// Override some of the fields with custom
+//		// update values.
+//		Update(func(u *ent.PluginBundleUpsert) {
+//			SetPluginID(v+v).
+//		}).
+//		Exec(ctx)
+func (_c *PluginBundleCreate) OnConflict(opts ...sql.ConflictOption) *PluginBundleUpsertOne {
+	_c.conflict = opts
+	return &PluginBundleUpsertOne{
+		create: _c,
+	}
+}
+
+// OnConflictColumns calls `OnConflict` and configures the columns
+// as conflict target. Using this option is equivalent to using:
+//
+//	client.PluginBundle.Create().
+//		OnConflict(sql.ConflictColumns(columns...)).
+//		Exec(ctx)
+func (_c *PluginBundleCreate) OnConflictColumns(columns ...string) *PluginBundleUpsertOne {
+	_c.conflict = append(_c.conflict, sql.ConflictColumns(columns...))
+	return &PluginBundleUpsertOne{
+		create: _c,
+	}
+}
+
+type (
+	// PluginBundleUpsertOne is the builder for "upsert"-ing
+	//  one PluginBundle node.
+	PluginBundleUpsertOne struct {
+		create *PluginBundleCreate
+	}
+
+	// PluginBundleUpsert is the "OnConflict" setter.
+	PluginBundleUpsert struct {
+		*sql.UpdateSet
+	}
+)
+
+// SetPluginID sets the "plugin_id" field.
+func (u *PluginBundleUpsert) SetPluginID(v string) *PluginBundleUpsert {
+	u.Set(pluginbundle.FieldPluginID, v)
+	return u
+}
+
+// UpdatePluginID sets the "plugin_id" field to the value that was provided on create.
+func (u *PluginBundleUpsert) UpdatePluginID() *PluginBundleUpsert {
+	u.SetExcluded(pluginbundle.FieldPluginID)
+	return u
+}
+
+// SetVersion sets the "version" field.
+func (u *PluginBundleUpsert) SetVersion(v string) *PluginBundleUpsert {
+	u.Set(pluginbundle.FieldVersion, v)
+	return u
+}
+
+// UpdateVersion sets the "version" field to the value that was provided on create.
+func (u *PluginBundleUpsert) UpdateVersion() *PluginBundleUpsert {
+	u.SetExcluded(pluginbundle.FieldVersion)
+	return u
+}
+
+// SetDigest sets the "digest" field.
+func (u *PluginBundleUpsert) SetDigest(v string) *PluginBundleUpsert {
+	u.Set(pluginbundle.FieldDigest, v)
+	return u
+}
+
+// UpdateDigest sets the "digest" field to the value that was provided on create.
+func (u *PluginBundleUpsert) UpdateDigest() *PluginBundleUpsert {
+	u.SetExcluded(pluginbundle.FieldDigest)
+	return u
+}
+
+// SetSigner sets the "signer" field.
+func (u *PluginBundleUpsert) SetSigner(v string) *PluginBundleUpsert {
+	u.Set(pluginbundle.FieldSigner, v)
+	return u
+}
+
+// UpdateSigner sets the "signer" field to the value that was provided on create.
+func (u *PluginBundleUpsert) UpdateSigner() *PluginBundleUpsert {
+	u.SetExcluded(pluginbundle.FieldSigner)
+	return u
+}
+
+// SetBinarySha256 sets the "binary_sha256" field.
+func (u *PluginBundleUpsert) SetBinarySha256(v string) *PluginBundleUpsert {
+	u.Set(pluginbundle.FieldBinarySha256, v)
+	return u
+}
+
+// UpdateBinarySha256 sets the "binary_sha256" field to the value that was provided on create.
+func (u *PluginBundleUpsert) UpdateBinarySha256() *PluginBundleUpsert {
+	u.SetExcluded(pluginbundle.FieldBinarySha256)
+	return u
+}
+
+// SetManifest sets the "manifest" field.
+func (u *PluginBundleUpsert) SetManifest(v []byte) *PluginBundleUpsert {
+	u.Set(pluginbundle.FieldManifest, v)
+	return u
+}
+
+// UpdateManifest sets the "manifest" field to the value that was provided on create.
+func (u *PluginBundleUpsert) UpdateManifest() *PluginBundleUpsert {
+	u.SetExcluded(pluginbundle.FieldManifest)
+	return u
+}
+
+// SetInstalledBy sets the "installed_by" field.
+func (u *PluginBundleUpsert) SetInstalledBy(v string) *PluginBundleUpsert {
+	u.Set(pluginbundle.FieldInstalledBy, v)
+	return u
+}
+
+// UpdateInstalledBy sets the "installed_by" field to the value that was provided on create.
+func (u *PluginBundleUpsert) UpdateInstalledBy() *PluginBundleUpsert {
+	u.SetExcluded(pluginbundle.FieldInstalledBy)
+	return u
+}
+
+// ClearInstalledBy clears the value of the "installed_by" field.
+func (u *PluginBundleUpsert) ClearInstalledBy() *PluginBundleUpsert {
+	u.SetNull(pluginbundle.FieldInstalledBy)
+	return u
+}
+
+// UpdateNewValues updates the mutable fields using the new values that were set on create.
+// Using this option is equivalent to using:
+//
+//	client.PluginBundle.Create().
+//		OnConflict(
+//			sql.ResolveWithNewValues(),
+//		).
+//		Exec(ctx)
+func (u *PluginBundleUpsertOne) UpdateNewValues() *PluginBundleUpsertOne {
+	u.create.conflict = append(u.create.conflict, sql.ResolveWithNewValues())
+	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(s *sql.UpdateSet) {
+		if _, exists := u.create.mutation.InstalledAt(); exists {
+			s.SetIgnore(pluginbundle.FieldInstalledAt)
+		}
+	}))
+	return u
+}
+
+// Ignore sets each column to itself in case of conflict.
+// Using this option is equivalent to using:
+//
+//	client.PluginBundle.Create().
+//	    OnConflict(sql.ResolveWithIgnore()).
+//	    Exec(ctx)
+func (u *PluginBundleUpsertOne) Ignore() *PluginBundleUpsertOne {
+	u.create.conflict = append(u.create.conflict, sql.ResolveWithIgnore())
+	return u
+}
+
+// DoNothing configures the conflict_action to `DO NOTHING`.
+// Supported only by SQLite and PostgreSQL.
+func (u *PluginBundleUpsertOne) DoNothing() *PluginBundleUpsertOne {
+	u.create.conflict = append(u.create.conflict, sql.DoNothing())
+	return u
+}
+
+// Update allows overriding fields `UPDATE` values. See the PluginBundleCreate.OnConflict
+// documentation for more info.
+func (u *PluginBundleUpsertOne) Update(set func(*PluginBundleUpsert)) *PluginBundleUpsertOne {
+	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(update *sql.UpdateSet) {
+		set(&PluginBundleUpsert{UpdateSet: update})
+	}))
+	return u
+}
+
+// SetPluginID sets the "plugin_id" field.
+func (u *PluginBundleUpsertOne) SetPluginID(v string) *PluginBundleUpsertOne {
+	return u.Update(func(s *PluginBundleUpsert) {
+		s.SetPluginID(v)
+	})
+}
+
+// UpdatePluginID sets the "plugin_id" field to the value that was provided on create.
+func (u *PluginBundleUpsertOne) UpdatePluginID() *PluginBundleUpsertOne {
+	return u.Update(func(s *PluginBundleUpsert) {
+		s.UpdatePluginID()
+	})
+}
+
+// SetVersion sets the "version" field.
+func (u *PluginBundleUpsertOne) SetVersion(v string) *PluginBundleUpsertOne {
+	return u.Update(func(s *PluginBundleUpsert) {
+		s.SetVersion(v)
+	})
+}
+
+// UpdateVersion sets the "version" field to the value that was provided on create.
+func (u *PluginBundleUpsertOne) UpdateVersion() *PluginBundleUpsertOne {
+	return u.Update(func(s *PluginBundleUpsert) {
+		s.UpdateVersion()
+	})
+}
+
+// SetDigest sets the "digest" field.
+func (u *PluginBundleUpsertOne) SetDigest(v string) *PluginBundleUpsertOne {
+	return u.Update(func(s *PluginBundleUpsert) {
+		s.SetDigest(v)
+	})
+}
+
+// UpdateDigest sets the "digest" field to the value that was provided on create.
+func (u *PluginBundleUpsertOne) UpdateDigest() *PluginBundleUpsertOne {
+	return u.Update(func(s *PluginBundleUpsert) {
+		s.UpdateDigest()
+	})
+}
+
+// SetSigner sets the "signer" field.
+func (u *PluginBundleUpsertOne) SetSigner(v string) *PluginBundleUpsertOne {
+	return u.Update(func(s *PluginBundleUpsert) {
+		s.SetSigner(v)
+	})
+}
+
+// UpdateSigner sets the "signer" field to the value that was provided on create.
+func (u *PluginBundleUpsertOne) UpdateSigner() *PluginBundleUpsertOne {
+	return u.Update(func(s *PluginBundleUpsert) {
+		s.UpdateSigner()
+	})
+}
+
+// SetBinarySha256 sets the "binary_sha256" field.
+func (u *PluginBundleUpsertOne) SetBinarySha256(v string) *PluginBundleUpsertOne {
+	return u.Update(func(s *PluginBundleUpsert) {
+		s.SetBinarySha256(v)
+	})
+}
+
+// UpdateBinarySha256 sets the "binary_sha256" field to the value that was provided on create.
+func (u *PluginBundleUpsertOne) UpdateBinarySha256() *PluginBundleUpsertOne {
+	return u.Update(func(s *PluginBundleUpsert) {
+		s.UpdateBinarySha256()
+	})
+}
+
+// SetManifest sets the "manifest" field.
+func (u *PluginBundleUpsertOne) SetManifest(v []byte) *PluginBundleUpsertOne {
+	return u.Update(func(s *PluginBundleUpsert) {
+		s.SetManifest(v)
+	})
+}
+
+// UpdateManifest sets the "manifest" field to the value that was provided on create.
+func (u *PluginBundleUpsertOne) UpdateManifest() *PluginBundleUpsertOne {
+	return u.Update(func(s *PluginBundleUpsert) {
+		s.UpdateManifest()
+	})
+}
+
+// SetInstalledBy sets the "installed_by" field.
+func (u *PluginBundleUpsertOne) SetInstalledBy(v string) *PluginBundleUpsertOne {
+	return u.Update(func(s *PluginBundleUpsert) {
+		s.SetInstalledBy(v)
+	})
+}
+
+// UpdateInstalledBy sets the "installed_by" field to the value that was provided on create.
+func (u *PluginBundleUpsertOne) UpdateInstalledBy() *PluginBundleUpsertOne {
+	return u.Update(func(s *PluginBundleUpsert) {
+		s.UpdateInstalledBy()
+	})
+}
+
+// ClearInstalledBy clears the value of the "installed_by" field.
+func (u *PluginBundleUpsertOne) ClearInstalledBy() *PluginBundleUpsertOne {
+	return u.Update(func(s *PluginBundleUpsert) {
+		s.ClearInstalledBy()
+	})
+}
+
+// Exec executes the query.
+func (u *PluginBundleUpsertOne) Exec(ctx context.Context) error {
+	if len(u.create.conflict) == 0 {
+		return errors.New("ent: missing options for PluginBundleCreate.OnConflict")
+	}
+	return u.create.Exec(ctx)
+}
+
+// ExecX is like Exec, but panics if an error occurs.
+func (u *PluginBundleUpsertOne) ExecX(ctx context.Context) {
+	if err := u.create.Exec(ctx); err != nil {
+		panic(err)
+	}
+}
+
+// Exec executes the UPSERT query and returns the inserted/updated ID.
+func (u *PluginBundleUpsertOne) ID(ctx context.Context) (id int, err error) {
+	node, err := u.create.Save(ctx)
+	if err != nil {
+		return id, err
+	}
+	return node.ID, nil
+}
+
+// IDX is like ID, but panics if an error occurs.
+func (u *PluginBundleUpsertOne) IDX(ctx context.Context) int {
+	id, err := u.ID(ctx)
+	if err != nil {
+		panic(err)
+	}
+	return id
+}
+
 // PluginBundleCreateBulk is the builder for creating many PluginBundle entities in bulk.
 type PluginBundleCreateBulk struct {
 	config
 	err      error
 	builders []*PluginBundleCreate
+	conflict []sql.ConflictOption
 }
 
 // Save creates the PluginBundle entities in the database.
@@ -273,6 +599,7 @@ func (_c *PluginBundleCreateBulk) Save(ctx context.Context) ([]*PluginBundle, er
 					_, err = mutators[i+1].Mutate(root, _c.builders[i+1].mutation)
 				} else {
 					spec := &sqlgraph.BatchCreateSpec{Nodes: specs}
+					spec.OnConflict = _c.conflict
 					// Invoke the actual operation on the latest mutation in the chain.
 					if err = sqlgraph.BatchCreate(ctx, _c.driver, spec); err != nil {
 						if sqlgraph.IsConstraintError(err) {
@@ -323,6 +650,222 @@ func (_c *PluginBundleCreateBulk) Exec(ctx context.Context) error {
 // ExecX is like Exec, but panics if an error occurs.
 func (_c *PluginBundleCreateBulk) ExecX(ctx context.Context) {
 	if err := _c.Exec(ctx); err != nil {
+		panic(err)
+	}
+}
+
+// OnConflict allows configuring the `ON CONFLICT` / `ON DUPLICATE KEY` clause
+// of the `INSERT` statement. For example:
+//
+//	client.PluginBundle.CreateBulk(builders...).
+//		OnConflict(
+//			// Update the row with the new values
+//			// the was proposed for insertion.
+//			sql.ResolveWithNewValues(),
+//		).
+//		// Override some of the fields with custom
+//		// update values.
+//		Update(func(u *ent.PluginBundleUpsert) {
+//			SetPluginID(v+v).
+//		}).
+//		Exec(ctx)
+func (_c *PluginBundleCreateBulk) OnConflict(opts ...sql.ConflictOption) *PluginBundleUpsertBulk {
+	_c.conflict = opts
+	return &PluginBundleUpsertBulk{
+		create: _c,
+	}
+}
+
+// OnConflictColumns calls `OnConflict` and configures the columns
+// as conflict target. Using this option is equivalent to using:
+//
+//	client.PluginBundle.Create().
+//		OnConflict(sql.ConflictColumns(columns...)).
+//		Exec(ctx)
+func (_c *PluginBundleCreateBulk) OnConflictColumns(columns ...string) *PluginBundleUpsertBulk {
+	_c.conflict = append(_c.conflict, sql.ConflictColumns(columns...))
+	return &PluginBundleUpsertBulk{
+		create: _c,
+	}
+}
+
+// PluginBundleUpsertBulk is the builder for "upsert"-ing
+// a bulk of PluginBundle nodes.
+type PluginBundleUpsertBulk struct {
+	create *PluginBundleCreateBulk
+}
+
+// UpdateNewValues updates the mutable fields using the new values that
+// were set on create. Using this option is equivalent to using:
+//
+//	client.PluginBundle.Create().
+//		OnConflict(
+//			sql.ResolveWithNewValues(),
+//		).
+//		Exec(ctx)
+func (u *PluginBundleUpsertBulk) UpdateNewValues() *PluginBundleUpsertBulk {
+	u.create.conflict = append(u.create.conflict, sql.ResolveWithNewValues())
+	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(s *sql.UpdateSet) {
+		for _, b := range u.create.builders {
+			if _, exists := b.mutation.InstalledAt(); exists {
+				s.SetIgnore(pluginbundle.FieldInstalledAt)
+			}
+		}
+	}))
+	return u
+}
+
+// Ignore sets each column to itself in case of conflict.
+// Using this option is equivalent to using:
+//
+//	client.PluginBundle.Create().
+//		OnConflict(sql.ResolveWithIgnore()).
+//		Exec(ctx)
+func (u *PluginBundleUpsertBulk) Ignore() *PluginBundleUpsertBulk {
+	u.create.conflict = append(u.create.conflict, sql.ResolveWithIgnore())
+	return u
+}
+
+// DoNothing configures the conflict_action to `DO NOTHING`.
+// Supported only by SQLite and PostgreSQL.
+func (u *PluginBundleUpsertBulk) DoNothing() *PluginBundleUpsertBulk {
+	u.create.conflict = append(u.create.conflict, sql.DoNothing())
+	return u
+}
+
+// Update allows overriding fields `UPDATE` values. See the PluginBundleCreateBulk.OnConflict
+// documentation for more info.
+func (u *PluginBundleUpsertBulk) Update(set func(*PluginBundleUpsert)) *PluginBundleUpsertBulk {
+	u.create.conflict = append(u.create.conflict, sql.ResolveWith(func(update *sql.UpdateSet) {
+		set(&PluginBundleUpsert{UpdateSet: update})
+	}))
+	return u
+}
+
+// SetPluginID sets the "plugin_id" field.
+func (u *PluginBundleUpsertBulk) SetPluginID(v string) *PluginBundleUpsertBulk {
+	return u.Update(func(s *PluginBundleUpsert) {
+		s.SetPluginID(v)
+	})
+}
+
+// UpdatePluginID sets the "plugin_id" field to the value that was provided on create.
+func (u *PluginBundleUpsertBulk) UpdatePluginID() *PluginBundleUpsertBulk {
+	return u.Update(func(s *PluginBundleUpsert) {
+		s.UpdatePluginID()
+	})
+}
+
+// SetVersion sets the "version" field.
+func (u *PluginBundleUpsertBulk) SetVersion(v string) *PluginBundleUpsertBulk {
+	return u.Update(func(s *PluginBundleUpsert) {
+		s.SetVersion(v)
+	})
+}
+
+// UpdateVersion sets the "version" field to the value that was provided on create.
+func (u *PluginBundleUpsertBulk) UpdateVersion() *PluginBundleUpsertBulk {
+	return u.Update(func(s *PluginBundleUpsert) {
+		s.UpdateVersion()
+	})
+}
+
+// SetDigest sets the "digest" field.
+func (u *PluginBundleUpsertBulk) SetDigest(v string) *PluginBundleUpsertBulk {
+	return u.Update(func(s *PluginBundleUpsert) {
+		s.SetDigest(v)
+	})
+}
+
+// UpdateDigest sets the "digest" field to the value that was provided on create.
+func (u *PluginBundleUpsertBulk) UpdateDigest() *PluginBundleUpsertBulk {
+	return u.Update(func(s *PluginBundleUpsert) {
+		s.UpdateDigest()
+	})
+}
+
+// SetSigner sets the "signer" field.
+func (u *PluginBundleUpsertBulk) SetSigner(v string) *PluginBundleUpsertBulk {
+	return u.Update(func(s *PluginBundleUpsert) {
+		s.SetSigner(v)
+	})
+}
+
+// UpdateSigner sets the "signer" field to the value that was provided on create.
+func (u *PluginBundleUpsertBulk) UpdateSigner() *PluginBundleUpsertBulk {
+	return u.Update(func(s *PluginBundleUpsert) {
+		s.UpdateSigner()
+	})
+}
+
+// SetBinarySha256 sets the "binary_sha256" field.
+func (u *PluginBundleUpsertBulk) SetBinarySha256(v string) *PluginBundleUpsertBulk {
+	return u.Update(func(s *PluginBundleUpsert) {
+		s.SetBinarySha256(v)
+	})
+}
+
+// UpdateBinarySha256 sets the "binary_sha256" field to the value that was provided on create.
+func (u *PluginBundleUpsertBulk) UpdateBinarySha256() *PluginBundleUpsertBulk {
+	return u.Update(func(s *PluginBundleUpsert) {
+		s.UpdateBinarySha256()
+	})
+}
+
+// SetManifest sets the "manifest" field.
+func (u *PluginBundleUpsertBulk) SetManifest(v []byte) *PluginBundleUpsertBulk {
+	return u.Update(func(s *PluginBundleUpsert) {
+		s.SetManifest(v)
+	})
+}
+
+// UpdateManifest sets the "manifest" field to the value that was provided on create.
+func (u *PluginBundleUpsertBulk) UpdateManifest() *PluginBundleUpsertBulk {
+	return u.Update(func(s *PluginBundleUpsert) {
+		s.UpdateManifest()
+	})
+}
+
+// SetInstalledBy sets the "installed_by" field.
+func (u *PluginBundleUpsertBulk) SetInstalledBy(v string) *PluginBundleUpsertBulk {
+	return u.Update(func(s *PluginBundleUpsert) {
+		s.SetInstalledBy(v)
+	})
+}
+
+// UpdateInstalledBy sets the "installed_by" field to the value that was provided on create.
+func (u *PluginBundleUpsertBulk) UpdateInstalledBy() *PluginBundleUpsertBulk {
+	return u.Update(func(s *PluginBundleUpsert) {
+		s.UpdateInstalledBy()
+	})
+}
+
+// ClearInstalledBy clears the value of the "installed_by" field.
+func (u *PluginBundleUpsertBulk) ClearInstalledBy() *PluginBundleUpsertBulk {
+	return u.Update(func(s *PluginBundleUpsert) {
+		s.ClearInstalledBy()
+	})
+}
+
+// Exec executes the query.
+func (u *PluginBundleUpsertBulk) Exec(ctx context.Context) error {
+	if u.create.err != nil {
+		return u.create.err
+	}
+	for i, b := range u.create.builders {
+		if len(b.conflict) != 0 {
+			return fmt.Errorf("ent: OnConflict was set for builder %d. Set it on the PluginBundleCreateBulk instead", i)
+		}
+	}
+	if len(u.create.conflict) == 0 {
+		return errors.New("ent: missing options for PluginBundleCreateBulk.OnConflict")
+	}
+	return u.create.Exec(ctx)
+}
+
+// ExecX is like Exec, but panics if an error occurs.
+func (u *PluginBundleUpsertBulk) ExecX(ctx context.Context) {
+	if err := u.create.Exec(ctx); err != nil {
 		panic(err)
 	}
 }

@@ -1,0 +1,294 @@
+// Command pluginbench measures what the plugin boundary costs. In one run on
+// one machine it serves the same trivial handler three ways and loads each from
+// loopback clients:
+//
+//	(a) in-process: a gin route in the host
+//	(b) plugin: the same answer from a plugin process, through the host's router and gRPC
+//	(c) proxy: a separate process behind httputil.ReverseProxy over a Unix socket
+//	    (the microservice alternative)
+//
+// and, with -mysql DSN, a handler doing one indexed MySQL read as (a) and (b).
+//
+//	go run ./cmd/pluginbench -duration 5s -clients 1,64 [-mysql 'root@tcp(127.0.0.1:3306)/']
+//
+// Only loopback addresses are used; every load loop ends after -duration.
+package main
+
+import (
+	"context"
+	"database/sql"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/shanghai-amr/portal/host/audit"
+	"github.com/shanghai-amr/portal/host/i18n"
+	"github.com/shanghai-amr/portal/host/identity"
+	"github.com/shanghai-amr/portal/host/plugins"
+	"github.com/shanghai-amr/portal/host/server"
+	"github.com/shanghai-amr/portal/host/store"
+	"github.com/shanghai-amr/portal/sdk/bundle"
+)
+
+func main() {
+	if len(os.Args) == 3 && os.Args[1] == "-serve-unix" {
+		serveUnix(os.Args[2])
+		return
+	}
+	duration := flag.Duration("duration", 5*time.Second, "load time per case")
+	clientsFlag := flag.String("clients", "1,64", "concurrent clients, comma-separated")
+	mysqlDSN := flag.String("mysql", "", "MySQL server for the indexed-read case, e.g. root@tcp(127.0.0.1:3306)/")
+	flag.Parse()
+	var clients []int
+	for _, s := range strings.Split(*clientsFlag, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 || n > 512 {
+			fatal(fmt.Errorf("bad -clients %q", s))
+		}
+		clients = append(clients, n)
+	}
+	work, err := os.MkdirTemp("", "pluginbench")
+	if err != nil {
+		fatal(err)
+	}
+	defer os.RemoveAll(work)
+
+	fmt.Fprintf(os.Stderr, "building the test plugin bundle…\n")
+	key, _ := bundle.GenerateKey("bench")
+	if _, _, err := bundle.WriteKeyPair(filepath.Join(work, "data", "trust"), key); err != nil {
+		fatal(err)
+	}
+	bundlePath := filepath.Join(work, "testplugin.tar.gz")
+	if _, err := bundle.Build(context.Background(), bundle.BuildOptions{PluginDir: "host/plugins/testdata/testplugin",
+		Version: "1.0.0", Key: key.Private, Out: bundlePath}); err != nil {
+		fatal(fmt.Errorf("%w (run from the repository root)", err))
+	}
+
+	rows := [][]string{}
+	trivial := startHost(work, "sqlite://"+filepath.Join(work, "data", "portal.db"), bundlePath)
+	defer trivial.close()
+	proxyURL, stopProxy := startProxy(trivial, work)
+	defer stopProxy()
+	for _, n := range clients {
+		a := measure(trivial.url+"/api/v1/bench/trivial", n, *duration)
+		b := measure(trivial.url+"/api/plugins/testplugin/version", n, *duration)
+		c := measure(proxyURL, n, *duration)
+		rows = append(rows, row("trivial", "(a) in-process", n, a, a), row("trivial", "(b) plugin", n, b, a), row("trivial", "(c) reverse proxy", n, c, a))
+	}
+	if *mysqlDSN != "" {
+		db := "pluginbench_" + strconv.Itoa(os.Getpid())
+		dsn := strings.TrimSuffix(strings.TrimPrefix(*mysqlDSN, "mysql://"), "/") + "/" + db
+		h := startHost(filepath.Join(work, "m"), "mysql://"+dsn, bundlePath)
+		defer dropMySQL(*mysqlDSN, db)
+		defer h.close()
+		for _, n := range clients {
+			a := measure(h.url+"/api/v1/bench/db", n, *duration)
+			b := measure(h.url+"/api/plugins/testplugin/db", n, *duration)
+			rows = append(rows, row("indexed MySQL read", "(a) in-process", n, a, a), row("indexed MySQL read", "(b) plugin", n, b, a))
+		}
+	}
+	fmt.Printf("\n%s, %d cores, %s, %s, %v per case\n\n", runtime.GOOS+"/"+runtime.GOARCH, runtime.NumCPU(), runtime.Version(), time.Now().UTC().Format("2006-01-02"), *duration)
+	fmt.Println("| handler | path | clients | requests | errors | req/s | p50 | p99 | vs (a) req/s |")
+	fmt.Println("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+	for _, r := range rows {
+		fmt.Println("| " + strings.Join(r, " | ") + " |")
+	}
+}
+
+type result struct {
+	n, errors int
+	rps       float64
+	p50, p99  time.Duration
+}
+
+func row(handler, path string, clients int, r, base result) []string {
+	return []string{handler, path, strconv.Itoa(clients), strconv.Itoa(r.n), strconv.Itoa(r.errors),
+		fmt.Sprintf("%.0f", r.rps), us(r.p50), us(r.p99), fmt.Sprintf("%.2f×", r.rps/base.rps)}
+}
+
+func us(d time.Duration) string { return fmt.Sprintf("%.0f µs", float64(d.Nanoseconds())/1000) }
+
+// measure runs clients loops against url for d and returns latency percentiles.
+func measure(url string, clients int, d time.Duration) result {
+	tr := &http.Transport{MaxIdleConnsPerHost: clients, MaxConnsPerHost: clients}
+	defer tr.CloseIdleConnections()
+	c := &http.Client{Transport: tr, Timeout: 10 * time.Second}
+	// Warm up connections and caches.
+	for range 2 * clients {
+		if resp, err := c.Get(url); err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+	}
+	var mu sync.Mutex
+	var lat []time.Duration
+	errs := 0
+	end := time.Now().Add(d)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			local := make([]time.Duration, 0, 1<<14)
+			bad := 0
+			for time.Now().Before(end) {
+				t0 := time.Now()
+				resp, err := c.Get(url)
+				if err == nil {
+					_, _ = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode != 200 {
+						err = fmt.Errorf("status %d", resp.StatusCode)
+					}
+				}
+				if err != nil {
+					bad++
+					continue
+				}
+				local = append(local, time.Since(t0))
+			}
+			mu.Lock()
+			lat = append(lat, local...)
+			errs += bad
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	slices.Sort(lat)
+	r := result{n: len(lat), errors: errs, rps: float64(len(lat)) / elapsed.Seconds()}
+	if len(lat) > 0 {
+		r.p50, r.p99 = lat[len(lat)/2], lat[len(lat)*99/100]
+	}
+	return r
+}
+
+type host struct {
+	url   string
+	srv   *server.Server
+	m     *plugins.Manager
+	st    *store.Store
+	close func()
+}
+
+// startHost runs a host with the plugin manager and the in-process bench routes.
+func startHost(dataDir, dsn, bundlePath string) *host {
+	ctx := context.Background()
+	if err := os.MkdirAll(filepath.Join(dataDir, "trust"), 0o750); err != nil {
+		fatal(err)
+	}
+	if dataDir != filepath.Join(filepath.Dir(bundlePath), "data") {
+		b, _ := os.ReadFile(filepath.Join(filepath.Dir(bundlePath), "data", "trust", "bench.pub"))
+		_ = os.WriteFile(filepath.Join(dataDir, "trust", "bench.pub"), b, 0o644)
+	}
+	d, err := store.ParseDSN(dsn)
+	if err != nil {
+		fatal(err)
+	}
+	st, err := store.Open(ctx, d)
+	if err != nil {
+		fatal(err)
+	}
+	if _, err := st.Migrate(ctx); err != nil {
+		fatal(err)
+	}
+	cat, _ := i18n.New()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	srv := server.New(server.Options{Catalog: cat, Logger: log})
+	tok, _, _ := identity.LoadAdminToken(dataDir, "")
+	m := plugins.New(plugins.Options{DataDir: dataDir, Store: st, Audit: audit.New(st.Client, nil), Log: log, HostVersion: "0.1.0"})
+	m.Router().Mount(srv, identity.Middleware(tok))
+	srv.API().GET("/v1/bench/trivial", func(c *gin.Context) { c.String(http.StatusOK, "1.0.0") })
+	srv.API().GET("/v1/bench/db", func(c *gin.Context) {
+		var v string
+		err := st.DB.QueryRowContext(c.Request.Context(), "SELECT value FROM settings WHERE scope = ? AND `key` = ?", "bench", "hello").Scan(&v)
+		if err != nil && err != sql.ErrNoRows {
+			server.Fail(c, err)
+			return
+		}
+		c.String(http.StatusOK, v)
+	})
+	_ = st.Client.Setting.Create().SetScope("bench").SetKey("hello").SetValue("world").Exec(ctx)
+	if _, err := m.Install(ctx, bundlePath, plugins.Actor{Username: "bench"}); err != nil {
+		fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fatal(err)
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { _ = srv.Serve(sctx, ln); close(done) }()
+	return &host{url: "http://" + ln.Addr().String(), srv: srv, m: m, st: st, close: func() {
+		cancel()
+		<-done
+		m.Close()
+		st.Close()
+	}}
+}
+
+// startProxy starts this binary as a separate Unix-socket server and mounts a
+// reverse proxy to it on the host.
+func startProxy(h *host, work string) (string, func()) {
+	sock := filepath.Join(work, "bench.sock")
+	self, _ := os.Executable()
+	cmd := exec.Command(self, "-serve-unix", sock)
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		fatal(err)
+	}
+	for range 100 {
+		if _, err := os.Stat(sock); err == nil {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	target, _ := url.Parse("http://unix")
+	rp := httputil.NewSingleHostReverseProxy(target)
+	rp.Transport = &http.Transport{
+		DialContext:         func(ctx context.Context, _, _ string) (net.Conn, error) { return (&net.Dialer{}).DialContext(ctx, "unix", sock) },
+		MaxIdleConnsPerHost: 256,
+	}
+	h.srv.API().GET("/v1/bench/proxy", gin.WrapH(rp))
+	return h.url + "/api/v1/bench/proxy", func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }
+}
+
+func serveUnix(sock string) {
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		fatal(err)
+	}
+	_ = http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("1.0.0")) }))
+}
+
+func dropMySQL(base, db string) {
+	sdb, err := sql.Open("mysql", strings.TrimPrefix(base, "mysql://"))
+	if err != nil {
+		return
+	}
+	defer sdb.Close()
+	_, _ = sdb.Exec("DROP DATABASE IF EXISTS `" + db + "`")
+	_, _ = sdb.Exec("DROP DATABASE IF EXISTS `" + plugins.DatabaseName(db, "testplugin") + "`")
+}
+
+func fatal(err error) {
+	fmt.Fprintln(os.Stderr, "pluginbench:", err)
+	os.Exit(1)
+}

@@ -1,0 +1,181 @@
+// Package identity answers "who is calling": it authenticates each request with
+// the configured authenticators and puts the verified Identity on the context.
+//
+// This first version knows one credential: the bootstrap administrator's bearer
+// token (PORTAL_ADMIN_TOKEN, or a random token written once to
+// <data-dir>/admin.token with mode 0600), used by portalctl and the admin API.
+// Staff passwords, sessions, OIDC for enterprises and the public, and OPA policy
+// replace and extend it (issue 4); the Identity type and the middleware are the
+// seam they plug into.
+package identity
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/shanghai-amr/portal/host/apierror"
+	"github.com/shanghai-amr/portal/host/server"
+)
+
+// Audience of a caller.
+const (
+	Staff      = "staff"
+	Enterprise = "enterprise"
+	Public     = "public"
+	Anonymous  = "anonymous"
+)
+
+// Identity is a verified caller.
+type Identity struct {
+	Audience     string
+	Subject      string
+	Username     string
+	DisplayName  string
+	Roles        []string
+	OrgCode      string
+	OrgPath      string
+	Jurisdiction string
+	Locale       string
+	USCC         string
+	// Permissions granted through the caller's roles; "*" grants all.
+	Permissions []string
+}
+
+// Can reports whether the identity holds permission: exactly, through "*", or
+// through a prefix grant such as "plugins.*".
+func (id *Identity) Can(permission string) bool {
+	if id == nil {
+		return false
+	}
+	for _, p := range id.Permissions {
+		if p == "*" || p == permission || strings.HasSuffix(p, ".*") && strings.HasPrefix(permission, strings.TrimSuffix(p, "*")) {
+			return true
+		}
+	}
+	return false
+}
+
+type ctxKey struct{}
+
+// With returns ctx carrying id.
+func With(ctx context.Context, id *Identity) context.Context {
+	return context.WithValue(ctx, ctxKey{}, id)
+}
+
+// From returns the caller, or an anonymous identity.
+func From(ctx context.Context) *Identity {
+	if id, ok := ctx.Value(ctxKey{}).(*Identity); ok && id != nil {
+		return id
+	}
+	return &Identity{Audience: Anonymous}
+}
+
+// Authenticator checks a request's credentials. It returns (nil, nil) when the
+// request carries none of its kind, and an error when they are present but wrong.
+type Authenticator interface {
+	Authenticate(r *http.Request) (*Identity, error)
+}
+
+// ErrBadCredentials is returned for credentials that are present but invalid.
+var ErrBadCredentials = errors.New("identity: bad credentials")
+
+// Unauthenticated is the 401 answer.
+var Unauthenticated = apierror.New(http.StatusUnauthorized, "auth.required", nil)
+
+// Forbidden is the 403 answer.
+var Forbidden = apierror.New(http.StatusForbidden, "auth.forbidden", nil)
+
+// Middleware authenticates each request; bad credentials are refused with 401,
+// none at all leave the request anonymous for the route to decide.
+func Middleware(auths ...Authenticator) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		for _, a := range auths {
+			id, err := a.Authenticate(c.Request)
+			if err != nil {
+				c.Header("WWW-Authenticate", `Bearer realm="portal"`)
+				server.Fail(c, Unauthenticated.Wrap(err))
+				return
+			}
+			if id != nil {
+				c.Request = c.Request.WithContext(With(c.Request.Context(), id))
+				break
+			}
+		}
+		c.Next()
+	}
+}
+
+// Require refuses anonymous callers (401) and callers without permission (403).
+func Require(permission string) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		id := From(c.Request.Context())
+		if id.Audience == Anonymous {
+			c.Header("WWW-Authenticate", `Bearer realm="portal"`)
+			server.Fail(c, Unauthenticated)
+			return
+		}
+		if !id.Can(permission) {
+			server.Fail(c, Forbidden)
+			return
+		}
+		c.Next()
+	}
+}
+
+// AdminToken authenticates the bootstrap administrator's bearer token.
+type AdminToken struct{ token []byte }
+
+// LoadAdminToken takes the token from env (if not empty) or from
+// <dataDir>/admin.token, creating that file with a random token on first use.
+// created reports whether a new token was written (to tell the operator once).
+func LoadAdminToken(dataDir, env string) (tok *AdminToken, created bool, err error) {
+	if env != "" {
+		if len(env) < 24 {
+			return nil, false, errors.New("identity: PORTAL_ADMIN_TOKEN must be at least 24 characters")
+		}
+		return &AdminToken{token: []byte(env)}, false, nil
+	}
+	path := TokenFile(dataDir)
+	if b, err := os.ReadFile(path); err == nil {
+		return &AdminToken{token: []byte(strings.TrimSpace(string(b)))}, false, nil
+	}
+	var raw [32]byte
+	if _, err := rand.Read(raw[:]); err != nil {
+		return nil, false, err
+	}
+	t := "pat_" + hex.EncodeToString(raw[:])
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, false, err
+	}
+	if err := os.WriteFile(path, []byte(t+"\n"), 0o600); err != nil {
+		return nil, false, fmt.Errorf("identity: write %s: %w", path, err)
+	}
+	return &AdminToken{token: []byte(t)}, true, nil
+}
+
+// TokenFile is where the bootstrap token is kept.
+func TokenFile(dataDir string) string { return filepath.Join(dataDir, "admin.token") }
+
+// Authenticate implements Authenticator.
+func (a *AdminToken) Authenticate(r *http.Request) (*Identity, error) {
+	h := r.Header.Get("Authorization")
+	tok, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok {
+		return nil, nil
+	}
+	if subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), a.token) != 1 {
+		return nil, ErrBadCredentials
+	}
+	return &Identity{Audience: Staff, Subject: "admin", Username: "admin", DisplayName: "系统管理员",
+		Roles: []string{"sysadmin"}, OrgCode: "310000", OrgPath: "/310000", Jurisdiction: "city", Permissions: []string{"*"}}, nil
+}

@@ -1,0 +1,143 @@
+package plugins
+
+import (
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/shanghai-amr/portal/host/apierror"
+	"github.com/shanghai-amr/portal/host/identity"
+	"github.com/shanghai-amr/portal/host/server"
+	"github.com/shanghai-amr/portal/sdk/manifest"
+)
+
+// MaxBundleBytes caps an uploaded bundle.
+const MaxBundleBytes = 512 << 20
+
+// Permissions of the plugin admin API.
+const (
+	PermRead   = "plugins.read"
+	PermManage = "plugins.manage"
+)
+
+// MountAPI registers the admin API (see docs/api.md) and the menu endpoint.
+//
+//	GET    /api/v1/admin/plugins               list
+//	POST   /api/v1/admin/plugins               install (body: bundle .tar.gz)
+//	GET    /api/v1/admin/plugins/:id           one plugin
+//	POST   /api/v1/admin/plugins/:id/upgrade   upgrade (body: bundle .tar.gz)
+//	POST   /api/v1/admin/plugins/:id/rollback  back to the previous version
+//	POST   /api/v1/admin/plugins/:id/enable    start again
+//	POST   /api/v1/admin/plugins/:id/disable   stop, keep data
+//	DELETE /api/v1/admin/plugins/:id           uninstall, keep data
+//	GET    /api/v1/admin/plugins/:id/logs?tail=N
+//	GET    /api/v1/menus                       plugin menus the caller may see
+func (m *Manager) MountAPI(s *server.Server, auth gin.HandlerFunc) {
+	read, manage := identity.Require(PermRead), identity.Require(PermManage)
+	api := s.API().Group("/v1", auth)
+	api.GET("/admin/plugins", read, func(c *gin.Context) {
+		list, err := m.List(c.Request.Context())
+		reply(c, gin.H{"plugins": list}, err)
+	})
+	api.GET("/admin/plugins/:id", read, func(c *gin.Context) {
+		in, err := m.Get(c.Request.Context(), c.Param("id"))
+		reply(c, in, err)
+	})
+	api.GET("/admin/plugins/:id/logs", read, func(c *gin.Context) {
+		n, _ := strconv.Atoi(c.DefaultQuery("tail", "200"))
+		lines, err := m.Logs(c.Param("id"), n)
+		reply(c, gin.H{"lines": lines}, err)
+	})
+	act := func(f func(c *gin.Context, a Actor) (*Info, error)) gin.HandlerFunc {
+		return func(c *gin.Context) {
+			in, err := f(c, actorOf(c))
+			reply(c, in, err)
+		}
+	}
+	api.POST("/admin/plugins/:id/rollback", manage, act(func(c *gin.Context, a Actor) (*Info, error) {
+		return m.Rollback(c.Request.Context(), c.Param("id"), a)
+	}))
+	api.POST("/admin/plugins/:id/enable", manage, act(func(c *gin.Context, a Actor) (*Info, error) {
+		return m.Enable(c.Request.Context(), c.Param("id"), a)
+	}))
+	api.POST("/admin/plugins/:id/disable", manage, act(func(c *gin.Context, a Actor) (*Info, error) {
+		return m.Disable(c.Request.Context(), c.Param("id"), a)
+	}))
+	api.DELETE("/admin/plugins/:id", manage, func(c *gin.Context) {
+		if err := m.Uninstall(c.Request.Context(), c.Param("id"), actorOf(c)); err != nil {
+			server.Fail(c, err)
+			return
+		}
+		c.Status(http.StatusNoContent)
+	})
+	upload := s.Group(MaxBundleBytes).Group("/v1", auth, manage)
+	upload.POST("/admin/plugins", act(func(c *gin.Context, a Actor) (*Info, error) {
+		return m.withUpload(c, func(path string) (*Info, error) { return m.Install(c.Request.Context(), path, a) })
+	}))
+	upload.POST("/admin/plugins/:id/upgrade", act(func(c *gin.Context, a Actor) (*Info, error) {
+		return m.withUpload(c, func(path string) (*Info, error) { return m.Upgrade(c.Request.Context(), c.Param("id"), path, a) })
+	}))
+	api.GET("/menus", func(c *gin.Context) {
+		caller := identity.From(c.Request.Context())
+		c.JSON(http.StatusOK, gin.H{"menus": m.Menus(func(mn manifest.Menu) bool {
+			return menuVisible(mn, caller)
+		})})
+	})
+}
+
+// menuVisible applies the same rules as routes: audience, then permission.
+func menuVisible(mn manifest.Menu, caller *identity.Identity) bool {
+	if len(mn.Audience) > 0 {
+		ok := false
+		for _, a := range mn.Audience {
+			ok = ok || a == manifest.AudienceAnonymous || string(a) == caller.Audience
+		}
+		if !ok {
+			return false
+		}
+	} else if caller.Audience != identity.Staff {
+		return false // menus without an audience are staff menus
+	}
+	return mn.Permission == "" || caller.Can(mn.Permission)
+}
+
+// withUpload streams the request body to a temporary file under the data dir.
+func (m *Manager) withUpload(c *gin.Context, f func(path string) (*Info, error)) (*Info, error) {
+	dir := filepath.Join(m.opts.DataDir, "plugins", "uploads")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	tmp, err := os.CreateTemp(dir, "upload-*.tar.gz")
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(tmp.Name())
+	defer tmp.Close()
+	n, err := io.Copy(tmp, c.Request.Body)
+	if err != nil {
+		return nil, apierror.From(err)
+	}
+	if n == 0 {
+		return nil, apierror.Invalid("empty body: send the bundle (.tar.gz) as the request body")
+	}
+	if err := tmp.Close(); err != nil {
+		return nil, err
+	}
+	return f(tmp.Name())
+}
+
+func actorOf(c *gin.Context) Actor {
+	return Actor{Username: identity.From(c.Request.Context()).Username, RequestID: server.RequestID(c), IP: c.ClientIP()}
+}
+
+func reply(c *gin.Context, v any, err error) {
+	if err != nil {
+		server.Fail(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, v)
+}

@@ -1,0 +1,252 @@
+package plugins
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
+	"github.com/shanghai-amr/portal/host/audit"
+	"github.com/shanghai-amr/portal/host/identity"
+	"github.com/shanghai-amr/portal/host/store/ent"
+	"github.com/shanghai-amr/portal/host/store/ent/organization"
+	"github.com/shanghai-amr/portal/host/store/ent/setting"
+	"github.com/shanghai-amr/portal/host/store/ent/user"
+	"github.com/shanghai-amr/portal/sdk/manifest"
+	"github.com/shanghai-amr/portal/sdk/proto/pluginv1"
+	"github.com/shanghai-amr/portal/sdk/wire"
+)
+
+// capabilityOf maps each plugin→host RPC to the manifest capability it needs.
+// A method missing here is refused: new RPCs must be classified to be callable.
+func capabilityOf(fullMethod string) string {
+	svc, method, _ := strings.Cut(strings.TrimPrefix(fullMethod, "/portal.plugin.v1."), "/")
+	switch svc {
+	case "Identity":
+		return manifest.CapIdentityRead
+	case "Policy":
+		return manifest.CapPolicyDecide
+	case "Tasks":
+		return manifest.CapTasksWrite
+	case "Processes":
+		return manifest.CapProcessesWrite
+	case "Clocks":
+		return manifest.CapClocksRead
+	case "Messages":
+		return manifest.CapMessagesSend
+	case "Events":
+		return manifest.CapEventsPublish
+	case "Files":
+		return manifest.CapFilesRead
+	case "Documents":
+		return manifest.CapDocumentsWrite
+	case "Search":
+		return manifest.CapSearchIndex
+	case "Audit":
+		return manifest.CapAuditWrite
+	case "Numbering":
+		return manifest.CapNumberingNext
+	case "Settings":
+		if method == "PutSetting" {
+			return manifest.CapSettingsWrite
+		}
+		return manifest.CapSettingsRead
+	}
+	return ""
+}
+
+type actorKey struct{}
+
+// actor is on whose behalf a plugin→host call runs.
+type actor struct {
+	plugin string
+	user   *identity.Identity // nil when the plugin acts for itself
+}
+
+func (a actor) name() string {
+	if a.user != nil && a.user.Username != "" {
+		return a.user.Username
+	}
+	return "plugin:" + a.plugin
+}
+
+// guard is the interceptor in front of every host service: the plugin must
+// have declared the capability, and a call token must belong to one of its
+// in-flight requests. Both fail closed.
+func guard(g *generation) grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
+		capName := capabilityOf(info.FullMethod)
+		if capName == "" || !g.manifest.HasCapability(capName) {
+			return nil, status.Errorf(codes.PermissionDenied, "plugin %s did not declare capability %q for %s", g.id, capName, info.FullMethod)
+		}
+		a := actor{plugin: g.id}
+		if md, ok := metadata.FromIncomingContext(ctx); ok {
+			if v := md.Get(wire.CallTokenKey); len(v) > 0 {
+				id, ok := g.callIdentity(v[0])
+				if !ok {
+					return nil, status.Error(codes.Unauthenticated, "call token unknown or expired")
+				}
+				if !userMayUse(id, g.id, capName) {
+					return nil, status.Errorf(codes.PermissionDenied, "user %s may not %s for plugin %s", id.Username, capName, g.id)
+				}
+				a.user = id
+			}
+		}
+		return handler(context.WithValue(ctx, actorKey{}, a), req)
+	}
+}
+
+// userMayUse decides whether the end user a plugin acts for may use a host
+// service through it. Policy-based decisions replace this table with issue 4.
+func userMayUse(id *identity.Identity, pluginID, capName string) bool {
+	switch capName {
+	case manifest.CapAuditWrite:
+		return true // recording what a caller did is always allowed
+	case manifest.CapSettingsWrite:
+		return id.Can("plugin." + pluginID + ".settings.write")
+	}
+	return id.Audience != identity.Anonymous
+}
+
+func actorFrom(ctx context.Context) actor { a, _ := ctx.Value(actorKey{}).(actor); return a }
+
+// hostServices implements the host side of the plugin→host services for one
+// generation. Services not built yet answer Unimplemented with a clear message
+// (after the capability check, so a plugin learns both facts in order).
+type hostServices struct {
+	pluginv1.UnimplementedIdentityServer
+	pluginv1.UnimplementedPolicyServer
+	pluginv1.UnimplementedTasksServer
+	pluginv1.UnimplementedProcessesServer
+	pluginv1.UnimplementedClocksServer
+	pluginv1.UnimplementedMessagesServer
+	pluginv1.UnimplementedEventsServer
+	pluginv1.UnimplementedFilesServer
+	pluginv1.UnimplementedDocumentsServer
+	pluginv1.UnimplementedSearchServer
+	pluginv1.UnimplementedAuditServer
+	pluginv1.UnimplementedNumberingServer
+	pluginv1.UnimplementedSettingsServer
+
+	client *ent.Client
+	audit  *audit.Log
+	plugin string
+}
+
+func registerHostServices(s *grpc.Server, h *hostServices) {
+	pluginv1.RegisterIdentityServer(s, h)
+	pluginv1.RegisterPolicyServer(s, h)
+	pluginv1.RegisterTasksServer(s, h)
+	pluginv1.RegisterProcessesServer(s, h)
+	pluginv1.RegisterClocksServer(s, h)
+	pluginv1.RegisterMessagesServer(s, h)
+	pluginv1.RegisterEventsServer(s, h)
+	pluginv1.RegisterFilesServer(s, h)
+	pluginv1.RegisterDocumentsServer(s, h)
+	pluginv1.RegisterSearchServer(s, h)
+	pluginv1.RegisterAuditServer(s, h)
+	pluginv1.RegisterNumberingServer(s, h)
+	pluginv1.RegisterSettingsServer(s, h)
+}
+
+// Write records an audit entry attributed to the acting user (or the plugin).
+func (h *hostServices) Write(ctx context.Context, r *pluginv1.AuditRecord) (*pluginv1.AuditAck, error) {
+	if r.Action == "" {
+		return nil, status.Error(codes.InvalidArgument, "action is required")
+	}
+	outcome := audit.Outcome(r.Outcome)
+	switch outcome {
+	case audit.Success, audit.Failure, audit.Denied:
+	case "":
+		outcome = audit.Success
+	default:
+		return nil, status.Errorf(codes.InvalidArgument, "outcome %q: want success, failure or denied", r.Outcome)
+	}
+	var detail any
+	if len(r.Detail) > 0 {
+		if !json.Valid(r.Detail) {
+			return nil, status.Error(codes.InvalidArgument, "detail must be JSON")
+		}
+		detail = json.RawMessage(r.Detail)
+	}
+	a := actorFrom(ctx)
+	seq, err := h.audit.Write(ctx, audit.Entry{Actor: a.name(), Action: h.plugin + "." + r.Action,
+		Resource: r.Resource, Outcome: outcome, Detail: detail})
+	if err != nil {
+		return nil, status.Error(codes.Internal, "audit write failed")
+	}
+	return &pluginv1.AuditAck{Seq: seq}, nil
+}
+
+// GetSettings returns the plugin's own settings.
+func (h *hostServices) GetSettings(ctx context.Context, _ *pluginv1.GetSettingsRequest) (*pluginv1.SettingsMap, error) {
+	return h.settings(ctx)
+}
+
+// PutSetting stores one of the plugin's settings and audits the change.
+func (h *hostServices) PutSetting(ctx context.Context, r *pluginv1.PutSettingRequest) (*pluginv1.SettingsMap, error) {
+	if r.Key == "" || len(r.Key) > 128 {
+		return nil, status.Error(codes.InvalidArgument, "key must be 1–128 characters")
+	}
+	err := h.client.Setting.Create().SetScope(h.plugin).SetKey(r.Key).SetValue(r.Value).
+		OnConflictColumns(setting.FieldScope, setting.FieldKey).UpdateValue().UpdateUpdatedAt().Exec(ctx)
+	if err != nil {
+		return nil, status.Error(codes.Internal, "settings write failed")
+	}
+	_, _ = h.audit.Write(ctx, audit.Entry{Actor: actorFrom(ctx).name(), Action: "plugin.setting.put",
+		Resource: "plugin:" + h.plugin + " setting:" + r.Key, Outcome: audit.Success})
+	return h.settings(ctx)
+}
+
+func (h *hostServices) settings(ctx context.Context) (*pluginv1.SettingsMap, error) {
+	return pluginSettings(ctx, h.client, h.plugin)
+}
+
+func pluginSettings(ctx context.Context, c *ent.Client, pluginID string) (*pluginv1.SettingsMap, error) {
+	rows, err := c.Setting.Query().Where(setting.Scope(pluginID)).All(ctx)
+	if err != nil {
+		return nil, status.Error(codes.Internal, "settings read failed")
+	}
+	m := &pluginv1.SettingsMap{Values: map[string]string{}}
+	for _, r := range rows {
+		m.Values[r.Key] = r.Value
+	}
+	return m, nil
+}
+
+// GetUser looks a staff user up by username.
+func (h *hostServices) GetUser(ctx context.Context, r *pluginv1.GetUserRequest) (*pluginv1.User, error) {
+	u, err := h.client.User.Query().Where(user.Username(r.Username)).WithOrganization().WithRoles().Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, status.Errorf(codes.NotFound, "no user %q", r.Username)
+	} else if err != nil {
+		return nil, status.Error(codes.Internal, "user lookup failed")
+	}
+	out := &pluginv1.User{Username: u.Username, DisplayName: u.DisplayName}
+	if u.Edges.Organization != nil {
+		out.OrgCode = u.Edges.Organization.Code
+	}
+	for _, ro := range u.Edges.Roles {
+		out.Roles = append(out.Roles, ro.Key)
+	}
+	return out, nil
+}
+
+// GetOrganization looks an organisation up by code.
+func (h *hostServices) GetOrganization(ctx context.Context, r *pluginv1.GetOrganizationRequest) (*pluginv1.Organization, error) {
+	o, err := h.client.Organization.Query().Where(organization.Code(r.Code)).WithParent().Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, status.Errorf(codes.NotFound, "no organisation %q", r.Code)
+	} else if err != nil {
+		return nil, status.Error(codes.Internal, "organisation lookup failed")
+	}
+	out := &pluginv1.Organization{Code: o.Code, Name: o.Name, Kind: string(o.Kind), DivisionCode: o.DivisionCode, Path: o.Path}
+	if o.Edges.Parent != nil {
+		out.ParentCode = o.Edges.Parent.Code
+	}
+	return out, nil
+}

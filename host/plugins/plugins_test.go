@@ -1,0 +1,658 @@
+package plugins
+
+import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/ed25519"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/shanghai-amr/portal/host/audit"
+	"github.com/shanghai-amr/portal/host/i18n"
+	"github.com/shanghai-amr/portal/host/identity"
+	"github.com/shanghai-amr/portal/host/server"
+	"github.com/shanghai-amr/portal/host/store/ent/plugin"
+	"github.com/shanghai-amr/portal/host/store/ent/pluginbundle"
+	"github.com/shanghai-amr/portal/host/store/storetest"
+	"github.com/shanghai-amr/portal/sdk/bundle"
+)
+
+// Bundles built once for all tests in this package.
+var fixtures struct {
+	dir                string
+	key                bundle.KeyPair
+	v1, v2, crasher    string // testplugin 1.0.0, 2.0.0; crasher 3.0.0 (exits at start)
+	notice             string // the SDK example
+	untrusted          string // testplugin 1.0.0 signed by a key the host does not trust
+}
+
+func TestMain(m *testing.M) {
+	code := func() int {
+		dir, err := os.MkdirTemp("", "plugins-test")
+		if err != nil {
+			panic(err)
+		}
+		defer os.RemoveAll(dir)
+		fixtures.dir = dir
+		if fixtures.key, err = bundle.GenerateKey("test"); err != nil {
+			panic(err)
+		}
+		other, _ := bundle.GenerateKey("other")
+		ctx := context.Background()
+		for _, b := range []struct {
+			out     *string
+			src     string
+			version string
+			key     ed25519.PrivateKey
+		}{
+			{&fixtures.v1, "testdata/testplugin", "1.0.0", fixtures.key.Private},
+			{&fixtures.v2, "testdata/testplugin", "2.0.0", fixtures.key.Private},
+			{&fixtures.crasher, "testdata/crasher", "3.0.0", fixtures.key.Private},
+			{&fixtures.notice, "../../sdk/examples/notice", "0.1.0", fixtures.key.Private},
+			{&fixtures.untrusted, "testdata/testplugin", "1.0.0", other.Private},
+		} {
+			*b.out = filepath.Join(dir, fmt.Sprintf("%s-%s-%d.tar.gz", filepath.Base(b.src), b.version, len(b.key)+int(b.key[0])))
+			if err := buildBundle(ctx, b.src, b.version, b.key, *b.out); err != nil {
+				fmt.Fprintln(os.Stderr, "build fixture bundle:", err)
+				return 1
+			}
+		}
+		return m.Run()
+	}()
+	os.Exit(code)
+}
+
+// testHost is a host with the plugin manager, served on a loopback port.
+type testHost struct {
+	m     *Manager
+	url   string
+	token string
+	dir   string
+}
+
+func newTestHost(t *testing.T, dialect string, tune func(*Options)) *testHost {
+	t.Helper()
+	st := storetest.Open(t, dialect)
+	dir := t.TempDir()
+	trust := filepath.Join(dir, "trust")
+	if _, _, err := bundle.WriteKeyPair(trust, fixtures.key); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(filepath.Join(trust, "test.key")) // the host needs only the public key
+	cat, _ := i18n.New()
+	var logOut io.Writer = io.Discard
+	if os.Getenv("PLUGINS_TEST_LOG") != "" {
+		logOut = os.Stderr
+	}
+	log := slog.New(slog.NewTextHandler(logOut, nil))
+	srv := server.New(server.Options{Catalog: cat, Logger: log})
+	tok, _, err := identity.LoadAdminToken(dir, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := os.ReadFile(identity.TokenFile(dir))
+	opts := Options{DataDir: dir, Store: st, Audit: audit.New(st.Client, nil), Log: log, HostVersion: "0.1.0",
+		StartTimeout: 20 * time.Second, DrainTimeout: 10 * time.Second}
+	if tune != nil {
+		tune(&opts)
+	}
+	m := New(opts)
+	auth := identity.Middleware(tok)
+	m.Router().Mount(srv, auth)
+	m.MountAPI(srv, auth)
+	if err := m.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = srv.Serve(ctx, ln); close(done) }()
+	t.Cleanup(func() { cancel(); <-done; m.Close() })
+	return &testHost{m: m, url: "http://" + ln.Addr().String(), token: strings.TrimSpace(string(raw)), dir: dir}
+}
+
+var client = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 128}}
+
+// call makes a request as the administrator (auth) or anonymously.
+func (h *testHost) call(t testing.TB, method, path string, body io.Reader, auth bool) (int, []byte, http.Header) {
+	t.Helper()
+	req, err := http.NewRequest(method, h.url+path, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if auth {
+		req.Header.Set("Authorization", "Bearer "+h.token)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, b, resp.Header
+}
+
+func (h *testHost) install(t testing.TB, bundlePath string) (int, []byte) {
+	f, err := os.Open(bundlePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	code, b, _ := h.call(t, "POST", "/api/v1/admin/plugins", f, true)
+	return code, b
+}
+
+func (h *testHost) upgrade(t testing.TB, id, bundlePath string) (int, []byte) {
+	f, err := os.Open(bundlePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	code, b, _ := h.call(t, "POST", "/api/v1/admin/plugins/"+id+"/upgrade", f, true)
+	return code, b
+}
+
+func (h *testHost) mustInstall(t *testing.T, bundlePath string) {
+	t.Helper()
+	if code, b := h.install(t, bundlePath); code != http.StatusOK {
+		t.Fatalf("install = %d %s", code, b)
+	}
+}
+
+func (h *testHost) pid(id string) int {
+	h.m.mu.Lock()
+	defer h.m.mu.Unlock()
+	if r := h.m.running[id]; r != nil && r.gen != nil {
+		if rc := r.gen.client.ReattachConfig(); rc != nil {
+			return rc.Pid
+		}
+	}
+	return 0
+}
+
+func processAlive(pid int) bool {
+	if pid <= 0 {
+		return false
+	}
+	// A zombie still answers signal 0; read its state to tell.
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	f := strings.Fields(string(b))
+	return len(f) > 2 && f[2] != "Z"
+}
+
+func TestInstalledBundleServesRouteAndMenuWithoutRestart(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dialect string) {
+		h := newTestHost(t, dialect, nil)
+		if code, _, _ := h.call(t, "GET", "/api/plugins/testplugin/version", nil, false); code != http.StatusNotFound {
+			t.Fatalf("before install: %d, want 404", code)
+		}
+		h.mustInstall(t, fixtures.v1)
+		if code, b, hd := h.call(t, "GET", "/api/plugins/testplugin/version", nil, false); code != 200 || string(b) != "1.0.0" || hd.Get("X-Plugin-Version") != "1.0.0" {
+			t.Fatalf("route = %d %q", code, b)
+		}
+		// The plugin's own database, provisioned by the host.
+		if code, b, _ := h.call(t, "GET", "/api/plugins/testplugin/db", nil, false); code != 200 || string(b) != "world" {
+			t.Fatalf("plugin database = %d %q", code, b)
+		}
+		code, b, _ := h.call(t, "GET", "/api/v1/menus", nil, true)
+		if code != 200 || !strings.Contains(string(b), `"key":"testplugin"`) {
+			t.Fatalf("menus = %d %s", code, b)
+		}
+		if _, b, _ := h.call(t, "GET", "/api/v1/menus", nil, false); strings.Contains(string(b), "testplugin") {
+			t.Fatalf("anonymous caller sees a staff menu: %s", b)
+		}
+		// The verified identity reaches the plugin; the caller's credentials do not.
+		code, b, _ = h.call(t, "GET", "/api/plugins/testplugin/whoami", nil, true)
+		var who map[string]string
+		_ = json.Unmarshal(b, &who)
+		if code != 200 || who["username"] != "admin" || who["audience"] != "staff" || who["authorization"] != "" {
+			t.Fatalf("whoami = %d %s", code, b)
+		}
+		if code, _, _ := h.call(t, "GET", "/api/plugins/testplugin/whoami", nil, false); code != http.StatusUnauthorized {
+			t.Fatalf("staff route without identity = %d, want 401", code)
+		}
+		if code, _, _ := h.call(t, "GET", "/api/plugins/testplugin/undeclared", nil, false); code != http.StatusNotFound {
+			t.Fatalf("undeclared route = %d, want 404", code)
+		}
+		// A declared capability works on the user's behalf; an undeclared one is refused by the host.
+		if code, b, _ := h.call(t, "GET", "/api/plugins/testplugin/settings", nil, true); code != 200 {
+			t.Fatalf("settings = %d %s", code, b)
+		}
+		if code, b, _ := h.call(t, "GET", "/api/plugins/testplugin/forbidden-call", nil, true); code != http.StatusForbidden || !strings.Contains(string(b), "did not declare capability") {
+			t.Fatalf("undeclared capability = %d %s", code, b)
+		}
+		n, _ := h.m.opts.Store.Client.AuditEntry.Query().Count(context.Background())
+		if n == 0 {
+			t.Fatal("install was not audited")
+		}
+	})
+}
+
+// load calls the plugin route from n clients until stop is closed and counts
+// the answers by status and body.
+type load struct {
+	mu      sync.Mutex
+	ok      int
+	failed  []string
+	seen    map[string]int
+	slowest time.Duration
+	wait    func()
+}
+
+func runLoad(t *testing.T, h *testHost, n int, path string, stop <-chan struct{}) *load {
+	l := &load{seen: map[string]int{}}
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				start := time.Now()
+				resp, err := client.Get(h.url + path)
+				var body []byte
+				if err == nil {
+					body, _ = io.ReadAll(resp.Body)
+					resp.Body.Close()
+				}
+				d := time.Since(start)
+				l.mu.Lock()
+				if d > l.slowest {
+					l.slowest = d
+				}
+				switch {
+				case err != nil:
+					l.failed = append(l.failed, err.Error())
+				case resp.StatusCode != 200:
+					l.failed = append(l.failed, fmt.Sprintf("%d %s", resp.StatusCode, body))
+				default:
+					l.ok++
+					l.seen[string(body)]++
+				}
+				l.mu.Unlock()
+			}
+		}()
+	}
+	l.wait = wg.Wait
+	return l
+}
+
+func (l *load) finish() { l.wait() }
+
+func TestUpgradeUnderLoadHasZeroFailedRequests(t *testing.T) {
+	h := newTestHost(t, "sqlite", nil)
+	h.mustInstall(t, fixtures.v1)
+	v1pid := h.pid("testplugin")
+	stop := make(chan struct{})
+	l := runLoad(t, h, 50, "/api/plugins/testplugin/sleep?ms=5", stop)
+	time.Sleep(8 * time.Second)
+	code, b := h.upgrade(t, "testplugin", fixtures.v2)
+	if code != 200 {
+		t.Fatalf("upgrade = %d %s", code, b)
+	}
+	time.Sleep(12 * time.Second)
+	close(stop)
+	l.finish()
+	if len(l.failed) > 0 {
+		t.Fatalf("%d of %d requests failed during the upgrade; first: %s", len(l.failed), l.ok+len(l.failed), l.failed[0])
+	}
+	if l.seen["1.0.0"] == 0 || l.seen["2.0.0"] == 0 {
+		t.Fatalf("responses by version = %v; want both", l.seen)
+	}
+	if processAlive(v1pid) {
+		t.Fatalf("v1 process %d still running after the upgrade", v1pid)
+	}
+	t.Logf("upgrade under load: %d requests, versions %v, slowest %v", l.ok, l.seen, l.slowest)
+}
+
+func TestFailedUpgradeKeepsTheServingVersion(t *testing.T) {
+	h := newTestHost(t, "sqlite", nil)
+	h.mustInstall(t, fixtures.v1)
+	stop := make(chan struct{})
+	l := runLoad(t, h, 20, "/api/plugins/testplugin/version", stop)
+	time.Sleep(time.Second)
+	code, b := h.upgrade(t, "testplugin", fixtures.crasher)
+	time.Sleep(time.Second)
+	close(stop)
+	l.finish()
+	if code != http.StatusUnprocessableEntity || !strings.Contains(string(b), `"code":"plugin.start_failed"`) ||
+		!strings.Contains(string(b), `"serving_version":"1.0.0"`) || !strings.Contains(string(b), "reason") {
+		t.Fatalf("upgrade to a crashing binary = %d %s", code, b)
+	}
+	if len(l.failed) > 0 || l.seen["1.0.0"] == 0 || len(l.seen) != 1 {
+		t.Fatalf("during the failed upgrade: failed %v, seen %v", l.failed, l.seen)
+	}
+	p, _ := h.m.opts.Store.Client.Plugin.Query().Where(plugin.PluginID("testplugin")).Only(context.Background())
+	if p.Version != "1.0.0" || p.PreviousVersion != "" {
+		t.Fatalf("recorded %s (previous %q) after a failed upgrade", p.Version, p.PreviousVersion)
+	}
+}
+
+func TestKilledPluginAnswers503ThenRestarts(t *testing.T) {
+	h := newTestHost(t, "sqlite", nil)
+	h.mustInstall(t, fixtures.v1)
+	pid := h.pid("testplugin")
+	stop := make(chan struct{})
+	var mu sync.Mutex
+	var statuses = map[int]int{}
+	var slowest time.Duration
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				start := time.Now()
+				resp, err := client.Get(h.url + "/api/plugins/testplugin/version")
+				d := time.Since(start)
+				mu.Lock()
+				if err != nil {
+					statuses[-1]++
+				} else {
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					statuses[resp.StatusCode]++
+					if resp.StatusCode == 503 && resp.Header.Get("Retry-After") == "" {
+						statuses[-2]++
+					}
+				}
+				slowest = max(slowest, d)
+				mu.Unlock()
+			}
+		}()
+	}
+	time.Sleep(500 * time.Millisecond)
+	killed := time.Now()
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	var back time.Duration
+	for time.Since(killed) < 5*time.Second {
+		if np := h.pid("testplugin"); np != 0 && np != pid {
+			if code, _, _ := h.call(t, "GET", "/api/plugins/testplugin/version", nil, false); code == 200 {
+				back = time.Since(killed)
+				break
+			}
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond)
+	close(stop)
+	wg.Wait()
+	if back == 0 || back > 2*time.Second {
+		t.Fatalf("plugin serving again after %v, want ≤ 2s", back)
+	}
+	for code, n := range statuses {
+		if code != 200 && code != 503 {
+			t.Errorf("%d answers with status %d (want only 200 and 503)", n, code)
+		}
+	}
+	if slowest > 2*time.Second {
+		t.Errorf("slowest call took %v: calls during the outage must fail fast", slowest)
+	}
+	t.Logf("kill -9: back after %v; statuses %v; slowest %v", back, statuses, slowest)
+}
+
+func TestRollbackDisableEnableUninstall(t *testing.T) {
+	h := newTestHost(t, "sqlite", nil)
+	h.mustInstall(t, fixtures.v1)
+	if code, b := h.upgrade(t, "testplugin", fixtures.v2); code != 200 {
+		t.Fatalf("upgrade = %d %s", code, b)
+	}
+	if code, b := h.upgrade(t, "testplugin", fixtures.v2); code != http.StatusConflict || !strings.Contains(string(b), "plugin.same_version") {
+		t.Fatalf("same-version upgrade = %d %s", code, b)
+	}
+	if code, b, _ := h.call(t, "POST", "/api/v1/admin/plugins/testplugin/rollback", nil, true); code != 200 || !strings.Contains(string(b), `"version":"1.0.0"`) {
+		t.Fatalf("rollback = %d %s", code, b)
+	}
+	if _, b, _ := h.call(t, "GET", "/api/plugins/testplugin/version", nil, false); string(b) != "1.0.0" {
+		t.Fatalf("after rollback serves %q", b)
+	}
+	if code, _, _ := h.call(t, "POST", "/api/v1/admin/plugins/testplugin/disable", nil, true); code != 200 {
+		t.Fatalf("disable = %d", code)
+	}
+	if code, b, _ := h.call(t, "GET", "/api/plugins/testplugin/version", nil, false); code != 503 || !strings.Contains(string(b), "plugin.disabled") {
+		t.Fatalf("disabled plugin answers %d %s", code, b)
+	}
+	if code, _, _ := h.call(t, "POST", "/api/v1/admin/plugins/testplugin/enable", nil, true); code != 200 {
+		t.Fatalf("enable = %d", code)
+	}
+	if code, b, _ := h.call(t, "GET", "/api/plugins/testplugin/version", nil, false); code != 200 || string(b) != "1.0.0" {
+		t.Fatalf("enabled plugin answers %d %s", code, b)
+	}
+	if code, b, _ := h.call(t, "GET", "/api/v1/admin/plugins/testplugin/logs?tail=50", nil, true); code != 200 || !strings.Contains(string(b), "testplugin started") {
+		t.Fatalf("logs = %d %s", code, b)
+	}
+	if code, _, _ := h.call(t, "POST", "/api/v1/admin/plugins/testplugin/rollback", nil, false); code != http.StatusUnauthorized {
+		t.Fatalf("anonymous rollback = %d, want 401", code)
+	}
+	if code, _, _ := h.call(t, "DELETE", "/api/v1/admin/plugins/testplugin", nil, true); code != http.StatusNoContent {
+		t.Fatalf("uninstall = %d", code)
+	}
+	if code, _, _ := h.call(t, "GET", "/api/plugins/testplugin/version", nil, false); code != 404 {
+		t.Fatalf("uninstalled plugin answers %d", code)
+	}
+	if n, _ := h.m.opts.Store.Client.PluginBundle.Query().Count(context.Background()); n != 0 {
+		t.Fatalf("%d bundle records left after uninstall", n)
+	}
+}
+
+func TestRestartAfterHostRestartAndHangsAndPanics(t *testing.T) {
+	h := newTestHost(t, "sqlite", func(o *Options) { o.RouteTimeout = 300 * time.Millisecond })
+	h.mustInstall(t, fixtures.v1)
+	start := time.Now()
+	code, b, _ := h.call(t, "GET", "/api/plugins/testplugin/sleep?ms=5000", nil, false)
+	if code != http.StatusGatewayTimeout || time.Since(start) > 2*time.Second {
+		t.Fatalf("hanging route = %d %s after %v", code, b, time.Since(start))
+	}
+	if code, b, _ := h.call(t, "GET", "/api/plugins/testplugin/panic", nil, false); code != http.StatusBadGateway || !strings.Contains(string(b), "plugin.error") || strings.Contains(string(b), "test panic") {
+		t.Fatalf("panicking handler = %d %s", code, b)
+	}
+	if code, _, _ := h.call(t, "GET", "/api/plugins/testplugin/version", nil, false); code != 200 {
+		t.Fatalf("after panic = %d", code)
+	}
+	big := bytes.Repeat([]byte("x"), 3<<20)
+	if code, b, _ := h.call(t, "POST", "/api/plugins/testplugin/echo", bytes.NewReader(big), false); code != http.StatusRequestEntityTooLarge || !strings.Contains(string(b), "2 MiB") {
+		t.Fatalf("3 MiB to a 2 MiB route = %d %s", code, b)
+	}
+	if code, b, _ := h.call(t, "POST", "/api/plugins/testplugin/echo", bytes.NewReader(big[:1<<20+5]), false); code != 200 || len(b) != 1<<20+5 {
+		t.Fatalf("1 MiB echo = %d, %d bytes", code, len(b))
+	}
+}
+
+func TestRepeatedCrashesParkThePlugin(t *testing.T) {
+	h := newTestHost(t, "sqlite", func(o *Options) { o.CrashBudget = 2; o.RestartDelay = 50 * time.Millisecond })
+	h.mustInstall(t, fixtures.v1)
+	for i := range 2 {
+		h.call(t, "GET", "/api/plugins/testplugin/crash", nil, false)
+		deadline := time.Now().Add(5 * time.Second)
+		for time.Now().Before(deadline) {
+			code, _, _ := h.call(t, "GET", "/api/plugins/testplugin/version", nil, false)
+			if i == 0 && code == 200 || i == 1 && code == 503 && h.pid("testplugin") == 0 {
+				break
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	time.Sleep(200 * time.Millisecond)
+	code, b, _ := h.call(t, "GET", "/api/v1/admin/plugins/testplugin", nil, true)
+	if code != 200 || !strings.Contains(string(b), `"state":"failed"`) || !strings.Contains(string(b), "parked") {
+		t.Fatalf("after 2 crashes: %d %s", code, b)
+	}
+	if code, _, hd := h.call(t, "GET", "/api/plugins/testplugin/version", nil, false); code != 503 || hd.Get("Retry-After") == "" {
+		t.Fatalf("parked plugin answers %d", code)
+	}
+	n, _ := h.m.opts.Store.Client.AuditEntry.Query().Count(context.Background())
+	if n < 3 {
+		t.Fatalf("crashes and parking not audited (%d entries)", n)
+	}
+}
+
+func TestPluginsComeBackAfterHostRestart(t *testing.T) {
+	st := storetest.Open(t, "sqlite")
+	_ = st
+	h := newTestHost(t, "sqlite", nil)
+	h.mustInstall(t, fixtures.v1)
+	// A second manager on the same data dir and database is a restarted host.
+	m2 := New(Options{DataDir: h.dir, Store: h.m.opts.Store, Audit: h.m.opts.Audit, Log: h.m.log, HostVersion: "0.1.0", StartTimeout: 20 * time.Second})
+	h.m.Close()
+	if err := m2.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer m2.Close()
+	if g := m2.router.current("testplugin"); g == nil || g.version != "1.0.0" {
+		t.Fatalf("after restart: %+v", g)
+	}
+}
+
+// Each refusal installs nothing: no record, no stored bundle, no route.
+func TestRefusedBundlesInstallNothing(t *testing.T) {
+	h := newTestHost(t, "sqlite", nil)
+	cases := []struct {
+		name, reason string
+		bundle       func(t *testing.T) string
+		status       int
+	}{
+		{"unsigned", "unsigned", func(t *testing.T) string { return rewrite(t, fixtures.v1, dropEntry("bundle.sig")) }, 400},
+		{"unknown key", "unknown_key", func(*testing.T) string { return fixtures.untrusted }, 400},
+		{"tampered binary", "tampered", func(t *testing.T) string { return rewrite(t, fixtures.v1, flipByte("bin/linux_amd64/plugin")) }, 400},
+		{"tar slip", "unsafe_path", func(t *testing.T) string { return rewrite(t, fixtures.v1, addEntry("../../evil", tar.TypeReg)) }, 400},
+		{"symlink", "link_entry", func(t *testing.T) string { return rewrite(t, fixtures.v1, addEntry("web/link", tar.TypeSymlink)) }, 400},
+		{"not a bundle", "malformed", func(t *testing.T) string {
+			p := filepath.Join(t.TempDir(), "x.tar.gz")
+			os.WriteFile(p, []byte("hello"), 0o600)
+			return p
+		}, 400},
+		{"fails the handshake", "", func(*testing.T) string { return fixtures.crasher }, 422},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, b := h.install(t, tc.bundle(t))
+			if code != tc.status || tc.reason != "" && !strings.Contains(string(b), `"reason":"`+tc.reason+`"`) {
+				t.Fatalf("install = %d %s; want %d with reason %q", code, b, tc.status, tc.reason)
+			}
+			ctx := context.Background()
+			if n, _ := h.m.opts.Store.Client.Plugin.Query().Count(ctx); n != 0 {
+				t.Fatal("a plugin record was written")
+			}
+			if n, _ := h.m.opts.Store.Client.PluginBundle.Query().Where(pluginbundle.PluginID("testplugin")).Count(ctx); n != 0 {
+				t.Fatal("a bundle record was written")
+			}
+			if entries, _ := os.ReadDir(filepath.Join(h.dir, "plugins", "bundles")); len(entries) != 0 && tc.status == 400 {
+				t.Fatalf("%d bundles stored", len(entries))
+			}
+			if code, _, _ := h.call(t, "GET", "/api/plugins/testplugin/version", nil, false); code != 404 {
+				t.Fatalf("route answers %d", code)
+			}
+		})
+	}
+}
+
+// rewrite copies a bundle, passing each entry through f (which may drop,
+// change or add entries), without re-signing.
+func rewrite(t *testing.T, src string, f func(tw *tar.Writer, hdr *tar.Header, data []byte) bool) string {
+	t.Helper()
+	in, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(zr)
+	var out bytes.Buffer
+	zw := gzip.NewWriter(&out)
+	tw := tar.NewWriter(zw)
+	first := true
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := io.ReadAll(tr)
+		if first {
+			first = false
+			f(tw, nil, nil) // a chance to add entries first
+		}
+		if !f(tw, hdr, data) {
+			continue
+		}
+		tw.WriteHeader(hdr)
+		tw.Write(data)
+	}
+	tw.Close()
+	zw.Close()
+	p := filepath.Join(t.TempDir(), "bad.tar.gz")
+	if err := os.WriteFile(p, out.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func dropEntry(name string) func(*tar.Writer, *tar.Header, []byte) bool {
+	return func(_ *tar.Writer, hdr *tar.Header, _ []byte) bool { return hdr == nil || hdr.Name != name }
+}
+
+func flipByte(name string) func(*tar.Writer, *tar.Header, []byte) bool {
+	return func(_ *tar.Writer, hdr *tar.Header, data []byte) bool {
+		if hdr != nil && hdr.Name == name {
+			data[len(data)/2] ^= 0xff
+		}
+		return true
+	}
+}
+
+func addEntry(name string, typ byte) func(*tar.Writer, *tar.Header, []byte) bool {
+	var done atomic.Bool
+	return func(tw *tar.Writer, hdr *tar.Header, _ []byte) bool {
+		if hdr == nil && !done.Swap(true) {
+			h := &tar.Header{Name: name, Typeflag: typ, Mode: 0o644, Linkname: "/etc/passwd"}
+			body := []byte("x")
+			if typ == tar.TypeReg {
+				h.Size = 1
+			}
+			tw.WriteHeader(h)
+			if typ == tar.TypeReg {
+				tw.Write(body)
+			}
+		}
+		return true
+	}
+}
+
+func buildBundle(ctx context.Context, dir, version string, key ed25519.PrivateKey, out string) error {
+	_, err := bundle.Build(ctx, bundle.BuildOptions{PluginDir: dir, Version: version, Key: key, Out: out})
+	return err
+}

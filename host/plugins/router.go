@@ -1,0 +1,266 @@
+package plugins
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/shanghai-amr/portal/host/apierror"
+	"github.com/shanghai-amr/portal/host/audit"
+	"github.com/shanghai-amr/portal/host/identity"
+	"github.com/shanghai-amr/portal/host/server"
+	"github.com/shanghai-amr/portal/sdk/manifest"
+	"github.com/shanghai-amr/portal/sdk/proto/pluginv1"
+)
+
+// Prefix is where every plugin's routes live: /api/plugins/<id>/<route path>.
+const Prefix = "/api/plugins"
+
+// MaxBodyLimit caps any route's body limit: bodies travel in one gRPC message.
+const MaxBodyLimit = 32 << 20
+
+// Router dispatches plugin requests through one catch-all route and a table
+// that is swapped atomically (gin cannot remove routes). Readers never lock.
+type Router struct {
+	table atomic.Pointer[map[string]*entry]
+	mu    sync.Mutex // serialises writers
+
+	audit       *audit.Log
+	defaultBody int64
+	timeout     time.Duration
+}
+
+// entry is what the table holds for one plugin id: the generation serving it,
+// or why nothing is.
+type entry struct {
+	gen  *generation
+	down string // "", "restarting", "failed", "disabled"
+}
+
+// Errors of the plugin routes.
+var (
+	errUnavailable = apierror.New(http.StatusServiceUnavailable, "plugin.unavailable", nil)
+	errDisabled    = apierror.New(http.StatusServiceUnavailable, "plugin.disabled", nil)
+	errBadGateway  = apierror.New(http.StatusBadGateway, "plugin.error", nil)
+)
+
+func newRouter(a *audit.Log, defaultBody int64, timeout time.Duration) *Router {
+	r := &Router{audit: a, defaultBody: defaultBody, timeout: timeout}
+	empty := map[string]*entry{}
+	r.table.Store(&empty)
+	return r
+}
+
+// Mount registers the catch-all route on the server.
+func (r *Router) Mount(s *server.Server, auth gin.HandlerFunc) {
+	s.Group(MaxBodyLimit).Any(strings.TrimPrefix(Prefix, "/api")+"/:plugin/*path", auth, r.handle)
+}
+
+// set publishes e for id; the previous entry is returned.
+func (r *Router) set(id string, e *entry) *entry {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	old := *r.table.Load()
+	next := make(map[string]*entry, len(old)+1)
+	for k, v := range old {
+		next[k] = v
+	}
+	prev := next[id]
+	if e == nil {
+		delete(next, id)
+	} else {
+		next[id] = e
+	}
+	r.table.Store(&next)
+	return prev
+}
+
+func (r *Router) get(id string) *entry { return (*r.table.Load())[id] }
+
+// current is the generation serving id, if any.
+func (r *Router) current(id string) *generation {
+	if e := r.get(id); e != nil {
+		return e.gen
+	}
+	return nil
+}
+
+func (r *Router) handle(c *gin.Context) {
+	id := c.Param("plugin")
+	e := r.get(id)
+	if e == nil {
+		server.Fail(c, apierror.NotFound)
+		return
+	}
+	if e.down == "disabled" {
+		server.Fail(c, errDisabled)
+		return
+	}
+	if e.gen == nil {
+		unavailable(c)
+		return
+	}
+	path := c.Param("path")
+	rt, params, wrongMethod := e.gen.routes.match(c.Request.Method, path)
+	if rt == nil {
+		if wrongMethod {
+			server.Fail(c, apierror.MethodNotAllowed)
+		} else {
+			server.Fail(c, apierror.NotFound)
+		}
+		return
+	}
+	caller := identity.From(c.Request.Context())
+	if err := r.authorize(c, id, rt, caller); err != nil {
+		server.Fail(c, err)
+		return
+	}
+	body, err := readBody(c, rt, r.defaultBody)
+	if err != nil {
+		server.Fail(c, err)
+		return
+	}
+	// Take a lease on the generation that serves now; if it started draining
+	// between the table read and here, the table already points at its successor.
+	g := e.gen
+	for !g.acquire() {
+		if g = r.current(id); g == nil {
+			unavailable(c)
+			return
+		}
+	}
+	defer g.release()
+	if !g.alive() {
+		unavailable(c)
+		return
+	}
+	timeout := r.timeout
+	if rt.timeout > 0 {
+		timeout = rt.timeout
+	}
+	ctx, cancel := context.WithTimeout(c.Request.Context(), timeout)
+	defer cancel()
+	token := newToken()
+	g.tokens.Store(token, caller)
+	defer g.tokens.Delete(token)
+	dl, _ := ctx.Deadline()
+	resp, err := g.rpc.HandleHTTP(ctx, &pluginv1.HTTPRequest{
+		Method: c.Request.Method, Path: path, RawQuery: c.Request.URL.RawQuery,
+		Headers: forwardHeaders(c.Request.Header), Body: body, Caller: toCaller(caller, token),
+		RequestId: server.RequestID(c), Route: rt.Path, Params: params, DeadlineUnixMs: dl.UnixMilli(),
+	})
+	if err != nil {
+		r.callFailed(c, g, err)
+		return
+	}
+	for _, h := range resp.Headers {
+		if hopByHop[http.CanonicalHeaderKey(h.Name)] {
+			continue
+		}
+		for _, v := range h.Values {
+			c.Writer.Header().Add(h.Name, v)
+		}
+	}
+	c.Writer.Header().Set("X-Plugin-Version", g.version)
+	c.Status(int(resp.Status))
+	_, _ = c.Writer.Write(resp.Body)
+}
+
+func unavailable(c *gin.Context) {
+	c.Header("Retry-After", "1")
+	server.Fail(c, errUnavailable)
+}
+
+// callFailed maps a failed plugin call to an answer: the process went away →
+// 503 (retry shortly); the deadline passed → 504; anything else → 502.
+func (r *Router) callFailed(c *gin.Context, g *generation, err error) {
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) || status.Code(err) == codes.DeadlineExceeded:
+		server.Fail(c, apierror.Timeout.Wrap(err))
+	case !g.alive() || status.Code(err) == codes.Unavailable || status.Code(err) == codes.Canceled && c.Request.Context().Err() == nil:
+		c.Header("Retry-After", "1")
+		server.Fail(c, errUnavailable.Wrap(err))
+	default:
+		server.Fail(c, errBadGateway.Wrap(err))
+	}
+}
+
+// authorize checks the route's audience and permission; refusals are audited.
+func (r *Router) authorize(c *gin.Context, pluginID string, rt *route, caller *identity.Identity) error {
+	if rt.audience[manifest.AudienceAnonymous] {
+		return nil
+	}
+	if caller.Audience == identity.Anonymous {
+		c.Header("WWW-Authenticate", `Bearer realm="portal"`)
+		return identity.Unauthenticated
+	}
+	if !rt.audience[manifest.Audience(caller.Audience)] || rt.Permission == "" || !caller.Can(rt.Permission) {
+		_, _ = r.audit.Write(c.Request.Context(), audit.Entry{
+			Actor: caller.Username, Action: "plugin.route.denied", Resource: "plugin:" + pluginID + " " + rt.Method + " " + rt.Path,
+			Outcome: audit.Denied, RequestID: server.RequestID(c), IP: c.ClientIP(),
+			Detail: map[string]string{"permission": rt.Permission, "audience": caller.Audience},
+		})
+		return identity.Forbidden
+	}
+	return nil
+}
+
+func readBody(c *gin.Context, rt *route, def int64) ([]byte, error) {
+	limit := def
+	if rt.BodyLimit > 0 {
+		limit = min(rt.BodyLimit, MaxBodyLimit)
+	}
+	if c.Request.ContentLength > limit {
+		return nil, apierror.TooLarge(limit)
+	}
+	b, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, limit))
+	if err != nil {
+		return nil, apierror.From(err)
+	}
+	return b, nil
+}
+
+var hopByHop = map[string]bool{
+	"Connection": true, "Keep-Alive": true, "Proxy-Authenticate": true, "Proxy-Authorization": true,
+	"Te": true, "Trailer": true, "Transfer-Encoding": true, "Upgrade": true,
+}
+
+// forwardHeaders passes the request's headers except credentials and hop-by-hop
+// ones: the plugin gets the verified identity, never the caller's secrets.
+func forwardHeaders(h http.Header) []*pluginv1.Header {
+	out := make([]*pluginv1.Header, 0, len(h))
+	for k, v := range h {
+		if hopByHop[k] || k == "Authorization" || k == "Cookie" {
+			continue
+		}
+		out = append(out, &pluginv1.Header{Name: k, Values: v})
+	}
+	return out
+}
+
+func toCaller(id *identity.Identity, token string) *pluginv1.Caller {
+	return &pluginv1.Caller{Audience: id.Audience, Subject: id.Subject, Username: id.Username, DisplayName: id.DisplayName,
+		Roles: id.Roles, OrgCode: id.OrgCode, OrgPath: id.OrgPath, Jurisdiction: id.Jurisdiction, Locale: id.Locale,
+		Uscc: id.USCC, CallToken: token}
+}
+
+func newToken() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// retryAfter renders seconds for the Retry-After header.
+func retryAfter(d time.Duration) string { return strconv.Itoa(max(1, int(d.Seconds()))) }

@@ -1,0 +1,189 @@
+// Command notice is the SDK's example plugin: staff publish notices (公告),
+// the public reads them. See docs/plugin-author-guide.md for the walk-through.
+package main
+
+import (
+	"context"
+	"database/sql"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/shanghai-amr/portal/sdk"
+	"github.com/shanghai-amr/portal/sdk/proto/pluginv1"
+	"github.com/shanghai-amr/portal/sdk/storage"
+)
+
+//go:embed plugin.yaml
+var manifestYAML []byte
+
+func main() {
+	sdk.Serve(Plugin())
+}
+
+// Plugin is the plugin, exported for its tests (sdk/plugintest).
+func Plugin() sdk.Plugin {
+	return sdk.Plugin{Manifest: manifestYAML, Start: start}
+}
+
+func start(ctx context.Context, env *sdk.Env) (http.Handler, error) {
+	db, err := storage.Open(ctx, env.Database.Dialect, env.Database.DSN)
+	if err != nil {
+		return nil, err
+	}
+	if err := migrate(ctx, db, env.Database.Dialect); err != nil {
+		return nil, err
+	}
+	s := &service{db: db}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /notices", s.list(false))
+	mux.HandleFunc("GET /public/notices", s.list(true))
+	mux.HandleFunc("GET /notices/{id}", s.get)
+	mux.HandleFunc("POST /notices", s.create)
+	return mux, nil
+}
+
+// migrate creates the plugin's own table. Changes are expand-only (new tables,
+// new nullable columns) so that the previous version keeps working while a
+// new one starts beside it.
+func migrate(ctx context.Context, db *sql.DB, dialect string) error {
+	id := "INTEGER PRIMARY KEY AUTOINCREMENT"
+	if dialect == "mysql" {
+		id = "BIGINT AUTO_INCREMENT PRIMARY KEY"
+	}
+	_, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS notices (
+		id `+id+`,
+		title VARCHAR(100) NOT NULL,
+		body TEXT NOT NULL,
+		org_code VARCHAR(64) NOT NULL,
+		created_by VARCHAR(64) NOT NULL,
+		created_at BIGINT NOT NULL)`)
+	return err
+}
+
+type service struct{ db *sql.DB }
+
+type notice struct {
+	ID        int64     `json:"id"`
+	Title     string    `json:"title"`
+	Body      string    `json:"body"`
+	OrgCode   string    `json:"org_code"`
+	CreatedBy string    `json:"created_by,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// list shows notices; staff see those of their own organisation and of the
+// organisations above it (city bureau, district bureau); the public sees all
+// (they are public notices) without who wrote them.
+func (s *service) list(public bool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		q, args := "SELECT id, title, body, org_code, created_by, created_at FROM notices", []any{}
+		if !public {
+			c := sdk.CallerFrom(r.Context())
+			codes := strings.FieldsFunc(c.OrgPath, func(r rune) bool { return r == '/' })
+			if len(codes) == 0 {
+				codes = []string{c.OrgCode}
+			}
+			q += " WHERE org_code IN (?" + strings.Repeat(", ?", len(codes)-1) + ")"
+			for _, code := range codes {
+				args = append(args, code)
+			}
+		}
+		rows, err := s.db.QueryContext(r.Context(), q+" ORDER BY id DESC LIMIT 100", args...)
+		if err != nil {
+			fail(w, http.StatusInternalServerError, "notice.internal", err)
+			return
+		}
+		defer rows.Close()
+		out := []notice{}
+		for rows.Next() {
+			var n notice
+			var at int64
+			if err := rows.Scan(&n.ID, &n.Title, &n.Body, &n.OrgCode, &n.CreatedBy, &at); err != nil {
+				fail(w, http.StatusInternalServerError, "notice.internal", err)
+				return
+			}
+			n.CreatedAt = time.UnixMilli(at).UTC()
+			if public {
+				n.CreatedBy = ""
+			}
+			out = append(out, n)
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"notices": out})
+	}
+}
+
+func (s *service) get(w http.ResponseWriter, r *http.Request) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		fail(w, http.StatusBadRequest, "notice.bad_id", err)
+		return
+	}
+	var n notice
+	var at int64
+	err = s.db.QueryRowContext(r.Context(), "SELECT id, title, body, org_code, created_by, created_at FROM notices WHERE id = ?", id).
+		Scan(&n.ID, &n.Title, &n.Body, &n.OrgCode, &n.CreatedBy, &at)
+	if errors.Is(err, sql.ErrNoRows) {
+		fail(w, http.StatusNotFound, "notice.not_found", err)
+		return
+	} else if err != nil {
+		fail(w, http.StatusInternalServerError, "notice.internal", err)
+		return
+	}
+	n.CreatedAt = time.UnixMilli(at).UTC()
+	writeJSON(w, http.StatusOK, n)
+}
+
+func (s *service) create(w http.ResponseWriter, r *http.Request) {
+	var in struct{ Title, Body string }
+	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+		fail(w, http.StatusBadRequest, "notice.bad_json", err)
+		return
+	}
+	in.Title, in.Body = strings.TrimSpace(in.Title), strings.TrimSpace(in.Body)
+	if in.Title == "" || utf8.RuneCountInString(in.Title) > 100 || in.Body == "" || utf8.RuneCountInString(in.Body) > 5000 {
+		fail(w, http.StatusBadRequest, "notice.invalid", errors.New("title (1–100 characters) and body (1–5000) are required"))
+		return
+	}
+	c := sdk.CallerFrom(r.Context())
+	res, err := s.db.ExecContext(r.Context(), "INSERT INTO notices (title, body, org_code, created_by, created_at) VALUES (?, ?, ?, ?, ?)",
+		in.Title, in.Body, c.OrgCode, c.Username, time.Now().UnixMilli())
+	if err != nil {
+		fail(w, http.StatusInternalServerError, "notice.internal", err)
+		return
+	}
+	id, _ := res.LastInsertId()
+	if host := sdk.HostFrom(r.Context()); host != nil {
+		// Audited as the caller: the request context carries the call token.
+		detail, _ := json.Marshal(map[string]any{"title": in.Title})
+		if _, err := host.Audit.Write(r.Context(), &pluginv1.AuditRecord{Action: "notice.create",
+			Resource: fmt.Sprintf("notice:%d", id), Outcome: "success", Detail: detail}); err != nil {
+			fail(w, http.StatusInternalServerError, "notice.audit_failed", err)
+			return
+		}
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"id": id})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// fail answers in the portal's error shape; the message is for people, the
+// code for machines. The cause is not shown.
+func fail(w http.ResponseWriter, status int, code string, _ error) {
+	msg := map[string]string{
+		"notice.bad_id": "编号不正确", "notice.not_found": "公告不存在", "notice.bad_json": "请求格式不正确",
+		"notice.invalid": "标题（1–100字）和正文（1–5000字）必填", "notice.internal": "服务器内部错误",
+		"notice.audit_failed": "审计记录失败，操作未完成",
+	}[code]
+	writeJSON(w, status, map[string]string{"code": code, "message": msg})
+}

@@ -1,0 +1,44 @@
+// Package storage opens a plugin's own database from the location the host
+// provisioned (sdk.Env.Database): an SQLite file through the pure-Go driver, or
+// a MySQL-compatible schema through go-sql-driver/mysql. Plugins hand the
+// *sql.DB to ent (entsql.OpenDB(dialect, db)) or use it directly.
+package storage
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	_ "github.com/go-sql-driver/mysql" // the "mysql" driver
+	"modernc.org/sqlite"
+)
+
+func init() {
+	// The host names SQLite "sqlite3", as ent does; modernc registers "sqlite".
+	sql.Register("sqlite3", &sqlite.Driver{})
+}
+
+// Open connects to the database and checks it answers.
+func Open(ctx context.Context, dialect, dsn string) (*sql.DB, error) {
+	switch dialect {
+	case "sqlite3", "mysql":
+	default:
+		return nil, fmt.Errorf("storage: unknown dialect %q", dialect)
+	}
+	db, err := sql.Open(dialect, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("storage: open: %w", err)
+	}
+	if dialect == "sqlite3" {
+		db.SetMaxOpenConns(4)
+	} else {
+		db.SetMaxOpenConns(20)
+		db.SetConnMaxLifetime(30 * time.Minute)
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("storage: ping: %w", err)
+	}
+	return db, nil
+}
