@@ -263,7 +263,9 @@ func startProxy(h *host, work string) (string, func()) {
 	target, _ := url.Parse("http://unix")
 	rp := httputil.NewSingleHostReverseProxy(target)
 	rp.Transport = &http.Transport{
-		DialContext:         func(ctx context.Context, _, _ string) (net.Conn, error) { return (&net.Dialer{}).DialContext(ctx, "unix", sock) },
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, "unix", sock)
+		},
 		MaxIdleConnsPerHost: 256,
 	}
 	h.srv.API().GET("/v1/bench/proxy", gin.WrapH(rp))

@@ -78,7 +78,7 @@ func TestUsage(t *testing.T) {
 		{"missing flag", []string{"keys", "generate"}, 2, "portalctl: keys generate: --name is required"},
 		{"unknown flag", []string{"keys", "generate", "--colour"}, 2, "flag provided but not defined: -colour"},
 		{"missing argument", []string{"bundle", "verify", "--trust", "x"}, 2, "want 1 argument(s), got 0"},
-		{"failure", []string{"bundle", "verify", "--trust", "x", "/nonexistent.tar.gz"}, 1, "portalctl: bundle: open /nonexistent.tar.gz"},
+		{"failure", []string{"bundle", "verify", "--trust", "x", "/nonexistent.tar.gz"}, 1, "portalctl: bundle: stat /nonexistent.tar.gz: no such file"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -108,7 +108,7 @@ type spec struct {
 	// paths are limited to 108 bytes.
 	socketDir string
 	logs      *logRing
-	log        *slog.Logger
+	log       *slog.Logger
 	// services registers the host's services for this generation.
 	services func(s *grpc.Server, g *generation)
 	// startTimeout bounds process start, Start (migrations) and readiness.

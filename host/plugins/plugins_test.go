@@ -33,11 +33,11 @@ import (
 
 // Bundles built once for all tests in this package.
 var fixtures struct {
-	dir                string
-	key                bundle.KeyPair
-	v1, v2, crasher    string // testplugin 1.0.0, 2.0.0; crasher 3.0.0 (exits at start)
-	notice             string // the SDK example
-	untrusted          string // testplugin 1.0.0 signed by a key the host does not trust
+	dir             string
+	key             bundle.KeyPair
+	v1, v2, crasher string // testplugin 1.0.0, 2.0.0; crasher 3.0.0 (exits at start)
+	notice          string // the SDK example
+	untrusted       string // testplugin 1.0.0 signed by a key the host does not trust
 }
 
 func TestMain(m *testing.M) {

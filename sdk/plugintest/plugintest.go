@@ -55,8 +55,8 @@ func Start(t testing.TB, p sdk.Plugin, settings ...map[string]string) *Harness {
 	dir := t.TempDir()
 	ctx := context.Background()
 	if _, err := srv.Start(ctx, &pluginv1.StartRequest{
-		Database:   &pluginv1.Database{Dialect: "sqlite3", Dsn: "file:" + filepath.Join(dir, "data.db") + "?_pragma=foreign_keys(1)&_pragma=busy_timeout(5000)"},
-		Settings:   mh.settings, HostVersion: "test", ScratchDir: dir, Generation: 1,
+		Database: &pluginv1.Database{Dialect: "sqlite3", Dsn: "file:" + filepath.Join(dir, "data.db") + "?_pragma=foreign_keys(1)&_pragma=busy_timeout(5000)"},
+		Settings: mh.settings, HostVersion: "test", ScratchDir: dir, Generation: 1,
 	}); err != nil {
 		t.Fatalf("plugin Start: %v", err)
 	}
@@ -162,4 +162,3 @@ func serveHost(t testing.TB, mh *memHost) *grpc.ClientConn {
 	t.Cleanup(func() { conn.Close(); s.Stop() })
 	return conn
 }
-
