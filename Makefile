@@ -10,26 +10,43 @@ GO        ?= go
 BIN       := bin
 DATA_DIR  ?= ./var
 ADDR      ?= 127.0.0.1:8080
-VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+VERSION   ?= 0.1.0-dev+$(shell git rev-parse --short HEAD 2>/dev/null || echo local)
 LDFLAGS   := -s -w -X github.com/shanghai-amr/portal/host/app.Version=$(VERSION)
 TEST_LOG  := $(DATA_DIR)/test.log
 
-.PHONY: help run build test test-go lint generate check-generated migration clean
+.PHONY: help run build bundles bench test test-go lint generate check-generated migration clean
 
 help:
 	@echo "make run        build and start the portal (SQLite, demo data) on http://$(ADDR)"
 	@echo "make test       run every test"
-	@echo "make build      build bin/portal"
+	@echo "make build      build bin/portal and bin/portalctl"
+	@echo "make bench      measure the plugin boundary (docs/benchmarks.md)"
 	@echo "make lint       gofmt, go vet, architecture boundary"
 	@echo "make generate   regenerate ent code (and the plugin wire contract)"
 	@echo "make migration NAME=x   write the next reviewed host migration"
 	@echo "make clean      remove build output and local data"
 
+PLUGIN_DIRS := sdk/examples/notice $(patsubst %/plugin.yaml,%,$(wildcard plugins/*/plugin.yaml))
+PLUGIN_VERSION ?= 0.1.0
+
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/portal ./cmd/portal
+	$(GO) build -trimpath -o $(BIN)/portalctl ./cmd/portalctl
 
-run: build
-	$(BIN)/portal serve --addr $(ADDR) --data-dir $(DATA_DIR) --demo
+# Signs the plugins with a development key made on this machine
+# ($(DATA_DIR)/keys/dev.key), which this host alone trusts.
+bundles: build
+	@mkdir -p $(DATA_DIR)/keys $(DATA_DIR)/trust $(DATA_DIR)/bundles
+	@test -f $(DATA_DIR)/keys/dev.key || $(BIN)/portalctl keys generate --name dev --out $(DATA_DIR)/keys >/dev/null
+	@cp $(DATA_DIR)/keys/dev.pub $(DATA_DIR)/trust/dev.pub
+	@for d in $(PLUGIN_DIRS); do \
+	  id=$$(basename $$d); \
+	  $(BIN)/portalctl bundle build --plugin $$d --version $(PLUGIN_VERSION) --key $(DATA_DIR)/keys/dev.key \
+	    --out $(DATA_DIR)/bundles/$$id-$(PLUGIN_VERSION).tar.gz >/dev/null && echo "bundle: $$id $(PLUGIN_VERSION)"; \
+	done
+
+run: bundles
+	$(BIN)/portal serve --addr $(ADDR) --data-dir $(DATA_DIR) --demo --bundles $(DATA_DIR)/bundles
 
 test: lint test-go
 
@@ -56,6 +73,10 @@ lint:
 
 generate:
 	$(GO) generate ./...
+
+# The plugin-boundary benchmark recorded in docs/benchmarks.md.
+bench:
+	$(GO) run ./cmd/pluginbench -duration 5s -clients 1,64 -mysql "$${PORTAL_TEST_MYSQL_DSN:-root@tcp(127.0.0.1:3306)/}"
 
 # Fails when committed generated code differs from what make generate writes.
 check-generated: generate

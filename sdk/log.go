@@ -18,7 +18,9 @@ func newLogger(w io.Writer) *slog.Logger {
 			}
 			switch a.Key {
 			case slog.TimeKey:
+				// go-plugin parses exactly this layout (microseconds).
 				a.Key = "@timestamp"
+				a.Value = slog.StringValue(a.Value.Time().Format("2006-01-02T15:04:05.000000Z07:00"))
 			case slog.LevelKey:
 				a.Key = "@level"
 				a.Value = slog.StringValue(strings.ToLower(a.Value.String()))

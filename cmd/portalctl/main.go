@@ -3,6 +3,7 @@
 //	portalctl keys generate --name NAME [--out DIR]
 //	portalctl bundle build  --plugin DIR --version V --key KEYFILE --out FILE [--platform linux/amd64,linux/arm64]
 //	portalctl bundle verify --trust DIR FILE
+//	portalctl plugin list|install|upgrade|rollback|enable|disable|uninstall|logs …
 //
 // Every command takes --help. Exit status: 0 on success; 1 when the command
 // failed, with one line "portalctl: …" on stderr naming the reason; 2 for a
@@ -53,6 +54,7 @@ func commands() map[string]command {
 	for _, group := range []map[string]command{
 		keyCommands(),
 		bundleCommands(),
+		pluginCommands(),
 	} {
 		maps.Copy(all, group)
 	}

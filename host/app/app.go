@@ -130,6 +130,9 @@ func New(ctx context.Context, c config.Config, log *slog.Logger) (*App, error) {
 		st.Close()
 		return nil, err
 	}
+	if c.Bundles != "" {
+		pm.InstallDir(ctx, c.Bundles)
+	}
 	return &App{Config: c, Log: log, Store: st, Server: srv, Audit: al, Plugins: pm, AdminTokenCreated: created}, nil
 }
 

@@ -116,6 +116,11 @@ func New(o Options) *Manager {
 	if o.BodyLimit <= 0 {
 		o.BodyLimit = 1 << 20
 	}
+	// Plugin processes run in their own folder: every path handed to them
+	// must be absolute.
+	if abs, err := filepath.Abs(o.DataDir); err == nil {
+		o.DataDir = abs
+	}
 	sockets, err := os.MkdirTemp("", "portal-plugins-")
 	if err != nil {
 		sockets = os.TempDir()
@@ -517,7 +522,11 @@ func (m *Manager) open(path string) (*bundle.Verified, error) {
 	if err != nil {
 		return nil, fmt.Errorf("plugins: trusted keys: %w", err)
 	}
-	v, err := bundle.Open(path, ring, bundle.Limits{})
+	work := filepath.Join(m.opts.DataDir, "plugins", "tmp")
+	if err := os.MkdirAll(work, 0o700); err != nil {
+		return nil, err
+	}
+	v, err := bundle.OpenIn(path, work, ring, bundle.Limits{})
 	if err != nil {
 		return nil, ErrRefused.WithDetails(map[string]string{"reason": refusalReason(err), "message": err.Error()}).Wrap(err)
 	}
@@ -758,4 +767,25 @@ func (m *Manager) Menus(allow func(manifest.Menu) bool) []MenuItem {
 		return a.Key < b.Key
 	})
 	return out
+}
+
+// InstallDir installs every bundle (*.tar.gz) in dir whose plugin is not
+// installed yet; plugins already installed are left alone (upgrades are an
+// administrator's explicit act). It is how `make run` and provisioning tools
+// bring a fresh host up with its plugins. Failures are logged and skipped.
+func (m *Manager) InstallDir(ctx context.Context, dir string) {
+	paths, _ := filepath.Glob(filepath.Join(dir, "*.tar.gz"))
+	sort.Strings(paths)
+	for _, p := range paths {
+		in, err := m.Install(ctx, p, Actor{Username: "system"})
+		var ae *apierror.Error
+		switch {
+		case err == nil:
+			m.log.Info("plugin installed from bundle folder", "plugin", in.ID, "version", in.Version, "bundle", p)
+		case errors.As(err, &ae) && ae.Code == ErrExists.Code:
+			m.log.Debug("bundle skipped: plugin already installed", "bundle", p)
+		default:
+			m.log.Error("bundle from folder not installed", "bundle", p, "err", err)
+		}
+	}
 }

@@ -123,6 +123,13 @@ func (v *Verified) Close() error {
 //
 // On any refusal the directory is removed. A nil ring trusts no key.
 func Open(path string, ring *KeyRing, lim Limits) (*Verified, error) {
+	return OpenIn(path, "", ring, lim)
+}
+
+// OpenIn is Open extracting under workDir ("" for the system's temporary
+// folder). A host that keeps verified bundles passes a folder on the same file
+// system as their home, so that moving Verified.Dir there is a rename.
+func OpenIn(path, workDir string, ring *KeyRing, lim Limits) (*Verified, error) {
 	lim = lim.withDefaults()
 	// Opening a FIFO or device would block or read without end.
 	if fi, err := os.Stat(path); err != nil {
@@ -135,7 +142,7 @@ func Open(path string, ring *KeyRing, lim Limits) (*Verified, error) {
 		return nil, fmt.Errorf("bundle: %w", err)
 	}
 	defer f.Close()
-	dir, err := os.MkdirTemp("", "portal-bundle-*")
+	dir, err := os.MkdirTemp(workDir, "portal-bundle-*")
 	if err != nil {
 		return nil, fmt.Errorf("bundle: %w", err)
 	}
