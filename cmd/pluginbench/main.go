@@ -29,6 +29,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -54,6 +55,7 @@ func main() {
 	duration := flag.Duration("duration", 5*time.Second, "load time per case")
 	clientsFlag := flag.String("clients", "1,64", "concurrent clients, comma-separated")
 	mysqlDSN := flag.String("mysql", "", "MySQL server for the indexed-read case, e.g. root@tcp(127.0.0.1:3306)/")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the host during the plugin cases to this file")
 	flag.Parse()
 	var clients []int
 	for _, s := range strings.Split(*clientsFlag, ",") {
@@ -87,7 +89,7 @@ func main() {
 	defer stopProxy()
 	for _, n := range clients {
 		a := measure(trivial.url+"/api/v1/bench/trivial", n, *duration)
-		b := measure(trivial.url+"/api/plugins/testplugin/version", n, *duration)
+		b := profiled(*cpuProfile, func() result { return measure(trivial.url+"/api/plugins/testplugin/version", n, *duration) })
 		c := measure(proxyURL, n, *duration)
 		rows = append(rows, row("trivial", "(a) in-process", n, a, a), row("trivial", "(b) plugin", n, b, a), row("trivial", "(c) reverse proxy", n, c, a))
 	}
@@ -109,6 +111,23 @@ func main() {
 	for _, r := range rows {
 		fmt.Println("| " + strings.Join(r, " | ") + " |")
 	}
+}
+
+// profiled runs f under the CPU profiler when path is set.
+func profiled(path string, f func() result) result {
+	if path == "" {
+		return f()
+	}
+	out, err := os.Create(path)
+	if err != nil {
+		fatal(err)
+	}
+	defer out.Close()
+	if err := pprof.StartCPUProfile(out); err != nil {
+		fatal(err)
+	}
+	defer pprof.StopCPUProfile()
+	return f()
 }
 
 type result struct {
