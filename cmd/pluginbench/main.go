@@ -87,6 +87,7 @@ func main() {
 	defer trivial.close()
 	proxyURL, stopProxy := startProxy(trivial, work)
 	defer stopProxy()
+	floor := pingFloor(filepath.Join(work, "bench.sock.ping"), 20000)
 	for _, n := range clients {
 		a := measure(trivial.url+"/api/v1/bench/trivial", n, *duration)
 		b := profiled(*cpuProfile, func() result { return measure(trivial.url+"/api/plugins/testplugin/version", n, *duration) })
@@ -106,6 +107,7 @@ func main() {
 		}
 	}
 	fmt.Printf("\n%s, %d cores, %s, %s, %v per case\n\n", runtime.GOOS+"/"+runtime.GOARCH, runtime.NumCPU(), runtime.Version(), time.Now().UTC().Format("2006-01-02"), *duration)
+	fmt.Printf("floor: one 1-byte round trip to another process over a Unix socket, p50 %s, p99 %s\n\n", us(floor.p50), us(floor.p99))
 	fmt.Println("| handler | path | clients | requests | errors | req/s | p50 | p99 | vs (a) req/s |")
 	fmt.Println("|---|---|---:|---:|---:|---:|---:|---:|---:|")
 	for _, r := range rows {
@@ -291,7 +293,44 @@ func startProxy(h *host, work string) (string, func()) {
 	return h.url + "/api/v1/bench/proxy", func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }
 }
 
+// pingFloor measures the cheapest possible cross-process round trip on this
+// machine: one byte to an echo server in another process and back.
+func pingFloor(sock string, n int) result {
+	c, err := net.Dial("unix", sock)
+	if err != nil {
+		fatal(err)
+	}
+	defer c.Close()
+	lat := make([]time.Duration, 0, n)
+	b := []byte{1}
+	for range n {
+		t0 := time.Now()
+		if _, err := c.Write(b); err != nil {
+			fatal(err)
+		}
+		if _, err := io.ReadFull(c, b); err != nil {
+			fatal(err)
+		}
+		lat = append(lat, time.Since(t0))
+	}
+	slices.Sort(lat)
+	return result{n: n, p50: lat[n/2], p99: lat[n*99/100]}
+}
+
 func serveUnix(sock string) {
+	ping, err := net.Listen("unix", sock+".ping")
+	if err != nil {
+		fatal(err)
+	}
+	go func() {
+		for {
+			c, err := ping.Accept()
+			if err != nil {
+				return
+			}
+			go func() { _, _ = io.Copy(c, c) }()
+		}
+	}()
 	ln, err := net.Listen("unix", sock)
 	if err != nil {
 		fatal(err)

@@ -84,7 +84,13 @@ type testHost struct {
 	dir   string
 }
 
-func newTestHost(t *testing.T, dialect string, tune func(*Options)) *testHost {
+func newTestHostB(b *testing.B) *testHost {
+	h := newTestHost(b, "sqlite", nil)
+	h.mustInstall(b, fixtures.v1)
+	return h
+}
+
+func newTestHost(t testing.TB, dialect string, tune func(*Options)) *testHost {
 	t.Helper()
 	st := storetest.Open(t, dialect)
 	dir := t.TempDir()
@@ -169,7 +175,7 @@ func (h *testHost) upgrade(t testing.TB, id, bundlePath string) (int, []byte) {
 	return code, b
 }
 
-func (h *testHost) mustInstall(t *testing.T, bundlePath string) {
+func (h *testHost) mustInstall(t testing.TB, bundlePath string) {
 	t.Helper()
 	if code, b := h.install(t, bundlePath); code != http.StatusOK {
 		t.Fatalf("install = %d %s", code, b)

@@ -26,8 +26,9 @@ const (
 	keyRequestID = "portal.request_id"
 	keyLocalizer = "portal.localizer"
 	keyLogger    = "portal.logger"
-	// KeyLocalePreference is set by the identity layer to the signed-in user's
-	// preferred language, before the language middleware's result is used.
+	keyServer    = "portal.server"
+	// KeyLocalePreference holds the signed-in user's preferred language (see
+	// SetLocalePreference).
 	KeyLocalePreference = "portal.locale_preference"
 )
 
@@ -43,7 +44,7 @@ func (s *Server) requestID(c *gin.Context) {
 		id = hex.EncodeToString(b[:])
 	}
 	c.Set(keyRequestID, id)
-	c.Set(keyLogger, s.log.With("request_id", id))
+	c.Set(keyServer, s)
 	c.Header(HeaderRequestID, id)
 	c.Next()
 }
@@ -51,12 +52,19 @@ func (s *Server) requestID(c *gin.Context) {
 // RequestID is the request's id.
 func RequestID(c *gin.Context) string { return c.GetString(keyRequestID) }
 
-// Log is the request's logger, tagged with its request id.
+// Log is the request's logger, tagged with its request id. It is made on
+// first use: most requests log one access line and nothing else.
 func Log(c *gin.Context) *slog.Logger {
 	if l, ok := c.Get(keyLogger); ok {
 		return l.(*slog.Logger)
 	}
-	return slog.Default()
+	base := slog.Default()
+	if s, ok := c.Get(keyServer); ok {
+		base = s.(*Server).log
+	}
+	l := base.With("request_id", RequestID(c))
+	c.Set(keyLogger, l)
+	return l
 }
 
 func (s *Server) accessLog(c *gin.Context) {
@@ -77,7 +85,7 @@ func (s *Server) accessLog(c *gin.Context) {
 		level = slog.LevelError
 	}
 	// The path only: query strings may carry personal data.
-	Log(c).LogAttrs(c.Request.Context(), level, "http",
+	s.log.LogAttrs(c.Request.Context(), level, "http", slog.String("request_id", RequestID(c)),
 		slog.String("method", c.Request.Method), slog.String("path", c.Request.URL.Path),
 		slog.String("route", route), slog.Int("status", status),
 		slog.Float64("ms", float64(d.Microseconds())/1000), slog.Int("bytes", c.Writer.Size()),
@@ -100,23 +108,27 @@ func (s *Server) recover(c *gin.Context) {
 	c.Next()
 }
 
-func (s *Server) language(c *gin.Context) {
-	c.Set(keyLocalizer, s.opts.Catalog.Localizer(i18n.Match("", c.GetHeader("Accept-Language"))))
-	c.Next()
+// SetLocalePreference records a signed-in user's preferred language; the
+// identity layer calls it once the user is known.
+func SetLocalePreference(c *gin.Context, pref string) {
+	c.Set(KeyLocalePreference, pref)
+	c.Set(keyLocalizer, nil)
 }
 
-// SetLocalePreference re-selects the response language from a signed-in user's
-// stored preference; called by the identity layer once the user is known.
-func SetLocalePreference(c *gin.Context, catalog *i18n.Catalog, pref string) {
-	c.Set(keyLocalizer, catalog.Localizer(i18n.Match(pref, c.GetHeader("Accept-Language"))))
-}
-
-// Localizer is the request's localizer.
+// Localizer is the request's localizer: the user's preference, else
+// Accept-Language, else zh-CN. It is chosen on first use, since most requests
+// render no message.
 func Localizer(c *gin.Context) *i18n.Localizer {
-	if l, ok := c.Get(keyLocalizer); ok {
+	if l, ok := c.Get(keyLocalizer); ok && l != nil {
 		return l.(*i18n.Localizer)
 	}
-	return nil
+	s, ok := c.Get(keyServer)
+	if !ok {
+		return nil
+	}
+	l := s.(*Server).opts.Catalog.Localizer(i18n.Match(c.GetString(KeyLocalePreference), c.GetHeader("Accept-Language")))
+	c.Set(keyLocalizer, l)
+	return l
 }
 
 func (s *Server) deadline(c *gin.Context) {

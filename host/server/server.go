@@ -1,6 +1,6 @@
 // Package server is the host's HTTP front door: the gin engine, the middleware
 // every request passes (request id, structured access log, panic recovery,
-// language, metrics, body limits, deadlines), the health, readiness and metrics
+// metrics, deadlines, body limits on /api) and the language of its messages, the health, readiness and metrics
 // endpoints, and a Run that shuts down gracefully.
 //
 // Other host packages mount their routes on API() (JSON APIs, small bodies) or
@@ -100,7 +100,7 @@ func New(opts Options) *Server {
 	e.HandleMethodNotAllowed = true
 	e.ContextWithFallback = true
 	s := &Server{opts: opts, log: opts.Logger, engine: e, registry: opts.Registry, metrics: newMetrics(opts.Registry)}
-	e.Use(s.requestID, s.accessLog, s.recover, s.language, s.deadline)
+	e.Use(s.requestID, s.accessLog, s.recover, s.deadline)
 	e.NoRoute(func(c *gin.Context) { Fail(c, apierror.NotFound) })
 	e.NoMethod(func(c *gin.Context) { Fail(c, apierror.MethodNotAllowed) })
 
