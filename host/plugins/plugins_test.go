@@ -6,6 +6,7 @@ import (
 	"compress/gzip"
 	"context"
 	"crypto/ed25519"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -492,6 +493,51 @@ func TestRestartAfterHostRestartAndHangsAndPanics(t *testing.T) {
 	}
 	if code, b, _ := h.call(t, "POST", "/api/plugins/testplugin/echo", bytes.NewReader(big[:1<<20+5]), false); code != 200 || len(b) != 1<<20+5 {
 		t.Fatalf("1 MiB echo = %d, %d bytes", code, len(b))
+	}
+}
+
+func TestLargeBodiesAndResponsesAreStreamed(t *testing.T) {
+	h := newTestHost(t, "sqlite", nil)
+	h.mustInstall(t, fixtures.v1)
+	// 40 MiB: larger than any one gRPC message the host allows.
+	big := bytes.Repeat([]byte("市场监管"), 40<<20/12)
+	sum := sha256.Sum256(big)
+	code, b, _ := h.call(t, "POST", "/api/plugins/testplugin/upload", bytes.NewReader(big), false)
+	if want := fmt.Sprintf("%d %x", len(big), sum); code != 200 || string(b) != want {
+		t.Fatalf("40 MiB upload = %d %q, want %q", code, b, want)
+	}
+	// Unknown length (chunked): streamed too, and cut at the route's limit.
+	req, _ := http.NewRequest("POST", h.url+"/api/plugins/testplugin/upload", io.MultiReader(bytes.NewReader(big), bytes.NewReader(big)))
+	req.ContentLength = -1
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.Contains(string(b), "request.too_large") {
+		t.Fatalf("80 MiB chunked upload to a 64 MiB route = %d %s", resp.StatusCode, b)
+	}
+	// A streamed response reaches the caller as the plugin flushes it.
+	start := time.Now()
+	resp, err = client.Get(h.url + "/api/plugins/testplugin/ticks")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	line := make([]byte, len("data: tick 0\n\n"))
+	if _, err := io.ReadFull(resp.Body, line); err != nil || string(line) != "data: tick 0\n\n" {
+		t.Fatalf("first event = %q, %v", line, err)
+	}
+	if first := time.Since(start); first > 300*time.Millisecond {
+		t.Fatalf("first event after %v: the response was buffered", first)
+	}
+	rest, _ := io.ReadAll(resp.Body)
+	if !strings.HasSuffix(string(rest), "data: tick 4\n\n") || time.Since(start) < 400*time.Millisecond {
+		t.Fatalf("rest = %q after %v", rest, time.Since(start))
+	}
+	if code, _, _ := h.call(t, "GET", "/api/plugins/testplugin/version", nil, false); code != 200 {
+		t.Fatalf("after streaming: %d", code)
 	}
 }
 

@@ -7,7 +7,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"strconv"
+	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -28,8 +28,12 @@ import (
 // Prefix is where every plugin's routes live: /api/plugins/<id>/<route path>.
 const Prefix = "/api/plugins"
 
-// MaxBodyLimit caps any route's body limit: bodies travel in one gRPC message.
-const MaxBodyLimit = 32 << 20
+// MaxBodyLimit caps any route's body limit.
+const MaxBodyLimit = 1 << 30
+
+// unaryBodyMax is the largest body sent in one message; larger bodies, and
+// bodies of unknown length, are streamed in chunks.
+const unaryBodyMax = 64 << 10
 
 // Router dispatches plugin requests through one catch-all route and a table
 // that is swapped atomically (gin cannot remove routes). Readers never lock.
@@ -127,10 +131,22 @@ func (r *Router) handle(c *gin.Context) {
 		server.Fail(c, err)
 		return
 	}
-	body, err := readBody(c, rt, r.defaultBody)
-	if err != nil {
-		server.Fail(c, err)
+	limit := r.defaultBody
+	if rt.BodyLimit > 0 {
+		limit = min(rt.BodyLimit, MaxBodyLimit)
+	}
+	if c.Request.ContentLength > limit {
+		server.Fail(c, apierror.TooLarge(limit))
 		return
+	}
+	streamed := rt.Stream || c.Request.ContentLength > unaryBodyMax || c.Request.ContentLength < 0
+	var body []byte
+	if !streamed {
+		var err error
+		if body, err = io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, limit)); err != nil {
+			server.Fail(c, apierror.From(err))
+			return
+		}
 	}
 	// Take a lease on the generation that serves now; if it started draining
 	// between the table read and here, the table already points at its successor.
@@ -156,15 +172,26 @@ func (r *Router) handle(c *gin.Context) {
 	g.tokens.Store(token, caller)
 	defer g.tokens.Delete(token)
 	dl, _ := ctx.Deadline()
-	resp, err := g.rpc.HandleHTTP(ctx, &pluginv1.HTTPRequest{
+	req := &pluginv1.HTTPRequest{
 		Method: c.Request.Method, Path: path, RawQuery: c.Request.URL.RawQuery,
 		Headers: forwardHeaders(c.Request.Header), Body: body, Caller: toCaller(caller, token),
 		RequestId: server.RequestID(c), Route: rt.Path, Params: params, DeadlineUnixMs: dl.UnixMilli(),
-	})
+	}
+	if streamed {
+		r.stream(c, ctx, cancel, g, req, limit)
+		return
+	}
+	resp, err := g.rpc.HandleHTTP(ctx, req)
 	if err != nil {
 		r.callFailed(c, g, err)
 		return
 	}
+	writeHead(c, g, resp)
+	_, _ = c.Writer.Write(resp.Body)
+}
+
+// writeHead copies the plugin's status and headers to the caller.
+func writeHead(c *gin.Context, g *generation, resp *pluginv1.HTTPResponse) {
 	for _, h := range resp.Headers {
 		if hopByHop[http.CanonicalHeaderKey(h.Name)] {
 			continue
@@ -175,7 +202,82 @@ func (r *Router) handle(c *gin.Context) {
 	}
 	c.Writer.Header().Set("X-Plugin-Version", g.version)
 	c.Status(int(resp.Status))
-	_, _ = c.Writer.Write(resp.Body)
+}
+
+// stream serves a request through HandleHTTPStream: the body goes to the
+// plugin in chunks as it arrives (cut at limit), and the response comes back
+// in chunks, flushed to the caller as they come.
+func (r *Router) stream(c *gin.Context, ctx context.Context, cancel context.CancelFunc, g *generation, req *pluginv1.HTTPRequest, limit int64) {
+	st, err := g.rpc.HandleHTTPStream(ctx)
+	if err != nil {
+		r.callFailed(c, g, err)
+		return
+	}
+	if err := st.Send(&pluginv1.HTTPStreamFrame{Frame: &pluginv1.HTTPStreamFrame_Request{Request: req}}); err != nil {
+		r.callFailed(c, g, err)
+		return
+	}
+	// The body is pumped beside the response: a plugin may answer before it
+	// has read everything (a refusal, say).
+	upload := make(chan error, 1)
+	go func() {
+		body := http.MaxBytesReader(c.Writer, c.Request.Body, limit)
+		buf := make([]byte, 32<<10)
+		for {
+			n, err := body.Read(buf)
+			if n > 0 {
+				if serr := st.Send(&pluginv1.HTTPStreamFrame{Frame: &pluginv1.HTTPStreamFrame_Chunk{Chunk: buf[:n]}}); serr != nil {
+					upload <- serr
+					return
+				}
+			}
+			if errors.Is(err, io.EOF) {
+				upload <- st.CloseSend()
+				return
+			}
+			if err != nil {
+				upload <- err
+				cancel() // stop the plugin's half as well
+				return
+			}
+		}
+	}()
+	first, err := st.Recv()
+	if err != nil {
+		if uerr := <-upload; uerr != nil {
+			var tooLarge *http.MaxBytesError
+			if errors.As(uerr, &tooLarge) {
+				server.Fail(c, apierror.From(uerr))
+				return
+			}
+		}
+		r.callFailed(c, g, err)
+		return
+	}
+	head := first.GetResponse()
+	if head == nil {
+		server.Fail(c, errBadGateway.Wrap(errors.New("first frame is not the response head")))
+		return
+	}
+	writeHead(c, g, head)
+	c.Writer.WriteHeaderNow()
+	c.Writer.Flush()
+	for {
+		f, err := st.Recv()
+		if errors.Is(err, io.EOF) {
+			return
+		}
+		if err != nil {
+			// The head is out: all that can be done is to end the response early.
+			genLog(c, g).Warn("plugin stream broken after the response head", "err", err)
+			return
+		}
+		if _, err := c.Writer.Write(f.GetChunk()); err != nil {
+			cancel()
+			return
+		}
+		c.Writer.Flush()
+	}
 }
 
 func unavailable(c *gin.Context) {
@@ -217,21 +319,6 @@ func (r *Router) authorize(c *gin.Context, pluginID string, rt *route, caller *i
 	return nil
 }
 
-func readBody(c *gin.Context, rt *route, def int64) ([]byte, error) {
-	limit := def
-	if rt.BodyLimit > 0 {
-		limit = min(rt.BodyLimit, MaxBodyLimit)
-	}
-	if c.Request.ContentLength > limit {
-		return nil, apierror.TooLarge(limit)
-	}
-	b, err := io.ReadAll(http.MaxBytesReader(c.Writer, c.Request.Body, limit))
-	if err != nil {
-		return nil, apierror.From(err)
-	}
-	return b, nil
-}
-
 var hopByHop = map[string]bool{
 	"Connection": true, "Keep-Alive": true, "Proxy-Authenticate": true, "Proxy-Authorization": true,
 	"Te": true, "Trailer": true, "Transfer-Encoding": true, "Upgrade": true,
@@ -262,5 +349,7 @@ func newToken() string {
 	return hex.EncodeToString(b[:])
 }
 
-// retryAfter renders seconds for the Retry-After header.
-func retryAfter(d time.Duration) string { return strconv.Itoa(max(1, int(d.Seconds()))) }
+// genLog is the request's logger tagged with the generation serving it.
+func genLog(c *gin.Context, g *generation) *slog.Logger {
+	return server.Log(c).With("plugin", g.id, "version", g.version, "generation", g.n)
+}

@@ -68,8 +68,14 @@ type Route struct {
 	Permission string `yaml:"permission,omitempty" json:"permission,omitempty"`
 	// Audience lists who may call the route at all.
 	Audience []Audience `yaml:"audience" json:"audience"`
-	// BodyLimit overrides the host's default request body limit, in bytes.
+	// BodyLimit overrides the host's default request body limit, in bytes
+	// (at most 1 GiB). Bodies over 64 KiB, or of unknown length, are streamed
+	// to the plugin in chunks.
 	BodyLimit int64 `yaml:"body_limit,omitempty" json:"body_limit,omitempty"`
+	// Stream sends the response to the caller as the plugin writes it
+	// (downloads, server-sent events); the handler's ResponseWriter is then an
+	// http.Flusher.
+	Stream bool `yaml:"stream,omitempty" json:"stream,omitempty"`
 	// Timeout overrides the host's route timeout ("10s").
 	Timeout string `yaml:"timeout,omitempty" json:"timeout,omitempty"`
 }

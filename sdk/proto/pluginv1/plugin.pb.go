@@ -514,6 +514,107 @@ func (x *HTTPRequest) GetDeadlineUnixMs() int64 {
 	return 0
 }
 
+type HTTPStreamFrame struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Frame:
+	//
+	//	*HTTPStreamFrame_Request
+	//	*HTTPStreamFrame_Response
+	//	*HTTPStreamFrame_Chunk
+	Frame         isHTTPStreamFrame_Frame `protobuf_oneof:"frame"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HTTPStreamFrame) Reset() {
+	*x = HTTPStreamFrame{}
+	mi := &file_plugin_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HTTPStreamFrame) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HTTPStreamFrame) ProtoMessage() {}
+
+func (x *HTTPStreamFrame) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HTTPStreamFrame.ProtoReflect.Descriptor instead.
+func (*HTTPStreamFrame) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *HTTPStreamFrame) GetFrame() isHTTPStreamFrame_Frame {
+	if x != nil {
+		return x.Frame
+	}
+	return nil
+}
+
+func (x *HTTPStreamFrame) GetRequest() *HTTPRequest {
+	if x != nil {
+		if x, ok := x.Frame.(*HTTPStreamFrame_Request); ok {
+			return x.Request
+		}
+	}
+	return nil
+}
+
+func (x *HTTPStreamFrame) GetResponse() *HTTPResponse {
+	if x != nil {
+		if x, ok := x.Frame.(*HTTPStreamFrame_Response); ok {
+			return x.Response
+		}
+	}
+	return nil
+}
+
+func (x *HTTPStreamFrame) GetChunk() []byte {
+	if x != nil {
+		if x, ok := x.Frame.(*HTTPStreamFrame_Chunk); ok {
+			return x.Chunk
+		}
+	}
+	return nil
+}
+
+type isHTTPStreamFrame_Frame interface {
+	isHTTPStreamFrame_Frame()
+}
+
+type HTTPStreamFrame_Request struct {
+	// Host → plugin, first frame.
+	Request *HTTPRequest `protobuf:"bytes,1,opt,name=request,proto3,oneof"`
+}
+
+type HTTPStreamFrame_Response struct {
+	// Plugin → host, first frame.
+	Response *HTTPResponse `protobuf:"bytes,2,opt,name=response,proto3,oneof"`
+}
+
+type HTTPStreamFrame_Chunk struct {
+	// Either direction, after the head: the next piece of the body.
+	Chunk []byte `protobuf:"bytes,3,opt,name=chunk,proto3,oneof"`
+}
+
+func (*HTTPStreamFrame_Request) isHTTPStreamFrame_Frame() {}
+
+func (*HTTPStreamFrame_Response) isHTTPStreamFrame_Frame() {}
+
+func (*HTTPStreamFrame_Chunk) isHTTPStreamFrame_Frame() {}
+
 type Header struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
@@ -524,7 +625,7 @@ type Header struct {
 
 func (x *Header) Reset() {
 	*x = Header{}
-	mi := &file_plugin_proto_msgTypes[8]
+	mi := &file_plugin_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -536,7 +637,7 @@ func (x *Header) String() string {
 func (*Header) ProtoMessage() {}
 
 func (x *Header) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[8]
+	mi := &file_plugin_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -549,7 +650,7 @@ func (x *Header) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Header.ProtoReflect.Descriptor instead.
 func (*Header) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{8}
+	return file_plugin_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Header) GetName() string {
@@ -577,7 +678,7 @@ type HTTPResponse struct {
 
 func (x *HTTPResponse) Reset() {
 	*x = HTTPResponse{}
-	mi := &file_plugin_proto_msgTypes[9]
+	mi := &file_plugin_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -589,7 +690,7 @@ func (x *HTTPResponse) String() string {
 func (*HTTPResponse) ProtoMessage() {}
 
 func (x *HTTPResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[9]
+	mi := &file_plugin_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -602,7 +703,7 @@ func (x *HTTPResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HTTPResponse.ProtoReflect.Descriptor instead.
 func (*HTTPResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{9}
+	return file_plugin_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *HTTPResponse) GetStatus() int32 {
@@ -652,7 +753,7 @@ type Caller struct {
 
 func (x *Caller) Reset() {
 	*x = Caller{}
-	mi := &file_plugin_proto_msgTypes[10]
+	mi := &file_plugin_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -664,7 +765,7 @@ func (x *Caller) String() string {
 func (*Caller) ProtoMessage() {}
 
 func (x *Caller) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[10]
+	mi := &file_plugin_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -677,7 +778,7 @@ func (x *Caller) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Caller.ProtoReflect.Descriptor instead.
 func (*Caller) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{10}
+	return file_plugin_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Caller) GetAudience() string {
@@ -773,7 +874,7 @@ type TaskCallback struct {
 
 func (x *TaskCallback) Reset() {
 	*x = TaskCallback{}
-	mi := &file_plugin_proto_msgTypes[11]
+	mi := &file_plugin_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -785,7 +886,7 @@ func (x *TaskCallback) String() string {
 func (*TaskCallback) ProtoMessage() {}
 
 func (x *TaskCallback) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[11]
+	mi := &file_plugin_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -798,7 +899,7 @@ func (x *TaskCallback) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskCallback.ProtoReflect.Descriptor instead.
 func (*TaskCallback) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{11}
+	return file_plugin_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *TaskCallback) GetTaskId() string {
@@ -858,7 +959,7 @@ type TaskCallbackResult struct {
 
 func (x *TaskCallbackResult) Reset() {
 	*x = TaskCallbackResult{}
-	mi := &file_plugin_proto_msgTypes[12]
+	mi := &file_plugin_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -870,7 +971,7 @@ func (x *TaskCallbackResult) String() string {
 func (*TaskCallbackResult) ProtoMessage() {}
 
 func (x *TaskCallbackResult) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[12]
+	mi := &file_plugin_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -883,7 +984,7 @@ func (x *TaskCallbackResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskCallbackResult.ProtoReflect.Descriptor instead.
 func (*TaskCallbackResult) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{12}
+	return file_plugin_proto_rawDescGZIP(), []int{13}
 }
 
 type Event struct {
@@ -899,7 +1000,7 @@ type Event struct {
 
 func (x *Event) Reset() {
 	*x = Event{}
-	mi := &file_plugin_proto_msgTypes[13]
+	mi := &file_plugin_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -911,7 +1012,7 @@ func (x *Event) String() string {
 func (*Event) ProtoMessage() {}
 
 func (x *Event) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[13]
+	mi := &file_plugin_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -924,7 +1025,7 @@ func (x *Event) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Event.ProtoReflect.Descriptor instead.
 func (*Event) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{13}
+	return file_plugin_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Event) GetId() string {
@@ -970,7 +1071,7 @@ type EventAck struct {
 
 func (x *EventAck) Reset() {
 	*x = EventAck{}
-	mi := &file_plugin_proto_msgTypes[14]
+	mi := &file_plugin_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -982,7 +1083,7 @@ func (x *EventAck) String() string {
 func (*EventAck) ProtoMessage() {}
 
 func (x *EventAck) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[14]
+	mi := &file_plugin_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -995,7 +1096,7 @@ func (x *EventAck) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EventAck.ProtoReflect.Descriptor instead.
 func (*EventAck) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{14}
+	return file_plugin_proto_rawDescGZIP(), []int{15}
 }
 
 type DrainRequest struct {
@@ -1007,7 +1108,7 @@ type DrainRequest struct {
 
 func (x *DrainRequest) Reset() {
 	*x = DrainRequest{}
-	mi := &file_plugin_proto_msgTypes[15]
+	mi := &file_plugin_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1019,7 +1120,7 @@ func (x *DrainRequest) String() string {
 func (*DrainRequest) ProtoMessage() {}
 
 func (x *DrainRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[15]
+	mi := &file_plugin_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1032,7 +1133,7 @@ func (x *DrainRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DrainRequest.ProtoReflect.Descriptor instead.
 func (*DrainRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{15}
+	return file_plugin_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *DrainRequest) GetDeadlineUnixMs() int64 {
@@ -1050,7 +1151,7 @@ type DrainResponse struct {
 
 func (x *DrainResponse) Reset() {
 	*x = DrainResponse{}
-	mi := &file_plugin_proto_msgTypes[16]
+	mi := &file_plugin_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1062,7 +1163,7 @@ func (x *DrainResponse) String() string {
 func (*DrainResponse) ProtoMessage() {}
 
 func (x *DrainResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[16]
+	mi := &file_plugin_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1075,7 +1176,7 @@ func (x *DrainResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DrainResponse.ProtoReflect.Descriptor instead.
 func (*DrainResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{16}
+	return file_plugin_proto_rawDescGZIP(), []int{17}
 }
 
 type StopRequest struct {
@@ -1086,7 +1187,7 @@ type StopRequest struct {
 
 func (x *StopRequest) Reset() {
 	*x = StopRequest{}
-	mi := &file_plugin_proto_msgTypes[17]
+	mi := &file_plugin_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1098,7 +1199,7 @@ func (x *StopRequest) String() string {
 func (*StopRequest) ProtoMessage() {}
 
 func (x *StopRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[17]
+	mi := &file_plugin_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1111,7 +1212,7 @@ func (x *StopRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StopRequest.ProtoReflect.Descriptor instead.
 func (*StopRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{17}
+	return file_plugin_proto_rawDescGZIP(), []int{18}
 }
 
 type StopResponse struct {
@@ -1122,7 +1223,7 @@ type StopResponse struct {
 
 func (x *StopResponse) Reset() {
 	*x = StopResponse{}
-	mi := &file_plugin_proto_msgTypes[18]
+	mi := &file_plugin_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1134,7 +1235,7 @@ func (x *StopResponse) String() string {
 func (*StopResponse) ProtoMessage() {}
 
 func (x *StopResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[18]
+	mi := &file_plugin_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1147,7 +1248,7 @@ func (x *StopResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StopResponse.ProtoReflect.Descriptor instead.
 func (*StopResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{18}
+	return file_plugin_proto_rawDescGZIP(), []int{19}
 }
 
 type GetUserRequest struct {
@@ -1159,7 +1260,7 @@ type GetUserRequest struct {
 
 func (x *GetUserRequest) Reset() {
 	*x = GetUserRequest{}
-	mi := &file_plugin_proto_msgTypes[19]
+	mi := &file_plugin_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1171,7 +1272,7 @@ func (x *GetUserRequest) String() string {
 func (*GetUserRequest) ProtoMessage() {}
 
 func (x *GetUserRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[19]
+	mi := &file_plugin_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1184,7 +1285,7 @@ func (x *GetUserRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetUserRequest.ProtoReflect.Descriptor instead.
 func (*GetUserRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{19}
+	return file_plugin_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *GetUserRequest) GetUsername() string {
@@ -1206,7 +1307,7 @@ type User struct {
 
 func (x *User) Reset() {
 	*x = User{}
-	mi := &file_plugin_proto_msgTypes[20]
+	mi := &file_plugin_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1218,7 +1319,7 @@ func (x *User) String() string {
 func (*User) ProtoMessage() {}
 
 func (x *User) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[20]
+	mi := &file_plugin_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1231,7 +1332,7 @@ func (x *User) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use User.ProtoReflect.Descriptor instead.
 func (*User) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{20}
+	return file_plugin_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *User) GetUsername() string {
@@ -1271,7 +1372,7 @@ type GetOrganizationRequest struct {
 
 func (x *GetOrganizationRequest) Reset() {
 	*x = GetOrganizationRequest{}
-	mi := &file_plugin_proto_msgTypes[21]
+	mi := &file_plugin_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1283,7 +1384,7 @@ func (x *GetOrganizationRequest) String() string {
 func (*GetOrganizationRequest) ProtoMessage() {}
 
 func (x *GetOrganizationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[21]
+	mi := &file_plugin_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1296,7 +1397,7 @@ func (x *GetOrganizationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetOrganizationRequest.ProtoReflect.Descriptor instead.
 func (*GetOrganizationRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{21}
+	return file_plugin_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *GetOrganizationRequest) GetCode() string {
@@ -1320,7 +1421,7 @@ type Organization struct {
 
 func (x *Organization) Reset() {
 	*x = Organization{}
-	mi := &file_plugin_proto_msgTypes[22]
+	mi := &file_plugin_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1332,7 +1433,7 @@ func (x *Organization) String() string {
 func (*Organization) ProtoMessage() {}
 
 func (x *Organization) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[22]
+	mi := &file_plugin_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1345,7 +1446,7 @@ func (x *Organization) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Organization.ProtoReflect.Descriptor instead.
 func (*Organization) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{22}
+	return file_plugin_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *Organization) GetCode() string {
@@ -1401,7 +1502,7 @@ type DecideRequest struct {
 
 func (x *DecideRequest) Reset() {
 	*x = DecideRequest{}
-	mi := &file_plugin_proto_msgTypes[23]
+	mi := &file_plugin_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1413,7 +1514,7 @@ func (x *DecideRequest) String() string {
 func (*DecideRequest) ProtoMessage() {}
 
 func (x *DecideRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[23]
+	mi := &file_plugin_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1426,7 +1527,7 @@ func (x *DecideRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecideRequest.ProtoReflect.Descriptor instead.
 func (*DecideRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{23}
+	return file_plugin_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *DecideRequest) GetAction() string {
@@ -1453,7 +1554,7 @@ type Decision struct {
 
 func (x *Decision) Reset() {
 	*x = Decision{}
-	mi := &file_plugin_proto_msgTypes[24]
+	mi := &file_plugin_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1465,7 +1566,7 @@ func (x *Decision) String() string {
 func (*Decision) ProtoMessage() {}
 
 func (x *Decision) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[24]
+	mi := &file_plugin_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1478,7 +1579,7 @@ func (x *Decision) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Decision.ProtoReflect.Descriptor instead.
 func (*Decision) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{24}
+	return file_plugin_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *Decision) GetAllow() bool {
@@ -1505,7 +1606,7 @@ type DataFilterRequest struct {
 
 func (x *DataFilterRequest) Reset() {
 	*x = DataFilterRequest{}
-	mi := &file_plugin_proto_msgTypes[25]
+	mi := &file_plugin_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1517,7 +1618,7 @@ func (x *DataFilterRequest) String() string {
 func (*DataFilterRequest) ProtoMessage() {}
 
 func (x *DataFilterRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[25]
+	mi := &file_plugin_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1530,7 +1631,7 @@ func (x *DataFilterRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DataFilterRequest.ProtoReflect.Descriptor instead.
 func (*DataFilterRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{25}
+	return file_plugin_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *DataFilterRequest) GetAction() string {
@@ -1560,7 +1661,7 @@ type DataFilterResponse struct {
 
 func (x *DataFilterResponse) Reset() {
 	*x = DataFilterResponse{}
-	mi := &file_plugin_proto_msgTypes[26]
+	mi := &file_plugin_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1572,7 +1673,7 @@ func (x *DataFilterResponse) String() string {
 func (*DataFilterResponse) ProtoMessage() {}
 
 func (x *DataFilterResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[26]
+	mi := &file_plugin_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1585,7 +1686,7 @@ func (x *DataFilterResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DataFilterResponse.ProtoReflect.Descriptor instead.
 func (*DataFilterResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{26}
+	return file_plugin_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *DataFilterResponse) GetUnconditional() bool {
@@ -1623,7 +1724,7 @@ type CreateTaskRequest struct {
 
 func (x *CreateTaskRequest) Reset() {
 	*x = CreateTaskRequest{}
-	mi := &file_plugin_proto_msgTypes[27]
+	mi := &file_plugin_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1635,7 +1736,7 @@ func (x *CreateTaskRequest) String() string {
 func (*CreateTaskRequest) ProtoMessage() {}
 
 func (x *CreateTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[27]
+	mi := &file_plugin_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1648,7 +1749,7 @@ func (x *CreateTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTaskRequest.ProtoReflect.Descriptor instead.
 func (*CreateTaskRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{27}
+	return file_plugin_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *CreateTaskRequest) GetTaskType() string {
@@ -1703,7 +1804,7 @@ type CompleteTaskRequest struct {
 
 func (x *CompleteTaskRequest) Reset() {
 	*x = CompleteTaskRequest{}
-	mi := &file_plugin_proto_msgTypes[28]
+	mi := &file_plugin_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1715,7 +1816,7 @@ func (x *CompleteTaskRequest) String() string {
 func (*CompleteTaskRequest) ProtoMessage() {}
 
 func (x *CompleteTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[28]
+	mi := &file_plugin_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1728,7 +1829,7 @@ func (x *CompleteTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompleteTaskRequest.ProtoReflect.Descriptor instead.
 func (*CompleteTaskRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{28}
+	return file_plugin_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *CompleteTaskRequest) GetTaskId() string {
@@ -1755,7 +1856,7 @@ type TaskRef struct {
 
 func (x *TaskRef) Reset() {
 	*x = TaskRef{}
-	mi := &file_plugin_proto_msgTypes[29]
+	mi := &file_plugin_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1767,7 +1868,7 @@ func (x *TaskRef) String() string {
 func (*TaskRef) ProtoMessage() {}
 
 func (x *TaskRef) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[29]
+	mi := &file_plugin_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1780,7 +1881,7 @@ func (x *TaskRef) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskRef.ProtoReflect.Descriptor instead.
 func (*TaskRef) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{29}
+	return file_plugin_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *TaskRef) GetTaskId() string {
@@ -1808,7 +1909,7 @@ type StartProcessRequest struct {
 
 func (x *StartProcessRequest) Reset() {
 	*x = StartProcessRequest{}
-	mi := &file_plugin_proto_msgTypes[30]
+	mi := &file_plugin_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1820,7 +1921,7 @@ func (x *StartProcessRequest) String() string {
 func (*StartProcessRequest) ProtoMessage() {}
 
 func (x *StartProcessRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[30]
+	mi := &file_plugin_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1833,7 +1934,7 @@ func (x *StartProcessRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartProcessRequest.ProtoReflect.Descriptor instead.
 func (*StartProcessRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{30}
+	return file_plugin_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *StartProcessRequest) GetProcessKey() string {
@@ -1867,7 +1968,7 @@ type ProcessInstance struct {
 
 func (x *ProcessInstance) Reset() {
 	*x = ProcessInstance{}
-	mi := &file_plugin_proto_msgTypes[31]
+	mi := &file_plugin_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1879,7 +1980,7 @@ func (x *ProcessInstance) String() string {
 func (*ProcessInstance) ProtoMessage() {}
 
 func (x *ProcessInstance) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[31]
+	mi := &file_plugin_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1892,7 +1993,7 @@ func (x *ProcessInstance) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProcessInstance.ProtoReflect.Descriptor instead.
 func (*ProcessInstance) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{31}
+	return file_plugin_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ProcessInstance) GetInstanceId() string {
@@ -1923,7 +2024,7 @@ type ComputeDeadlineRequest struct {
 
 func (x *ComputeDeadlineRequest) Reset() {
 	*x = ComputeDeadlineRequest{}
-	mi := &file_plugin_proto_msgTypes[32]
+	mi := &file_plugin_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1935,7 +2036,7 @@ func (x *ComputeDeadlineRequest) String() string {
 func (*ComputeDeadlineRequest) ProtoMessage() {}
 
 func (x *ComputeDeadlineRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[32]
+	mi := &file_plugin_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1948,7 +2049,7 @@ func (x *ComputeDeadlineRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ComputeDeadlineRequest.ProtoReflect.Descriptor instead.
 func (*ComputeDeadlineRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{32}
+	return file_plugin_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ComputeDeadlineRequest) GetStartUnixMs() int64 {
@@ -1990,7 +2091,7 @@ type Deadline struct {
 
 func (x *Deadline) Reset() {
 	*x = Deadline{}
-	mi := &file_plugin_proto_msgTypes[33]
+	mi := &file_plugin_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2002,7 +2103,7 @@ func (x *Deadline) String() string {
 func (*Deadline) ProtoMessage() {}
 
 func (x *Deadline) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[33]
+	mi := &file_plugin_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2015,7 +2116,7 @@ func (x *Deadline) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Deadline.ProtoReflect.Descriptor instead.
 func (*Deadline) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{33}
+	return file_plugin_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *Deadline) GetDueUnixMs() int64 {
@@ -2043,7 +2144,7 @@ type SendMessageRequest struct {
 
 func (x *SendMessageRequest) Reset() {
 	*x = SendMessageRequest{}
-	mi := &file_plugin_proto_msgTypes[34]
+	mi := &file_plugin_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2055,7 +2156,7 @@ func (x *SendMessageRequest) String() string {
 func (*SendMessageRequest) ProtoMessage() {}
 
 func (x *SendMessageRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[34]
+	mi := &file_plugin_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2068,7 +2169,7 @@ func (x *SendMessageRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendMessageRequest.ProtoReflect.Descriptor instead.
 func (*SendMessageRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{34}
+	return file_plugin_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *SendMessageRequest) GetRecipients() []string {
@@ -2101,7 +2202,7 @@ type SendMessageResponse struct {
 
 func (x *SendMessageResponse) Reset() {
 	*x = SendMessageResponse{}
-	mi := &file_plugin_proto_msgTypes[35]
+	mi := &file_plugin_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2113,7 +2214,7 @@ func (x *SendMessageResponse) String() string {
 func (*SendMessageResponse) ProtoMessage() {}
 
 func (x *SendMessageResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[35]
+	mi := &file_plugin_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2126,7 +2227,7 @@ func (x *SendMessageResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendMessageResponse.ProtoReflect.Descriptor instead.
 func (*SendMessageResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{35}
+	return file_plugin_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *SendMessageResponse) GetMessageIds() []string {
@@ -2146,7 +2247,7 @@ type PublishEventRequest struct {
 
 func (x *PublishEventRequest) Reset() {
 	*x = PublishEventRequest{}
-	mi := &file_plugin_proto_msgTypes[36]
+	mi := &file_plugin_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2158,7 +2259,7 @@ func (x *PublishEventRequest) String() string {
 func (*PublishEventRequest) ProtoMessage() {}
 
 func (x *PublishEventRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[36]
+	mi := &file_plugin_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2171,7 +2272,7 @@ func (x *PublishEventRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PublishEventRequest.ProtoReflect.Descriptor instead.
 func (*PublishEventRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{36}
+	return file_plugin_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *PublishEventRequest) GetType() string {
@@ -2197,7 +2298,7 @@ type PublishEventResponse struct {
 
 func (x *PublishEventResponse) Reset() {
 	*x = PublishEventResponse{}
-	mi := &file_plugin_proto_msgTypes[37]
+	mi := &file_plugin_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2209,7 +2310,7 @@ func (x *PublishEventResponse) String() string {
 func (*PublishEventResponse) ProtoMessage() {}
 
 func (x *PublishEventResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[37]
+	mi := &file_plugin_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2222,7 +2323,7 @@ func (x *PublishEventResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PublishEventResponse.ProtoReflect.Descriptor instead.
 func (*PublishEventResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{37}
+	return file_plugin_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *PublishEventResponse) GetId() string {
@@ -2241,7 +2342,7 @@ type StatFileRequest struct {
 
 func (x *StatFileRequest) Reset() {
 	*x = StatFileRequest{}
-	mi := &file_plugin_proto_msgTypes[38]
+	mi := &file_plugin_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2253,7 +2354,7 @@ func (x *StatFileRequest) String() string {
 func (*StatFileRequest) ProtoMessage() {}
 
 func (x *StatFileRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[38]
+	mi := &file_plugin_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2266,7 +2367,7 @@ func (x *StatFileRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatFileRequest.ProtoReflect.Descriptor instead.
 func (*StatFileRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{38}
+	return file_plugin_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *StatFileRequest) GetFileId() string {
@@ -2289,7 +2390,7 @@ type FileInfo struct {
 
 func (x *FileInfo) Reset() {
 	*x = FileInfo{}
-	mi := &file_plugin_proto_msgTypes[39]
+	mi := &file_plugin_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2301,7 +2402,7 @@ func (x *FileInfo) String() string {
 func (*FileInfo) ProtoMessage() {}
 
 func (x *FileInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[39]
+	mi := &file_plugin_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2314,7 +2415,7 @@ func (x *FileInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FileInfo.ProtoReflect.Descriptor instead.
 func (*FileInfo) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{39}
+	return file_plugin_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *FileInfo) GetFileId() string {
@@ -2362,7 +2463,7 @@ type RenderDocumentRequest struct {
 
 func (x *RenderDocumentRequest) Reset() {
 	*x = RenderDocumentRequest{}
-	mi := &file_plugin_proto_msgTypes[40]
+	mi := &file_plugin_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2374,7 +2475,7 @@ func (x *RenderDocumentRequest) String() string {
 func (*RenderDocumentRequest) ProtoMessage() {}
 
 func (x *RenderDocumentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[40]
+	mi := &file_plugin_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2387,7 +2488,7 @@ func (x *RenderDocumentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RenderDocumentRequest.ProtoReflect.Descriptor instead.
 func (*RenderDocumentRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{40}
+	return file_plugin_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *RenderDocumentRequest) GetDocumentType() string {
@@ -2414,7 +2515,7 @@ type DocumentRef struct {
 
 func (x *DocumentRef) Reset() {
 	*x = DocumentRef{}
-	mi := &file_plugin_proto_msgTypes[41]
+	mi := &file_plugin_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2426,7 +2527,7 @@ func (x *DocumentRef) String() string {
 func (*DocumentRef) ProtoMessage() {}
 
 func (x *DocumentRef) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[41]
+	mi := &file_plugin_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2439,7 +2540,7 @@ func (x *DocumentRef) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DocumentRef.ProtoReflect.Descriptor instead.
 func (*DocumentRef) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{41}
+	return file_plugin_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *DocumentRef) GetDocumentId() string {
@@ -2468,7 +2569,7 @@ type IndexRequest struct {
 
 func (x *IndexRequest) Reset() {
 	*x = IndexRequest{}
-	mi := &file_plugin_proto_msgTypes[42]
+	mi := &file_plugin_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2480,7 +2581,7 @@ func (x *IndexRequest) String() string {
 func (*IndexRequest) ProtoMessage() {}
 
 func (x *IndexRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[42]
+	mi := &file_plugin_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2493,7 +2594,7 @@ func (x *IndexRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndexRequest.ProtoReflect.Descriptor instead.
 func (*IndexRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{42}
+	return file_plugin_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *IndexRequest) GetEntity() string {
@@ -2532,7 +2633,7 @@ type IndexResponse struct {
 
 func (x *IndexResponse) Reset() {
 	*x = IndexResponse{}
-	mi := &file_plugin_proto_msgTypes[43]
+	mi := &file_plugin_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2544,7 +2645,7 @@ func (x *IndexResponse) String() string {
 func (*IndexResponse) ProtoMessage() {}
 
 func (x *IndexResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[43]
+	mi := &file_plugin_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2557,7 +2658,7 @@ func (x *IndexResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndexResponse.ProtoReflect.Descriptor instead.
 func (*IndexResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{43}
+	return file_plugin_proto_rawDescGZIP(), []int{44}
 }
 
 type AuditRecord struct {
@@ -2574,7 +2675,7 @@ type AuditRecord struct {
 
 func (x *AuditRecord) Reset() {
 	*x = AuditRecord{}
-	mi := &file_plugin_proto_msgTypes[44]
+	mi := &file_plugin_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2586,7 +2687,7 @@ func (x *AuditRecord) String() string {
 func (*AuditRecord) ProtoMessage() {}
 
 func (x *AuditRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[44]
+	mi := &file_plugin_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2599,7 +2700,7 @@ func (x *AuditRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditRecord.ProtoReflect.Descriptor instead.
 func (*AuditRecord) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{44}
+	return file_plugin_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *AuditRecord) GetAction() string {
@@ -2639,7 +2740,7 @@ type AuditAck struct {
 
 func (x *AuditAck) Reset() {
 	*x = AuditAck{}
-	mi := &file_plugin_proto_msgTypes[45]
+	mi := &file_plugin_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2651,7 +2752,7 @@ func (x *AuditAck) String() string {
 func (*AuditAck) ProtoMessage() {}
 
 func (x *AuditAck) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[45]
+	mi := &file_plugin_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2664,7 +2765,7 @@ func (x *AuditAck) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditAck.ProtoReflect.Descriptor instead.
 func (*AuditAck) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{45}
+	return file_plugin_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *AuditAck) GetSeq() int64 {
@@ -2685,7 +2786,7 @@ type NextNumberRequest struct {
 
 func (x *NextNumberRequest) Reset() {
 	*x = NextNumberRequest{}
-	mi := &file_plugin_proto_msgTypes[46]
+	mi := &file_plugin_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2697,7 +2798,7 @@ func (x *NextNumberRequest) String() string {
 func (*NextNumberRequest) ProtoMessage() {}
 
 func (x *NextNumberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[46]
+	mi := &file_plugin_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2710,7 +2811,7 @@ func (x *NextNumberRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NextNumberRequest.ProtoReflect.Descriptor instead.
 func (*NextNumberRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{46}
+	return file_plugin_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *NextNumberRequest) GetSequence() string {
@@ -2743,7 +2844,7 @@ type NextNumberResponse struct {
 
 func (x *NextNumberResponse) Reset() {
 	*x = NextNumberResponse{}
-	mi := &file_plugin_proto_msgTypes[47]
+	mi := &file_plugin_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2755,7 +2856,7 @@ func (x *NextNumberResponse) String() string {
 func (*NextNumberResponse) ProtoMessage() {}
 
 func (x *NextNumberResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[47]
+	mi := &file_plugin_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2768,7 +2869,7 @@ func (x *NextNumberResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NextNumberResponse.ProtoReflect.Descriptor instead.
 func (*NextNumberResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{47}
+	return file_plugin_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *NextNumberResponse) GetValue() int64 {
@@ -2786,7 +2887,7 @@ type GetSettingsRequest struct {
 
 func (x *GetSettingsRequest) Reset() {
 	*x = GetSettingsRequest{}
-	mi := &file_plugin_proto_msgTypes[48]
+	mi := &file_plugin_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2798,7 +2899,7 @@ func (x *GetSettingsRequest) String() string {
 func (*GetSettingsRequest) ProtoMessage() {}
 
 func (x *GetSettingsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[48]
+	mi := &file_plugin_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2811,7 +2912,7 @@ func (x *GetSettingsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSettingsRequest.ProtoReflect.Descriptor instead.
 func (*GetSettingsRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{48}
+	return file_plugin_proto_rawDescGZIP(), []int{49}
 }
 
 type PutSettingRequest struct {
@@ -2824,7 +2925,7 @@ type PutSettingRequest struct {
 
 func (x *PutSettingRequest) Reset() {
 	*x = PutSettingRequest{}
-	mi := &file_plugin_proto_msgTypes[49]
+	mi := &file_plugin_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2836,7 +2937,7 @@ func (x *PutSettingRequest) String() string {
 func (*PutSettingRequest) ProtoMessage() {}
 
 func (x *PutSettingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[49]
+	mi := &file_plugin_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2849,7 +2950,7 @@ func (x *PutSettingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutSettingRequest.ProtoReflect.Descriptor instead.
 func (*PutSettingRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{49}
+	return file_plugin_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *PutSettingRequest) GetKey() string {
@@ -2875,7 +2976,7 @@ type SettingsMap struct {
 
 func (x *SettingsMap) Reset() {
 	*x = SettingsMap{}
-	mi := &file_plugin_proto_msgTypes[50]
+	mi := &file_plugin_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2887,7 +2988,7 @@ func (x *SettingsMap) String() string {
 func (*SettingsMap) ProtoMessage() {}
 
 func (x *SettingsMap) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[50]
+	mi := &file_plugin_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2900,7 +3001,7 @@ func (x *SettingsMap) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsMap.ProtoReflect.Descriptor instead.
 func (*SettingsMap) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{50}
+	return file_plugin_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *SettingsMap) GetValues() map[string]string {
@@ -2956,7 +3057,12 @@ const file_plugin_proto_rawDesc = "" +
 	" \x01(\x03R\x0edeadlineUnixMs\x1a9\n" +
 	"\vParamsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"4\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xab\x01\n" +
+	"\x0fHTTPStreamFrame\x129\n" +
+	"\arequest\x18\x01 \x01(\v2\x1d.portal.plugin.v1.HTTPRequestH\x00R\arequest\x12<\n" +
+	"\bresponse\x18\x02 \x01(\v2\x1e.portal.plugin.v1.HTTPResponseH\x00R\bresponse\x12\x16\n" +
+	"\x05chunk\x18\x03 \x01(\fH\x00R\x05chunkB\a\n" +
+	"\x05frame\"4\n" +
 	"\x06Header\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
 	"\x06values\x18\x02 \x03(\tR\x06values\"n\n" +
@@ -3125,13 +3231,14 @@ const file_plugin_proto_rawDesc = "" +
 	"\x06values\x18\x01 \x03(\v2).portal.plugin.v1.SettingsMap.ValuesEntryR\x06values\x1a9\n" +
 	"\vValuesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x012\xf8\x04\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x012\xd6\x05\n" +
 	"\x06Plugin\x12Q\n" +
 	"\bDescribe\x12!.portal.plugin.v1.DescribeRequest\x1a\".portal.plugin.v1.DescribeResponse\x12H\n" +
 	"\x05Start\x12\x1e.portal.plugin.v1.StartRequest\x1a\x1f.portal.plugin.v1.StartResponse\x12Z\n" +
 	"\vCheckHealth\x12$.portal.plugin.v1.CheckHealthRequest\x1a%.portal.plugin.v1.CheckHealthResponse\x12K\n" +
 	"\n" +
-	"HandleHTTP\x12\x1d.portal.plugin.v1.HTTPRequest\x1a\x1e.portal.plugin.v1.HTTPResponse\x12R\n" +
+	"HandleHTTP\x12\x1d.portal.plugin.v1.HTTPRequest\x1a\x1e.portal.plugin.v1.HTTPResponse\x12\\\n" +
+	"\x10HandleHTTPStream\x12!.portal.plugin.v1.HTTPStreamFrame\x1a!.portal.plugin.v1.HTTPStreamFrame(\x010\x01\x12R\n" +
 	"\n" +
 	"HandleTask\x12\x1e.portal.plugin.v1.TaskCallback\x1a$.portal.plugin.v1.TaskCallbackResult\x12C\n" +
 	"\fDeliverEvent\x12\x17.portal.plugin.v1.Event\x1a\x1a.portal.plugin.v1.EventAck\x12H\n" +
@@ -3183,7 +3290,7 @@ func file_plugin_proto_rawDescGZIP() []byte {
 	return file_plugin_proto_rawDescData
 }
 
-var file_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 55)
+var file_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 56)
 var file_plugin_proto_goTypes = []any{
 	(*DescribeRequest)(nil),        // 0: portal.plugin.v1.DescribeRequest
 	(*DescribeResponse)(nil),       // 1: portal.plugin.v1.DescribeResponse
@@ -3193,119 +3300,124 @@ var file_plugin_proto_goTypes = []any{
 	(*CheckHealthRequest)(nil),     // 5: portal.plugin.v1.CheckHealthRequest
 	(*CheckHealthResponse)(nil),    // 6: portal.plugin.v1.CheckHealthResponse
 	(*HTTPRequest)(nil),            // 7: portal.plugin.v1.HTTPRequest
-	(*Header)(nil),                 // 8: portal.plugin.v1.Header
-	(*HTTPResponse)(nil),           // 9: portal.plugin.v1.HTTPResponse
-	(*Caller)(nil),                 // 10: portal.plugin.v1.Caller
-	(*TaskCallback)(nil),           // 11: portal.plugin.v1.TaskCallback
-	(*TaskCallbackResult)(nil),     // 12: portal.plugin.v1.TaskCallbackResult
-	(*Event)(nil),                  // 13: portal.plugin.v1.Event
-	(*EventAck)(nil),               // 14: portal.plugin.v1.EventAck
-	(*DrainRequest)(nil),           // 15: portal.plugin.v1.DrainRequest
-	(*DrainResponse)(nil),          // 16: portal.plugin.v1.DrainResponse
-	(*StopRequest)(nil),            // 17: portal.plugin.v1.StopRequest
-	(*StopResponse)(nil),           // 18: portal.plugin.v1.StopResponse
-	(*GetUserRequest)(nil),         // 19: portal.plugin.v1.GetUserRequest
-	(*User)(nil),                   // 20: portal.plugin.v1.User
-	(*GetOrganizationRequest)(nil), // 21: portal.plugin.v1.GetOrganizationRequest
-	(*Organization)(nil),           // 22: portal.plugin.v1.Organization
-	(*DecideRequest)(nil),          // 23: portal.plugin.v1.DecideRequest
-	(*Decision)(nil),               // 24: portal.plugin.v1.Decision
-	(*DataFilterRequest)(nil),      // 25: portal.plugin.v1.DataFilterRequest
-	(*DataFilterResponse)(nil),     // 26: portal.plugin.v1.DataFilterResponse
-	(*CreateTaskRequest)(nil),      // 27: portal.plugin.v1.CreateTaskRequest
-	(*CompleteTaskRequest)(nil),    // 28: portal.plugin.v1.CompleteTaskRequest
-	(*TaskRef)(nil),                // 29: portal.plugin.v1.TaskRef
-	(*StartProcessRequest)(nil),    // 30: portal.plugin.v1.StartProcessRequest
-	(*ProcessInstance)(nil),        // 31: portal.plugin.v1.ProcessInstance
-	(*ComputeDeadlineRequest)(nil), // 32: portal.plugin.v1.ComputeDeadlineRequest
-	(*Deadline)(nil),               // 33: portal.plugin.v1.Deadline
-	(*SendMessageRequest)(nil),     // 34: portal.plugin.v1.SendMessageRequest
-	(*SendMessageResponse)(nil),    // 35: portal.plugin.v1.SendMessageResponse
-	(*PublishEventRequest)(nil),    // 36: portal.plugin.v1.PublishEventRequest
-	(*PublishEventResponse)(nil),   // 37: portal.plugin.v1.PublishEventResponse
-	(*StatFileRequest)(nil),        // 38: portal.plugin.v1.StatFileRequest
-	(*FileInfo)(nil),               // 39: portal.plugin.v1.FileInfo
-	(*RenderDocumentRequest)(nil),  // 40: portal.plugin.v1.RenderDocumentRequest
-	(*DocumentRef)(nil),            // 41: portal.plugin.v1.DocumentRef
-	(*IndexRequest)(nil),           // 42: portal.plugin.v1.IndexRequest
-	(*IndexResponse)(nil),          // 43: portal.plugin.v1.IndexResponse
-	(*AuditRecord)(nil),            // 44: portal.plugin.v1.AuditRecord
-	(*AuditAck)(nil),               // 45: portal.plugin.v1.AuditAck
-	(*NextNumberRequest)(nil),      // 46: portal.plugin.v1.NextNumberRequest
-	(*NextNumberResponse)(nil),     // 47: portal.plugin.v1.NextNumberResponse
-	(*GetSettingsRequest)(nil),     // 48: portal.plugin.v1.GetSettingsRequest
-	(*PutSettingRequest)(nil),      // 49: portal.plugin.v1.PutSettingRequest
-	(*SettingsMap)(nil),            // 50: portal.plugin.v1.SettingsMap
-	nil,                            // 51: portal.plugin.v1.StartRequest.SettingsEntry
-	nil,                            // 52: portal.plugin.v1.HTTPRequest.ParamsEntry
-	nil,                            // 53: portal.plugin.v1.CreateTaskRequest.TitleEntry
-	nil,                            // 54: portal.plugin.v1.SettingsMap.ValuesEntry
+	(*HTTPStreamFrame)(nil),        // 8: portal.plugin.v1.HTTPStreamFrame
+	(*Header)(nil),                 // 9: portal.plugin.v1.Header
+	(*HTTPResponse)(nil),           // 10: portal.plugin.v1.HTTPResponse
+	(*Caller)(nil),                 // 11: portal.plugin.v1.Caller
+	(*TaskCallback)(nil),           // 12: portal.plugin.v1.TaskCallback
+	(*TaskCallbackResult)(nil),     // 13: portal.plugin.v1.TaskCallbackResult
+	(*Event)(nil),                  // 14: portal.plugin.v1.Event
+	(*EventAck)(nil),               // 15: portal.plugin.v1.EventAck
+	(*DrainRequest)(nil),           // 16: portal.plugin.v1.DrainRequest
+	(*DrainResponse)(nil),          // 17: portal.plugin.v1.DrainResponse
+	(*StopRequest)(nil),            // 18: portal.plugin.v1.StopRequest
+	(*StopResponse)(nil),           // 19: portal.plugin.v1.StopResponse
+	(*GetUserRequest)(nil),         // 20: portal.plugin.v1.GetUserRequest
+	(*User)(nil),                   // 21: portal.plugin.v1.User
+	(*GetOrganizationRequest)(nil), // 22: portal.plugin.v1.GetOrganizationRequest
+	(*Organization)(nil),           // 23: portal.plugin.v1.Organization
+	(*DecideRequest)(nil),          // 24: portal.plugin.v1.DecideRequest
+	(*Decision)(nil),               // 25: portal.plugin.v1.Decision
+	(*DataFilterRequest)(nil),      // 26: portal.plugin.v1.DataFilterRequest
+	(*DataFilterResponse)(nil),     // 27: portal.plugin.v1.DataFilterResponse
+	(*CreateTaskRequest)(nil),      // 28: portal.plugin.v1.CreateTaskRequest
+	(*CompleteTaskRequest)(nil),    // 29: portal.plugin.v1.CompleteTaskRequest
+	(*TaskRef)(nil),                // 30: portal.plugin.v1.TaskRef
+	(*StartProcessRequest)(nil),    // 31: portal.plugin.v1.StartProcessRequest
+	(*ProcessInstance)(nil),        // 32: portal.plugin.v1.ProcessInstance
+	(*ComputeDeadlineRequest)(nil), // 33: portal.plugin.v1.ComputeDeadlineRequest
+	(*Deadline)(nil),               // 34: portal.plugin.v1.Deadline
+	(*SendMessageRequest)(nil),     // 35: portal.plugin.v1.SendMessageRequest
+	(*SendMessageResponse)(nil),    // 36: portal.plugin.v1.SendMessageResponse
+	(*PublishEventRequest)(nil),    // 37: portal.plugin.v1.PublishEventRequest
+	(*PublishEventResponse)(nil),   // 38: portal.plugin.v1.PublishEventResponse
+	(*StatFileRequest)(nil),        // 39: portal.plugin.v1.StatFileRequest
+	(*FileInfo)(nil),               // 40: portal.plugin.v1.FileInfo
+	(*RenderDocumentRequest)(nil),  // 41: portal.plugin.v1.RenderDocumentRequest
+	(*DocumentRef)(nil),            // 42: portal.plugin.v1.DocumentRef
+	(*IndexRequest)(nil),           // 43: portal.plugin.v1.IndexRequest
+	(*IndexResponse)(nil),          // 44: portal.plugin.v1.IndexResponse
+	(*AuditRecord)(nil),            // 45: portal.plugin.v1.AuditRecord
+	(*AuditAck)(nil),               // 46: portal.plugin.v1.AuditAck
+	(*NextNumberRequest)(nil),      // 47: portal.plugin.v1.NextNumberRequest
+	(*NextNumberResponse)(nil),     // 48: portal.plugin.v1.NextNumberResponse
+	(*GetSettingsRequest)(nil),     // 49: portal.plugin.v1.GetSettingsRequest
+	(*PutSettingRequest)(nil),      // 50: portal.plugin.v1.PutSettingRequest
+	(*SettingsMap)(nil),            // 51: portal.plugin.v1.SettingsMap
+	nil,                            // 52: portal.plugin.v1.StartRequest.SettingsEntry
+	nil,                            // 53: portal.plugin.v1.HTTPRequest.ParamsEntry
+	nil,                            // 54: portal.plugin.v1.CreateTaskRequest.TitleEntry
+	nil,                            // 55: portal.plugin.v1.SettingsMap.ValuesEntry
 }
 var file_plugin_proto_depIdxs = []int32{
 	3,  // 0: portal.plugin.v1.StartRequest.database:type_name -> portal.plugin.v1.Database
-	51, // 1: portal.plugin.v1.StartRequest.settings:type_name -> portal.plugin.v1.StartRequest.SettingsEntry
-	8,  // 2: portal.plugin.v1.HTTPRequest.headers:type_name -> portal.plugin.v1.Header
-	10, // 3: portal.plugin.v1.HTTPRequest.caller:type_name -> portal.plugin.v1.Caller
-	52, // 4: portal.plugin.v1.HTTPRequest.params:type_name -> portal.plugin.v1.HTTPRequest.ParamsEntry
-	8,  // 5: portal.plugin.v1.HTTPResponse.headers:type_name -> portal.plugin.v1.Header
-	10, // 6: portal.plugin.v1.TaskCallback.actor:type_name -> portal.plugin.v1.Caller
-	53, // 7: portal.plugin.v1.CreateTaskRequest.title:type_name -> portal.plugin.v1.CreateTaskRequest.TitleEntry
-	54, // 8: portal.plugin.v1.SettingsMap.values:type_name -> portal.plugin.v1.SettingsMap.ValuesEntry
-	0,  // 9: portal.plugin.v1.Plugin.Describe:input_type -> portal.plugin.v1.DescribeRequest
-	2,  // 10: portal.plugin.v1.Plugin.Start:input_type -> portal.plugin.v1.StartRequest
-	5,  // 11: portal.plugin.v1.Plugin.CheckHealth:input_type -> portal.plugin.v1.CheckHealthRequest
-	7,  // 12: portal.plugin.v1.Plugin.HandleHTTP:input_type -> portal.plugin.v1.HTTPRequest
-	11, // 13: portal.plugin.v1.Plugin.HandleTask:input_type -> portal.plugin.v1.TaskCallback
-	13, // 14: portal.plugin.v1.Plugin.DeliverEvent:input_type -> portal.plugin.v1.Event
-	15, // 15: portal.plugin.v1.Plugin.Drain:input_type -> portal.plugin.v1.DrainRequest
-	17, // 16: portal.plugin.v1.Plugin.Stop:input_type -> portal.plugin.v1.StopRequest
-	19, // 17: portal.plugin.v1.Identity.GetUser:input_type -> portal.plugin.v1.GetUserRequest
-	21, // 18: portal.plugin.v1.Identity.GetOrganization:input_type -> portal.plugin.v1.GetOrganizationRequest
-	23, // 19: portal.plugin.v1.Policy.Decide:input_type -> portal.plugin.v1.DecideRequest
-	25, // 20: portal.plugin.v1.Policy.DataFilter:input_type -> portal.plugin.v1.DataFilterRequest
-	27, // 21: portal.plugin.v1.Tasks.CreateTask:input_type -> portal.plugin.v1.CreateTaskRequest
-	28, // 22: portal.plugin.v1.Tasks.CompleteTask:input_type -> portal.plugin.v1.CompleteTaskRequest
-	30, // 23: portal.plugin.v1.Processes.StartProcess:input_type -> portal.plugin.v1.StartProcessRequest
-	32, // 24: portal.plugin.v1.Clocks.ComputeDeadline:input_type -> portal.plugin.v1.ComputeDeadlineRequest
-	34, // 25: portal.plugin.v1.Messages.SendMessage:input_type -> portal.plugin.v1.SendMessageRequest
-	36, // 26: portal.plugin.v1.Events.PublishEvent:input_type -> portal.plugin.v1.PublishEventRequest
-	38, // 27: portal.plugin.v1.Files.StatFile:input_type -> portal.plugin.v1.StatFileRequest
-	40, // 28: portal.plugin.v1.Documents.RenderDocument:input_type -> portal.plugin.v1.RenderDocumentRequest
-	42, // 29: portal.plugin.v1.Search.Index:input_type -> portal.plugin.v1.IndexRequest
-	44, // 30: portal.plugin.v1.Audit.Write:input_type -> portal.plugin.v1.AuditRecord
-	46, // 31: portal.plugin.v1.Numbering.Next:input_type -> portal.plugin.v1.NextNumberRequest
-	48, // 32: portal.plugin.v1.Settings.GetSettings:input_type -> portal.plugin.v1.GetSettingsRequest
-	49, // 33: portal.plugin.v1.Settings.PutSetting:input_type -> portal.plugin.v1.PutSettingRequest
-	1,  // 34: portal.plugin.v1.Plugin.Describe:output_type -> portal.plugin.v1.DescribeResponse
-	4,  // 35: portal.plugin.v1.Plugin.Start:output_type -> portal.plugin.v1.StartResponse
-	6,  // 36: portal.plugin.v1.Plugin.CheckHealth:output_type -> portal.plugin.v1.CheckHealthResponse
-	9,  // 37: portal.plugin.v1.Plugin.HandleHTTP:output_type -> portal.plugin.v1.HTTPResponse
-	12, // 38: portal.plugin.v1.Plugin.HandleTask:output_type -> portal.plugin.v1.TaskCallbackResult
-	14, // 39: portal.plugin.v1.Plugin.DeliverEvent:output_type -> portal.plugin.v1.EventAck
-	16, // 40: portal.plugin.v1.Plugin.Drain:output_type -> portal.plugin.v1.DrainResponse
-	18, // 41: portal.plugin.v1.Plugin.Stop:output_type -> portal.plugin.v1.StopResponse
-	20, // 42: portal.plugin.v1.Identity.GetUser:output_type -> portal.plugin.v1.User
-	22, // 43: portal.plugin.v1.Identity.GetOrganization:output_type -> portal.plugin.v1.Organization
-	24, // 44: portal.plugin.v1.Policy.Decide:output_type -> portal.plugin.v1.Decision
-	26, // 45: portal.plugin.v1.Policy.DataFilter:output_type -> portal.plugin.v1.DataFilterResponse
-	29, // 46: portal.plugin.v1.Tasks.CreateTask:output_type -> portal.plugin.v1.TaskRef
-	29, // 47: portal.plugin.v1.Tasks.CompleteTask:output_type -> portal.plugin.v1.TaskRef
-	31, // 48: portal.plugin.v1.Processes.StartProcess:output_type -> portal.plugin.v1.ProcessInstance
-	33, // 49: portal.plugin.v1.Clocks.ComputeDeadline:output_type -> portal.plugin.v1.Deadline
-	35, // 50: portal.plugin.v1.Messages.SendMessage:output_type -> portal.plugin.v1.SendMessageResponse
-	37, // 51: portal.plugin.v1.Events.PublishEvent:output_type -> portal.plugin.v1.PublishEventResponse
-	39, // 52: portal.plugin.v1.Files.StatFile:output_type -> portal.plugin.v1.FileInfo
-	41, // 53: portal.plugin.v1.Documents.RenderDocument:output_type -> portal.plugin.v1.DocumentRef
-	43, // 54: portal.plugin.v1.Search.Index:output_type -> portal.plugin.v1.IndexResponse
-	45, // 55: portal.plugin.v1.Audit.Write:output_type -> portal.plugin.v1.AuditAck
-	47, // 56: portal.plugin.v1.Numbering.Next:output_type -> portal.plugin.v1.NextNumberResponse
-	50, // 57: portal.plugin.v1.Settings.GetSettings:output_type -> portal.plugin.v1.SettingsMap
-	50, // 58: portal.plugin.v1.Settings.PutSetting:output_type -> portal.plugin.v1.SettingsMap
-	34, // [34:59] is the sub-list for method output_type
-	9,  // [9:34] is the sub-list for method input_type
-	9,  // [9:9] is the sub-list for extension type_name
-	9,  // [9:9] is the sub-list for extension extendee
-	0,  // [0:9] is the sub-list for field type_name
+	52, // 1: portal.plugin.v1.StartRequest.settings:type_name -> portal.plugin.v1.StartRequest.SettingsEntry
+	9,  // 2: portal.plugin.v1.HTTPRequest.headers:type_name -> portal.plugin.v1.Header
+	11, // 3: portal.plugin.v1.HTTPRequest.caller:type_name -> portal.plugin.v1.Caller
+	53, // 4: portal.plugin.v1.HTTPRequest.params:type_name -> portal.plugin.v1.HTTPRequest.ParamsEntry
+	7,  // 5: portal.plugin.v1.HTTPStreamFrame.request:type_name -> portal.plugin.v1.HTTPRequest
+	10, // 6: portal.plugin.v1.HTTPStreamFrame.response:type_name -> portal.plugin.v1.HTTPResponse
+	9,  // 7: portal.plugin.v1.HTTPResponse.headers:type_name -> portal.plugin.v1.Header
+	11, // 8: portal.plugin.v1.TaskCallback.actor:type_name -> portal.plugin.v1.Caller
+	54, // 9: portal.plugin.v1.CreateTaskRequest.title:type_name -> portal.plugin.v1.CreateTaskRequest.TitleEntry
+	55, // 10: portal.plugin.v1.SettingsMap.values:type_name -> portal.plugin.v1.SettingsMap.ValuesEntry
+	0,  // 11: portal.plugin.v1.Plugin.Describe:input_type -> portal.plugin.v1.DescribeRequest
+	2,  // 12: portal.plugin.v1.Plugin.Start:input_type -> portal.plugin.v1.StartRequest
+	5,  // 13: portal.plugin.v1.Plugin.CheckHealth:input_type -> portal.plugin.v1.CheckHealthRequest
+	7,  // 14: portal.plugin.v1.Plugin.HandleHTTP:input_type -> portal.plugin.v1.HTTPRequest
+	8,  // 15: portal.plugin.v1.Plugin.HandleHTTPStream:input_type -> portal.plugin.v1.HTTPStreamFrame
+	12, // 16: portal.plugin.v1.Plugin.HandleTask:input_type -> portal.plugin.v1.TaskCallback
+	14, // 17: portal.plugin.v1.Plugin.DeliverEvent:input_type -> portal.plugin.v1.Event
+	16, // 18: portal.plugin.v1.Plugin.Drain:input_type -> portal.plugin.v1.DrainRequest
+	18, // 19: portal.plugin.v1.Plugin.Stop:input_type -> portal.plugin.v1.StopRequest
+	20, // 20: portal.plugin.v1.Identity.GetUser:input_type -> portal.plugin.v1.GetUserRequest
+	22, // 21: portal.plugin.v1.Identity.GetOrganization:input_type -> portal.plugin.v1.GetOrganizationRequest
+	24, // 22: portal.plugin.v1.Policy.Decide:input_type -> portal.plugin.v1.DecideRequest
+	26, // 23: portal.plugin.v1.Policy.DataFilter:input_type -> portal.plugin.v1.DataFilterRequest
+	28, // 24: portal.plugin.v1.Tasks.CreateTask:input_type -> portal.plugin.v1.CreateTaskRequest
+	29, // 25: portal.plugin.v1.Tasks.CompleteTask:input_type -> portal.plugin.v1.CompleteTaskRequest
+	31, // 26: portal.plugin.v1.Processes.StartProcess:input_type -> portal.plugin.v1.StartProcessRequest
+	33, // 27: portal.plugin.v1.Clocks.ComputeDeadline:input_type -> portal.plugin.v1.ComputeDeadlineRequest
+	35, // 28: portal.plugin.v1.Messages.SendMessage:input_type -> portal.plugin.v1.SendMessageRequest
+	37, // 29: portal.plugin.v1.Events.PublishEvent:input_type -> portal.plugin.v1.PublishEventRequest
+	39, // 30: portal.plugin.v1.Files.StatFile:input_type -> portal.plugin.v1.StatFileRequest
+	41, // 31: portal.plugin.v1.Documents.RenderDocument:input_type -> portal.plugin.v1.RenderDocumentRequest
+	43, // 32: portal.plugin.v1.Search.Index:input_type -> portal.plugin.v1.IndexRequest
+	45, // 33: portal.plugin.v1.Audit.Write:input_type -> portal.plugin.v1.AuditRecord
+	47, // 34: portal.plugin.v1.Numbering.Next:input_type -> portal.plugin.v1.NextNumberRequest
+	49, // 35: portal.plugin.v1.Settings.GetSettings:input_type -> portal.plugin.v1.GetSettingsRequest
+	50, // 36: portal.plugin.v1.Settings.PutSetting:input_type -> portal.plugin.v1.PutSettingRequest
+	1,  // 37: portal.plugin.v1.Plugin.Describe:output_type -> portal.plugin.v1.DescribeResponse
+	4,  // 38: portal.plugin.v1.Plugin.Start:output_type -> portal.plugin.v1.StartResponse
+	6,  // 39: portal.plugin.v1.Plugin.CheckHealth:output_type -> portal.plugin.v1.CheckHealthResponse
+	10, // 40: portal.plugin.v1.Plugin.HandleHTTP:output_type -> portal.plugin.v1.HTTPResponse
+	8,  // 41: portal.plugin.v1.Plugin.HandleHTTPStream:output_type -> portal.plugin.v1.HTTPStreamFrame
+	13, // 42: portal.plugin.v1.Plugin.HandleTask:output_type -> portal.plugin.v1.TaskCallbackResult
+	15, // 43: portal.plugin.v1.Plugin.DeliverEvent:output_type -> portal.plugin.v1.EventAck
+	17, // 44: portal.plugin.v1.Plugin.Drain:output_type -> portal.plugin.v1.DrainResponse
+	19, // 45: portal.plugin.v1.Plugin.Stop:output_type -> portal.plugin.v1.StopResponse
+	21, // 46: portal.plugin.v1.Identity.GetUser:output_type -> portal.plugin.v1.User
+	23, // 47: portal.plugin.v1.Identity.GetOrganization:output_type -> portal.plugin.v1.Organization
+	25, // 48: portal.plugin.v1.Policy.Decide:output_type -> portal.plugin.v1.Decision
+	27, // 49: portal.plugin.v1.Policy.DataFilter:output_type -> portal.plugin.v1.DataFilterResponse
+	30, // 50: portal.plugin.v1.Tasks.CreateTask:output_type -> portal.plugin.v1.TaskRef
+	30, // 51: portal.plugin.v1.Tasks.CompleteTask:output_type -> portal.plugin.v1.TaskRef
+	32, // 52: portal.plugin.v1.Processes.StartProcess:output_type -> portal.plugin.v1.ProcessInstance
+	34, // 53: portal.plugin.v1.Clocks.ComputeDeadline:output_type -> portal.plugin.v1.Deadline
+	36, // 54: portal.plugin.v1.Messages.SendMessage:output_type -> portal.plugin.v1.SendMessageResponse
+	38, // 55: portal.plugin.v1.Events.PublishEvent:output_type -> portal.plugin.v1.PublishEventResponse
+	40, // 56: portal.plugin.v1.Files.StatFile:output_type -> portal.plugin.v1.FileInfo
+	42, // 57: portal.plugin.v1.Documents.RenderDocument:output_type -> portal.plugin.v1.DocumentRef
+	44, // 58: portal.plugin.v1.Search.Index:output_type -> portal.plugin.v1.IndexResponse
+	46, // 59: portal.plugin.v1.Audit.Write:output_type -> portal.plugin.v1.AuditAck
+	48, // 60: portal.plugin.v1.Numbering.Next:output_type -> portal.plugin.v1.NextNumberResponse
+	51, // 61: portal.plugin.v1.Settings.GetSettings:output_type -> portal.plugin.v1.SettingsMap
+	51, // 62: portal.plugin.v1.Settings.PutSetting:output_type -> portal.plugin.v1.SettingsMap
+	37, // [37:63] is the sub-list for method output_type
+	11, // [11:37] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_plugin_proto_init() }
@@ -3313,13 +3425,18 @@ func file_plugin_proto_init() {
 	if File_plugin_proto != nil {
 		return
 	}
+	file_plugin_proto_msgTypes[8].OneofWrappers = []any{
+		(*HTTPStreamFrame_Request)(nil),
+		(*HTTPStreamFrame_Response)(nil),
+		(*HTTPStreamFrame_Chunk)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_plugin_proto_rawDesc), len(file_plugin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   55,
+			NumMessages:   56,
 			NumExtensions: 0,
 			NumServices:   14,
 		},

@@ -36,14 +36,15 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	Plugin_Describe_FullMethodName     = "/portal.plugin.v1.Plugin/Describe"
-	Plugin_Start_FullMethodName        = "/portal.plugin.v1.Plugin/Start"
-	Plugin_CheckHealth_FullMethodName  = "/portal.plugin.v1.Plugin/CheckHealth"
-	Plugin_HandleHTTP_FullMethodName   = "/portal.plugin.v1.Plugin/HandleHTTP"
-	Plugin_HandleTask_FullMethodName   = "/portal.plugin.v1.Plugin/HandleTask"
-	Plugin_DeliverEvent_FullMethodName = "/portal.plugin.v1.Plugin/DeliverEvent"
-	Plugin_Drain_FullMethodName        = "/portal.plugin.v1.Plugin/Drain"
-	Plugin_Stop_FullMethodName         = "/portal.plugin.v1.Plugin/Stop"
+	Plugin_Describe_FullMethodName         = "/portal.plugin.v1.Plugin/Describe"
+	Plugin_Start_FullMethodName            = "/portal.plugin.v1.Plugin/Start"
+	Plugin_CheckHealth_FullMethodName      = "/portal.plugin.v1.Plugin/CheckHealth"
+	Plugin_HandleHTTP_FullMethodName       = "/portal.plugin.v1.Plugin/HandleHTTP"
+	Plugin_HandleHTTPStream_FullMethodName = "/portal.plugin.v1.Plugin/HandleHTTPStream"
+	Plugin_HandleTask_FullMethodName       = "/portal.plugin.v1.Plugin/HandleTask"
+	Plugin_DeliverEvent_FullMethodName     = "/portal.plugin.v1.Plugin/DeliverEvent"
+	Plugin_Drain_FullMethodName            = "/portal.plugin.v1.Plugin/Drain"
+	Plugin_Stop_FullMethodName             = "/portal.plugin.v1.Plugin/Stop"
 )
 
 // PluginClient is the client API for Plugin service.
@@ -66,6 +67,12 @@ type PluginClient interface {
 	// has already authenticated the caller and checked the route's audience and
 	// permission; the caller's verified identity is attached.
 	HandleHTTP(ctx context.Context, in *HTTPRequest, opts ...grpc.CallOption) (*HTTPResponse, error)
+	// HandleHTTPStream serves one request whose body is large (over 64 KiB) or
+	// of unknown length, or whose route streams its response. The host sends
+	// the request head first (an HTTPRequest without body), then body chunks,
+	// then half-closes. The plugin answers with the response head first (an
+	// HTTPResponse without body), then body chunks. Same checks as HandleHTTP.
+	HandleHTTPStream(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[HTTPStreamFrame, HTTPStreamFrame], error)
 	// HandleTask is called when a workbench task of one of the plugin's task
 	// types changes state (completed, returned, transferred …).
 	HandleTask(ctx context.Context, in *TaskCallback, opts ...grpc.CallOption) (*TaskCallbackResult, error)
@@ -128,6 +135,19 @@ func (c *pluginClient) HandleHTTP(ctx context.Context, in *HTTPRequest, opts ...
 	return out, nil
 }
 
+func (c *pluginClient) HandleHTTPStream(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[HTTPStreamFrame, HTTPStreamFrame], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Plugin_ServiceDesc.Streams[0], Plugin_HandleHTTPStream_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[HTTPStreamFrame, HTTPStreamFrame]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Plugin_HandleHTTPStreamClient = grpc.BidiStreamingClient[HTTPStreamFrame, HTTPStreamFrame]
+
 func (c *pluginClient) HandleTask(ctx context.Context, in *TaskCallback, opts ...grpc.CallOption) (*TaskCallbackResult, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(TaskCallbackResult)
@@ -188,6 +208,12 @@ type PluginServer interface {
 	// has already authenticated the caller and checked the route's audience and
 	// permission; the caller's verified identity is attached.
 	HandleHTTP(context.Context, *HTTPRequest) (*HTTPResponse, error)
+	// HandleHTTPStream serves one request whose body is large (over 64 KiB) or
+	// of unknown length, or whose route streams its response. The host sends
+	// the request head first (an HTTPRequest without body), then body chunks,
+	// then half-closes. The plugin answers with the response head first (an
+	// HTTPResponse without body), then body chunks. Same checks as HandleHTTP.
+	HandleHTTPStream(grpc.BidiStreamingServer[HTTPStreamFrame, HTTPStreamFrame]) error
 	// HandleTask is called when a workbench task of one of the plugin's task
 	// types changes state (completed, returned, transferred …).
 	HandleTask(context.Context, *TaskCallback) (*TaskCallbackResult, error)
@@ -221,6 +247,9 @@ func (UnimplementedPluginServer) CheckHealth(context.Context, *CheckHealthReques
 }
 func (UnimplementedPluginServer) HandleHTTP(context.Context, *HTTPRequest) (*HTTPResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method HandleHTTP not implemented")
+}
+func (UnimplementedPluginServer) HandleHTTPStream(grpc.BidiStreamingServer[HTTPStreamFrame, HTTPStreamFrame]) error {
+	return status.Errorf(codes.Unimplemented, "method HandleHTTPStream not implemented")
 }
 func (UnimplementedPluginServer) HandleTask(context.Context, *TaskCallback) (*TaskCallbackResult, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method HandleTask not implemented")
@@ -326,6 +355,13 @@ func _Plugin_HandleHTTP_Handler(srv interface{}, ctx context.Context, dec func(i
 	}
 	return interceptor(ctx, in, info, handler)
 }
+
+func _Plugin_HandleHTTPStream_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(PluginServer).HandleHTTPStream(&grpc.GenericServerStream[HTTPStreamFrame, HTTPStreamFrame]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Plugin_HandleHTTPStreamServer = grpc.BidiStreamingServer[HTTPStreamFrame, HTTPStreamFrame]
 
 func _Plugin_HandleTask_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(TaskCallback)
@@ -439,7 +475,14 @@ var Plugin_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _Plugin_Stop_Handler,
 		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "HandleHTTPStream",
+			Handler:       _Plugin_HandleHTTPStream_Handler,
+			ServerStreams: true,
+			ClientStreams: true,
+		},
+	},
 	Metadata: "plugin.proto",
 }
 
