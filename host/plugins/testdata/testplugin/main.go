@@ -4,10 +4,10 @@ package main
 import (
 	"context"
 	"crypto/sha256"
-	"fmt"
 	"database/sql"
 	_ "embed"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
