@@ -109,8 +109,9 @@ type spec struct {
 	socketDir string
 	logs      *logRing
 	log       *slog.Logger
-	// services registers the host's services for this generation.
-	services func(s *grpc.Server, g *generation)
+	// services registers the host's services; startGeneration puts the
+	// capability guard in front of them.
+	services func(s *grpc.Server)
 	// startTimeout bounds process start, Start (migrations) and readiness.
 	startTimeout time.Duration
 	hostVersion  string
@@ -184,7 +185,7 @@ func startGeneration(ctx context.Context, sp spec) (g *generation, err error) {
 	ready := make(chan struct{})
 	go wc.Broker.AcceptAndServe(brokerID, func(opts []grpc.ServerOption) *grpc.Server {
 		s := grpc.NewServer(append(opts, grpc.MaxRecvMsgSize(wire.MaxMessageBytes), grpc.ChainUnaryInterceptor(guard(g)))...)
-		sp.services(s, g)
+		sp.services(s)
 		g.hostSrv = s
 		close(ready)
 		return s

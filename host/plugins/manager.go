@@ -508,10 +508,7 @@ func (m *Manager) startGen(ctx context.Context, ref *storedBundle) (*generation,
 		manifest: ref.manifest, binary: ref.binary, checksum: ref.checksum, n: m.gens.Add(1),
 		database: db, settings: settings.Values, scratchDir: scratch, socketDir: m.sockets, logs: ring, log: m.log,
 		startTimeout: m.opts.StartTimeout, hostVersion: m.opts.HostVersion,
-		services: func(s *grpc.Server, g *generation) {
-			registerHostServices(s, hs)
-			_ = g
-		},
+		services: func(s *grpc.Server) { registerHostServices(s, hs) },
 	})
 }
 
