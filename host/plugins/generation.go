@@ -31,7 +31,7 @@ type generation struct {
 	routes      *routeTable
 	client      *goplugin.Client
 	rpc         *wire.Client
-	hostSrv     *grpc.Server
+	hostSrv     atomic.Pointer[grpc.Server] // set when the plugin dials the broker
 	log         *slog.Logger
 
 	// state counts in-flight calls; closedBit is set once draining starts, after
@@ -182,12 +182,10 @@ func startGeneration(ctx context.Context, sp spec) (g *generation, err error) {
 		client: client, rpc: wc, log: log, drained: make(chan struct{})}
 
 	brokerID := wc.Broker.NextId()
-	ready := make(chan struct{})
 	go wc.Broker.AcceptAndServe(brokerID, func(opts []grpc.ServerOption) *grpc.Server {
 		s := grpc.NewServer(append(opts, grpc.MaxRecvMsgSize(wire.MaxMessageBytes), grpc.ChainUnaryInterceptor(guard(g)))...)
 		sp.services(s)
-		g.hostSrv = s
-		close(ready)
+		g.hostSrv.Store(s)
 		return s
 	})
 	if _, err := wc.Start(ctx, &pluginv1.StartRequest{
@@ -242,8 +240,8 @@ func (g *generation) stop(drainTimeout time.Duration) {
 		_, _ = g.rpc.Stop(ctx, &pluginv1.StopRequest{})
 		cancel()
 	}
-	if g.hostSrv != nil {
-		g.hostSrv.Stop()
+	if s := g.hostSrv.Load(); s != nil {
+		s.Stop()
 	}
 	g.client.Kill()
 	g.log.Info("plugin generation stopped")
