@@ -78,6 +78,15 @@ func serve(args []string) error {
 	log.Info("portal listening", "url", "http://"+cfg.Addr, "version", app.Version, "database", a.Store.DSN.String())
 	// People read stderr; log collectors read stdout.
 	fmt.Fprintf(os.Stderr, "\n  Portal %s is running at http://%s\n  database: %s\n", app.Version, cfg.Addr, a.Store.DSN)
+	if a.AdminPassword != "" {
+		fmt.Fprintf(os.Stderr, "  administrator login: admin / %s   (generated now and shown once; set PORTAL_ADMIN_PASSWORD to choose it)\n", a.AdminPassword)
+	}
+	if len(a.DemoLogins) > 0 {
+		fmt.Fprintf(os.Stderr, "  demo logins (password %s):\n", identity.DemoPassword)
+		for _, d := range a.DemoLogins {
+			fmt.Fprintf(os.Stderr, "    %-11s %s\n", d.Username, d.Who)
+		}
+	}
 	if a.AdminTokenCreated {
 		fmt.Fprintf(os.Stderr, "  administrator token (for portalctl and the admin API) written to %s\n", identity.TokenFile(cfg.DataDir))
 	}

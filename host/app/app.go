@@ -37,6 +37,11 @@ type App struct {
 	// AdminTokenCreated reports that a new bootstrap token was written to
 	// <data-dir>/admin.token at this start.
 	AdminTokenCreated bool
+	// AdminPassword is the generated password of the bootstrap "admin"
+	// account, set only at the start that created it (shown once).
+	AdminPassword string
+	// DemoLogins are the demo accounts (with --demo).
+	DemoLogins []identity.DemoLogin
 }
 
 // NewLogger builds the process logger from the configuration.
@@ -118,8 +123,26 @@ func New(ctx context.Context, c config.Config, log *slog.Logger) (*App, error) {
 		st.Close()
 		return nil, err
 	}
-	auth := identity.Middleware(tok)
 	al := audit.New(st.Client, nil)
+	if err := identity.EnsureBuiltinRoles(ctx, st.Client); err != nil {
+		st.Close()
+		return nil, err
+	}
+	adminPassword, err := identity.EnsureBootstrapAdmin(ctx, st.Client, os.Getenv("PORTAL_ADMIN_PASSWORD"))
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("bootstrap administrator: %w", err)
+	}
+	var demo []identity.DemoLogin
+	if c.Demo {
+		if demo, err = identity.SeedDemoUsers(ctx, st.Client); err != nil {
+			st.Close()
+			return nil, fmt.Errorf("demo users: %w", err)
+		}
+	}
+	sessions := identity.NewSessions(st.Client, al, identity.Options{})
+	auth := identity.Middleware(sessions, tok)
+	sessions.MountAPI(srv, auth)
 	pm := plugins.New(plugins.Options{
 		DataDir: c.DataDir, Store: st, Audit: al, Log: log, HostVersion: Version,
 		BodyLimit: c.BodyLimit, RouteTimeout: c.RequestTimeout,
@@ -133,7 +156,8 @@ func New(ctx context.Context, c config.Config, log *slog.Logger) (*App, error) {
 	if c.Bundles != "" {
 		pm.InstallDir(ctx, c.Bundles)
 	}
-	return &App{Config: c, Log: log, Store: st, Server: srv, Audit: al, Plugins: pm, AdminTokenCreated: created}, nil
+	return &App{Config: c, Log: log, Store: st, Server: srv, Audit: al, Plugins: pm, AdminTokenCreated: created,
+		AdminPassword: adminPassword, DemoLogins: demo}, nil
 }
 
 // Run serves until ctx ends, then shuts down gracefully and closes the store.

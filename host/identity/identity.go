@@ -1,12 +1,12 @@
 // Package identity answers "who is calling": it authenticates each request with
 // the configured authenticators and puts the verified Identity on the context.
 //
-// This first version knows one credential: the bootstrap administrator's bearer
-// token (PORTAL_ADMIN_TOKEN, or a random token written once to
-// <data-dir>/admin.token with mode 0600), used by portalctl and the admin API.
-// Staff passwords, sessions, OIDC for enterprises and the public, and OPA policy
-// replace and extend it (issue 4); the Identity type and the middleware are the
-// seam they plug into.
+// Credentials it knows: staff sessions (username and argon2id password, a
+// session token as cookie or bearer, see Sessions), and the operator token
+// (PORTAL_ADMIN_TOKEN, or a random token written once to
+// <data-dir>/admin.token with mode 0600) for portalctl and automation.
+// Permissions come from roles; OPA policy, OIDC for enterprises and the
+// public, and data filters come next (issue 4).
 package identity
 
 import (
@@ -37,18 +37,20 @@ const (
 
 // Identity is a verified caller.
 type Identity struct {
-	Audience     string
-	Subject      string
-	Username     string
-	DisplayName  string
-	Roles        []string
-	OrgCode      string
-	OrgPath      string
-	Jurisdiction string
-	Locale       string
-	USCC         string
+	Audience     string   `json:"audience"`
+	Subject      string   `json:"subject"`
+	Username     string   `json:"username"`
+	DisplayName  string   `json:"display_name"`
+	Roles        []string `json:"roles"`
+	OrgCode      string   `json:"org_code,omitempty"`
+	OrgPath      string   `json:"org_path,omitempty"`
+	Jurisdiction string   `json:"jurisdiction,omitempty"`
+	Locale       string   `json:"locale,omitempty"`
+	USCC         string   `json:"uscc,omitempty"`
 	// Permissions granted through the caller's roles; "*" grants all.
-	Permissions []string
+	Permissions []string `json:"permissions"`
+	// SessionID is the staff session the request came with (0 for tokens).
+	SessionID int `json:"-"`
 }
 
 // Can reports whether the identity holds permission: exactly, through "*", or
@@ -102,12 +104,20 @@ func Middleware(auths ...Authenticator) gin.HandlerFunc {
 		for _, a := range auths {
 			id, err := a.Authenticate(c.Request)
 			if err != nil {
+				var ae *apierror.Error
+				if errors.As(err, &ae) {
+					server.Fail(c, err)
+					return
+				}
 				c.Header("WWW-Authenticate", `Bearer realm="portal"`)
 				server.Fail(c, Unauthenticated.Wrap(err))
 				return
 			}
 			if id != nil {
 				c.Request = c.Request.WithContext(With(c.Request.Context(), id))
+				if id.Locale != "" {
+					server.SetLocalePreference(c, id.Locale)
+				}
 				break
 			}
 		}

@@ -13,10 +13,12 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/shanghai-amr/portal/host/store/ent/auditentry"
+	"github.com/shanghai-amr/portal/host/store/ent/loginthrottle"
 	"github.com/shanghai-amr/portal/host/store/ent/organization"
 	"github.com/shanghai-amr/portal/host/store/ent/plugin"
 	"github.com/shanghai-amr/portal/host/store/ent/pluginbundle"
 	"github.com/shanghai-amr/portal/host/store/ent/role"
+	"github.com/shanghai-amr/portal/host/store/ent/session"
 	"github.com/shanghai-amr/portal/host/store/ent/setting"
 	"github.com/shanghai-amr/portal/host/store/ent/user"
 )
@@ -79,13 +81,15 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			auditentry.Table:   auditentry.ValidColumn,
-			organization.Table: organization.ValidColumn,
-			plugin.Table:       plugin.ValidColumn,
-			pluginbundle.Table: pluginbundle.ValidColumn,
-			role.Table:         role.ValidColumn,
-			setting.Table:      setting.ValidColumn,
-			user.Table:         user.ValidColumn,
+			auditentry.Table:    auditentry.ValidColumn,
+			loginthrottle.Table: loginthrottle.ValidColumn,
+			organization.Table:  organization.ValidColumn,
+			plugin.Table:        plugin.ValidColumn,
+			pluginbundle.Table:  pluginbundle.ValidColumn,
+			role.Table:          role.ValidColumn,
+			session.Table:       session.ValidColumn,
+			setting.Table:       setting.ValidColumn,
+			user.Table:          user.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

@@ -1,0 +1,147 @@
+package identity
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/shanghai-amr/portal/host/apierror"
+	"github.com/shanghai-amr/portal/host/audit"
+	"github.com/shanghai-amr/portal/host/server"
+	"github.com/shanghai-amr/portal/host/store/ent/user"
+)
+
+// MountAPI registers the authentication and session endpoints:
+//
+//	POST   /api/v1/auth/login      {"username","password"} → session, token, CSRF token; sets the cookie
+//	POST   /api/v1/auth/logout     ends the caller's session
+//	GET    /api/v1/auth/me         the caller's identity
+//	POST   /api/v1/auth/password   {"old_password","new_password"}
+//	GET    /api/v1/admin/sessions  active sessions (sessions.read)
+//	DELETE /api/v1/admin/sessions/:id (sessions.manage)
+func (s *Sessions) MountAPI(srv *server.Server, auth gin.HandlerFunc) {
+	api := srv.API().Group("/v1")
+	api.POST("/auth/login", s.login)
+	authed := api.Group("", auth)
+	authed.POST("/auth/logout", requireSignedIn, s.logout)
+	authed.GET("/auth/me", requireSignedIn, func(c *gin.Context) { c.JSON(http.StatusOK, From(c.Request.Context())) })
+	authed.POST("/auth/password", requireSignedIn, s.changePassword)
+	authed.GET("/admin/sessions", Require("sessions.read"), func(c *gin.Context) {
+		list, err := s.Active(c.Request.Context())
+		if err != nil {
+			server.Fail(c, err)
+			return
+		}
+		c.JSON(http.StatusOK, gin.H{"sessions": list})
+	})
+	authed.DELETE("/admin/sessions/:id", Require("sessions.manage"), func(c *gin.Context) {
+		id, err := strconv.Atoi(c.Param("id"))
+		if err != nil {
+			server.Fail(c, apierror.Invalid("session id must be a number"))
+			return
+		}
+		if err := s.End(c.Request.Context(), id); err != nil {
+			server.Fail(c, apierror.New(http.StatusNotFound, "auth.no_session", nil).Wrap(err))
+			return
+		}
+		s.record(c.Request.Context(), From(c.Request.Context()).Username, c.ClientIP(), "auth.session.end", audit.Success, "session "+c.Param("id"))
+		c.Status(http.StatusNoContent)
+	})
+}
+
+func requireSignedIn(c *gin.Context) {
+	if From(c.Request.Context()).Audience == Anonymous {
+		server.Fail(c, Unauthenticated)
+		return
+	}
+	c.Next()
+}
+
+func decode(c *gin.Context, v any) bool {
+	dec := json.NewDecoder(c.Request.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			server.Fail(c, err)
+		} else {
+			server.Fail(c, apierror.Invalid("JSON body expected"))
+		}
+		return false
+	}
+	return true
+}
+
+func (s *Sessions) login(c *gin.Context) {
+	var in struct {
+		Username string `json:"username"`
+		Password string `json:"password"`
+	}
+	if !decode(c, &in) {
+		return
+	}
+	sess, err := s.Login(c.Request.Context(), in.Username, in.Password, c.ClientIP(), c.Request.UserAgent())
+	if err != nil {
+		server.Fail(c, err)
+		return
+	}
+	http.SetCookie(c.Writer, &http.Cookie{
+		Name: SessionCookie, Value: sess.Token, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
+		Secure: c.Request.TLS != nil, Expires: sess.ExpiresAt,
+	})
+	c.JSON(http.StatusOK, sess)
+}
+
+func (s *Sessions) logout(c *gin.Context) {
+	id := From(c.Request.Context())
+	if id.SessionID != 0 {
+		if err := s.End(c.Request.Context(), id.SessionID); err != nil {
+			server.Fail(c, err)
+			return
+		}
+	}
+	http.SetCookie(c.Writer, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	s.record(c.Request.Context(), id.Username, c.ClientIP(), "auth.logout", audit.Success, "")
+	c.Status(http.StatusNoContent)
+}
+
+func (s *Sessions) changePassword(c *gin.Context) {
+	var in struct {
+		Old string `json:"old_password"`
+		New string `json:"new_password"`
+	}
+	if !decode(c, &in) {
+		return
+	}
+	id := From(c.Request.Context())
+	ctx := c.Request.Context()
+	u, err := s.client.User.Query().Where(user.Username(id.Username)).Only(ctx)
+	if err != nil {
+		server.Fail(c, apierror.New(http.StatusBadRequest, "auth.no_password", nil).Wrap(err))
+		return
+	}
+	if !CheckPassword(u.PasswordHash, in.Old) {
+		s.record(ctx, id.Username, c.ClientIP(), "auth.password.change", audit.Failure, "wrong old password")
+		server.Fail(c, ErrInvalidLogin)
+		return
+	}
+	if err := CheckPolicy(u.Username, in.New); err != nil {
+		server.Fail(c, apierror.New(http.StatusBadRequest, "auth.weak_password", map[string]any{"Detail": err.Error()}))
+		return
+	}
+	hash, err := HashPassword(in.New)
+	if err != nil {
+		server.Fail(c, err)
+		return
+	}
+	if err := u.Update().SetPasswordHash(hash).SetPasswordChangedAt(time.Now().UTC()).Exec(ctx); err != nil {
+		server.Fail(c, err)
+		return
+	}
+	s.record(ctx, id.Username, c.ClientIP(), "auth.password.change", audit.Success, "")
+	c.Status(http.StatusNoContent)
+}

@@ -1,0 +1,44 @@
+package identity
+
+import (
+	"context"
+
+	"github.com/shanghai-amr/portal/host/store/ent"
+)
+
+// DemoPassword is the password of every demo account. Demo data is for
+// demonstration machines only (portal serve --demo).
+const DemoPassword = "Demo@2026!"
+
+// DemoLogin is one demo account, for the start-up banner.
+type DemoLogin struct{ Username, Who string }
+
+var demoUsers = []struct {
+	NewUser
+	who string
+}{
+	{NewUser{Username: "secadmin", DisplayName: "安全管理员", OrgCode: "310000", Roles: []string{RoleSecurityAdmin}}, "security administrator, city bureau"},
+	{NewUser{Username: "auditadmin", DisplayName: "审计管理员", OrgCode: "310000", Roles: []string{RoleAuditAdmin}}, "audit administrator, city bureau"},
+	{NewUser{Username: "city_zhang", DisplayName: "张伟", OrgCode: "310000-D04", Roles: []string{"handler"}}, "case handler, city enforcement division"},
+	{NewUser{Username: "pd_li", DisplayName: "李娜", OrgCode: "310115-D03", Roles: []string{"handler"}}, "case handler, Pudong enforcement brigade"},
+	{NewUser{Username: "pd_wang", DisplayName: "王强", OrgCode: "310115", Roles: []string{"case_lead"}}, "head of unit, Pudong bureau"},
+	{NewUser{Username: "pd_legal", DisplayName: "陈静", OrgCode: "310115-D01", Roles: []string{"legal_reviewer"}}, "legal reviewer, Pudong bureau"},
+	{NewUser{Username: "zj_zhao", DisplayName: "赵磊", OrgCode: "310115-S02", Roles: []string{"handler"}}, "case handler, Zhangjiang station (Pudong)"},
+	{NewUser{Username: "hp_liu", DisplayName: "刘洋", OrgCode: "310101-D03", Roles: []string{"handler"}}, "case handler, Huangpu enforcement brigade"},
+	{NewUser{Username: "hp_reg", DisplayName: "周敏", OrgCode: "310101-D02", Roles: []string{"registration_reviewer"}}, "registration reviewer, Huangpu bureau"},
+}
+
+// SeedDemoUsers creates the demo accounts that do not exist yet (the demo
+// organisation tree must exist) and returns every demo login.
+func SeedDemoUsers(ctx context.Context, c *ent.Client) ([]DemoLogin, error) {
+	out := make([]DemoLogin, 0, len(demoUsers))
+	for _, d := range demoUsers {
+		nu := d.NewUser
+		nu.Password = DemoPassword
+		if _, err := CreateUser(ctx, c, nu); err != nil && !ent.IsConstraintError(err) {
+			return nil, err
+		}
+		out = append(out, DemoLogin{Username: nu.Username, Who: d.who})
+	}
+	return out, nil
+}

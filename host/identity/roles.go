@@ -1,0 +1,142 @@
+package identity
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"math/big"
+
+	"github.com/shanghai-amr/portal/host/store/ent"
+	"github.com/shanghai-amr/portal/host/store/ent/organization"
+	"github.com/shanghai-amr/portal/host/store/ent/role"
+	"github.com/shanghai-amr/portal/host/store/ent/user"
+)
+
+// The three separated administrator roles of 等保三级 (三员分立): no account
+// may hold more than one of them.
+const (
+	RoleSystemAdmin   = "sysadmin"
+	RoleSecurityAdmin = "secadmin"
+	RoleAuditAdmin    = "auditadmin"
+)
+
+// BuiltinRole is a role the host creates and keeps.
+type BuiltinRole struct {
+	Key, Name, NameEn string
+	Permissions       []string
+}
+
+// BuiltinRoles are created at start if missing; their permissions are reset
+// to these on every start so that an upgrade's changes take effect.
+var BuiltinRoles = []BuiltinRole{
+	{RoleSystemAdmin, "系统管理员", "System administrator", []string{"plugins.read", "plugins.manage", "org.read", "org.manage", "users.read", "users.manage"}},
+	{RoleSecurityAdmin, "安全管理员", "Security administrator", []string{"sessions.read", "sessions.manage", "users.read", "users.unlock", "roles.manage", "policies.manage"}},
+	{RoleAuditAdmin, "审计管理员", "Audit administrator", []string{"audit.read", "audit.verify"}},
+	{"handler", "承办人", "Case handler", []string{"notice.read", "notice.write", "enforcement.case.read", "enforcement.case.write"}},
+	{"case_lead", "办案机构负责人", "Head of the handling unit", []string{"notice.read", "enforcement.case.read", "enforcement.case.approve"}},
+	{"legal_reviewer", "法制审核人员", "Legal reviewer", []string{"notice.read", "enforcement.case.read", "enforcement.case.legal_review"}},
+	{"agency_head", "机关负责人", "Head of the agency", []string{"notice.read", "enforcement.case.read", "enforcement.case.decide"}},
+	{"registration_reviewer", "登记审核员", "Registration reviewer", []string{"notice.read", "registration.application.read", "registration.application.review"}},
+}
+
+// ErrSeparation refuses a role set that breaks the separation of administrators.
+var ErrSeparation = errors.New("identity: an account may hold only one of the system, security and audit administrator roles")
+
+// CheckSeparation enforces 三员分立 on a set of role keys.
+func CheckSeparation(roleKeys []string) error {
+	n := 0
+	for _, k := range roleKeys {
+		if k == RoleSystemAdmin || k == RoleSecurityAdmin || k == RoleAuditAdmin {
+			n++
+		}
+	}
+	if n > 1 {
+		return ErrSeparation
+	}
+	return nil
+}
+
+// EnsureBuiltinRoles creates or refreshes the built-in roles.
+func EnsureBuiltinRoles(ctx context.Context, c *ent.Client) error {
+	for _, r := range BuiltinRoles {
+		err := c.Role.Create().SetKey(r.Key).SetName(r.Name).SetNameEn(r.NameEn).SetBuiltin(true).SetPermissions(r.Permissions).
+			OnConflictColumns(role.FieldKey).UpdatePermissions().UpdateName().UpdateNameEn().UpdateBuiltin().Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("identity: role %s: %w", r.Key, err)
+		}
+	}
+	return nil
+}
+
+// NewUser describes a staff account to create.
+type NewUser struct {
+	Username, DisplayName, Password, OrgCode string
+	Roles                                    []string
+}
+
+// CreateUser creates a staff account after checking the password policy and
+// the separation of administrator roles.
+func CreateUser(ctx context.Context, c *ent.Client, nu NewUser) (*ent.User, error) {
+	if err := CheckPolicy(nu.Username, nu.Password); err != nil {
+		return nil, err
+	}
+	if err := CheckSeparation(nu.Roles); err != nil {
+		return nil, err
+	}
+	hash, err := HashPassword(nu.Password)
+	if err != nil {
+		return nil, err
+	}
+	roles, err := c.Role.Query().Where(role.KeyIn(nu.Roles...)).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(roles) != len(nu.Roles) {
+		return nil, fmt.Errorf("identity: unknown role among %v", nu.Roles)
+	}
+	q := c.User.Create().SetUsername(nu.Username).SetDisplayName(nu.DisplayName).SetPasswordHash(hash).AddRoles(roles...)
+	if nu.OrgCode != "" {
+		o, err := c.Organization.Query().Where(organization.Code(nu.OrgCode)).Only(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("identity: organisation %s: %w", nu.OrgCode, err)
+		}
+		q.SetOrganization(o)
+	}
+	return q.Save(ctx)
+}
+
+// EnsureBootstrapAdmin creates the system administrator "admin" if there is no
+// user at all. The password is password (from PORTAL_ADMIN_PASSWORD) or, when
+// empty, a generated one that is returned so it can be shown once.
+func EnsureBootstrapAdmin(ctx context.Context, c *ent.Client, password string) (generated string, err error) {
+	n, err := c.User.Query().Where(user.Username("admin")).Count(ctx)
+	if err != nil || n > 0 {
+		return "", err
+	}
+	if password == "" {
+		password = newPassword()
+		generated = password
+	}
+	org := ""
+	if exists, _ := c.Organization.Query().Where(organization.Code("310000")).Exist(ctx); exists {
+		org = "310000"
+	}
+	_, err = CreateUser(ctx, c, NewUser{Username: "admin", DisplayName: "系统管理员", Password: password, OrgCode: org, Roles: []string{RoleSystemAdmin}})
+	return generated, err
+}
+
+// newPassword makes a random 16-character password that meets the policy.
+func newPassword() string {
+	const alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789!@#%^*-_+="
+	for {
+		b := make([]byte, 16)
+		for i := range b {
+			n, _ := rand.Int(rand.Reader, big.NewInt(int64(len(alphabet))))
+			b[i] = alphabet[n.Int64()]
+		}
+		if CheckPolicy("admin", string(b)) == nil {
+			return string(b)
+		}
+	}
+}

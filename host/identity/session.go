@@ -1,0 +1,338 @@
+package identity
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/shanghai-amr/portal/host/apierror"
+	"github.com/shanghai-amr/portal/host/audit"
+	"github.com/shanghai-amr/portal/host/store/ent"
+	"github.com/shanghai-amr/portal/host/store/ent/loginthrottle"
+	"github.com/shanghai-amr/portal/host/store/ent/organization"
+	"github.com/shanghai-amr/portal/host/store/ent/session"
+	"github.com/shanghai-amr/portal/host/store/ent/user"
+)
+
+// SessionCookie is the name of the staff session cookie.
+const SessionCookie = "portal_session"
+
+// HeaderCSRF carries the session's CSRF token on unsafe requests that
+// authenticate with the cookie.
+const HeaderCSRF = "X-CSRF-Token"
+
+// Options are the login and session rules. Zero values take the defaults.
+type Options struct {
+	// MaxFailures wrong passwords within FailureWindow lock the username for
+	// LockFor. Defaults 5, 15 min, 15 min.
+	MaxFailures   int
+	FailureWindow time.Duration
+	LockFor       time.Duration
+	// IdleTimeout ends a session unused this long; AbsoluteTimeout ends any
+	// session this long after login. Defaults 30 min and 12 h.
+	IdleTimeout     time.Duration
+	AbsoluteTimeout time.Duration
+	// Now is the clock (tests); default time.Now.
+	Now func() time.Time
+}
+
+func (o *Options) defaults() {
+	if o.MaxFailures <= 0 {
+		o.MaxFailures = 5
+	}
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&o.FailureWindow, 15*time.Minute)
+	def(&o.LockFor, 15*time.Minute)
+	def(&o.IdleTimeout, 30*time.Minute)
+	def(&o.AbsoluteTimeout, 12*time.Hour)
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+}
+
+// Sessions logs staff in and out and authenticates their requests.
+type Sessions struct {
+	client *ent.Client
+	audit  *audit.Log
+	opts   Options
+}
+
+// NewSessions returns the session service.
+func NewSessions(client *ent.Client, a *audit.Log, o Options) *Sessions {
+	o.defaults()
+	return &Sessions{client: client, audit: a, opts: o}
+}
+
+// Login errors.
+var (
+	ErrInvalidLogin = apierror.New(http.StatusUnauthorized, "auth.invalid_login", nil)
+	ErrLocked       = apierror.New(http.StatusLocked, "auth.locked", nil)
+	ErrCSRF         = apierror.New(http.StatusForbidden, "auth.csrf", nil)
+)
+
+// Session is what a successful login returns.
+type Session struct {
+	ID        int       `json:"id"`
+	Token     string    `json:"token"`
+	CSRFToken string    `json:"csrf_token"`
+	ExpiresAt time.Time `json:"expires_at"`
+	User      *Identity `json:"user"`
+}
+
+// Login checks a username and password. Every attempt takes the time of one
+// argon2id check, known username or not; failures are counted per username
+// (known or not) and lock it after MaxFailures within FailureWindow.
+func (s *Sessions) Login(ctx context.Context, username, password, ip, userAgent string) (*Session, error) {
+	now := s.opts.Now().UTC()
+	username = strings.TrimSpace(username)
+	if username == "" || len(username) > 64 || password == "" || len(password) > 128 {
+		CheckPassword(dummyHash, password)
+		return nil, ErrInvalidLogin
+	}
+	th, err := s.client.LoginThrottle.Query().Where(loginthrottle.Username(username)).Only(ctx)
+	if err != nil && !ent.IsNotFound(err) {
+		return nil, err
+	}
+	u, err := s.client.User.Query().Where(user.Username(username)).Only(ctx)
+	if err != nil && !ent.IsNotFound(err) {
+		return nil, err
+	}
+	hash := dummyHash
+	if u != nil && u.PasswordHash != "" {
+		hash = u.PasswordHash
+	}
+	ok := CheckPassword(hash, password) && u != nil && u.Status == user.StatusActive
+	if th != nil && th.LockedUntil != nil && now.Before(*th.LockedUntil) {
+		s.record(ctx, username, ip, "auth.login", audit.Denied, "locked")
+		return nil, ErrLocked.WithDetails(map[string]any{"retry_after_seconds": int(th.LockedUntil.Sub(now).Seconds()) + 1})
+	}
+	if !ok {
+		locked, err := s.fail(ctx, th, username, now)
+		if err != nil {
+			return nil, err
+		}
+		reason := "invalid credentials"
+		if locked {
+			// This attempt is answered like the others; the next one finds the lock.
+			reason += "; username locked"
+		}
+		s.record(ctx, username, ip, "auth.login", audit.Failure, reason)
+		return nil, ErrInvalidLogin
+	}
+	if th != nil {
+		if err := s.client.LoginThrottle.DeleteOne(th).Exec(ctx); err != nil {
+			return nil, err
+		}
+	}
+	// A new random token at every login: a session id planted before login
+	// (fixation) is never promoted.
+	token, csrf := "pst_"+randomHex(32), randomHex(32)
+	sess, err := s.client.Session.Create().SetTokenHash(tokenHash(token)).SetCsrfToken(csrf).
+		SetCreatedAt(now).SetLastSeenAt(now).SetExpiresAt(now.Add(s.opts.AbsoluteTimeout)).
+		SetIP(ip).SetUserAgent(truncate(userAgent, 256)).SetUser(u).Save(ctx)
+	if err != nil {
+		return nil, err
+	}
+	_ = u.Update().SetLastLoginAt(now).Exec(ctx)
+	id, err := s.identityOf(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	s.record(ctx, username, ip, "auth.login", audit.Success, "")
+	return &Session{ID: sess.ID, Token: token, CSRFToken: csrf, ExpiresAt: sess.ExpiresAt, User: id}, nil
+}
+
+// fail counts a failure and reports whether the username is now locked: after
+// MaxFailures failures the next attempt is refused.
+func (s *Sessions) fail(ctx context.Context, th *ent.LoginThrottle, username string, now time.Time) (bool, error) {
+	if th == nil {
+		err := s.client.LoginThrottle.Create().SetUsername(username).SetFailures(1).SetFirstFailureAt(now).
+			OnConflictColumns(loginthrottle.FieldUsername).AddFailures(1).Exec(ctx)
+		return s.opts.MaxFailures <= 1, err
+	}
+	n, first := th.Failures+1, th.FirstFailureAt
+	if now.Sub(first) > s.opts.FailureWindow {
+		n, first = 1, now
+	}
+	upd := s.client.LoginThrottle.UpdateOne(th).SetFailures(n).SetFirstFailureAt(first)
+	locked := n >= s.opts.MaxFailures
+	if locked {
+		upd.SetLockedUntil(now.Add(s.opts.LockFor)).SetFailures(0).SetFirstFailureAt(now)
+	} else {
+		upd.ClearLockedUntil()
+	}
+	return locked, upd.Exec(ctx)
+}
+
+func (s *Sessions) record(ctx context.Context, username, ip, action string, outcome audit.Outcome, reason string) {
+	e := audit.Entry{Actor: username, Action: action, Resource: "user:" + username, Outcome: outcome, IP: ip}
+	if reason != "" {
+		e.Detail = map[string]string{"reason": reason}
+	}
+	_, _ = s.audit.Write(context.WithoutCancel(ctx), e)
+}
+
+// Logout ends the session the token belongs to.
+func (s *Sessions) Logout(ctx context.Context, token string) error {
+	_, err := s.client.Session.Update().Where(session.TokenHash(tokenHash(token)), session.RevokedAtIsNil()).
+		SetRevokedAt(s.opts.Now().UTC()).Save(ctx)
+	return err
+}
+
+// Authenticate implements Authenticator for session tokens, from the
+// Authorization header (API clients) or the cookie (browsers; unsafe methods
+// then need the CSRF header).
+func (s *Sessions) Authenticate(r *http.Request) (*Identity, error) {
+	token, fromCookie := "", false
+	if h, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+		if !strings.HasPrefix(h, "pst_") {
+			return nil, nil // another authenticator's token
+		}
+		token = strings.TrimSpace(h)
+	} else if c, err := r.Cookie(SessionCookie); err == nil && c.Value != "" {
+		token, fromCookie = c.Value, true
+	}
+	if token == "" {
+		return nil, nil
+	}
+	now := s.opts.Now().UTC()
+	sess, err := s.client.Session.Query().Where(session.TokenHash(tokenHash(token))).WithUser().Only(r.Context())
+	if ent.IsNotFound(err) {
+		return nil, ErrBadCredentials
+	} else if err != nil {
+		return nil, err
+	}
+	if sess.RevokedAt != nil || now.After(sess.ExpiresAt) || now.Sub(sess.LastSeenAt) > s.opts.IdleTimeout {
+		return nil, fmt.Errorf("%w: session ended", ErrBadCredentials)
+	}
+	if fromCookie && !safeMethod(r.Method) &&
+		subtle.ConstantTimeCompare([]byte(r.Header.Get(HeaderCSRF)), []byte(sess.CsrfToken)) != 1 {
+		return nil, ErrCSRF
+	}
+	// Touch at most once a minute: idle tracking without a write per request.
+	if now.Sub(sess.LastSeenAt) > time.Minute {
+		_ = s.client.Session.UpdateOne(sess).SetLastSeenAt(now).Exec(r.Context())
+	}
+	id, err := s.identityOf(r.Context(), sess.Edges.User.ID)
+	if err != nil {
+		return nil, err
+	}
+	if sess.Edges.User.Status != user.StatusActive {
+		return nil, fmt.Errorf("%w: account %s", ErrBadCredentials, sess.Edges.User.Status)
+	}
+	id.SessionID = sess.ID
+	return id, nil
+}
+
+func safeMethod(m string) bool {
+	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
+}
+
+// identityOf loads a staff user's identity: roles, their permissions, the
+// primary organisation and its jurisdiction level.
+func (s *Sessions) identityOf(ctx context.Context, userID int) (*Identity, error) {
+	u, err := s.client.User.Query().Where(user.ID(userID)).WithRoles().WithOrganization().Only(ctx)
+	if err != nil {
+		return nil, err
+	}
+	id := &Identity{Audience: Staff, Subject: fmt.Sprintf("user:%d", u.ID), Username: u.Username,
+		DisplayName: u.DisplayName, Locale: u.Locale}
+	seen := map[string]bool{}
+	for _, r := range u.Edges.Roles {
+		id.Roles = append(id.Roles, r.Key)
+		for _, p := range r.Permissions {
+			if !seen[p] {
+				seen[p] = true
+				id.Permissions = append(id.Permissions, p)
+			}
+		}
+	}
+	if o := u.Edges.Organization; o != nil {
+		id.OrgCode, id.OrgPath = o.Code, o.Path
+		id.Jurisdiction, err = s.jurisdiction(ctx, o)
+		if err != nil {
+			return nil, err
+		}
+	}
+	return id, nil
+}
+
+// jurisdiction is the level of the nearest non-department unit at or above o.
+func (s *Sessions) jurisdiction(ctx context.Context, o *ent.Organization) (string, error) {
+	for i := 0; o.Kind == organization.KindDepartment && i < 10; i++ {
+		p, err := o.QueryParent().Only(ctx)
+		if err != nil {
+			return "", err
+		}
+		o = p
+	}
+	return string(o.Kind), nil
+}
+
+// SessionInfo is a session as administrators see it (never the token).
+type SessionInfo struct {
+	ID         int       `json:"id"`
+	Username   string    `json:"username"`
+	CreatedAt  time.Time `json:"created_at"`
+	LastSeenAt time.Time `json:"last_seen_at"`
+	ExpiresAt  time.Time `json:"expires_at"`
+	IP         string    `json:"ip"`
+	UserAgent  string    `json:"user_agent"`
+}
+
+// Active lists sessions that have not ended.
+func (s *Sessions) Active(ctx context.Context) ([]SessionInfo, error) {
+	now := s.opts.Now().UTC()
+	rows, err := s.client.Session.Query().Where(session.RevokedAtIsNil(), session.ExpiresAtGT(now),
+		session.LastSeenAtGT(now.Add(-s.opts.IdleTimeout))).WithUser().Order(ent.Desc(session.FieldLastSeenAt)).Limit(1000).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]SessionInfo, 0, len(rows))
+	for _, r := range rows {
+		out = append(out, SessionInfo{ID: r.ID, Username: r.Edges.User.Username, CreatedAt: r.CreatedAt,
+			LastSeenAt: r.LastSeenAt, ExpiresAt: r.ExpiresAt, IP: r.IP, UserAgent: r.UserAgent})
+	}
+	return out, nil
+}
+
+// End revokes one session by id.
+func (s *Sessions) End(ctx context.Context, id int) error {
+	n, err := s.client.Session.Update().Where(session.ID(id), session.RevokedAtIsNil()).SetRevokedAt(s.opts.Now().UTC()).Save(ctx)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return errors.New("identity: no such active session")
+	}
+	return nil
+}
+
+func tokenHash(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
