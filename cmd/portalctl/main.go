@@ -55,6 +55,7 @@ func commands() map[string]command {
 		keyCommands(),
 		bundleCommands(),
 		pluginCommands(),
+		auditCommands(),
 	} {
 		maps.Copy(all, group)
 	}

@@ -236,7 +236,7 @@ func (c *apiClient) do(ctx context.Context, method, path string, body io.Reader,
 			return fmt.Errorf("%s %s: HTTP %d", method, path, resp.StatusCode)
 		}
 		msg := e.Code + ": " + e.Message
-		for _, k := range []string{"reason", "message", "serving_version"} {
+		for _, k := range []string{"reason", "message", "serving_version", "problem"} {
 			if v, ok := e.Details[k]; ok {
 				msg += fmt.Sprintf("; %s: %v", k, v)
 			}

@@ -142,7 +142,7 @@ func Require(permission string) gin.HandlerFunc {
 	}
 }
 
-// AdminToken authenticates the bootstrap administrator's bearer token.
+// AdminToken authenticates the operator's bearer token (portalctl, automation).
 type AdminToken struct{ token []byte }
 
 // LoadAdminToken takes the token from env (if not empty) or from
@@ -186,6 +186,9 @@ func (a *AdminToken) Authenticate(r *http.Request) (*Identity, error) {
 	if subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), a.token) != 1 {
 		return nil, ErrBadCredentials
 	}
-	return &Identity{Audience: Staff, Subject: "admin", Username: "admin", DisplayName: "系统管理员",
-		Roles: []string{"sysadmin"}, OrgCode: "310000", OrgPath: "/310000", Jurisdiction: "city", Permissions: []string{"*"}}, nil
+	// The operator token acts as the system administrator, and only as that:
+	// the security and audit administrators' rights stay with their accounts.
+	return &Identity{Audience: Staff, Subject: "operator", Username: "operator", DisplayName: "系统管理员（运维令牌）",
+		Roles: []string{RoleSystemAdmin}, OrgCode: "310000", OrgPath: "/310000", Jurisdiction: "city",
+		Permissions: rolePermissions(RoleSystemAdmin)}, nil
 }

@@ -40,6 +40,16 @@ var BuiltinRoles = []BuiltinRole{
 	{"registration_reviewer", "登记审核员", "Registration reviewer", []string{"notice.read", "registration.application.read", "registration.application.review"}},
 }
 
+// rolePermissions returns a copy of a built-in role's permissions.
+func rolePermissions(key string) []string {
+	for _, r := range BuiltinRoles {
+		if r.Key == key {
+			return append([]string(nil), r.Permissions...)
+		}
+	}
+	return nil
+}
+
 // ErrSeparation refuses a role set that breaks the separation of administrators.
 var ErrSeparation = errors.New("identity: an account may hold only one of the system, security and audit administrator roles")
 

@@ -81,7 +81,8 @@ func TestMain(m *testing.M) {
 type testHost struct {
 	m     *Manager
 	url   string
-	token string
+	token string // the operator token (system administrator)
+	staff string // a session token of "tester", a staff user with testplugin.read
 	dir   string
 }
 
@@ -118,7 +119,23 @@ func newTestHost(t testing.TB, dialect string, tune func(*Options)) *testHost {
 		tune(&opts)
 	}
 	m := New(opts)
-	auth := identity.Middleware(tok)
+	ctx := context.Background()
+	if err := identity.EnsureBuiltinRoles(ctx, st.Client); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Client.Role.Create().SetKey("tester").SetName("测试员").SetPermissions([]string{"testplugin.read"}).Exec(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := identity.CreateUser(ctx, st.Client, identity.NewUser{Username: "tester", DisplayName: "测试员",
+		Password: identity.DemoPassword, Roles: []string{"tester"}}); err != nil {
+		t.Fatal(err)
+	}
+	sessions := identity.NewSessions(st.Client, opts.Audit, identity.Options{})
+	sess, err := sessions.Login(ctx, "tester", identity.DemoPassword, "127.0.0.1", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth := identity.Middleware(sessions, tok)
 	m.Router().Mount(srv, auth)
 	m.MountAPI(srv, auth)
 	if err := m.Start(context.Background()); err != nil {
@@ -132,20 +149,30 @@ func newTestHost(t testing.TB, dialect string, tune func(*Options)) *testHost {
 	done := make(chan struct{})
 	go func() { _ = srv.Serve(ctx, ln); close(done) }()
 	t.Cleanup(func() { cancel(); <-done; m.Close() })
-	return &testHost{m: m, url: "http://" + ln.Addr().String(), token: strings.TrimSpace(string(raw)), dir: dir}
+	return &testHost{m: m, url: "http://" + ln.Addr().String(), token: strings.TrimSpace(string(raw)), staff: sess.Token, dir: dir}
 }
 
 var client = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 128}}
 
-// call makes a request as the administrator (auth) or anonymously.
+// call makes a request as the operator (auth) or anonymously.
 func (h *testHost) call(t testing.TB, method, path string, body io.Reader, auth bool) (int, []byte, http.Header) {
+	t.Helper()
+	token := ""
+	if auth {
+		token = h.token
+	}
+	return h.callAs(t, token, method, path, body)
+}
+
+// callAs makes a request with a bearer token ("" for none).
+func (h *testHost) callAs(t testing.TB, token, method, path string, body io.Reader) (int, []byte, http.Header) {
 	t.Helper()
 	req, err := http.NewRequest(method, h.url+path, body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if auth {
-		req.Header.Set("Authorization", "Bearer "+h.token)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	resp, err := client.Do(req)
 	if err != nil {
@@ -221,19 +248,25 @@ func TestInstalledBundleServesRouteAndMenuWithoutRestart(t *testing.T) {
 		if code, b, _ := h.call(t, "GET", "/api/plugins/testplugin/db", nil, false); code != 200 || string(b) != "world" {
 			t.Fatalf("plugin database = %d %q", code, b)
 		}
-		code, b, _ := h.call(t, "GET", "/api/v1/menus", nil, true)
+		code, b, _ := h.callAs(t, h.staff, "GET", "/api/v1/menus", nil)
 		if code != 200 || !strings.Contains(string(b), `"key":"testplugin"`) {
 			t.Fatalf("menus = %d %s", code, b)
+		}
+		if _, b, _ := h.call(t, "GET", "/api/v1/menus", nil, true); strings.Contains(string(b), "testplugin") {
+			t.Fatalf("the system administrator sees a business menu: %s", b)
 		}
 		if _, b, _ := h.call(t, "GET", "/api/v1/menus", nil, false); strings.Contains(string(b), "testplugin") {
 			t.Fatalf("anonymous caller sees a staff menu: %s", b)
 		}
 		// The verified identity reaches the plugin; the caller's credentials do not.
-		code, b, _ = h.call(t, "GET", "/api/plugins/testplugin/whoami", nil, true)
+		code, b, _ = h.callAs(t, h.staff, "GET", "/api/plugins/testplugin/whoami", nil)
 		var who map[string]string
 		_ = json.Unmarshal(b, &who)
-		if code != 200 || who["username"] != "admin" || who["audience"] != "staff" || who["authorization"] != "" {
+		if code != 200 || who["username"] != "tester" || who["audience"] != "staff" || who["authorization"] != "" {
 			t.Fatalf("whoami = %d %s", code, b)
+		}
+		if code, _, _ := h.call(t, "GET", "/api/plugins/testplugin/whoami", nil, true); code != http.StatusForbidden {
+			t.Fatalf("whoami as the system administrator = %d, want 403", code)
 		}
 		if code, _, _ := h.call(t, "GET", "/api/plugins/testplugin/whoami", nil, false); code != http.StatusUnauthorized {
 			t.Fatalf("staff route without identity = %d, want 401", code)
@@ -242,10 +275,10 @@ func TestInstalledBundleServesRouteAndMenuWithoutRestart(t *testing.T) {
 			t.Fatalf("undeclared route = %d, want 404", code)
 		}
 		// A declared capability works on the user's behalf; an undeclared one is refused by the host.
-		if code, b, _ := h.call(t, "GET", "/api/plugins/testplugin/settings", nil, true); code != 200 {
+		if code, b, _ := h.callAs(t, h.staff, "GET", "/api/plugins/testplugin/settings", nil); code != 200 {
 			t.Fatalf("settings = %d %s", code, b)
 		}
-		if code, b, _ := h.call(t, "GET", "/api/plugins/testplugin/forbidden-call", nil, true); code != http.StatusForbidden || !strings.Contains(string(b), "did not declare capability") {
+		if code, b, _ := h.callAs(t, h.staff, "GET", "/api/plugins/testplugin/forbidden-call", nil); code != http.StatusForbidden || !strings.Contains(string(b), "did not declare capability") {
 			t.Fatalf("undeclared capability = %d %s", code, b)
 		}
 		n, _ := h.m.opts.Store.Client.AuditEntry.Query().Count(context.Background())
