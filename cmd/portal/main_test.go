@@ -3,11 +3,13 @@ package main_test
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -136,4 +138,61 @@ func TestMigrateDryRunPrintsAndChangesNothing(t *testing.T) {
 	if err != nil || !strings.Contains(string(out), "up to date") {
 		t.Fatalf("second migrate: %v\n%s", err, out)
 	}
+}
+
+// Logins are the slowest real endpoint (one argon2id check each), so 50 of
+// them are still in flight when SIGTERM arrives.
+func TestSIGTERMLetsFiftyInFlightRequestsFinish(t *testing.T) {
+	cmd, base, out := startPortal(t)
+	const n = 50
+	results := make(chan int, n)
+	client := &http.Client{Transport: &http.Transport{MaxConnsPerHost: n, MaxIdleConnsPerHost: n}, Timeout: 30 * time.Second}
+	for range n {
+		go func() {
+			resp, err := client.Post(base+"/api/v1/auth/login", "application/json",
+				strings.NewReader(`{"username":"admin","password":"Wrong#Pass2026"}`))
+			if err != nil {
+				results <- -1
+				return
+			}
+			resp.Body.Close()
+			results <- resp.StatusCode
+		}()
+	}
+	// Wait until the server counts all of them in flight (the gauge counts the
+	// metrics request too).
+	deadline := time.Now().Add(10 * time.Second)
+	for inFlight(t, base) < n+1 {
+		if time.Now().After(deadline) {
+			t.Fatal("the logins never were all in flight")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	for range n {
+		if code := <-results; code != http.StatusUnauthorized && code != http.StatusLocked {
+			t.Errorf("a request in flight at SIGTERM ended with %d", code)
+		}
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("exit after SIGTERM: %v\n%s", err, out)
+	}
+}
+
+func inFlight(t *testing.T, base string) int {
+	resp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "portal_http_in_flight_requests "); ok {
+			n, _ := strconv.Atoi(strings.TrimSpace(v))
+			return n
+		}
+	}
+	return 0
 }
