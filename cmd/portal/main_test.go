@@ -140,17 +140,19 @@ func TestMigrateDryRunPrintsAndChangesNothing(t *testing.T) {
 	}
 }
 
-// Logins are the slowest real endpoint (one argon2id check each), so 50 of
-// them are still in flight when SIGTERM arrives.
+// Fifty logins whose bodies are still arriving when SIGTERM comes: the server
+// must let every one finish and answer, then exit 0.
 func TestSIGTERMLetsFiftyInFlightRequestsFinish(t *testing.T) {
 	cmd, base, out := startPortal(t)
 	const n = 50
 	results := make(chan int, n)
+	bodies := make([]*io.PipeWriter, n)
 	client := &http.Client{Transport: &http.Transport{MaxConnsPerHost: n, MaxIdleConnsPerHost: n}, Timeout: 30 * time.Second}
-	for range n {
+	for i := range n {
+		pr, pw := io.Pipe()
+		bodies[i] = pw
 		go func() {
-			resp, err := client.Post(base+"/api/v1/auth/login", "application/json",
-				strings.NewReader(`{"username":"admin","password":"Wrong#Pass2026"}`))
+			resp, err := client.Post(base+"/api/v1/auth/login", "application/json", pr)
 			if err != nil {
 				results <- -1
 				return
@@ -158,6 +160,7 @@ func TestSIGTERMLetsFiftyInFlightRequestsFinish(t *testing.T) {
 			resp.Body.Close()
 			results <- resp.StatusCode
 		}()
+		go func() { _, _ = pw.Write([]byte(`{"username":"admin",`)) }()
 	}
 	// Wait until the server counts all of them in flight (the gauge counts the
 	// metrics request too).
@@ -170,6 +173,13 @@ func TestSIGTERMLetsFiftyInFlightRequestsFinish(t *testing.T) {
 	}
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond) // shutdown has begun; now the bodies arrive
+	for _, pw := range bodies {
+		go func() {
+			_, _ = pw.Write([]byte(`"password":"Wrong#Pass2026"}`))
+			pw.Close()
+		}()
 	}
 	for range n {
 		if code := <-results; code != http.StatusUnauthorized && code != http.StatusLocked {
