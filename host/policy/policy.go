@@ -1,0 +1,287 @@
+// Package policy decides who may do what, with OPA embedded (v1/rego,
+// prepared queries, no network). The host's base policy (base.rego) and each
+// plugin's Rego modules (under data.plugins.<id>, which may only restrict)
+// answer every route, menu and plugin→host decision; list filters are compiled
+// from filter.rego with the record unknown (v1/rego/compile, UCAST) so that
+// plugins scope their queries by jurisdiction without hand-written rules.
+//
+// Invariants: decisions fail closed (an evaluation error denies); a set of
+// modules that does not compile is refused with the compiler's message and
+// the previous set stays active; every change bumps the version, which keys
+// the filter cache.
+package policy
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/rego/compile"
+)
+
+//go:embed base.rego
+var baseRego string
+
+//go:embed filter.rego
+var filterRego string
+
+// Subject is the caller as policies see it.
+type Subject struct {
+	Audience     string   `json:"audience"`
+	Username     string   `json:"username"`
+	Roles        []string `json:"roles"`
+	Permissions  []string `json:"permissions"`
+	OrgPath      string   `json:"org_path"`
+	Jurisdiction string   `json:"jurisdiction"`
+}
+
+// ScopeRoot is the organisation subtree a district or station user may reach:
+// the first two or three segments of their organisation path ("" for the city
+// level and for anyone else).
+func (s Subject) ScopeRoot() string {
+	depth := 0
+	switch s.Jurisdiction {
+	case "district":
+		depth = 2
+	case "station":
+		depth = 3
+	default:
+		return ""
+	}
+	parts := strings.Split(strings.TrimPrefix(s.OrgPath, "/"), "/")
+	if len(parts) < depth || s.OrgPath == "" {
+		return "/" // malformed path: scope to nothing real
+	}
+	return "/" + strings.Join(parts[:depth], "/")
+}
+
+// Input is one question: may Subject do Action (on Resource, through Plugin)?
+type Input struct {
+	Subject  Subject        `json:"subject"`
+	Action   string         `json:"action"`
+	Resource map[string]any `json:"resource,omitempty"`
+	Plugin   string         `json:"plugin,omitempty"`
+}
+
+// Decision is the answer, with a reason for the audit log.
+type Decision struct {
+	Allow  bool   `json:"allow"`
+	Reason string `json:"reason"`
+}
+
+// Engine holds the active policy set.
+type Engine struct {
+	mu      sync.Mutex // serialises changes
+	current atomic.Pointer[compiled]
+	filters sync.Map // filterKey → *Filter
+}
+
+type compiled struct {
+	version int
+	modules map[string]string // file name → source
+	// allow is the hot path; reason is evaluated only to explain a denial.
+	allow, reason rego.PreparedEvalQuery
+	filter        *compile.Prepared
+}
+
+// Module names: "host/base.rego", "host/filter.rego", "plugins/<id>/<name>.rego".
+const hostPrefix = "host/"
+
+// New compiles the base policy.
+func New(ctx context.Context) (*Engine, error) {
+	e := &Engine{}
+	if err := e.install(ctx, map[string]string{hostPrefix + "base.rego": baseRego, hostPrefix + "filter.rego": filterRego}); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// ErrCompile wraps the compiler's message for a refused module set.
+var ErrCompile = errors.New("policy: does not compile")
+
+func (e *Engine) install(ctx context.Context, modules map[string]string) error {
+	names := make([]string, 0, len(modules))
+	for n := range modules {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var parsed []func(*rego.Rego)
+	for _, n := range names {
+		m, err := ast.ParseModuleWithOpts(n, modules[n], ast.ParserOptions{RegoVersion: ast.RegoV1})
+		if err != nil {
+			return fmt.Errorf("%w: %v", ErrCompile, err)
+		}
+		parsed = append(parsed, rego.ParsedModule(m))
+	}
+	allow, err := rego.New(append([]func(*rego.Rego){rego.Query("data.portal.authz.allow")}, parsed...)...).PrepareForEval(ctx)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrCompile, err)
+	}
+	reason, err := rego.New(append([]func(*rego.Rego){rego.Query("data.portal.authz.reason")}, parsed...)...).PrepareForEval(ctx)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrCompile, err)
+	}
+	filter, err := compile.New(
+		compile.ParsedQuery(ast.MustParseBody("data.portal.filter.include")),
+		compile.ParsedUnknowns(ast.MustParseTerm("input.resource")),
+		compile.Target("ucast", "all"),
+		compile.Rego(parsed...),
+	).Prepare(ctx)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrCompile, err)
+	}
+	version := 1
+	if c := e.current.Load(); c != nil {
+		version = c.version + 1
+	}
+	e.current.Store(&compiled{version: version, modules: modules, allow: allow, reason: reason, filter: filter})
+	e.filters.Clear()
+	return nil
+}
+
+// Version is the active policy set's version.
+func (e *Engine) Version() int { return e.current.Load().version }
+
+// Modules returns the active modules by name.
+func (e *Engine) Modules() map[string]string {
+	out := map[string]string{}
+	for k, v := range e.current.Load().modules {
+		out[k] = v
+	}
+	return out
+}
+
+// SetPluginModules replaces plugin id's modules (nil removes them). Each
+// module's package must be plugins.<id> or below. On any error nothing changes.
+func (e *Engine) SetPluginModules(ctx context.Context, id string, modules map[string]string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	next := map[string]string{}
+	prefix := "plugins/" + id + "/"
+	for k, v := range e.current.Load().modules {
+		if !strings.HasPrefix(k, prefix) {
+			next[k] = v
+		}
+	}
+	want := ast.MustParseRef("data.plugins." + strings.ReplaceAll(id, "-", "_"))
+	for name, src := range modules {
+		m, err := ast.ParseModuleWithOpts(name, src, ast.ParserOptions{RegoVersion: ast.RegoV1})
+		if err != nil {
+			return fmt.Errorf("%w: %s: %v", ErrCompile, name, err)
+		}
+		if !m.Package.Path.HasPrefix(want) {
+			return fmt.Errorf("%w: %s: package %s is outside %s", ErrCompile, name, m.Package.Path, want)
+		}
+		next[prefix+name] = src
+	}
+	return e.install(ctx, next)
+}
+
+// SetHostModule replaces one of the host's modules (administrators publish a
+// new version at run time). A module that does not compile is refused.
+func (e *Engine) SetHostModule(ctx context.Context, name, src string) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	next := e.Modules()
+	next[hostPrefix+name] = src
+	return e.install(ctx, next)
+}
+
+// Decide evaluates one decision. Errors deny.
+func (e *Engine) Decide(ctx context.Context, in Input) Decision {
+	c := e.current.Load()
+	input, err := ast.InterfaceToValue(in.value())
+	if err != nil {
+		return Decision{Reason: fmt.Sprintf("policy error: %v", err)}
+	}
+	rs, err := c.allow.Eval(ctx, rego.EvalParsedInput(input))
+	if err != nil || len(rs) != 1 || len(rs[0].Expressions) != 1 {
+		return Decision{Reason: fmt.Sprintf("policy error: %v", err)}
+	}
+	if allow, _ := rs[0].Expressions[0].Value.(bool); allow {
+		return Decision{Allow: true, Reason: "allowed"}
+	}
+	reason := "denied"
+	if rs, err := c.reason.Eval(ctx, rego.EvalParsedInput(input)); err == nil && len(rs) == 1 && len(rs[0].Expressions) == 1 {
+		if r, ok := rs[0].Expressions[0].Value.(string); ok {
+			reason = r
+		}
+	}
+	return Decision{Reason: reason}
+}
+
+// value renders the input as plain JSON-like values for OPA.
+func (in Input) value() map[string]any {
+	s := in.Subject
+	perms := make([]any, len(s.Permissions))
+	for i, p := range s.Permissions {
+		perms[i] = p
+	}
+	roles := make([]any, len(s.Roles))
+	for i, r := range s.Roles {
+		roles[i] = r
+	}
+	root := s.ScopeRoot()
+	prefix := ""
+	if root != "" {
+		prefix = root + "/"
+	}
+	v := map[string]any{
+		"subject": map[string]any{"audience": s.Audience, "username": s.Username, "roles": roles,
+			"permissions": perms, "org_path": s.OrgPath, "jurisdiction": s.Jurisdiction,
+			"scope_root": root, "scope_prefix": prefix},
+		"action": in.Action,
+	}
+	if in.Resource != nil {
+		v["resource"] = in.Resource
+	}
+	if in.Plugin != "" {
+		v["plugin"] = strings.ReplaceAll(in.Plugin, "-", "_")
+	}
+	return v
+}
+
+// Filter is a compiled list filter.
+type Filter struct {
+	// All means no condition: every record. None means no record at all.
+	All, None bool
+	// UCAST is the condition tree when neither All nor None.
+	UCAST map[string]any
+}
+
+// ListFilter compiles the list filter for a subject, cached per policy version
+// and subject shape (jurisdiction and organisation path).
+func (e *Engine) ListFilter(ctx context.Context, s Subject) (*Filter, error) {
+	c := e.current.Load()
+	key := fmt.Sprintf("%d|%s|%s", c.version, s.Jurisdiction, s.OrgPath)
+	if f, ok := e.filters.Load(key); ok {
+		return f.(*Filter), nil
+	}
+	fs, err := c.filter.Compile(ctx, rego.EvalInput(Input{Subject: s}.value()))
+	if err != nil {
+		return nil, fmt.Errorf("policy: compile filter: %w", err)
+	}
+	f := &Filter{}
+	q := fs.For("ucast", "all").Query
+	switch v := q.(type) {
+	case nil:
+		f.None = true
+	case map[string]any:
+		if len(v) == 0 {
+			f.All = true
+		} else {
+			f.UCAST = v
+		}
+	default:
+		return nil, fmt.Errorf("policy: unexpected filter %T", q)
+	}
+	e.filters.Store(key, f)
+	return f, nil
+}
