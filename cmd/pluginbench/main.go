@@ -42,6 +42,7 @@ import (
 	"github.com/shanghai-amr/portal/host/i18n"
 	"github.com/shanghai-amr/portal/host/identity"
 	"github.com/shanghai-amr/portal/host/plugins"
+	"github.com/shanghai-amr/portal/host/policy"
 	"github.com/shanghai-amr/portal/host/server"
 	"github.com/shanghai-amr/portal/host/store"
 	"github.com/shanghai-amr/portal/sdk/bundle"
@@ -234,7 +235,11 @@ func startHost(dataDir, dsn, bundlePath string) *host {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	srv := server.New(server.Options{Catalog: cat, Logger: log})
 	tok, _, _ := identity.LoadAdminToken(dataDir, "")
-	m := plugins.New(plugins.Options{DataDir: dataDir, Store: st, Audit: audit.New(st.Client, nil), Log: log, HostVersion: "0.1.0"})
+	pol, err := policy.New(ctx)
+	if err != nil {
+		fatal(err)
+	}
+	m := plugins.New(plugins.Options{DataDir: dataDir, Store: st, Audit: audit.New(st.Client, nil), Policy: pol, Log: log, HostVersion: "0.1.0"})
 	m.Router().Mount(srv, identity.Middleware(tok))
 	srv.API().GET("/v1/bench/trivial", func(c *gin.Context) { c.String(http.StatusOK, "1.0.0") })
 	srv.API().GET("/v1/bench/db", func(c *gin.Context) {

@@ -19,6 +19,7 @@ import (
 	"github.com/shanghai-amr/portal/host/identity"
 	"github.com/shanghai-amr/portal/host/org"
 	"github.com/shanghai-amr/portal/host/plugins"
+	"github.com/shanghai-amr/portal/host/policy"
 	"github.com/shanghai-amr/portal/host/server"
 	"github.com/shanghai-amr/portal/host/store"
 )
@@ -124,6 +125,11 @@ func New(ctx context.Context, c config.Config, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	al := audit.New(st.Client, nil)
+	pol, err := policy.New(ctx)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	if err := identity.EnsureBuiltinRoles(ctx, st.Client); err != nil {
 		st.Close()
 		return nil, err
@@ -145,7 +151,7 @@ func New(ctx context.Context, c config.Config, log *slog.Logger) (*App, error) {
 	sessions.MountAPI(srv, auth)
 	al.MountAPI(srv, auth, identity.Require("audit.verify"))
 	pm := plugins.New(plugins.Options{
-		DataDir: c.DataDir, Store: st, Audit: al, Log: log, HostVersion: Version,
+		DataDir: c.DataDir, Store: st, Audit: al, Policy: pol, Log: log, HostVersion: Version,
 		BodyLimit: c.BodyLimit, RouteTimeout: c.RequestTimeout,
 	})
 	pm.Router().Mount(srv, auth)

@@ -24,6 +24,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/shanghai-amr/portal/host/apierror"
+	"github.com/shanghai-amr/portal/host/policy"
 	"github.com/shanghai-amr/portal/host/server"
 )
 
@@ -65,6 +66,12 @@ func (id *Identity) Can(permission string) bool {
 		}
 	}
 	return false
+}
+
+// PolicySubject is the identity as policies see it.
+func (id *Identity) PolicySubject() policy.Subject {
+	return policy.Subject{Audience: id.Audience, Username: id.Username, Roles: id.Roles, Permissions: id.Permissions,
+		OrgPath: id.OrgPath, Jurisdiction: id.Jurisdiction}
 }
 
 type ctxKey struct{}

@@ -1,6 +1,7 @@
 package plugins
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"os"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/shanghai-amr/portal/host/apierror"
 	"github.com/shanghai-amr/portal/host/identity"
+	"github.com/shanghai-amr/portal/host/policy"
 	"github.com/shanghai-amr/portal/host/server"
 	"github.com/shanghai-amr/portal/sdk/manifest"
 )
@@ -83,14 +85,14 @@ func (m *Manager) MountAPI(s *server.Server, auth gin.HandlerFunc) {
 	}))
 	api.GET("/menus", func(c *gin.Context) {
 		caller := identity.From(c.Request.Context())
-		c.JSON(http.StatusOK, gin.H{"menus": m.Menus(func(mn manifest.Menu) bool {
-			return menuVisible(mn, caller)
+		c.JSON(http.StatusOK, gin.H{"menus": m.Menus(func(plugin string, mn manifest.Menu) bool {
+			return m.menuVisible(c.Request.Context(), plugin, mn, caller)
 		})})
 	})
 }
 
-// menuVisible applies the same rules as routes: audience, then permission.
-func menuVisible(mn manifest.Menu, caller *identity.Identity) bool {
+// menuVisible applies the same rules as routes: audience, then the policy.
+func (m *Manager) menuVisible(ctx context.Context, plugin string, mn manifest.Menu, caller *identity.Identity) bool {
 	if len(mn.Audience) > 0 {
 		ok := false
 		for _, a := range mn.Audience {
@@ -102,7 +104,8 @@ func menuVisible(mn manifest.Menu, caller *identity.Identity) bool {
 	} else if caller.Audience != identity.Staff {
 		return false // menus without an audience are staff menus
 	}
-	return mn.Permission == "" || caller.Can(mn.Permission)
+	return mn.Permission == "" ||
+		m.opts.Policy.Decide(ctx, policy.Input{Subject: caller.PolicySubject(), Action: mn.Permission, Plugin: plugin}).Allow
 }
 
 // withUpload streams the request body to a temporary file under the data dir.

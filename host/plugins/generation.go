@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/shanghai-amr/portal/host/identity"
+	"github.com/shanghai-amr/portal/host/policy"
 	"github.com/shanghai-amr/portal/sdk/manifest"
 	"github.com/shanghai-amr/portal/sdk/proto/pluginv1"
 	"github.com/shanghai-amr/portal/sdk/wire"
@@ -33,6 +34,7 @@ type generation struct {
 	rpc         *wire.Client
 	hostSrv     atomic.Pointer[grpc.Server] // set when the plugin dials the broker
 	log         *slog.Logger
+	pol         *policy.Engine
 
 	// state counts in-flight calls; closedBit is set once draining starts, after
 	// which acquire fails and the caller re-reads the router table.
@@ -115,6 +117,7 @@ type spec struct {
 	// startTimeout bounds process start, Start (migrations) and readiness.
 	startTimeout time.Duration
 	hostVersion  string
+	policy       *policy.Engine
 }
 
 // errStart wraps every failure to bring a generation up.
@@ -179,7 +182,7 @@ func startGeneration(ctx context.Context, sp spec) (g *generation, err error) {
 		return nil, err
 	}
 	g = &generation{id: m.ID, version: m.Version, n: sp.n, manifest: m, routes: routes,
-		client: client, rpc: wc, log: log, drained: make(chan struct{})}
+		client: client, rpc: wc, log: log, pol: sp.policy, drained: make(chan struct{})}
 
 	brokerID := wc.Broker.NextId()
 	go wc.Broker.AcceptAndServe(brokerID, func(opts []grpc.ServerOption) *grpc.Server {
@@ -246,6 +249,9 @@ func (g *generation) stop(drainTimeout time.Duration) {
 	g.client.Kill()
 	g.log.Info("plugin generation stopped")
 }
+
+// policy is the engine the generation's host services decide with.
+func (g *generation) policy() *policy.Engine { return g.pol }
 
 // callIdentity resolves a call token to the identity of its in-flight request.
 func (g *generation) callIdentity(token string) (*identity.Identity, bool) {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/shanghai-amr/portal/host/audit"
 	"github.com/shanghai-amr/portal/host/identity"
+	"github.com/shanghai-amr/portal/host/policy"
 	"github.com/shanghai-amr/portal/host/store/ent"
 	"github.com/shanghai-amr/portal/host/store/ent/organization"
 	"github.com/shanghai-amr/portal/host/store/ent/setting"
@@ -90,7 +91,7 @@ func guard(g *generation) grpc.UnaryServerInterceptor {
 				if !ok {
 					return nil, status.Error(codes.Unauthenticated, "call token unknown or expired")
 				}
-				if !userMayUse(id, g.id, capName) {
+				if !userMayUse(ctx, g.policy(), id, g.id, capName) {
 					return nil, status.Errorf(codes.PermissionDenied, "user %s may not %s for plugin %s", id.Username, capName, g.id)
 				}
 				a.user = id
@@ -101,13 +102,15 @@ func guard(g *generation) grpc.UnaryServerInterceptor {
 }
 
 // userMayUse decides whether the end user a plugin acts for may use a host
-// service through it. Policy-based decisions replace this table with issue 4.
-func userMayUse(id *identity.Identity, pluginID, capName string) bool {
+// service through it: recording what a caller did is always allowed; writing
+// a plugin's settings needs plugin.<id>.settings.write; any other service
+// needs a signed-in caller. The policy decides the permission.
+func userMayUse(ctx context.Context, p *policy.Engine, id *identity.Identity, pluginID, capName string) bool {
 	switch capName {
 	case manifest.CapAuditWrite:
-		return true // recording what a caller did is always allowed
+		return true
 	case manifest.CapSettingsWrite:
-		return id.Can("plugin." + pluginID + ".settings.write")
+		return p.Decide(ctx, policy.Input{Subject: id.PolicySubject(), Action: "plugin." + pluginID + ".settings.write", Plugin: pluginID}).Allow
 	}
 	return id.Audience != identity.Anonymous
 }
@@ -134,7 +137,56 @@ type hostServices struct {
 
 	client *ent.Client
 	audit  *audit.Log
+	policy *policy.Engine
 	plugin string
+}
+
+// Decide answers a decision for the caller the plugin acts for. Without a
+// caller (a plugin acting for itself) there is nobody to allow: deny.
+func (h *hostServices) Decide(ctx context.Context, r *pluginv1.DecideRequest) (*pluginv1.Decision, error) {
+	a := actorFrom(ctx)
+	if a.user == nil {
+		return &pluginv1.Decision{Allow: false, Reason: "no caller: decisions are made for a request's user"}, nil
+	}
+	var res map[string]any
+	if len(r.Resource) > 0 {
+		if err := json.Unmarshal(r.Resource, &res); err != nil {
+			return nil, status.Error(codes.InvalidArgument, "resource must be a JSON object")
+		}
+	}
+	d := h.policy.Decide(ctx, policy.Input{Subject: a.user.PolicySubject(), Action: r.Action, Resource: res, Plugin: h.plugin})
+	if !d.Allow {
+		_, _ = h.audit.Write(ctx, audit.Entry{Actor: a.name(), Action: "policy.denied", Resource: "plugin:" + h.plugin + " " + r.Action,
+			Outcome: audit.Denied, Detail: map[string]string{"reason": d.Reason}})
+	}
+	return &pluginv1.Decision{Allow: d.Allow, Reason: d.Reason}, nil
+}
+
+// DataFilter returns the list filter for the caller: everything (city level),
+// nothing, or UCAST conditions on the record's attributes (resource.org_path …).
+func (h *hostServices) DataFilter(ctx context.Context, r *pluginv1.DataFilterRequest) (*pluginv1.DataFilterResponse, error) {
+	a := actorFrom(ctx)
+	if a.user == nil || a.user.Audience == identity.Anonymous {
+		return &pluginv1.DataFilterResponse{AllowNone: true}, nil
+	}
+	if d := h.policy.Decide(ctx, policy.Input{Subject: a.user.PolicySubject(), Action: r.Action, Plugin: h.plugin}); !d.Allow {
+		return &pluginv1.DataFilterResponse{AllowNone: true}, nil
+	}
+	f, err := h.policy.ListFilter(ctx, a.user.PolicySubject())
+	if err != nil {
+		return nil, status.Error(codes.Internal, "filter compilation failed")
+	}
+	switch {
+	case f.All:
+		return &pluginv1.DataFilterResponse{Unconditional: true}, nil
+	case f.None:
+		return &pluginv1.DataFilterResponse{AllowNone: true}, nil
+	}
+	b, err := json.Marshal(f.UCAST)
+	if err != nil {
+		return nil, status.Error(codes.Internal, "filter encoding failed")
+	}
+	return &pluginv1.DataFilterResponse{Ucast: b}, nil
 }
 
 func registerHostServices(s *grpc.Server, h *hostServices) {

@@ -32,6 +32,7 @@ import (
 
 	"github.com/shanghai-amr/portal/host/apierror"
 	"github.com/shanghai-amr/portal/host/audit"
+	"github.com/shanghai-amr/portal/host/policy"
 	"github.com/shanghai-amr/portal/host/store"
 	"github.com/shanghai-amr/portal/host/store/ent"
 	"github.com/shanghai-amr/portal/host/store/ent/plugin"
@@ -45,6 +46,9 @@ type Options struct {
 	DataDir     string
 	Store       *store.Store
 	Audit       *audit.Log
+	// Policy decides routes, menus and plugin→host calls; plugins' Rego
+	// modules are loaded into it. Required.
+	Policy      *policy.Engine
 	Log         *slog.Logger
 	HostVersion string
 	// BodyLimit is the default body limit of plugin routes (a route may set its own).
@@ -116,6 +120,9 @@ func New(o Options) *Manager {
 	if o.BodyLimit <= 0 {
 		o.BodyLimit = 1 << 20
 	}
+	if o.Policy == nil || o.Store == nil || o.Audit == nil || o.Log == nil {
+		panic("plugins.New: Store, Audit, Policy and Log are required")
+	}
 	// Plugin processes run in their own folder: every path handed to them
 	// must be absolute.
 	if abs, err := filepath.Abs(o.DataDir); err == nil {
@@ -126,7 +133,7 @@ func New(o Options) *Manager {
 		sockets = os.TempDir()
 	}
 	return &Manager{
-		opts: o, log: o.Log, router: newRouter(o.Audit, o.BodyLimit, o.RouteTimeout), sockets: sockets,
+		opts: o, log: o.Log, router: newRouter(o.Audit, o.Policy, o.BodyLimit, o.RouteTimeout), sockets: sockets,
 		prov:    &provisioner{hostDSN: o.Store.DSN, st: o.Store, dataDir: o.DataDir},
 		running: map[string]*running{}, logs: map[string]*logRing{},
 	}
@@ -385,6 +392,9 @@ func (m *Manager) Uninstall(ctx context.Context, id string, a Actor) error {
 	for _, b := range bundles {
 		_ = os.RemoveAll(m.bundleDir(b.Digest))
 	}
+	if err := m.opts.Policy.SetPluginModules(ctx, id, nil); err != nil {
+		m.log.Error("remove plugin policies", "plugin", id, "err", err)
+	}
 	return m.audited(ctx, a, "plugin.uninstall", "plugin:"+id, nil)
 }
 
@@ -483,9 +493,18 @@ func (m *Manager) watch(id string, g *generation, epoch uint64) {
 	}
 }
 
-// startGen provisions the plugin's database and starts a generation of ref.
+// startGen loads the plugin's policies, provisions its database and starts a
+// generation of ref. (During an upgrade the new version's policies apply from
+// here on; they may only restrict, so the old version never gains rights.)
 func (m *Manager) startGen(ctx context.Context, ref *storedBundle) (*generation, error) {
 	id := ref.manifest.ID
+	mods := map[string]string{}
+	for _, p := range ref.manifest.Policies {
+		mods[p.Name+".rego"] = p.Rego
+	}
+	if err := m.opts.Policy.SetPluginModules(ctx, id, mods); err != nil {
+		return nil, fmt.Errorf("plugin policy: %w", err)
+	}
 	db, err := m.prov.provision(ctx, id)
 	if err != nil {
 		return nil, err
@@ -503,11 +522,11 @@ func (m *Manager) startGen(ctx context.Context, ref *storedBundle) (*generation,
 		ring = newLogRing()
 		m.logs[id] = ring
 	}
-	hs := &hostServices{client: m.opts.Store.Client, audit: m.opts.Audit, plugin: id}
+	hs := &hostServices{client: m.opts.Store.Client, audit: m.opts.Audit, policy: m.opts.Policy, plugin: id}
 	return startGeneration(ctx, spec{
 		manifest: ref.manifest, binary: ref.binary, checksum: ref.checksum, n: m.gens.Add(1),
 		database: db, settings: settings.Values, scratchDir: scratch, socketDir: m.sockets, logs: ring, log: m.log,
-		startTimeout: m.opts.StartTimeout, hostVersion: m.opts.HostVersion,
+		startTimeout: m.opts.StartTimeout, hostVersion: m.opts.HostVersion, policy: m.opts.Policy,
 		services: func(s *grpc.Server) { registerHostServices(s, hs) },
 	})
 }
@@ -741,14 +760,14 @@ type MenuItem struct {
 
 // Menus returns the menus of every serving plugin that allow returns true for,
 // ordered by parent, order and key.
-func (m *Manager) Menus(allow func(manifest.Menu) bool) []MenuItem {
+func (m *Manager) Menus(allow func(plugin string, mn manifest.Menu) bool) []MenuItem {
 	var out []MenuItem
 	for id, e := range *m.router.table.Load() {
 		if e.gen == nil {
 			continue
 		}
 		for _, mn := range e.gen.manifest.Menus {
-			if allow(mn) {
+			if allow(id, mn) {
 				out = append(out, MenuItem{Plugin: id, Menu: mn})
 			}
 		}

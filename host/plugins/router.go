@@ -20,6 +20,7 @@ import (
 	"github.com/shanghai-amr/portal/host/apierror"
 	"github.com/shanghai-amr/portal/host/audit"
 	"github.com/shanghai-amr/portal/host/identity"
+	"github.com/shanghai-amr/portal/host/policy"
 	"github.com/shanghai-amr/portal/host/server"
 	"github.com/shanghai-amr/portal/sdk/manifest"
 	"github.com/shanghai-amr/portal/sdk/proto/pluginv1"
@@ -42,6 +43,7 @@ type Router struct {
 	mu    sync.Mutex // serialises writers
 
 	audit       *audit.Log
+	policy      *policy.Engine
 	defaultBody int64
 	timeout     time.Duration
 }
@@ -60,8 +62,8 @@ var (
 	errBadGateway  = apierror.New(http.StatusBadGateway, "plugin.error", nil)
 )
 
-func newRouter(a *audit.Log, defaultBody int64, timeout time.Duration) *Router {
-	r := &Router{audit: a, defaultBody: defaultBody, timeout: timeout}
+func newRouter(a *audit.Log, p *policy.Engine, defaultBody int64, timeout time.Duration) *Router {
+	r := &Router{audit: a, policy: p, defaultBody: defaultBody, timeout: timeout}
 	empty := map[string]*entry{}
 	r.table.Store(&empty)
 	return r
@@ -308,15 +310,20 @@ func (r *Router) authorize(c *gin.Context, pluginID string, rt *route, caller *i
 		c.Header("WWW-Authenticate", `Bearer realm="portal"`)
 		return identity.Unauthenticated
 	}
-	if !rt.audience[manifest.Audience(caller.Audience)] || rt.Permission == "" || !caller.Can(rt.Permission) {
-		_, _ = r.audit.Write(c.Request.Context(), audit.Entry{
-			Actor: caller.Username, Action: "plugin.route.denied", Resource: "plugin:" + pluginID + " " + rt.Method + " " + rt.Path,
-			Outcome: audit.Denied, RequestID: server.RequestID(c), IP: c.ClientIP(),
-			Detail: map[string]string{"permission": rt.Permission, "audience": caller.Audience},
-		})
-		return identity.Forbidden
+	reason := "audience " + caller.Audience + " not allowed"
+	if rt.audience[manifest.Audience(caller.Audience)] && rt.Permission != "" {
+		d := r.policy.Decide(c.Request.Context(), policy.Input{Subject: caller.PolicySubject(), Action: rt.Permission, Plugin: pluginID})
+		if d.Allow {
+			return nil
+		}
+		reason = d.Reason
 	}
-	return nil
+	_, _ = r.audit.Write(c.Request.Context(), audit.Entry{
+		Actor: caller.Username, Action: "plugin.route.denied", Resource: "plugin:" + pluginID + " " + rt.Method + " " + rt.Path,
+		Outcome: audit.Denied, RequestID: server.RequestID(c), IP: c.ClientIP(),
+		Detail: map[string]string{"permission": rt.Permission, "audience": caller.Audience, "reason": reason},
+	})
+	return identity.Forbidden
 }
 
 var hopByHop = map[string]bool{

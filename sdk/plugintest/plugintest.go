@@ -12,7 +12,9 @@
 //	}
 //
 // What it does not check: the host's route table, audience and permission
-// checks, and capability checks; those are the host's and its tests cover them.
+// checks, capability checks and jurisdiction policy (its Policy service allows
+// everything and filters nothing); those are the host's, and a plugin's
+// integration tests against a real host cover them.
 package plugintest
 
 import (
@@ -110,10 +112,12 @@ func (h *Harness) Audit() []*pluginv1.AuditRecord {
 }
 
 // memHost is the in-memory host. Services it does not implement answer
-// Unimplemented, as an older host would.
+// Unimplemented, as an older host would. Its policy allows everything: the
+// host's jurisdiction rules are tested against the real host.
 type memHost struct {
 	pluginv1.UnimplementedAuditServer
 	pluginv1.UnimplementedSettingsServer
+	pluginv1.UnimplementedPolicyServer
 	mu       sync.Mutex
 	audit    []*pluginv1.AuditRecord
 	settings map[string]string
@@ -124,6 +128,14 @@ func (m *memHost) Write(_ context.Context, r *pluginv1.AuditRecord) (*pluginv1.A
 	defer m.mu.Unlock()
 	m.audit = append(m.audit, r)
 	return &pluginv1.AuditAck{Seq: int64(len(m.audit))}, nil
+}
+
+func (m *memHost) Decide(context.Context, *pluginv1.DecideRequest) (*pluginv1.Decision, error) {
+	return &pluginv1.Decision{Allow: true, Reason: "plugintest allows everything"}, nil
+}
+
+func (m *memHost) DataFilter(context.Context, *pluginv1.DataFilterRequest) (*pluginv1.DataFilterResponse, error) {
+	return &pluginv1.DataFilterResponse{Unconditional: true}, nil
 }
 
 func (m *memHost) GetSettings(context.Context, *pluginv1.GetSettingsRequest) (*pluginv1.SettingsMap, error) {
@@ -154,6 +166,7 @@ func serveHost(t testing.TB, mh *memHost) *grpc.ClientConn {
 	s := grpc.NewServer()
 	pluginv1.RegisterAuditServer(s, mh)
 	pluginv1.RegisterSettingsServer(s, mh)
+	pluginv1.RegisterPolicyServer(s, mh)
 	go func() { _ = s.Serve(ln) }()
 	conn, err := grpc.NewClient(ln.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {

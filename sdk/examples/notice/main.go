@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/shanghai-amr/portal/sdk"
+	"github.com/shanghai-amr/portal/sdk/filter"
 	"github.com/shanghai-amr/portal/sdk/proto/pluginv1"
 	"github.com/shanghai-amr/portal/sdk/storage"
 )
@@ -62,6 +63,7 @@ func migrate(ctx context.Context, db *sql.DB, dialect string) error {
 		title VARCHAR(100) NOT NULL,
 		body TEXT NOT NULL,
 		org_code VARCHAR(64) NOT NULL,
+		org_path VARCHAR(512) NOT NULL,
 		created_by VARCHAR(64) NOT NULL,
 		created_at BIGINT NOT NULL)`)
 	return err
@@ -78,22 +80,28 @@ type notice struct {
 	CreatedAt time.Time `json:"created_at"`
 }
 
-// list shows notices; staff see those of their own organisation and of the
-// organisations above it (city bureau, district bureau); the public sees all
-// (they are public notices) without who wrote them.
+// columns maps the attributes the host's policy filters on to our columns.
+var columns = map[string]string{"resource.org_path": "org_path", "resource.owner": "created_by"}
+
+// list shows notices: staff see those within their jurisdiction, as the
+// host's policy compiles it (city: all; district: the district's; station:
+// the station's); the public sees all (they are public) without who wrote them.
 func (s *service) list(public bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		q, args := "SELECT id, title, body, org_code, created_by, created_at FROM notices", []any{}
 		if !public {
-			c := sdk.CallerFrom(r.Context())
-			codes := strings.FieldsFunc(c.OrgPath, func(r rune) bool { return r == '/' })
-			if len(codes) == 0 {
-				codes = []string{c.OrgCode}
+			f, err := sdk.HostFrom(r.Context()).Policy.DataFilter(r.Context(), &pluginv1.DataFilterRequest{Action: "notice.read", ResourceType: "notice"})
+			if err != nil {
+				fail(w, http.StatusServiceUnavailable, "notice.policy_unavailable", err)
+				return
 			}
-			q += " WHERE org_code IN (?" + strings.Repeat(", ?", len(codes)-1) + ")"
-			for _, code := range codes {
-				args = append(args, code)
+			where, fargs, err := filter.SQL(f, columns)
+			if err != nil {
+				fail(w, http.StatusInternalServerError, "notice.internal", err)
+				return
 			}
+			q += " WHERE " + where
+			args = fargs
 		}
 		rows, err := s.db.QueryContext(r.Context(), q+" ORDER BY id DESC LIMIT 100", args...)
 		if err != nil {
@@ -119,6 +127,8 @@ func (s *service) list(public bool) http.HandlerFunc {
 	}
 }
 
+// get shows one notice if the policy allows the caller to read it; one outside
+// the caller's jurisdiction is "not found", so ids reveal nothing.
 func (s *service) get(w http.ResponseWriter, r *http.Request) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil {
@@ -127,13 +137,24 @@ func (s *service) get(w http.ResponseWriter, r *http.Request) {
 	}
 	var n notice
 	var at int64
-	err = s.db.QueryRowContext(r.Context(), "SELECT id, title, body, org_code, created_by, created_at FROM notices WHERE id = ?", id).
-		Scan(&n.ID, &n.Title, &n.Body, &n.OrgCode, &n.CreatedBy, &at)
+	var orgPath string
+	err = s.db.QueryRowContext(r.Context(), "SELECT id, title, body, org_code, org_path, created_by, created_at FROM notices WHERE id = ?", id).
+		Scan(&n.ID, &n.Title, &n.Body, &n.OrgCode, &orgPath, &n.CreatedBy, &at)
 	if errors.Is(err, sql.ErrNoRows) {
 		fail(w, http.StatusNotFound, "notice.not_found", err)
 		return
 	} else if err != nil {
 		fail(w, http.StatusInternalServerError, "notice.internal", err)
+		return
+	}
+	res, _ := json.Marshal(map[string]string{"org_path": orgPath, "owner": n.CreatedBy})
+	d, err := sdk.HostFrom(r.Context()).Policy.Decide(r.Context(), &pluginv1.DecideRequest{Action: "notice.read", Resource: res})
+	if err != nil {
+		fail(w, http.StatusServiceUnavailable, "notice.policy_unavailable", err)
+		return
+	}
+	if !d.Allow {
+		fail(w, http.StatusNotFound, "notice.not_found", errors.New(d.Reason))
 		return
 	}
 	n.CreatedAt = time.UnixMilli(at).UTC()
@@ -152,8 +173,8 @@ func (s *service) create(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := sdk.CallerFrom(r.Context())
-	res, err := s.db.ExecContext(r.Context(), "INSERT INTO notices (title, body, org_code, created_by, created_at) VALUES (?, ?, ?, ?, ?)",
-		in.Title, in.Body, c.OrgCode, c.Username, time.Now().UnixMilli())
+	res, err := s.db.ExecContext(r.Context(), "INSERT INTO notices (title, body, org_code, org_path, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+		in.Title, in.Body, c.OrgCode, c.OrgPath, c.Username, time.Now().UnixMilli())
 	if err != nil {
 		fail(w, http.StatusInternalServerError, "notice.internal", err)
 		return
@@ -183,7 +204,7 @@ func fail(w http.ResponseWriter, status int, code string, _ error) {
 	msg := map[string]string{
 		"notice.bad_id": "编号不正确", "notice.not_found": "公告不存在", "notice.bad_json": "请求格式不正确",
 		"notice.invalid": "标题（1–100字）和正文（1–5000字）必填", "notice.internal": "服务器内部错误",
-		"notice.audit_failed": "审计记录失败，操作未完成",
+		"notice.audit_failed": "审计记录失败，操作未完成", "notice.policy_unavailable": "权限服务暂不可用",
 	}[code]
 	writeJSON(w, status, map[string]string{"code": code, "message": msg})
 }
