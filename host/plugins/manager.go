@@ -43,9 +43,9 @@ import (
 
 // Options configures the Manager. Zero durations take the defaults given.
 type Options struct {
-	DataDir     string
-	Store       *store.Store
-	Audit       *audit.Log
+	DataDir string
+	Store   *store.Store
+	Audit   *audit.Log
 	// Policy decides routes, menus and plugin→host calls; plugins' Rego
 	// modules are loaded into it. Required.
 	Policy      *policy.Engine

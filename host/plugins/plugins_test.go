@@ -82,9 +82,9 @@ func TestMain(m *testing.M) {
 
 // testHost is a host with the plugin manager, served on a loopback port.
 type testHost struct {
-	m     *Manager
-	url   string
-	token string // the operator token (system administrator)
+	m        *Manager
+	url      string
+	token    string // the operator token (system administrator)
 	staff    string // a session token of "tester", a staff user with testplugin.read
 	dir      string
 	sessions *identity.Sessions
