@@ -140,3 +140,27 @@ func BenchmarkDecide(b *testing.B) {
 	b.ReportMetric(float64(lat[len(lat)/2].Nanoseconds())/1000, "p50-µs")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Nanoseconds())/1000, "p99-µs")
 }
+
+// BenchmarkListFilter compares a cached filter (same policy version and
+// subject shape) with a compilation.
+func BenchmarkListFilter(b *testing.B) {
+	ctx := context.Background()
+	b.Run("cached", func(b *testing.B) {
+		e, _ := New(ctx)
+		_, _ = e.ListFilter(ctx, pudong)
+		for b.Loop() {
+			if _, err := e.ListFilter(ctx, pudong); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("compiled", func(b *testing.B) {
+		e, _ := New(ctx)
+		for b.Loop() {
+			e.filters.Clear()
+			if _, err := e.ListFilter(ctx, pudong); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
