@@ -14,9 +14,11 @@ package policy
 import (
 	"context"
 	_ "embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -81,11 +83,21 @@ type Engine struct {
 	mu      sync.Mutex // serialises changes
 	current atomic.Pointer[compiled]
 	filters sync.Map // filterKey → *Filter
+	// decisions caches Decide by (version, input); cleared on every change and
+	// when it holds maxCachedDecisions entries.
+	decisions sync.Map
+	cached    atomic.Int64
 }
+
+// maxCachedDecisions bounds the decision cache (a few MB at most).
+const maxCachedDecisions = 50_000
 
 type compiled struct {
 	version int
-	modules map[string]string // file name → source
+	// cacheable is false when a module calls a builtin whose answer can
+	// change for the same input (time.now_ns, http.send, rand …).
+	cacheable bool
+	modules   map[string]string // file name → source
 	// allow is the hot path; reason is evaluated only to explain a denial.
 	allow, reason rego.PreparedEvalQuery
 	filter        *compile.Prepared
@@ -113,11 +125,13 @@ func (e *Engine) install(ctx context.Context, modules map[string]string) error {
 	}
 	sort.Strings(names)
 	var parsed []func(*rego.Rego)
+	cacheable := true
 	for _, n := range names {
 		m, err := ast.ParseModuleWithOpts(n, modules[n], ast.ParserOptions{RegoVersion: ast.RegoV1})
 		if err != nil {
 			return fmt.Errorf("%w: %v", ErrCompile, err)
 		}
+		cacheable = cacheable && deterministic(m)
 		parsed = append(parsed, rego.ParsedModule(m))
 	}
 	allow, err := rego.New(append([]func(*rego.Rego){rego.Query("data.portal.authz.allow")}, parsed...)...).PrepareForEval(ctx)
@@ -141,9 +155,35 @@ func (e *Engine) install(ctx context.Context, modules map[string]string) error {
 	if c := e.current.Load(); c != nil {
 		version = c.version + 1
 	}
-	e.current.Store(&compiled{version: version, modules: modules, allow: allow, reason: reason, filter: filter})
+	e.current.Store(&compiled{version: version, cacheable: cacheable, modules: modules, allow: allow, reason: reason, filter: filter})
 	e.filters.Clear()
+	e.decisions.Clear()
+	e.cached.Store(0)
 	return nil
+}
+
+// deterministic reports whether m calls only builtins whose result depends on
+// their arguments alone, so that its decisions may be cached by input.
+func deterministic(m *ast.Module) bool {
+	ok := true
+	check := func(name string) {
+		if b, found := ast.BuiltinMap[name]; found && b.Nondeterministic || strings.HasPrefix(name, "time.now") {
+			ok = false
+		}
+	}
+	ast.WalkExprs(m, func(x *ast.Expr) bool {
+		if x.IsCall() {
+			check(x.Operator().String())
+		}
+		return false
+	})
+	ast.WalkTerms(m, func(t *ast.Term) bool {
+		if c, isCall := t.Value.(ast.Call); isCall && len(c) > 0 {
+			check(c[0].Value.String())
+		}
+		return false
+	})
+	return ok
 }
 
 // Version is the active policy set's version.
@@ -194,9 +234,32 @@ func (e *Engine) SetHostModule(ctx context.Context, name, src string) error {
 	return e.install(ctx, next)
 }
 
-// Decide evaluates one decision. Errors deny.
+// Decide evaluates one decision. Errors deny. Decisions are cached by policy
+// version and complete input unless a module is time- or chance-dependent.
 func (e *Engine) Decide(ctx context.Context, in Input) Decision {
 	c := e.current.Load()
+	var key string
+	if c.cacheable {
+		b, err := json.Marshal(in)
+		if err == nil {
+			key = strconv.Itoa(c.version) + "|" + string(b)
+			if d, ok := e.decisions.Load(key); ok {
+				return d.(Decision)
+			}
+		}
+	}
+	d := e.decide(ctx, c, in)
+	if key != "" {
+		if e.cached.Add(1) > maxCachedDecisions {
+			e.decisions.Clear()
+			e.cached.Store(0)
+		}
+		e.decisions.Store(key, d)
+	}
+	return d
+}
+
+func (e *Engine) decide(ctx context.Context, c *compiled, in Input) Decision {
 	input, err := ast.InterfaceToValue(in.value())
 	if err != nil {
 		return Decision{Reason: fmt.Sprintf("policy error: %v", err)}

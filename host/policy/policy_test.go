@@ -101,6 +101,20 @@ func TestPluginModulesMayOnlyRestrictAndBadOnesAreRefused(t *testing.T) {
 	}
 }
 
+func TestTimeDependentModulesAreNotCached(t *testing.T) {
+	e, _ := New(context.Background())
+	if !e.current.Load().cacheable {
+		t.Fatal("the base policy should be cacheable")
+	}
+	err := e.SetPluginModules(context.Background(), "notice", map[string]string{"t.rego": "package plugins.notice\n\ndeny contains \"night\" if time.clock(time.now_ns())[0] > 25"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.current.Load().cacheable {
+		t.Fatal("a module calling time.now_ns was marked cacheable")
+	}
+}
+
 func TestListFilterIsCompiledPerJurisdiction(t *testing.T) {
 	e, _ := New(context.Background())
 	ctx := context.Background()
