@@ -10,6 +10,7 @@ import (
 	"github.com/shanghai-amr/portal/host/audit"
 	"github.com/shanghai-amr/portal/host/i18n"
 	"github.com/shanghai-amr/portal/host/identity"
+	"github.com/shanghai-amr/portal/host/policy"
 	"github.com/shanghai-amr/portal/host/server"
 	"github.com/shanghai-amr/portal/host/store/storetest"
 )
@@ -27,9 +28,13 @@ func TestAuditVerifyNamesTheFirstBadRecord(t *testing.T) {
 		}
 		al := audit.New(st.Client, nil)
 		sessions := identity.NewSessions(st.Client, al, identity.Options{})
+		pol, err := policy.New(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
 		cat, _ := i18n.New()
 		srv := server.New(server.Options{Catalog: cat})
-		auth := identity.Middleware(sessions)
+		auth := identity.Middleware(pol, sessions)
 		sessions.MountAPI(srv, auth)
 		al.MountAPI(srv, auth, identity.Require("audit.verify"))
 		ts := httptest.NewServer(srv.Handler())

@@ -147,7 +147,7 @@ func New(ctx context.Context, c config.Config, log *slog.Logger) (*App, error) {
 		}
 	}
 	sessions := identity.NewSessions(st.Client, al, identity.Options{})
-	auth := identity.Middleware(sessions, tok)
+	auth := identity.Middleware(pol, sessions, tok)
 	sessions.MountAPI(srv, auth)
 	al.MountAPI(srv, auth, identity.Require("audit.verify"))
 	pm := plugins.New(plugins.Options{

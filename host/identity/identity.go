@@ -48,24 +48,11 @@ type Identity struct {
 	Jurisdiction string   `json:"jurisdiction,omitempty"`
 	Locale       string   `json:"locale,omitempty"`
 	USCC         string   `json:"uscc,omitempty"`
-	// Permissions granted through the caller's roles; "*" grants all.
+	// Permissions granted through the caller's roles; the policy decides what
+	// they allow ("*" and "prefix.*" grant many).
 	Permissions []string `json:"permissions"`
 	// SessionID is the staff session the request came with (0 for tokens).
 	SessionID int `json:"-"`
-}
-
-// Can reports whether the identity holds permission: exactly, through "*", or
-// through a prefix grant such as "plugins.*".
-func (id *Identity) Can(permission string) bool {
-	if id == nil {
-		return false
-	}
-	for _, p := range id.Permissions {
-		if p == "*" || p == permission || strings.HasSuffix(p, ".*") && strings.HasPrefix(permission, strings.TrimSuffix(p, "*")) {
-			return true
-		}
-	}
-	return false
 }
 
 // PolicySubject is the identity as policies see it.
@@ -104,10 +91,14 @@ var Unauthenticated = apierror.New(http.StatusUnauthorized, "auth.required", nil
 // Forbidden is the 403 answer.
 var Forbidden = apierror.New(http.StatusForbidden, "auth.forbidden", nil)
 
+const keyPolicy = "portal.policy"
+
 // Middleware authenticates each request; bad credentials are refused with 401,
-// none at all leave the request anonymous for the route to decide.
-func Middleware(auths ...Authenticator) gin.HandlerFunc {
+// none at all leave the request anonymous for the route to decide. It also
+// makes the policy engine available to Require.
+func Middleware(p *policy.Engine, auths ...Authenticator) gin.HandlerFunc {
 	return func(c *gin.Context) {
+		c.Set(keyPolicy, p)
 		for _, a := range auths {
 			id, err := a.Authenticate(c.Request)
 			if err != nil {
@@ -132,7 +123,9 @@ func Middleware(auths ...Authenticator) gin.HandlerFunc {
 	}
 }
 
-// Require refuses anonymous callers (401) and callers without permission (403).
+// Require refuses anonymous callers (401) and callers the policy does not
+// allow permission (403). It must follow Middleware; without a policy engine
+// it refuses everything (fail closed).
 func Require(permission string) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		id := From(c.Request.Context())
@@ -141,7 +134,9 @@ func Require(permission string) gin.HandlerFunc {
 			server.Fail(c, Unauthenticated)
 			return
 		}
-		if !id.Can(permission) {
+		p, _ := c.Get(keyPolicy)
+		engine, _ := p.(*policy.Engine)
+		if engine == nil || !engine.Decide(c.Request.Context(), policy.Input{Subject: id.PolicySubject(), Action: permission}).Allow {
 			server.Fail(c, Forbidden)
 			return
 		}

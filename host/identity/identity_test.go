@@ -16,6 +16,7 @@ import (
 	"github.com/shanghai-amr/portal/host/i18n"
 	"github.com/shanghai-amr/portal/host/identity"
 	"github.com/shanghai-amr/portal/host/org"
+	"github.com/shanghai-amr/portal/host/policy"
 	"github.com/shanghai-amr/portal/host/server"
 	"github.com/shanghai-amr/portal/host/store/ent/user"
 	"github.com/shanghai-amr/portal/host/store/storetest"
@@ -52,7 +53,11 @@ func newFixture(t *testing.T, dialect string, o identity.Options) *fixture {
 	s := identity.NewSessions(st.Client, audit.New(st.Client, nil), o)
 	cat, _ := i18n.New()
 	srv := server.New(server.Options{Catalog: cat, Logger: nil})
-	auth := identity.Middleware(s)
+	pol, err := policy.New(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	auth := identity.Middleware(pol, s)
 	s.MountAPI(srv, auth)
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)

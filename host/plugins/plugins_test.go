@@ -143,7 +143,7 @@ func newTestHost(t testing.TB, dialect string, tune func(*Options)) *testHost {
 	if err != nil {
 		t.Fatal(err)
 	}
-	auth := identity.Middleware(sessions, tok)
+	auth := identity.Middleware(pol, sessions, tok)
 	m.Router().Mount(srv, auth)
 	m.MountAPI(srv, auth)
 	if err := m.Start(context.Background()); err != nil {
