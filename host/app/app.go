@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 
+	"github.com/gin-gonic/gin"
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/shanghai-amr/portal/host/audit"
@@ -22,6 +23,7 @@ import (
 	"github.com/shanghai-amr/portal/host/policy"
 	"github.com/shanghai-amr/portal/host/server"
 	"github.com/shanghai-amr/portal/host/store"
+	"github.com/shanghai-amr/portal/host/store/ent/setting"
 )
 
 // Version is the host's version, set at build time with -ldflags.
@@ -150,6 +152,12 @@ func New(ctx context.Context, c config.Config, log *slog.Logger) (*App, error) {
 	auth := identity.Middleware(pol, sessions, tok)
 	sessions.MountAPI(srv, auth)
 	al.MountAPI(srv, auth, identity.Require("audit.verify"))
+	if err := loadPublishedPolicies(ctx, st, pol, log); err != nil {
+		st.Close()
+		return nil, err
+	}
+	pol.MountAPI(srv, []gin.HandlerFunc{auth, identity.Require("policies.read")},
+		[]gin.HandlerFunc{auth, identity.Require("policies.manage")}, publishPolicy(st, al))
 	pm := plugins.New(plugins.Options{
 		DataDir: c.DataDir, Store: st, Audit: al, Policy: pol, Log: log, HostVersion: Version,
 		BodyLimit: c.BodyLimit, RouteTimeout: c.RequestTimeout,
@@ -165,6 +173,39 @@ func New(ctx context.Context, c config.Config, log *slog.Logger) (*App, error) {
 	}
 	return &App{Config: c, Log: log, Store: st, Server: srv, Audit: al, Plugins: pm, AdminTokenCreated: created,
 		AdminPassword: adminPassword, DemoLogins: demo}, nil
+}
+
+// policyScope is the settings scope of host policy modules published at run time.
+const policyScope = "host.policy"
+
+// loadPublishedPolicies applies the host modules administrators published; one
+// that no longer compiles (after an upgrade, say) is skipped with an error log,
+// and the shipped module stays in force.
+func loadPublishedPolicies(ctx context.Context, st *store.Store, pol *policy.Engine, log *slog.Logger) error {
+	rows, err := st.Client.Setting.Query().Where(setting.Scope(policyScope)).All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		if err := pol.SetHostModule(ctx, r.Key, r.Value); err != nil {
+			log.Error("published policy module no longer compiles; the shipped one stays in force", "module", r.Key, "err", err)
+		}
+	}
+	return nil
+}
+
+// publishPolicy stores a published module and audits it.
+func publishPolicy(st *store.Store, al *audit.Log) policy.Publisher {
+	return func(ctx context.Context, name, src string) error {
+		err := st.Client.Setting.Create().SetScope(policyScope).SetKey(name).SetValue(src).
+			OnConflictColumns(setting.FieldScope, setting.FieldKey).UpdateValue().UpdateUpdatedAt().Exec(ctx)
+		if err != nil {
+			return err
+		}
+		_, err = al.Write(ctx, audit.Entry{Actor: identity.From(ctx).Username, Action: "policy.publish",
+			Resource: "policy:host/" + name, Outcome: audit.Success, Detail: map[string]any{"bytes": len(src)}})
+		return err
+	}
 }
 
 // Run serves until ctx ends, then shuts down gracefully and closes the store.

@@ -31,7 +31,7 @@ type BuiltinRole struct {
 // to these on every start so that an upgrade's changes take effect.
 var BuiltinRoles = []BuiltinRole{
 	{RoleSystemAdmin, "系统管理员", "System administrator", []string{"plugins.read", "plugins.manage", "org.read", "org.manage", "users.read", "users.manage"}},
-	{RoleSecurityAdmin, "安全管理员", "Security administrator", []string{"sessions.read", "sessions.manage", "users.read", "users.unlock", "roles.manage", "policies.manage"}},
+	{RoleSecurityAdmin, "安全管理员", "Security administrator", []string{"sessions.read", "sessions.manage", "users.read", "users.unlock", "roles.manage", "policies.read", "policies.manage"}},
 	{RoleAuditAdmin, "审计管理员", "Audit administrator", []string{"audit.read", "audit.verify"}},
 	{"handler", "承办人", "Case handler", []string{"notice.read", "notice.write", "enforcement.case.read", "enforcement.case.write"}},
 	{"case_lead", "办案机构负责人", "Head of the handling unit", []string{"notice.read", "enforcement.case.read", "enforcement.case.approve"}},
