@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -36,7 +38,7 @@ func TestAuditVerifyNamesTheFirstBadRecord(t *testing.T) {
 		srv := server.New(server.Options{Catalog: cat})
 		auth := identity.Middleware(pol, sessions)
 		sessions.MountAPI(srv, auth)
-		al.MountAPI(srv, auth, identity.Require("audit.verify"))
+		al.MountAPI(srv, auth, identity.Require("audit.read"))
 		ts := httptest.NewServer(srv.Handler())
 		defer ts.Close()
 		for range 4 { // some history: failed and successful logins are audited
@@ -53,6 +55,18 @@ func TestAuditVerifyNamesTheFirstBadRecord(t *testing.T) {
 		}
 		if code, out := verify(); code != 0 || !strings.Contains(out, "verified: 5 entries") {
 			t.Fatalf("intact chain: exit %d, %s", code, out)
+		}
+		// Search and export see the same entries.
+		req, _ := http.NewRequest("GET", ts.URL+"/api/v1/admin/audit?action=auth.login&outcome=failure&format=csv", nil)
+		req.Header.Set("Authorization", "Bearer "+sess.Token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		csvBody, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if lines := strings.Count(string(csvBody), "\n"); resp.StatusCode != 200 || lines != 5 { // header + 4 failures
+			t.Fatalf("audit export = %d, %d lines:\n%s", resp.StatusCode, lines, csvBody)
 		}
 		if _, err := st.DB.ExecContext(ctx, "UPDATE audit_entries SET actor = 'someone_else' WHERE seq = 3"); err != nil {
 			t.Fatal(err)

@@ -151,7 +151,7 @@ func New(ctx context.Context, c config.Config, log *slog.Logger) (*App, error) {
 	sessions := identity.NewSessions(st.Client, al, identity.Options{})
 	auth := identity.Middleware(pol, sessions, tok)
 	sessions.MountAPI(srv, auth)
-	al.MountAPI(srv, auth, identity.Require("audit.verify"))
+	al.MountAPI(srv, auth, identity.Require("audit.read"))
 	if err := loadPublishedPolicies(ctx, st, pol, log); err != nil {
 		st.Close()
 		return nil, err
