@@ -10,6 +10,9 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
+	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 	"github.com/go-sql-driver/mysql"
@@ -19,6 +22,7 @@ import (
 	"github.com/shanghai-amr/portal/host/i18n"
 	"github.com/shanghai-amr/portal/host/identity"
 	"github.com/shanghai-amr/portal/host/org"
+	"github.com/shanghai-amr/portal/host/pii"
 	"github.com/shanghai-amr/portal/host/plugins"
 	"github.com/shanghai-amr/portal/host/policy"
 	"github.com/shanghai-amr/portal/host/server"
@@ -141,14 +145,19 @@ func New(ctx context.Context, c config.Config, log *slog.Logger) (*App, error) {
 		st.Close()
 		return nil, fmt.Errorf("bootstrap administrator: %w", err)
 	}
+	sealer, err := loadPIIKeys(c.DataDir, os.Getenv("PORTAL_PII_KEYS"), log)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	var demo []identity.DemoLogin
 	if c.Demo {
-		if demo, err = identity.SeedDemoUsers(ctx, st.Client); err != nil {
+		if demo, err = identity.SeedDemoUsers(ctx, st.Client, sealer); err != nil {
 			st.Close()
 			return nil, fmt.Errorf("demo users: %w", err)
 		}
 	}
-	sessions := identity.NewSessions(st.Client, al, identity.Options{})
+	sessions := identity.NewSessions(st.Client, al, identity.Options{Sealer: sealer})
 	auth := identity.Middleware(pol, sessions, tok)
 	sessions.MountAPI(srv, auth)
 	al.MountAPI(srv, auth, identity.Require("audit.read"))
@@ -173,6 +182,33 @@ func New(ctx context.Context, c config.Config, log *slog.Logger) (*App, error) {
 	}
 	return &App{Config: c, Log: log, Store: st, Server: srv, Audit: al, Plugins: pm, AdminTokenCreated: created,
 		AdminPassword: adminPassword, DemoLogins: demo}, nil
+}
+
+// loadPIIKeys returns the sealer for personal data. Keys come from
+// PORTAL_PII_KEYS; without it a key is generated once into
+// <data-dir>/pii.keys (mode 0600) so that a single machine works out of the
+// box — production deployments set the variable from their secret store and
+// back the key up, since data sealed with a lost key cannot be read.
+func loadPIIKeys(dataDir, env string, log *slog.Logger) (*pii.Sealer, error) {
+	if env != "" {
+		return pii.ParseKeys(env)
+	}
+	path := filepath.Join(dataDir, "pii.keys")
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		spec := pii.NewKeySpec("k" + time.Now().UTC().Format("20060102"))
+		if err := os.MkdirAll(dataDir, 0o750); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(path, []byte(spec+"\n"), 0o600); err != nil {
+			return nil, err
+		}
+		log.Warn("generated a personal-data key; set PORTAL_PII_KEYS in production and back it up", "file", path)
+		b = []byte(spec)
+	} else if err != nil {
+		return nil, err
+	}
+	return pii.ParseKeys(strings.TrimSpace(string(b)))
 }
 
 // policyScope is the settings scope of host policy modules published at run time.

@@ -48,6 +48,8 @@ type Identity struct {
 	Jurisdiction string   `json:"jurisdiction,omitempty"`
 	Locale       string   `json:"locale,omitempty"`
 	USCC         string   `json:"uscc,omitempty"`
+	// MobileMasked is the user's mobile number, masked (138****5678).
+	MobileMasked string `json:"mobile,omitempty"`
 	// Permissions granted through the caller's roles; the policy decides what
 	// they allow ("*" and "prefix.*" grant many).
 	Permissions []string `json:"permissions"`

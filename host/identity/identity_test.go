@@ -16,13 +16,16 @@ import (
 	"github.com/shanghai-amr/portal/host/i18n"
 	"github.com/shanghai-amr/portal/host/identity"
 	"github.com/shanghai-amr/portal/host/org"
+	"github.com/shanghai-amr/portal/host/pii"
 	"github.com/shanghai-amr/portal/host/policy"
 	"github.com/shanghai-amr/portal/host/server"
+	"github.com/shanghai-amr/portal/host/store"
 	"github.com/shanghai-amr/portal/host/store/ent/user"
 	"github.com/shanghai-amr/portal/host/store/storetest"
 )
 
 type fixture struct {
+	st  *store.Store
 	ts  *httptest.Server
 	now *time.Time
 	s   *identity.Sessions
@@ -38,9 +41,11 @@ func newFixture(t *testing.T, dialect string, o identity.Options) *fixture {
 	if err := identity.EnsureBuiltinRoles(ctx, st.Client); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := identity.SeedDemoUsers(ctx, st.Client); err != nil {
+	sealer := testSealer(t)
+	if _, err := identity.SeedDemoUsers(ctx, st.Client, sealer); err != nil {
 		t.Fatal(err)
 	}
+	o.Sealer = sealer
 	if _, err := identity.EnsureBootstrapAdmin(ctx, st.Client, "Root#Portal2026"); err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +66,7 @@ func newFixture(t *testing.T, dialect string, o identity.Options) *fixture {
 	s.MountAPI(srv, auth)
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
-	return &fixture{ts: ts, now: &now, s: s}
+	return &fixture{st: st, ts: ts, now: &now, s: s}
 }
 
 type resp struct {
@@ -156,7 +161,8 @@ func TestCookieSessionsNeedCSRFTokenOnUnsafeMethods(t *testing.T) {
 		t.Fatalf("login = %d, cookies %v", r.code, r.cookies)
 	}
 	cookie := r.cookies[0]
-	if got := f.do(t, "GET", "/api/v1/auth/me", "", nil, cookie); got.code != 200 || !strings.Contains(got.body, `"org_path":"/310000/310115/310115-D03"`) {
+	if got := f.do(t, "GET", "/api/v1/auth/me", "", nil, cookie); got.code != 200 || !strings.Contains(got.body, `"org_path":"/310000/310115/310115-D03"`) ||
+		!strings.Contains(got.body, `"mobile":"138****0004"`) {
 		t.Fatalf("me = %d %s", got.code, got.body)
 	}
 	if got := f.do(t, "POST", "/api/v1/auth/logout", "", nil, cookie); got.code != http.StatusForbidden || !strings.Contains(got.body, "auth.csrf") {
@@ -175,6 +181,17 @@ func TestCookieSessionsNeedCSRFTokenOnUnsafeMethods(t *testing.T) {
 	_, s2 := f.login(t, "pd_li", identity.DemoPassword)
 	if got := f.do(t, "POST", "/api/v1/auth/logout", "", map[string]string{"Authorization": "Bearer " + s2.Token}); got.code != http.StatusNoContent {
 		t.Fatalf("bearer logout = %d %s", got.code, got.body)
+	}
+}
+
+func TestMobileNumbersAreSealedAtRest(t *testing.T) {
+	f := newFixture(t, "sqlite", identity.Options{})
+	u, err := f.st.Client.User.Query().Where(user.Username("pd_li")).Only(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(u.Mobile, "sm4gcm:") || strings.Contains(u.Mobile, "13817750004") {
+		t.Fatalf("stored mobile = %q", u.Mobile)
 	}
 }
 
@@ -281,4 +298,12 @@ func TestPasswordPolicy(t *testing.T) {
 	if !identity.CheckPassword(h, "Demo@2026!") || identity.CheckPassword(h, "Demo@2026?") || identity.CheckPassword("garbage", "x") {
 		t.Fatal("argon2id round trip")
 	}
+}
+
+func testSealer(t testing.TB) *pii.Sealer {
+	s, err := pii.ParseKeys(pii.NewKeySpec("test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"strings"
 
 	"github.com/shanghai-amr/portal/host/store/ent"
 	"github.com/shanghai-amr/portal/host/store/ent/organization"
@@ -83,6 +84,8 @@ func EnsureBuiltinRoles(ctx context.Context, c *ent.Client) error {
 type NewUser struct {
 	Username, DisplayName, Password, OrgCode string
 	Roles                                    []string
+	// MobileSealed is the mobile number sealed with pii.Sealer (never plain).
+	MobileSealed string
 }
 
 // CreateUser creates a staff account after checking the password policy and
@@ -105,7 +108,11 @@ func CreateUser(ctx context.Context, c *ent.Client, nu NewUser) (*ent.User, erro
 	if len(roles) != len(nu.Roles) {
 		return nil, fmt.Errorf("identity: unknown role among %v", nu.Roles)
 	}
-	q := c.User.Create().SetUsername(nu.Username).SetDisplayName(nu.DisplayName).SetPasswordHash(hash).AddRoles(roles...)
+	if nu.MobileSealed != "" && !strings.HasPrefix(nu.MobileSealed, "sm4gcm:") {
+		return nil, errors.New("identity: mobile numbers are stored sealed (pii.Sealer)")
+	}
+	q := c.User.Create().SetUsername(nu.Username).SetDisplayName(nu.DisplayName).SetPasswordHash(hash).
+		SetMobile(nu.MobileSealed).AddRoles(roles...)
 	if nu.OrgCode != "" {
 		o, err := c.Organization.Query().Where(organization.Code(nu.OrgCode)).Only(ctx)
 		if err != nil {

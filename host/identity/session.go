@@ -14,6 +14,7 @@ import (
 
 	"github.com/shanghai-amr/portal/host/apierror"
 	"github.com/shanghai-amr/portal/host/audit"
+	"github.com/shanghai-amr/portal/host/pii"
 	"github.com/shanghai-amr/portal/host/store/ent"
 	"github.com/shanghai-amr/portal/host/store/ent/loginthrottle"
 	"github.com/shanghai-amr/portal/host/store/ent/organization"
@@ -41,6 +42,9 @@ type Options struct {
 	AbsoluteTimeout time.Duration
 	// Now is the clock (tests); default time.Now.
 	Now func() time.Time
+	// Sealer opens sealed personal data (mobile numbers) to show it masked;
+	// nil shows none.
+	Sealer *pii.Sealer
 }
 
 func (o *Options) defaults() {
@@ -248,6 +252,11 @@ func (s *Sessions) identityOf(ctx context.Context, userID int) (*Identity, error
 	}
 	id := &Identity{Audience: Staff, Subject: fmt.Sprintf("user:%d", u.ID), Username: u.Username,
 		DisplayName: u.DisplayName, Locale: u.Locale}
+	if s.opts.Sealer != nil && u.Mobile != "" {
+		if m, err := s.opts.Sealer.Open(u.Mobile); err == nil {
+			id.MobileMasked = pii.MaskPhone(m, Staff)
+		}
+	}
 	seen := map[string]bool{}
 	for _, r := range u.Edges.Roles {
 		id.Roles = append(id.Roles, r.Key)

@@ -27,6 +27,7 @@ import (
 	"github.com/shanghai-amr/portal/host/i18n"
 	"github.com/shanghai-amr/portal/host/identity"
 	"github.com/shanghai-amr/portal/host/org"
+	"github.com/shanghai-amr/portal/host/pii"
 	"github.com/shanghai-amr/portal/host/policy"
 	"github.com/shanghai-amr/portal/host/server"
 	"github.com/shanghai-amr/portal/host/store/ent/plugin"
@@ -593,7 +594,7 @@ func TestJurisdictionMatrixThroughAPlugin(t *testing.T) {
 		if _, err := org.SeedDemo(ctx, st.Client); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := identity.SeedDemoUsers(ctx, st.Client); err != nil {
+		if _, err := identity.SeedDemoUsers(ctx, st.Client, testSealer(t)); err != nil {
 			t.Fatal(err)
 		}
 		h.mustInstall(t, fixtures.notice)
@@ -810,4 +811,12 @@ func addEntry(name string, typ byte) func(*tar.Writer, *tar.Header, []byte) bool
 func buildBundle(ctx context.Context, dir, version string, key ed25519.PrivateKey, out string) error {
 	_, err := bundle.Build(ctx, bundle.BuildOptions{PluginDir: dir, Version: version, Key: key, Out: out})
 	return err
+}
+
+func testSealer(t testing.TB) *pii.Sealer {
+	s, err := pii.ParseKeys(pii.NewKeySpec("test"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

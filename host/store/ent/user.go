@@ -34,7 +34,7 @@ type User struct {
 	Locale string `json:"locale,omitempty"`
 	// Email holds the value of the "email" field.
 	Email string `json:"email,omitempty"`
-	// Mobile holds the value of the "mobile" field.
+	// sealed with SM4-GCM (host/pii), never plain
 	Mobile string `json:"mobile,omitempty"`
 	// PasswordChangedAt holds the value of the "password_changed_at" field.
 	PasswordChangedAt *time.Time `json:"password_changed_at,omitempty"`

@@ -20,7 +20,7 @@ func (User) Fields() []ent.Field {
 		field.Enum("status").Values("active", "disabled", "locked").Default("active"),
 		field.String("locale").Optional().MaxLen(16).Comment("preferred UI language, zh-CN or en"),
 		field.String("email").Optional().MaxLen(128),
-		field.String("mobile").Optional().MaxLen(32),
+		field.String("mobile").Optional().MaxLen(255).Comment("sealed with SM4-GCM (host/pii), never plain"),
 		field.Time("password_changed_at").SchemaType(datetime).Optional().Nillable(),
 		field.Time("last_login_at").SchemaType(datetime).Optional().Nillable(),
 	}

@@ -222,7 +222,7 @@ var (
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"active", "disabled", "locked"}, Default: "active"},
 		{Name: "locale", Type: field.TypeString, Nullable: true, Size: 16},
 		{Name: "email", Type: field.TypeString, Nullable: true, Size: 128},
-		{Name: "mobile", Type: field.TypeString, Nullable: true, Size: 32},
+		{Name: "mobile", Type: field.TypeString, Nullable: true, Size: 255},
 		{Name: "password_changed_at", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "datetime(6)"}},
 		{Name: "last_login_at", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "datetime(6)"}},
 		{Name: "organization_users", Type: field.TypeInt, Nullable: true},

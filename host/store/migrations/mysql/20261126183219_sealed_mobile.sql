@@ -1,0 +1,2 @@
+-- Modify "users" table
+ALTER TABLE `users` MODIFY COLUMN `mobile` varchar(255) NULL;
