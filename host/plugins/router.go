@@ -114,12 +114,25 @@ func (r *Router) handle(c *gin.Context) {
 		server.Fail(c, errDisabled)
 		return
 	}
-	if e.gen == nil {
+	// Take a lease on the generation that serves now; if it started draining
+	// between the table read and here, the table already points at its
+	// successor. Everything below — route, permission, call — is that
+	// generation's, so a request never mixes two versions' routes.
+	g := e.gen
+	for g != nil && !g.acquire() {
+		g = r.current(id)
+	}
+	if g == nil {
+		unavailable(c)
+		return
+	}
+	defer g.release()
+	if !g.alive() {
 		unavailable(c)
 		return
 	}
 	path := c.Param("path")
-	rt, params, wrongMethod := e.gen.routes.match(c.Request.Method, path)
+	rt, params, wrongMethod := g.routes.match(c.Request.Method, path)
 	if rt == nil {
 		if wrongMethod {
 			server.Fail(c, apierror.MethodNotAllowed)
@@ -149,20 +162,6 @@ func (r *Router) handle(c *gin.Context) {
 			server.Fail(c, apierror.From(err))
 			return
 		}
-	}
-	// Take a lease on the generation that serves now; if it started draining
-	// between the table read and here, the table already points at its successor.
-	g := e.gen
-	for !g.acquire() {
-		if g = r.current(id); g == nil {
-			unavailable(c)
-			return
-		}
-	}
-	defer g.release()
-	if !g.alive() {
-		unavailable(c)
-		return
 	}
 	timeout := r.timeout
 	if rt.timeout > 0 {
