@@ -494,17 +494,26 @@ func (m *Manager) watch(id string, g *generation, epoch uint64) {
 }
 
 // startGen loads the plugin's policies, provisions its database and starts a
-// generation of ref. (During an upgrade the new version's policies apply from
-// here on; they may only restrict, so the old version never gains rights.)
-func (m *Manager) startGen(ctx context.Context, ref *storedBundle) (*generation, error) {
+// generation of ref. During an upgrade the new version's policies apply from
+// here on (they may only restrict, so the old version never gains rights);
+// if the new version does not start, the previous policies are restored.
+func (m *Manager) startGen(ctx context.Context, ref *storedBundle) (g *generation, err error) {
 	id := ref.manifest.ID
 	mods := map[string]string{}
 	for _, p := range ref.manifest.Policies {
 		mods[p.Name+".rego"] = p.Rego
 	}
+	prev := m.opts.Policy.PluginModules(id)
 	if err := m.opts.Policy.SetPluginModules(ctx, id, mods); err != nil {
 		return nil, fmt.Errorf("plugin policy: %w", err)
 	}
+	defer func() {
+		if err != nil {
+			if rerr := m.opts.Policy.SetPluginModules(context.WithoutCancel(ctx), id, prev); rerr != nil {
+				m.log.Error("restore plugin policies", "plugin", id, "err", rerr)
+			}
+		}
+	}()
 	db, err := m.prov.provision(ctx, id)
 	if err != nil {
 		return nil, err

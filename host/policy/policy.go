@@ -198,6 +198,18 @@ func (e *Engine) Modules() map[string]string {
 	return out
 }
 
+// PluginModules returns plugin id's modules by their names in the manifest.
+func (e *Engine) PluginModules(id string) map[string]string {
+	prefix := "plugins/" + id + "/"
+	out := map[string]string{}
+	for k, v := range e.current.Load().modules {
+		if name, ok := strings.CutPrefix(k, prefix); ok {
+			out[name] = v
+		}
+	}
+	return out
+}
+
 // SetPluginModules replaces plugin id's modules (nil removes them). Each
 // module's package must be plugins.<id> or below. On any error nothing changes.
 func (e *Engine) SetPluginModules(ctx context.Context, id string, modules map[string]string) error {
