@@ -307,3 +307,27 @@ func testSealer(t testing.TB) *pii.Sealer {
 	}
 	return s
 }
+
+func TestParallelGuessesCannotExceedTheLimit(t *testing.T) {
+	f := newFixture(t, "sqlite", identity.Options{})
+	const n = 20
+	codes := make(chan int, n)
+	for range n {
+		go func() {
+			r, _ := f.login(t, "pd_li", "Wrong@Pass123")
+			codes <- r.code
+		}()
+	}
+	checked := 0
+	for range n {
+		if <-codes == http.StatusUnauthorized {
+			checked++ // an attempt that was allowed to test a password
+		}
+	}
+	if checked > 5 {
+		t.Fatalf("%d of %d parallel guesses were checked; the limit is 5", checked, n)
+	}
+	if r, _ := f.login(t, "pd_li", identity.DemoPassword); r.code != http.StatusLocked {
+		t.Fatalf("after the burst: %d, want 423", r.code)
+	}
+}

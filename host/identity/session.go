@@ -95,8 +95,11 @@ type Session struct {
 }
 
 // Login checks a username and password. Every attempt takes the time of one
-// argon2id check, known username or not; failures are counted per username
-// (known or not) and lock it after MaxFailures within FailureWindow.
+// argon2id check, known username or not. Attempts are counted per username
+// (known or not) before the password is checked, atomically in the database:
+// after MaxFailures attempts within FailureWindow without a success, the
+// username is locked for LockFor, and parallel guessing cannot exceed the
+// limit.
 func (s *Sessions) Login(ctx context.Context, username, password, ip, userAgent string) (*Session, error) {
 	now := s.opts.Now().UTC()
 	username = strings.TrimSpace(username)
@@ -104,8 +107,8 @@ func (s *Sessions) Login(ctx context.Context, username, password, ip, userAgent 
 		CheckPassword(dummyHash, password)
 		return nil, ErrInvalidLogin
 	}
-	th, err := s.client.LoginThrottle.Query().Where(loginthrottle.Username(username)).Only(ctx)
-	if err != nil && !ent.IsNotFound(err) {
+	lockedUntil, err := s.reserve(ctx, username, now)
+	if err != nil {
 		return nil, err
 	}
 	u, err := s.client.User.Query().Where(user.Username(username)).Only(ctx)
@@ -117,27 +120,16 @@ func (s *Sessions) Login(ctx context.Context, username, password, ip, userAgent 
 		hash = u.PasswordHash
 	}
 	ok := CheckPassword(hash, password) && u != nil && u.Status == user.StatusActive
-	if th != nil && th.LockedUntil != nil && now.Before(*th.LockedUntil) {
+	if !lockedUntil.IsZero() {
 		s.record(ctx, username, ip, "auth.login", audit.Denied, "locked")
-		return nil, ErrLocked.WithDetails(map[string]any{"retry_after_seconds": int(th.LockedUntil.Sub(now).Seconds()) + 1})
+		return nil, ErrLocked.WithDetails(map[string]any{"retry_after_seconds": int(lockedUntil.Sub(now).Seconds()) + 1})
 	}
 	if !ok {
-		locked, err := s.fail(ctx, th, username, now)
-		if err != nil {
-			return nil, err
-		}
-		reason := "invalid credentials"
-		if locked {
-			// This attempt is answered like the others; the next one finds the lock.
-			reason += "; username locked"
-		}
-		s.record(ctx, username, ip, "auth.login", audit.Failure, reason)
+		s.record(ctx, username, ip, "auth.login", audit.Failure, "invalid credentials")
 		return nil, ErrInvalidLogin
 	}
-	if th != nil {
-		if err := s.client.LoginThrottle.DeleteOne(th).Exec(ctx); err != nil {
-			return nil, err
-		}
+	if _, err := s.client.LoginThrottle.Delete().Where(loginthrottle.Username(username)).Exec(ctx); err != nil {
+		return nil, err
 	}
 	// A new random token at every login: a session id planted before login
 	// (fixation) is never promoted.
@@ -157,26 +149,35 @@ func (s *Sessions) Login(ctx context.Context, username, password, ip, userAgent 
 	return &Session{ID: sess.ID, Token: token, CSRFToken: csrf, ExpiresAt: sess.ExpiresAt, User: id}, nil
 }
 
-// fail counts a failure and reports whether the username is now locked: after
-// MaxFailures failures the next attempt is refused.
-func (s *Sessions) fail(ctx context.Context, th *ent.LoginThrottle, username string, now time.Time) (bool, error) {
-	if th == nil {
-		err := s.client.LoginThrottle.Create().SetUsername(username).SetFailures(1).SetFirstFailureAt(now).
-			OnConflictColumns(loginthrottle.FieldUsername).AddFailures(1).Exec(ctx)
-		return s.opts.MaxFailures <= 1, err
+// reserve counts one attempt for username and returns when its lock ends, or
+// the zero time if this attempt may proceed: attempts 1…MaxFailures of a
+// window proceed, the next one sets the lock.
+func (s *Sessions) reserve(ctx context.Context, username string, now time.Time) (time.Time, error) {
+	th, err := s.client.LoginThrottle.Query().Where(loginthrottle.Username(username)).Only(ctx)
+	if err != nil && !ent.IsNotFound(err) {
+		return time.Time{}, err
 	}
-	n, first := th.Failures+1, th.FirstFailureAt
-	if now.Sub(first) > s.opts.FailureWindow {
-		n, first = 1, now
+	if th != nil && th.LockedUntil != nil && now.Before(*th.LockedUntil) {
+		return *th.LockedUntil, nil
 	}
-	upd := s.client.LoginThrottle.UpdateOne(th).SetFailures(n).SetFirstFailureAt(first)
-	locked := n >= s.opts.MaxFailures
-	if locked {
-		upd.SetLockedUntil(now.Add(s.opts.LockFor)).SetFailures(0).SetFirstFailureAt(now)
-	} else {
-		upd.ClearLockedUntil()
+	if th == nil || now.Sub(th.FirstFailureAt) > s.opts.FailureWindow || th.LockedUntil != nil {
+		// A new window (the upsert also covers a row another request created
+		// meanwhile; at worst that request's attempt is not counted).
+		return time.Time{}, s.client.LoginThrottle.Create().SetUsername(username).SetFailures(1).SetFirstFailureAt(now).
+			OnConflictColumns(loginthrottle.FieldUsername).UpdateFailures().UpdateFirstFailureAt().ClearLockedUntil().Exec(ctx)
 	}
-	return locked, upd.Exec(ctx)
+	if err := s.client.LoginThrottle.Update().Where(loginthrottle.Username(username)).AddFailures(1).Exec(ctx); err != nil {
+		return time.Time{}, err
+	}
+	cur, err := s.client.LoginThrottle.Query().Where(loginthrottle.Username(username)).Only(ctx)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if cur.Failures <= s.opts.MaxFailures {
+		return time.Time{}, nil
+	}
+	until := now.Add(s.opts.LockFor)
+	return until, s.client.LoginThrottle.UpdateOne(cur).SetLockedUntil(until).Exec(ctx)
 }
 
 func (s *Sessions) record(ctx context.Context, username, ip, action string, outcome audit.Outcome, reason string) {
