@@ -151,33 +151,36 @@ func (s *Sessions) Login(ctx context.Context, username, password, ip, userAgent 
 
 // reserve counts one attempt for username and returns when its lock ends, or
 // the zero time if this attempt may proceed: attempts 1…MaxFailures of a
-// window proceed, the next one sets the lock.
+// window proceed, the next one sets the lock. Every step is a single atomic
+// statement, so concurrent attempts are all counted.
 func (s *Sessions) reserve(ctx context.Context, username string, now time.Time) (time.Time, error) {
-	th, err := s.client.LoginThrottle.Query().Where(loginthrottle.Username(username)).Only(ctx)
-	if err != nil && !ent.IsNotFound(err) {
+	// A window that has passed, or a lock that has ended, starts afresh.
+	_, err := s.client.LoginThrottle.Update().Where(loginthrottle.Username(username), loginthrottle.Or(
+		loginthrottle.FirstFailureAtLT(now.Add(-s.opts.FailureWindow)),
+		loginthrottle.LockedUntilLTE(now),
+	)).SetFailures(0).SetFirstFailureAt(now).ClearLockedUntil().Save(ctx)
+	if err != nil {
 		return time.Time{}, err
 	}
-	if th != nil && th.LockedUntil != nil && now.Before(*th.LockedUntil) {
-		return *th.LockedUntil, nil
-	}
-	if th == nil || now.Sub(th.FirstFailureAt) > s.opts.FailureWindow || th.LockedUntil != nil {
-		// A new window (the upsert also covers a row another request created
-		// meanwhile; at worst that request's attempt is not counted).
-		return time.Time{}, s.client.LoginThrottle.Create().SetUsername(username).SetFailures(1).SetFirstFailureAt(now).
-			OnConflictColumns(loginthrottle.FieldUsername).UpdateFailures().UpdateFirstFailureAt().ClearLockedUntil().Exec(ctx)
-	}
-	if err := s.client.LoginThrottle.Update().Where(loginthrottle.Username(username)).AddFailures(1).Exec(ctx); err != nil {
+	err = s.client.LoginThrottle.Create().SetUsername(username).SetFailures(1).SetFirstFailureAt(now).
+		OnConflictColumns(loginthrottle.FieldUsername).AddFailures(1).Exec(ctx)
+	if err != nil {
 		return time.Time{}, err
 	}
 	cur, err := s.client.LoginThrottle.Query().Where(loginthrottle.Username(username)).Only(ctx)
 	if err != nil {
 		return time.Time{}, err
 	}
-	if cur.Failures <= s.opts.MaxFailures {
+	switch {
+	case cur.LockedUntil != nil:
+		return *cur.LockedUntil, nil
+	case cur.Failures <= s.opts.MaxFailures:
 		return time.Time{}, nil
 	}
 	until := now.Add(s.opts.LockFor)
-	return until, s.client.LoginThrottle.UpdateOne(cur).SetLockedUntil(until).Exec(ctx)
+	_, err = s.client.LoginThrottle.Update().Where(loginthrottle.Username(username), loginthrottle.LockedUntilIsNil()).
+		SetLockedUntil(until).Save(ctx)
+	return until, err
 }
 
 func (s *Sessions) record(ctx context.Context, username, ip, action string, outcome audit.Outcome, reason string) {
