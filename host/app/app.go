@@ -247,7 +247,28 @@ func publishPolicy(st *store.Store, al *audit.Log) policy.Publisher {
 // Run serves until ctx ends, then shuts down gracefully and closes the store.
 func (a *App) Run(ctx context.Context) error {
 	defer a.Close()
+	go a.purgeAudit(ctx)
 	return a.Server.Run(ctx, a.Config.Addr)
+}
+
+// purgeAudit applies the audit retention at start and then daily.
+func (a *App) purgeAudit(ctx context.Context) {
+	t := time.NewTicker(24 * time.Hour)
+	defer t.Stop()
+	for {
+		n, err := a.Audit.Purge(ctx, a.Config.AuditRetention)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			a.Log.Error("audit retention", "err", err)
+		case n > 0:
+			a.Log.Info("audit entries past retention purged", "count", n, "retention", a.Config.AuditRetention.String())
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // Close stops the plugins and closes the store; Run calls it after the last

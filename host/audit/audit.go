@@ -124,10 +124,37 @@ func hash(prev string, seq int64, at time.Time, fields ...string) string {
 // ErrBroken means the chain does not verify; the message names the first bad entry.
 var ErrBroken = errors.New("audit: chain broken")
 
-// Verify walks the whole chain and reports the first entry that does not match.
+// ActionPurge is the checkpoint written when old entries are purged: its
+// detail records the last purged sequence number and hash, which anchor the
+// first retained entry.
+const ActionPurge = "audit.retention.purge"
+
+type purgeDetail struct {
+	Through  int64  `json:"through_seq"`
+	LastHash string `json:"last_hash"`
+}
+
+// Verify walks the chain from its first retained entry and reports the first
+// entry that is missing or does not match. Entries purged by retention are
+// accounted for by the latest purge checkpoint; any other gap at the start is
+// reported as missing.
 func (l *Log) Verify(ctx context.Context) (int, error) {
 	const page = 1000
 	prevHash, want, n := "", int64(1), 0
+	first, err := l.client.AuditEntry.Query().Order(ent.Asc(auditentry.FieldSeq)).First(ctx)
+	if ent.IsNotFound(err) {
+		return 0, nil
+	} else if err != nil {
+		return 0, err
+	}
+	if first.Seq > 1 {
+		cp, err := l.client.AuditEntry.Query().Where(auditentry.Action(ActionPurge)).Order(ent.Desc(auditentry.FieldSeq)).First(ctx)
+		var d purgeDetail
+		if err != nil || json.Unmarshal([]byte(cp.Detail), &d) != nil || d.Through != first.Seq-1 || d.LastHash != first.PrevHash {
+			return 0, fmt.Errorf("%w: entries 1–%d are missing and no purge checkpoint accounts for them", ErrBroken, first.Seq-1)
+		}
+		prevHash, want = first.PrevHash, first.Seq
+	}
 	for {
 		rows, err := l.client.AuditEntry.Query().Where(auditentry.SeqGTE(want)).
 			Order(ent.Asc(auditentry.FieldSeq)).Limit(page).All(ctx)
@@ -147,4 +174,27 @@ func (l *Log) Verify(ctx context.Context) (int, error) {
 			return n, nil
 		}
 	}
+}
+
+// Purge deletes entries older than retention, after appending a checkpoint
+// that records the last purged entry's sequence number and hash, so that
+// Verify still proves the retained chain complete. It returns how many
+// entries it deleted. The checkpoint itself is never purged by the same run.
+func (l *Log) Purge(ctx context.Context, retention time.Duration) (int, error) {
+	cutoff := l.now().UTC().Add(-retention)
+	last, err := l.client.AuditEntry.Query().Where(auditentry.AtLT(cutoff)).Order(ent.Desc(auditentry.FieldSeq)).First(ctx)
+	if ent.IsNotFound(err) {
+		return 0, nil
+	} else if err != nil {
+		return 0, err
+	}
+	if _, err := l.Write(ctx, Entry{Action: ActionPurge, Resource: "audit",
+		Outcome: Success, Detail: purgeDetail{Through: last.Seq, LastHash: last.Hash}}); err != nil {
+		return 0, err
+	}
+	n, err := l.client.AuditEntry.Delete().Where(auditentry.SeqLTE(last.Seq)).Exec(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("audit: purge: %w", err)
+	}
+	return n, nil
 }

@@ -39,6 +39,9 @@ type Config struct {
 	LogLevel, LogFormat string
 	// BodyLimit caps API request bodies, in bytes.
 	BodyLimit int64
+	// AuditRetention is how long audit entries are kept (at least 180 days is
+	// the 等保三级 floor); older ones are purged daily behind a checkpoint.
+	AuditRetention time.Duration
 	// RequestTimeout bounds each request; ShutdownTimeout bounds graceful shutdown.
 	RequestTimeout, ShutdownTimeout time.Duration
 	// ConfigFile is the YAML file read, if any.
@@ -64,6 +67,7 @@ func (c *Config) FlagSet(fs *flag.FlagSet) {
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", "json", "json or text")
 	fs.Int64Var(&c.BodyLimit, "body-limit", 1<<20, "maximum API request body in bytes")
+	fs.DurationVar(&c.AuditRetention, "audit-retention", 180*24*time.Hour, "how long audit entries are kept (at least 4320h)")
 	fs.DurationVar(&c.RequestTimeout, "request-timeout", 30*time.Second, "deadline of each request")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long shutdown waits for in-flight requests")
 	fs.StringVar(&c.ConfigFile, "config", "", "optional YAML configuration file (keys are flag names with _ for -)")
@@ -126,6 +130,9 @@ func (c Config) validate() error {
 	}
 	if c.BodyLimit <= 0 {
 		errs = append(errs, errors.New("body-limit must be positive"))
+	}
+	if c.AuditRetention < 180*24*time.Hour {
+		errs = append(errs, errors.New("audit-retention must be at least 180 days (4320h)"))
 	}
 	switch c.LogFormat {
 	case "json", "text":
