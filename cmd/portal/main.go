@@ -2,6 +2,7 @@
 //
 //	portal serve    [flags]            run the portal
 //	portal migrate  [--dry-run] [flags] apply (or print) pending host schema migrations
+//	portal reseal   [flags]            re-seal personal data under the current key
 //	portal version
 //
 // Every flag is also an environment variable (PORTAL_ plus the name in upper
@@ -30,6 +31,7 @@ const usage = `usage: portal <command> [flags]
 commands:
   serve     run the portal (portal serve --help for flags)
   migrate   apply pending host schema migrations (--dry-run prints them)
+  reseal    re-seal personal data under the first key of PORTAL_PII_KEYS (after a key rotation)
   version   print the version
 `
 
@@ -45,6 +47,8 @@ func main() {
 		err = serve(args)
 	case "migrate":
 		err = migrate(args)
+	case "reseal":
+		err = reseal(args)
 	case "version", "--version":
 		fmt.Println("portal", app.Version)
 	case "help", "-h", "--help":
@@ -125,5 +129,26 @@ func migrate(args []string) error {
 	for _, m := range applied {
 		fmt.Printf("applied %s %s\n", m.Version, m.Description)
 	}
+	return err
+}
+
+func reseal(args []string) error {
+	cfg, err := config.Load("portal reseal", args, os.Getenv, nil)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+	defer cancel()
+	st, err := app.OpenStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	sealer, err := app.LoadPIIKeys(cfg.DataDir, app.NewLogger(cfg, os.Stderr))
+	if err != nil {
+		return err
+	}
+	n, err := identity.ResealPersonalData(ctx, st.Client, sealer)
+	fmt.Printf("re-sealed %d value(s)\n", n)
 	return err
 }

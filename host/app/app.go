@@ -184,6 +184,11 @@ func New(ctx context.Context, c config.Config, log *slog.Logger) (*App, error) {
 		AdminPassword: adminPassword, DemoLogins: demo}, nil
 }
 
+// LoadPIIKeys is loadPIIKeys for commands (portal pii reseal).
+func LoadPIIKeys(dataDir string, log *slog.Logger) (*pii.Sealer, error) {
+	return loadPIIKeys(dataDir, os.Getenv("PORTAL_PII_KEYS"), log)
+}
+
 // loadPIIKeys returns the sealer for personal data. Keys come from
 // PORTAL_PII_KEYS; without it a key is generated once into
 // <data-dir>/pii.keys (mode 0600) so that a single machine works out of the

@@ -331,3 +331,26 @@ func TestParallelGuessesCannotExceedTheLimit(t *testing.T) {
 		t.Fatalf("after the burst: %d, want 423", r.code)
 	}
 }
+
+func TestResealFinishesAKeyRotation(t *testing.T) {
+	st := storetest.Open(t, "sqlite")
+	ctx := context.Background()
+	_, _ = org.SeedDemo(ctx, st.Client)
+	_ = identity.EnsureBuiltinRoles(ctx, st.Client)
+	k1 := pii.NewKeySpec("k1")
+	old, _ := pii.ParseKeys(k1)
+	if _, err := identity.SeedDemoUsers(ctx, st.Client, old); err != nil {
+		t.Fatal(err)
+	}
+	rotated, _ := pii.ParseKeys(pii.NewKeySpec("k2") + "," + k1)
+	n, err := identity.ResealPersonalData(ctx, st.Client, rotated)
+	if err != nil || n != 9 {
+		t.Fatalf("resealed %d, %v", n, err)
+	}
+	users, _ := st.Client.User.Query().All(ctx)
+	for _, u := range users {
+		if u.Mobile != "" && !strings.HasPrefix(u.Mobile, "sm4gcm:k2:") {
+			t.Fatalf("%s still sealed with the old key: %s", u.Username, u.Mobile[:12])
+		}
+	}
+}

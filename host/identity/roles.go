@@ -8,6 +8,7 @@ import (
 	"math/big"
 	"strings"
 
+	"github.com/shanghai-amr/portal/host/pii"
 	"github.com/shanghai-amr/portal/host/store/ent"
 	"github.com/shanghai-amr/portal/host/store/ent/organization"
 	"github.com/shanghai-amr/portal/host/store/ent/role"
@@ -156,4 +157,29 @@ func newPassword() string {
 			return string(b)
 		}
 	}
+}
+
+// ResealPersonalData re-seals every stored personal value (users' mobile
+// numbers) under the sealer's current key, finishing a key rotation; after it
+// the old keys may be removed. It returns how many values it re-sealed.
+func ResealPersonalData(ctx context.Context, c *ent.Client, sealer *pii.Sealer) (int, error) {
+	users, err := c.User.Query().Where(user.MobileNEQ("")).All(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, u := range users {
+		v, err := sealer.Reseal(u.Mobile)
+		if err != nil {
+			return n, fmt.Errorf("identity: user %s: %w", u.Username, err)
+		}
+		if v == u.Mobile {
+			continue
+		}
+		if err := u.Update().SetMobile(v).Exec(ctx); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
 }
