@@ -46,7 +46,7 @@ bundles: build
 	done
 
 run: bundles
-	$(BIN)/portal serve --addr $(ADDR) --data-dir $(DATA_DIR) --demo --bundles $(DATA_DIR)/bundles
+	$(BIN)/portal serve --addr $(ADDR) --data-dir $(DATA_DIR) --demo --dev-idp --bundles $(DATA_DIR)/bundles
 
 test: lint test-go
 

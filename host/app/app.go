@@ -5,6 +5,8 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +21,7 @@ import (
 
 	"github.com/shanghai-amr/portal/host/audit"
 	"github.com/shanghai-amr/portal/host/config"
+	"github.com/shanghai-amr/portal/host/devidp"
 	"github.com/shanghai-amr/portal/host/i18n"
 	"github.com/shanghai-amr/portal/host/identity"
 	"github.com/shanghai-amr/portal/host/org"
@@ -160,6 +163,12 @@ func New(ctx context.Context, c config.Config, log *slog.Logger) (*App, error) {
 	sessions := identity.NewSessions(st.Client, al, identity.Options{Sealer: sealer})
 	auth := identity.Middleware(pol, sessions, tok)
 	sessions.MountAPI(srv, auth)
+	providers, err := externalProviders(c, srv, log)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	identity.NewExternal(sessions, providers...).MountAPI(srv)
 	al.MountAPI(srv, auth, identity.Require("audit.read"))
 	if err := loadPublishedPolicies(ctx, st, pol, log); err != nil {
 		st.Close()
@@ -182,6 +191,47 @@ func New(ctx context.Context, c config.Config, log *slog.Logger) (*App, error) {
 	}
 	return &App{Config: c, Log: log, Store: st, Server: srv, Audit: al, Plugins: pm, AdminTokenCreated: created,
 		AdminPassword: adminPassword, DemoLogins: demo}, nil
+}
+
+// externalProviders configures enterprise (一网通办) and public (随申办)
+// sign-in: the configured OIDC providers, and with --dev-idp the built-in
+// development provider for any that is not configured.
+func externalProviders(c config.Config, srv *server.Server, log *slog.Logger) ([]identity.ExternalProvider, error) {
+	base := c.BaseURL()
+	callback := func(name string) string { return base + "/api/v1/auth/oidc/" + name + "/callback" }
+	var out []identity.ExternalProvider
+	var dev []devidp.Client
+	for _, p := range []struct{ name, audience, issuer, id, secret string }{
+		{"yiwangtongban", identity.Enterprise, c.EnterpriseIssuer, c.EnterpriseClientID, c.EnterpriseClientSecret},
+		{"suishenban", identity.Public, c.PublicIssuer, c.PublicClientID, c.PublicClientSecret},
+	} {
+		ep := identity.ExternalProvider{Name: p.name, Audience: p.audience, Issuer: p.issuer, ClientID: p.id,
+			ClientSecret: p.secret, RedirectURL: callback(p.name)}
+		if p.issuer == "" {
+			if !c.DevIDP {
+				continue
+			}
+			ep.Issuer, ep.ClientID, ep.ClientSecret, ep.Development = base+"/dev-idp", "portal-"+p.name, randomSecret(), true
+			dev = append(dev, devidp.Client{ID: ep.ClientID, Secret: ep.ClientSecret, RedirectURI: ep.RedirectURL})
+		}
+		out = append(out, ep)
+	}
+	if len(dev) > 0 {
+		idp, err := devidp.New(base+"/dev-idp", dev...)
+		if err != nil {
+			return nil, err
+		}
+		idp.Mount(srv.Engine(), "/dev-idp")
+		log.Warn("the development identity provider is enabled: anyone can sign in as any enterprise or person; never enable it in production",
+			"issuer", base+"/dev-idp")
+	}
+	return out, nil
+}
+
+func randomSecret() string {
+	b := make([]byte, 24)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }
 
 // LoadPIIKeys is loadPIIKeys for commands (portal pii reseal).

@@ -44,8 +44,25 @@ type Config struct {
 	AuditRetention time.Duration
 	// RequestTimeout bounds each request; ShutdownTimeout bounds graceful shutdown.
 	RequestTimeout, ShutdownTimeout time.Duration
+	// PublicURL is how browsers reach the portal (OIDC redirects); default
+	// http://<addr>.
+	PublicURL string
+	// DevIDP enables the built-in development identity provider for enterprise
+	// and public sign-in. Anyone can sign in as anyone: never in production.
+	DevIDP bool
+	// OIDC providers for enterprises (一网通办) and the public (随申办).
+	EnterpriseIssuer, EnterpriseClientID, EnterpriseClientSecret string
+	PublicIssuer, PublicClientID, PublicClientSecret             string
 	// ConfigFile is the YAML file read, if any.
 	ConfigFile string
+}
+
+// BaseURL is PublicURL, or http://<addr>.
+func (c Config) BaseURL() string {
+	if c.PublicURL != "" {
+		return strings.TrimRight(c.PublicURL, "/")
+	}
+	return "http://" + c.Addr
 }
 
 // DSN is the effective database DSN.
@@ -70,6 +87,14 @@ func (c *Config) FlagSet(fs *flag.FlagSet) {
 	fs.DurationVar(&c.AuditRetention, "audit-retention", 180*24*time.Hour, "how long audit entries are kept (at least 4320h)")
 	fs.DurationVar(&c.RequestTimeout, "request-timeout", 30*time.Second, "deadline of each request")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long shutdown waits for in-flight requests")
+	fs.StringVar(&c.PublicURL, "public-url", "", "URL browsers reach the portal at, for sign-in redirects (default http://ADDR)")
+	fs.BoolVar(&c.DevIDP, "dev-idp", false, "enable the development identity provider for enterprise and public sign-in (testing only)")
+	fs.StringVar(&c.EnterpriseIssuer, "oidc-enterprise-issuer", "", "OIDC issuer URL of the enterprise identity provider (一网通办)")
+	fs.StringVar(&c.EnterpriseClientID, "oidc-enterprise-client-id", "", "client id at the enterprise identity provider")
+	fs.StringVar(&c.EnterpriseClientSecret, "oidc-enterprise-client-secret", "", "client secret (set PORTAL_OIDC_ENTERPRISE_CLIENT_SECRET rather than the flag)")
+	fs.StringVar(&c.PublicIssuer, "oidc-public-issuer", "", "OIDC issuer URL of the public identity provider (随申办)")
+	fs.StringVar(&c.PublicClientID, "oidc-public-client-id", "", "client id at the public identity provider")
+	fs.StringVar(&c.PublicClientSecret, "oidc-public-client-secret", "", "client secret (set PORTAL_OIDC_PUBLIC_CLIENT_SECRET rather than the flag)")
 	fs.StringVar(&c.ConfigFile, "config", "", "optional YAML configuration file (keys are flag names with _ for -)")
 }
 

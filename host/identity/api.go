@@ -89,11 +89,17 @@ func (s *Sessions) login(c *gin.Context) {
 		server.Fail(c, err)
 		return
 	}
-	http.SetCookie(c.Writer, &http.Cookie{
-		Name: SessionCookie, Value: sess.Token, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
-		Secure: c.Request.TLS != nil, Expires: sess.ExpiresAt,
-	})
+	setSessionCookie(c, sess.Token, sess.ExpiresAt)
 	c.JSON(http.StatusOK, sess)
+}
+
+// setSessionCookie hands the browser its session: HttpOnly, SameSite=Lax,
+// Secure under TLS.
+func setSessionCookie(c *gin.Context, token string, expires time.Time) {
+	http.SetCookie(c.Writer, &http.Cookie{
+		Name: SessionCookie, Value: token, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode,
+		Secure: c.Request.TLS != nil, Expires: expires,
+	})
 }
 
 func (s *Sessions) logout(c *gin.Context) {

@@ -131,12 +131,7 @@ func (s *Sessions) Login(ctx context.Context, username, password, ip, userAgent 
 	if _, err := s.client.LoginThrottle.Delete().Where(loginthrottle.Username(username)).Exec(ctx); err != nil {
 		return nil, err
 	}
-	// A new random token at every login: a session id planted before login
-	// (fixation) is never promoted.
-	token, csrf := "pst_"+randomHex(32), randomHex(32)
-	sess, err := s.client.Session.Create().SetTokenHash(tokenHash(token)).SetCsrfToken(csrf).
-		SetCreatedAt(now).SetLastSeenAt(now).SetExpiresAt(now.Add(s.opts.AbsoluteTimeout)).
-		SetIP(ip).SetUserAgent(truncate(userAgent, 256)).SetUser(u).Save(ctx)
+	sess, token, err := s.create(ctx, s.client.Session.Create().SetUser(u), ip, userAgent)
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +141,19 @@ func (s *Sessions) Login(ctx context.Context, username, password, ip, userAgent 
 		return nil, err
 	}
 	s.record(ctx, username, ip, "auth.login", audit.Success, "")
-	return &Session{ID: sess.ID, Token: token, CSRFToken: csrf, ExpiresAt: sess.ExpiresAt, User: id}, nil
+	return &Session{ID: sess.ID, Token: token, CSRFToken: sess.CsrfToken, ExpiresAt: sess.ExpiresAt, User: id}, nil
+}
+
+// create stores a new session from q (which says whose it is) with a fresh
+// random token — a session id planted before login (fixation) is never
+// promoted — and returns it with its token.
+func (s *Sessions) create(ctx context.Context, q *ent.SessionCreate, ip, userAgent string) (*ent.Session, string, error) {
+	now := s.opts.Now().UTC()
+	token := "pst_" + randomHex(32)
+	sess, err := q.SetTokenHash(tokenHash(token)).SetCsrfToken(randomHex(32)).
+		SetCreatedAt(now).SetLastSeenAt(now).SetExpiresAt(now.Add(s.opts.AbsoluteTimeout)).
+		SetIP(ip).SetUserAgent(truncate(userAgent, 256)).Save(ctx)
+	return sess, token, err
 }
 
 // reserve counts one attempt for username and returns when its lock ends, or
@@ -232,12 +239,18 @@ func (s *Sessions) Authenticate(r *http.Request) (*Identity, error) {
 	if now.Sub(sess.LastSeenAt) > time.Minute {
 		_ = s.client.Session.UpdateOne(sess).SetLastSeenAt(now).Exec(r.Context())
 	}
-	id, err := s.identityOf(r.Context(), sess.Edges.User.ID)
+	u := sess.Edges.User
+	if u == nil { // an enterprise or a member of the public, signed in through a provider
+		return &Identity{Audience: string(sess.Audience), Subject: "oidc:" + sess.Provider + ":" + sess.Subject,
+			Username: sess.Provider + ":" + sess.Subject, DisplayName: sess.DisplayName, USCC: sess.Uscc,
+			SessionID: sess.ID}, nil
+	}
+	if u.Status != user.StatusActive {
+		return nil, fmt.Errorf("%w: account %s", ErrBadCredentials, u.Status)
+	}
+	id, err := s.identityOf(r.Context(), u.ID)
 	if err != nil {
 		return nil, err
-	}
-	if sess.Edges.User.Status != user.StatusActive {
-		return nil, fmt.Errorf("%w: account %s", ErrBadCredentials, sess.Edges.User.Status)
 	}
 	id.SessionID = sess.ID
 	return id, nil

@@ -4907,6 +4907,12 @@ type SessionMutation struct {
 	revoked_at    *time.Time
 	ip            *string
 	user_agent    *string
+	audience      *session.Audience
+	provider      *string
+	subject       *string
+	display_name  *string
+	uscc          *string
+	id_number     *string
 	clearedFields map[string]struct{}
 	user          *int
 	cleareduser   bool
@@ -5340,6 +5346,287 @@ func (m *SessionMutation) ResetUserAgent() {
 	delete(m.clearedFields, session.FieldUserAgent)
 }
 
+// SetAudience sets the "audience" field.
+func (m *SessionMutation) SetAudience(s session.Audience) {
+	m.audience = &s
+}
+
+// Audience returns the value of the "audience" field in the mutation.
+func (m *SessionMutation) Audience() (r session.Audience, exists bool) {
+	v := m.audience
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldAudience returns the old "audience" field's value of the Session entity.
+// If the Session object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SessionMutation) OldAudience(ctx context.Context) (v session.Audience, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldAudience is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldAudience requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldAudience: %w", err)
+	}
+	return oldValue.Audience, nil
+}
+
+// ResetAudience resets all changes to the "audience" field.
+func (m *SessionMutation) ResetAudience() {
+	m.audience = nil
+}
+
+// SetProvider sets the "provider" field.
+func (m *SessionMutation) SetProvider(s string) {
+	m.provider = &s
+}
+
+// Provider returns the value of the "provider" field in the mutation.
+func (m *SessionMutation) Provider() (r string, exists bool) {
+	v := m.provider
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldProvider returns the old "provider" field's value of the Session entity.
+// If the Session object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SessionMutation) OldProvider(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldProvider is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldProvider requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldProvider: %w", err)
+	}
+	return oldValue.Provider, nil
+}
+
+// ClearProvider clears the value of the "provider" field.
+func (m *SessionMutation) ClearProvider() {
+	m.provider = nil
+	m.clearedFields[session.FieldProvider] = struct{}{}
+}
+
+// ProviderCleared returns if the "provider" field was cleared in this mutation.
+func (m *SessionMutation) ProviderCleared() bool {
+	_, ok := m.clearedFields[session.FieldProvider]
+	return ok
+}
+
+// ResetProvider resets all changes to the "provider" field.
+func (m *SessionMutation) ResetProvider() {
+	m.provider = nil
+	delete(m.clearedFields, session.FieldProvider)
+}
+
+// SetSubject sets the "subject" field.
+func (m *SessionMutation) SetSubject(s string) {
+	m.subject = &s
+}
+
+// Subject returns the value of the "subject" field in the mutation.
+func (m *SessionMutation) Subject() (r string, exists bool) {
+	v := m.subject
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSubject returns the old "subject" field's value of the Session entity.
+// If the Session object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SessionMutation) OldSubject(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSubject is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSubject requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSubject: %w", err)
+	}
+	return oldValue.Subject, nil
+}
+
+// ClearSubject clears the value of the "subject" field.
+func (m *SessionMutation) ClearSubject() {
+	m.subject = nil
+	m.clearedFields[session.FieldSubject] = struct{}{}
+}
+
+// SubjectCleared returns if the "subject" field was cleared in this mutation.
+func (m *SessionMutation) SubjectCleared() bool {
+	_, ok := m.clearedFields[session.FieldSubject]
+	return ok
+}
+
+// ResetSubject resets all changes to the "subject" field.
+func (m *SessionMutation) ResetSubject() {
+	m.subject = nil
+	delete(m.clearedFields, session.FieldSubject)
+}
+
+// SetDisplayName sets the "display_name" field.
+func (m *SessionMutation) SetDisplayName(s string) {
+	m.display_name = &s
+}
+
+// DisplayName returns the value of the "display_name" field in the mutation.
+func (m *SessionMutation) DisplayName() (r string, exists bool) {
+	v := m.display_name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDisplayName returns the old "display_name" field's value of the Session entity.
+// If the Session object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SessionMutation) OldDisplayName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDisplayName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDisplayName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDisplayName: %w", err)
+	}
+	return oldValue.DisplayName, nil
+}
+
+// ClearDisplayName clears the value of the "display_name" field.
+func (m *SessionMutation) ClearDisplayName() {
+	m.display_name = nil
+	m.clearedFields[session.FieldDisplayName] = struct{}{}
+}
+
+// DisplayNameCleared returns if the "display_name" field was cleared in this mutation.
+func (m *SessionMutation) DisplayNameCleared() bool {
+	_, ok := m.clearedFields[session.FieldDisplayName]
+	return ok
+}
+
+// ResetDisplayName resets all changes to the "display_name" field.
+func (m *SessionMutation) ResetDisplayName() {
+	m.display_name = nil
+	delete(m.clearedFields, session.FieldDisplayName)
+}
+
+// SetUscc sets the "uscc" field.
+func (m *SessionMutation) SetUscc(s string) {
+	m.uscc = &s
+}
+
+// Uscc returns the value of the "uscc" field in the mutation.
+func (m *SessionMutation) Uscc() (r string, exists bool) {
+	v := m.uscc
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUscc returns the old "uscc" field's value of the Session entity.
+// If the Session object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SessionMutation) OldUscc(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUscc is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUscc requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUscc: %w", err)
+	}
+	return oldValue.Uscc, nil
+}
+
+// ClearUscc clears the value of the "uscc" field.
+func (m *SessionMutation) ClearUscc() {
+	m.uscc = nil
+	m.clearedFields[session.FieldUscc] = struct{}{}
+}
+
+// UsccCleared returns if the "uscc" field was cleared in this mutation.
+func (m *SessionMutation) UsccCleared() bool {
+	_, ok := m.clearedFields[session.FieldUscc]
+	return ok
+}
+
+// ResetUscc resets all changes to the "uscc" field.
+func (m *SessionMutation) ResetUscc() {
+	m.uscc = nil
+	delete(m.clearedFields, session.FieldUscc)
+}
+
+// SetIDNumber sets the "id_number" field.
+func (m *SessionMutation) SetIDNumber(s string) {
+	m.id_number = &s
+}
+
+// IDNumber returns the value of the "id_number" field in the mutation.
+func (m *SessionMutation) IDNumber() (r string, exists bool) {
+	v := m.id_number
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldIDNumber returns the old "id_number" field's value of the Session entity.
+// If the Session object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *SessionMutation) OldIDNumber(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldIDNumber is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldIDNumber requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldIDNumber: %w", err)
+	}
+	return oldValue.IDNumber, nil
+}
+
+// ClearIDNumber clears the value of the "id_number" field.
+func (m *SessionMutation) ClearIDNumber() {
+	m.id_number = nil
+	m.clearedFields[session.FieldIDNumber] = struct{}{}
+}
+
+// IDNumberCleared returns if the "id_number" field was cleared in this mutation.
+func (m *SessionMutation) IDNumberCleared() bool {
+	_, ok := m.clearedFields[session.FieldIDNumber]
+	return ok
+}
+
+// ResetIDNumber resets all changes to the "id_number" field.
+func (m *SessionMutation) ResetIDNumber() {
+	m.id_number = nil
+	delete(m.clearedFields, session.FieldIDNumber)
+}
+
 // SetUserID sets the "user" edge to the User entity by id.
 func (m *SessionMutation) SetUserID(id int) {
 	m.user = &id
@@ -5413,7 +5700,7 @@ func (m *SessionMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *SessionMutation) Fields() []string {
-	fields := make([]string, 0, 8)
+	fields := make([]string, 0, 14)
 	if m.token_hash != nil {
 		fields = append(fields, session.FieldTokenHash)
 	}
@@ -5437,6 +5724,24 @@ func (m *SessionMutation) Fields() []string {
 	}
 	if m.user_agent != nil {
 		fields = append(fields, session.FieldUserAgent)
+	}
+	if m.audience != nil {
+		fields = append(fields, session.FieldAudience)
+	}
+	if m.provider != nil {
+		fields = append(fields, session.FieldProvider)
+	}
+	if m.subject != nil {
+		fields = append(fields, session.FieldSubject)
+	}
+	if m.display_name != nil {
+		fields = append(fields, session.FieldDisplayName)
+	}
+	if m.uscc != nil {
+		fields = append(fields, session.FieldUscc)
+	}
+	if m.id_number != nil {
+		fields = append(fields, session.FieldIDNumber)
 	}
 	return fields
 }
@@ -5462,6 +5767,18 @@ func (m *SessionMutation) Field(name string) (ent.Value, bool) {
 		return m.IP()
 	case session.FieldUserAgent:
 		return m.UserAgent()
+	case session.FieldAudience:
+		return m.Audience()
+	case session.FieldProvider:
+		return m.Provider()
+	case session.FieldSubject:
+		return m.Subject()
+	case session.FieldDisplayName:
+		return m.DisplayName()
+	case session.FieldUscc:
+		return m.Uscc()
+	case session.FieldIDNumber:
+		return m.IDNumber()
 	}
 	return nil, false
 }
@@ -5487,6 +5804,18 @@ func (m *SessionMutation) OldField(ctx context.Context, name string) (ent.Value,
 		return m.OldIP(ctx)
 	case session.FieldUserAgent:
 		return m.OldUserAgent(ctx)
+	case session.FieldAudience:
+		return m.OldAudience(ctx)
+	case session.FieldProvider:
+		return m.OldProvider(ctx)
+	case session.FieldSubject:
+		return m.OldSubject(ctx)
+	case session.FieldDisplayName:
+		return m.OldDisplayName(ctx)
+	case session.FieldUscc:
+		return m.OldUscc(ctx)
+	case session.FieldIDNumber:
+		return m.OldIDNumber(ctx)
 	}
 	return nil, fmt.Errorf("unknown Session field %s", name)
 }
@@ -5552,6 +5881,48 @@ func (m *SessionMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetUserAgent(v)
 		return nil
+	case session.FieldAudience:
+		v, ok := value.(session.Audience)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetAudience(v)
+		return nil
+	case session.FieldProvider:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetProvider(v)
+		return nil
+	case session.FieldSubject:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSubject(v)
+		return nil
+	case session.FieldDisplayName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDisplayName(v)
+		return nil
+	case session.FieldUscc:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUscc(v)
+		return nil
+	case session.FieldIDNumber:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetIDNumber(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Session field %s", name)
 }
@@ -5591,6 +5962,21 @@ func (m *SessionMutation) ClearedFields() []string {
 	if m.FieldCleared(session.FieldUserAgent) {
 		fields = append(fields, session.FieldUserAgent)
 	}
+	if m.FieldCleared(session.FieldProvider) {
+		fields = append(fields, session.FieldProvider)
+	}
+	if m.FieldCleared(session.FieldSubject) {
+		fields = append(fields, session.FieldSubject)
+	}
+	if m.FieldCleared(session.FieldDisplayName) {
+		fields = append(fields, session.FieldDisplayName)
+	}
+	if m.FieldCleared(session.FieldUscc) {
+		fields = append(fields, session.FieldUscc)
+	}
+	if m.FieldCleared(session.FieldIDNumber) {
+		fields = append(fields, session.FieldIDNumber)
+	}
 	return fields
 }
 
@@ -5613,6 +5999,21 @@ func (m *SessionMutation) ClearField(name string) error {
 		return nil
 	case session.FieldUserAgent:
 		m.ClearUserAgent()
+		return nil
+	case session.FieldProvider:
+		m.ClearProvider()
+		return nil
+	case session.FieldSubject:
+		m.ClearSubject()
+		return nil
+	case session.FieldDisplayName:
+		m.ClearDisplayName()
+		return nil
+	case session.FieldUscc:
+		m.ClearUscc()
+		return nil
+	case session.FieldIDNumber:
+		m.ClearIDNumber()
 		return nil
 	}
 	return fmt.Errorf("unknown Session nullable field %s", name)
@@ -5645,6 +6046,24 @@ func (m *SessionMutation) ResetField(name string) error {
 		return nil
 	case session.FieldUserAgent:
 		m.ResetUserAgent()
+		return nil
+	case session.FieldAudience:
+		m.ResetAudience()
+		return nil
+	case session.FieldProvider:
+		m.ResetProvider()
+		return nil
+	case session.FieldSubject:
+		m.ResetSubject()
+		return nil
+	case session.FieldDisplayName:
+		m.ResetDisplayName()
+		return nil
+	case session.FieldUscc:
+		m.ResetUscc()
+		return nil
+	case session.FieldIDNumber:
+		m.ResetIDNumber()
 		return nil
 	}
 	return fmt.Errorf("unknown Session field %s", name)

@@ -438,6 +438,26 @@ func init() {
 	sessionDescUserAgent := sessionFields[7].Descriptor()
 	// session.UserAgentValidator is a validator for the "user_agent" field. It is called by the builders before save.
 	session.UserAgentValidator = sessionDescUserAgent.Validators[0].(func(string) error)
+	// sessionDescProvider is the schema descriptor for provider field.
+	sessionDescProvider := sessionFields[9].Descriptor()
+	// session.ProviderValidator is a validator for the "provider" field. It is called by the builders before save.
+	session.ProviderValidator = sessionDescProvider.Validators[0].(func(string) error)
+	// sessionDescSubject is the schema descriptor for subject field.
+	sessionDescSubject := sessionFields[10].Descriptor()
+	// session.SubjectValidator is a validator for the "subject" field. It is called by the builders before save.
+	session.SubjectValidator = sessionDescSubject.Validators[0].(func(string) error)
+	// sessionDescDisplayName is the schema descriptor for display_name field.
+	sessionDescDisplayName := sessionFields[11].Descriptor()
+	// session.DisplayNameValidator is a validator for the "display_name" field. It is called by the builders before save.
+	session.DisplayNameValidator = sessionDescDisplayName.Validators[0].(func(string) error)
+	// sessionDescUscc is the schema descriptor for uscc field.
+	sessionDescUscc := sessionFields[12].Descriptor()
+	// session.UsccValidator is a validator for the "uscc" field. It is called by the builders before save.
+	session.UsccValidator = sessionDescUscc.Validators[0].(func(string) error)
+	// sessionDescIDNumber is the schema descriptor for id_number field.
+	sessionDescIDNumber := sessionFields[13].Descriptor()
+	// session.IDNumberValidator is a validator for the "id_number" field. It is called by the builders before save.
+	session.IDNumberValidator = sessionDescIDNumber.Validators[0].(func(string) error)
 	settingMixin := schema.Setting{}.Mixin()
 	settingMixinFields0 := settingMixin[0].Fields()
 	_ = settingMixinFields0

@@ -34,6 +34,18 @@ type Session struct {
 	IP string `json:"ip,omitempty"`
 	// UserAgent holds the value of the "user_agent" field.
 	UserAgent string `json:"user_agent,omitempty"`
+	// Audience holds the value of the "audience" field.
+	Audience session.Audience `json:"audience,omitempty"`
+	// external identity provider, for enterprise and public sessions
+	Provider string `json:"provider,omitempty"`
+	// the provider's subject identifier
+	Subject string `json:"subject,omitempty"`
+	// DisplayName holds the value of the "display_name" field.
+	DisplayName string `json:"display_name,omitempty"`
+	// unified social credit code of an enterprise, validated
+	Uscc string `json:"uscc,omitempty"`
+	// resident identity number, sealed with SM4-GCM
+	IDNumber string `json:"id_number,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the SessionQuery when eager-loading is set.
 	Edges        SessionEdges `json:"edges"`
@@ -68,7 +80,7 @@ func (*Session) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case session.FieldID:
 			values[i] = new(sql.NullInt64)
-		case session.FieldTokenHash, session.FieldCsrfToken, session.FieldIP, session.FieldUserAgent:
+		case session.FieldTokenHash, session.FieldCsrfToken, session.FieldIP, session.FieldUserAgent, session.FieldAudience, session.FieldProvider, session.FieldSubject, session.FieldDisplayName, session.FieldUscc, session.FieldIDNumber:
 			values[i] = new(sql.NullString)
 		case session.FieldCreatedAt, session.FieldLastSeenAt, session.FieldExpiresAt, session.FieldRevokedAt:
 			values[i] = new(sql.NullTime)
@@ -144,6 +156,42 @@ func (_m *Session) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.UserAgent = value.String
 			}
+		case session.FieldAudience:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field audience", values[i])
+			} else if value.Valid {
+				_m.Audience = session.Audience(value.String)
+			}
+		case session.FieldProvider:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field provider", values[i])
+			} else if value.Valid {
+				_m.Provider = value.String
+			}
+		case session.FieldSubject:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field subject", values[i])
+			} else if value.Valid {
+				_m.Subject = value.String
+			}
+		case session.FieldDisplayName:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field display_name", values[i])
+			} else if value.Valid {
+				_m.DisplayName = value.String
+			}
+		case session.FieldUscc:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field uscc", values[i])
+			} else if value.Valid {
+				_m.Uscc = value.String
+			}
+		case session.FieldIDNumber:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field id_number", values[i])
+			} else if value.Valid {
+				_m.IDNumber = value.String
+			}
 		case session.ForeignKeys[0]:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
 				return fmt.Errorf("unexpected type %T for edge-field session_user", value)
@@ -216,6 +264,24 @@ func (_m *Session) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("user_agent=")
 	builder.WriteString(_m.UserAgent)
+	builder.WriteString(", ")
+	builder.WriteString("audience=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Audience))
+	builder.WriteString(", ")
+	builder.WriteString("provider=")
+	builder.WriteString(_m.Provider)
+	builder.WriteString(", ")
+	builder.WriteString("subject=")
+	builder.WriteString(_m.Subject)
+	builder.WriteString(", ")
+	builder.WriteString("display_name=")
+	builder.WriteString(_m.DisplayName)
+	builder.WriteString(", ")
+	builder.WriteString("uscc=")
+	builder.WriteString(_m.Uscc)
+	builder.WriteString(", ")
+	builder.WriteString("id_number=")
+	builder.WriteString(_m.IDNumber)
 	builder.WriteByte(')')
 	return builder.String()
 }

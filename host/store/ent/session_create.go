@@ -95,9 +95,101 @@ func (_c *SessionCreate) SetNillableUserAgent(v *string) *SessionCreate {
 	return _c
 }
 
+// SetAudience sets the "audience" field.
+func (_c *SessionCreate) SetAudience(v session.Audience) *SessionCreate {
+	_c.mutation.SetAudience(v)
+	return _c
+}
+
+// SetNillableAudience sets the "audience" field if the given value is not nil.
+func (_c *SessionCreate) SetNillableAudience(v *session.Audience) *SessionCreate {
+	if v != nil {
+		_c.SetAudience(*v)
+	}
+	return _c
+}
+
+// SetProvider sets the "provider" field.
+func (_c *SessionCreate) SetProvider(v string) *SessionCreate {
+	_c.mutation.SetProvider(v)
+	return _c
+}
+
+// SetNillableProvider sets the "provider" field if the given value is not nil.
+func (_c *SessionCreate) SetNillableProvider(v *string) *SessionCreate {
+	if v != nil {
+		_c.SetProvider(*v)
+	}
+	return _c
+}
+
+// SetSubject sets the "subject" field.
+func (_c *SessionCreate) SetSubject(v string) *SessionCreate {
+	_c.mutation.SetSubject(v)
+	return _c
+}
+
+// SetNillableSubject sets the "subject" field if the given value is not nil.
+func (_c *SessionCreate) SetNillableSubject(v *string) *SessionCreate {
+	if v != nil {
+		_c.SetSubject(*v)
+	}
+	return _c
+}
+
+// SetDisplayName sets the "display_name" field.
+func (_c *SessionCreate) SetDisplayName(v string) *SessionCreate {
+	_c.mutation.SetDisplayName(v)
+	return _c
+}
+
+// SetNillableDisplayName sets the "display_name" field if the given value is not nil.
+func (_c *SessionCreate) SetNillableDisplayName(v *string) *SessionCreate {
+	if v != nil {
+		_c.SetDisplayName(*v)
+	}
+	return _c
+}
+
+// SetUscc sets the "uscc" field.
+func (_c *SessionCreate) SetUscc(v string) *SessionCreate {
+	_c.mutation.SetUscc(v)
+	return _c
+}
+
+// SetNillableUscc sets the "uscc" field if the given value is not nil.
+func (_c *SessionCreate) SetNillableUscc(v *string) *SessionCreate {
+	if v != nil {
+		_c.SetUscc(*v)
+	}
+	return _c
+}
+
+// SetIDNumber sets the "id_number" field.
+func (_c *SessionCreate) SetIDNumber(v string) *SessionCreate {
+	_c.mutation.SetIDNumber(v)
+	return _c
+}
+
+// SetNillableIDNumber sets the "id_number" field if the given value is not nil.
+func (_c *SessionCreate) SetNillableIDNumber(v *string) *SessionCreate {
+	if v != nil {
+		_c.SetIDNumber(*v)
+	}
+	return _c
+}
+
 // SetUserID sets the "user" edge to the User entity by ID.
 func (_c *SessionCreate) SetUserID(id int) *SessionCreate {
 	_c.mutation.SetUserID(id)
+	return _c
+}
+
+// SetNillableUserID sets the "user" edge to the User entity by ID if the given value is not nil.
+func (_c *SessionCreate) SetNillableUserID(id *int) *SessionCreate {
+	if id != nil {
+		_c = _c.SetUserID(*id)
+	}
 	return _c
 }
 
@@ -113,6 +205,7 @@ func (_c *SessionCreate) Mutation() *SessionMutation {
 
 // Save creates the Session in the database.
 func (_c *SessionCreate) Save(ctx context.Context) (*Session, error) {
+	_c.defaults()
 	return withHooks(ctx, _c.sqlSave, _c.mutation, _c.hooks)
 }
 
@@ -135,6 +228,14 @@ func (_c *SessionCreate) Exec(ctx context.Context) error {
 func (_c *SessionCreate) ExecX(ctx context.Context) {
 	if err := _c.Exec(ctx); err != nil {
 		panic(err)
+	}
+}
+
+// defaults sets the default values of the builder before save.
+func (_c *SessionCreate) defaults() {
+	if _, ok := _c.mutation.Audience(); !ok {
+		v := session.DefaultAudience
+		_c.mutation.SetAudience(v)
 	}
 }
 
@@ -175,8 +276,38 @@ func (_c *SessionCreate) check() error {
 			return &ValidationError{Name: "user_agent", err: fmt.Errorf(`ent: validator failed for field "Session.user_agent": %w`, err)}
 		}
 	}
-	if len(_c.mutation.UserIDs()) == 0 {
-		return &ValidationError{Name: "user", err: errors.New(`ent: missing required edge "Session.user"`)}
+	if _, ok := _c.mutation.Audience(); !ok {
+		return &ValidationError{Name: "audience", err: errors.New(`ent: missing required field "Session.audience"`)}
+	}
+	if v, ok := _c.mutation.Audience(); ok {
+		if err := session.AudienceValidator(v); err != nil {
+			return &ValidationError{Name: "audience", err: fmt.Errorf(`ent: validator failed for field "Session.audience": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.Provider(); ok {
+		if err := session.ProviderValidator(v); err != nil {
+			return &ValidationError{Name: "provider", err: fmt.Errorf(`ent: validator failed for field "Session.provider": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.Subject(); ok {
+		if err := session.SubjectValidator(v); err != nil {
+			return &ValidationError{Name: "subject", err: fmt.Errorf(`ent: validator failed for field "Session.subject": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.DisplayName(); ok {
+		if err := session.DisplayNameValidator(v); err != nil {
+			return &ValidationError{Name: "display_name", err: fmt.Errorf(`ent: validator failed for field "Session.display_name": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.Uscc(); ok {
+		if err := session.UsccValidator(v); err != nil {
+			return &ValidationError{Name: "uscc", err: fmt.Errorf(`ent: validator failed for field "Session.uscc": %w`, err)}
+		}
+	}
+	if v, ok := _c.mutation.IDNumber(); ok {
+		if err := session.IDNumberValidator(v); err != nil {
+			return &ValidationError{Name: "id_number", err: fmt.Errorf(`ent: validator failed for field "Session.id_number": %w`, err)}
+		}
 	}
 	return nil
 }
@@ -236,6 +367,30 @@ func (_c *SessionCreate) createSpec() (*Session, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.UserAgent(); ok {
 		_spec.SetField(session.FieldUserAgent, field.TypeString, value)
 		_node.UserAgent = value
+	}
+	if value, ok := _c.mutation.Audience(); ok {
+		_spec.SetField(session.FieldAudience, field.TypeEnum, value)
+		_node.Audience = value
+	}
+	if value, ok := _c.mutation.Provider(); ok {
+		_spec.SetField(session.FieldProvider, field.TypeString, value)
+		_node.Provider = value
+	}
+	if value, ok := _c.mutation.Subject(); ok {
+		_spec.SetField(session.FieldSubject, field.TypeString, value)
+		_node.Subject = value
+	}
+	if value, ok := _c.mutation.DisplayName(); ok {
+		_spec.SetField(session.FieldDisplayName, field.TypeString, value)
+		_node.DisplayName = value
+	}
+	if value, ok := _c.mutation.Uscc(); ok {
+		_spec.SetField(session.FieldUscc, field.TypeString, value)
+		_node.Uscc = value
+	}
+	if value, ok := _c.mutation.IDNumber(); ok {
+		_spec.SetField(session.FieldIDNumber, field.TypeString, value)
+		_node.IDNumber = value
 	}
 	if nodes := _c.mutation.UserIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -394,6 +549,24 @@ func (u *SessionUpsertOne) UpdateNewValues() *SessionUpsertOne {
 		}
 		if _, exists := u.create.mutation.ExpiresAt(); exists {
 			s.SetIgnore(session.FieldExpiresAt)
+		}
+		if _, exists := u.create.mutation.Audience(); exists {
+			s.SetIgnore(session.FieldAudience)
+		}
+		if _, exists := u.create.mutation.Provider(); exists {
+			s.SetIgnore(session.FieldProvider)
+		}
+		if _, exists := u.create.mutation.Subject(); exists {
+			s.SetIgnore(session.FieldSubject)
+		}
+		if _, exists := u.create.mutation.DisplayName(); exists {
+			s.SetIgnore(session.FieldDisplayName)
+		}
+		if _, exists := u.create.mutation.Uscc(); exists {
+			s.SetIgnore(session.FieldUscc)
+		}
+		if _, exists := u.create.mutation.IDNumber(); exists {
+			s.SetIgnore(session.FieldIDNumber)
 		}
 	}))
 	return u
@@ -555,6 +728,7 @@ func (_c *SessionCreateBulk) Save(ctx context.Context) ([]*Session, error) {
 	for i := range _c.builders {
 		func(i int, root context.Context) {
 			builder := _c.builders[i]
+			builder.defaults()
 			var mut Mutator = MutateFunc(func(ctx context.Context, m Mutation) (Value, error) {
 				mutation, ok := m.(*SessionMutation)
 				if !ok {
@@ -689,6 +863,24 @@ func (u *SessionUpsertBulk) UpdateNewValues() *SessionUpsertBulk {
 			}
 			if _, exists := b.mutation.ExpiresAt(); exists {
 				s.SetIgnore(session.FieldExpiresAt)
+			}
+			if _, exists := b.mutation.Audience(); exists {
+				s.SetIgnore(session.FieldAudience)
+			}
+			if _, exists := b.mutation.Provider(); exists {
+				s.SetIgnore(session.FieldProvider)
+			}
+			if _, exists := b.mutation.Subject(); exists {
+				s.SetIgnore(session.FieldSubject)
+			}
+			if _, exists := b.mutation.DisplayName(); exists {
+				s.SetIgnore(session.FieldDisplayName)
+			}
+			if _, exists := b.mutation.Uscc(); exists {
+				s.SetIgnore(session.FieldUscc)
+			}
+			if _, exists := b.mutation.IDNumber(); exists {
+				s.SetIgnore(session.FieldIDNumber)
 			}
 		}
 	}))

@@ -146,9 +146,6 @@ func (_u *SessionUpdate) check() error {
 			return &ValidationError{Name: "user_agent", err: fmt.Errorf(`ent: validator failed for field "Session.user_agent": %w`, err)}
 		}
 	}
-	if _u.mutation.UserCleared() && len(_u.mutation.UserIDs()) > 0 {
-		return errors.New(`ent: clearing a required unique edge "Session.user"`)
-	}
 	return nil
 }
 
@@ -184,6 +181,21 @@ func (_u *SessionUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.UserAgentCleared() {
 		_spec.ClearField(session.FieldUserAgent, field.TypeString)
+	}
+	if _u.mutation.ProviderCleared() {
+		_spec.ClearField(session.FieldProvider, field.TypeString)
+	}
+	if _u.mutation.SubjectCleared() {
+		_spec.ClearField(session.FieldSubject, field.TypeString)
+	}
+	if _u.mutation.DisplayNameCleared() {
+		_spec.ClearField(session.FieldDisplayName, field.TypeString)
+	}
+	if _u.mutation.UsccCleared() {
+		_spec.ClearField(session.FieldUscc, field.TypeString)
+	}
+	if _u.mutation.IDNumberCleared() {
+		_spec.ClearField(session.FieldIDNumber, field.TypeString)
 	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
@@ -336,9 +348,6 @@ func (_u *SessionUpdateOne) check() error {
 			return &ValidationError{Name: "user_agent", err: fmt.Errorf(`ent: validator failed for field "Session.user_agent": %w`, err)}
 		}
 	}
-	if _u.mutation.UserCleared() && len(_u.mutation.UserIDs()) > 0 {
-		return errors.New(`ent: clearing a required unique edge "Session.user"`)
-	}
 	return nil
 }
 
@@ -391,6 +400,21 @@ func (_u *SessionUpdateOne) sqlSave(ctx context.Context) (_node *Session, err er
 	}
 	if _u.mutation.UserAgentCleared() {
 		_spec.ClearField(session.FieldUserAgent, field.TypeString)
+	}
+	if _u.mutation.ProviderCleared() {
+		_spec.ClearField(session.FieldProvider, field.TypeString)
+	}
+	if _u.mutation.SubjectCleared() {
+		_spec.ClearField(session.FieldSubject, field.TypeString)
+	}
+	if _u.mutation.DisplayNameCleared() {
+		_spec.ClearField(session.FieldDisplayName, field.TypeString)
+	}
+	if _u.mutation.UsccCleared() {
+		_spec.ClearField(session.FieldUscc, field.TypeString)
+	}
+	if _u.mutation.IDNumberCleared() {
+		_spec.ClearField(session.FieldIDNumber, field.TypeString)
 	}
 	_node = &Session{config: _u.config}
 	_spec.Assign = _node.assignValues

@@ -7,8 +7,11 @@ import (
 	"entgo.io/ent/schema/index"
 )
 
-// Session is a signed-in staff session. Only the SHA-256 of its token is
-// stored, so a database leak does not leak live sessions.
+// Session is a signed-in session: a staff user's (with the user edge), or an
+// enterprise's or a member of the public's signed in through an external
+// identity provider (audience, subject and the verified claims, no user).
+// Only the SHA-256 of its token is stored, so a database leak does not leak
+// live sessions.
 type Session struct{ ent.Schema }
 
 // Fields of Session.
@@ -22,12 +25,18 @@ func (Session) Fields() []ent.Field {
 		field.Time("revoked_at").SchemaType(datetime).Optional().Nillable(),
 		field.String("ip").Optional().MaxLen(64),
 		field.String("user_agent").Optional().MaxLen(256),
+		field.Enum("audience").Values("staff", "enterprise", "public").Default("staff").Immutable(),
+		field.String("provider").Optional().MaxLen(64).Immutable().Comment("external identity provider, for enterprise and public sessions"),
+		field.String("subject").Optional().MaxLen(255).Immutable().Comment("the provider's subject identifier"),
+		field.String("display_name").Optional().MaxLen(128).Immutable(),
+		field.String("uscc").Optional().MaxLen(18).Immutable().Comment("unified social credit code of an enterprise, validated"),
+		field.String("id_number").Optional().MaxLen(255).Immutable().Comment("resident identity number, sealed with SM4-GCM"),
 	}
 }
 
 // Edges of Session.
 func (Session) Edges() []ent.Edge {
-	return []ent.Edge{edge.To("user", User.Type).Unique().Required().Immutable()}
+	return []ent.Edge{edge.To("user", User.Type).Unique().Immutable()}
 }
 
 // Indexes of Session.

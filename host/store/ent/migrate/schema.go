@@ -166,7 +166,13 @@ var (
 		{Name: "revoked_at", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "datetime(6)"}},
 		{Name: "ip", Type: field.TypeString, Nullable: true, Size: 64},
 		{Name: "user_agent", Type: field.TypeString, Nullable: true, Size: 256},
-		{Name: "session_user", Type: field.TypeInt},
+		{Name: "audience", Type: field.TypeEnum, Enums: []string{"staff", "enterprise", "public"}, Default: "staff"},
+		{Name: "provider", Type: field.TypeString, Nullable: true, Size: 64},
+		{Name: "subject", Type: field.TypeString, Nullable: true, Size: 255},
+		{Name: "display_name", Type: field.TypeString, Nullable: true, Size: 128},
+		{Name: "uscc", Type: field.TypeString, Nullable: true, Size: 18},
+		{Name: "id_number", Type: field.TypeString, Nullable: true, Size: 255},
+		{Name: "session_user", Type: field.TypeInt, Nullable: true},
 	}
 	// SessionsTable holds the schema information for the "sessions" table.
 	SessionsTable = &schema.Table{
@@ -176,9 +182,9 @@ var (
 		ForeignKeys: []*schema.ForeignKey{
 			{
 				Symbol:     "sessions_users_user",
-				Columns:    []*schema.Column{SessionsColumns[9]},
+				Columns:    []*schema.Column{SessionsColumns[15]},
 				RefColumns: []*schema.Column{UsersColumns[0]},
-				OnDelete:   schema.NoAction,
+				OnDelete:   schema.SetNull,
 			},
 		},
 		Indexes: []*schema.Index{

@@ -3,6 +3,8 @@
 package session
 
 import (
+	"fmt"
+
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 )
@@ -28,6 +30,18 @@ const (
 	FieldIP = "ip"
 	// FieldUserAgent holds the string denoting the user_agent field in the database.
 	FieldUserAgent = "user_agent"
+	// FieldAudience holds the string denoting the audience field in the database.
+	FieldAudience = "audience"
+	// FieldProvider holds the string denoting the provider field in the database.
+	FieldProvider = "provider"
+	// FieldSubject holds the string denoting the subject field in the database.
+	FieldSubject = "subject"
+	// FieldDisplayName holds the string denoting the display_name field in the database.
+	FieldDisplayName = "display_name"
+	// FieldUscc holds the string denoting the uscc field in the database.
+	FieldUscc = "uscc"
+	// FieldIDNumber holds the string denoting the id_number field in the database.
+	FieldIDNumber = "id_number"
 	// EdgeUser holds the string denoting the user edge name in mutations.
 	EdgeUser = "user"
 	// Table holds the table name of the session in the database.
@@ -52,6 +66,12 @@ var Columns = []string{
 	FieldRevokedAt,
 	FieldIP,
 	FieldUserAgent,
+	FieldAudience,
+	FieldProvider,
+	FieldSubject,
+	FieldDisplayName,
+	FieldUscc,
+	FieldIDNumber,
 }
 
 // ForeignKeys holds the SQL foreign-keys that are owned by the "sessions"
@@ -84,7 +104,44 @@ var (
 	IPValidator func(string) error
 	// UserAgentValidator is a validator for the "user_agent" field. It is called by the builders before save.
 	UserAgentValidator func(string) error
+	// ProviderValidator is a validator for the "provider" field. It is called by the builders before save.
+	ProviderValidator func(string) error
+	// SubjectValidator is a validator for the "subject" field. It is called by the builders before save.
+	SubjectValidator func(string) error
+	// DisplayNameValidator is a validator for the "display_name" field. It is called by the builders before save.
+	DisplayNameValidator func(string) error
+	// UsccValidator is a validator for the "uscc" field. It is called by the builders before save.
+	UsccValidator func(string) error
+	// IDNumberValidator is a validator for the "id_number" field. It is called by the builders before save.
+	IDNumberValidator func(string) error
 )
+
+// Audience defines the type for the "audience" enum field.
+type Audience string
+
+// AudienceStaff is the default value of the Audience enum.
+const DefaultAudience = AudienceStaff
+
+// Audience values.
+const (
+	AudienceStaff      Audience = "staff"
+	AudienceEnterprise Audience = "enterprise"
+	AudiencePublic     Audience = "public"
+)
+
+func (a Audience) String() string {
+	return string(a)
+}
+
+// AudienceValidator is a validator for the "audience" field enum values. It is called by the builders before save.
+func AudienceValidator(a Audience) error {
+	switch a {
+	case AudienceStaff, AudienceEnterprise, AudiencePublic:
+		return nil
+	default:
+		return fmt.Errorf("session: invalid enum value for audience field: %q", a)
+	}
+}
 
 // OrderOption defines the ordering options for the Session queries.
 type OrderOption func(*sql.Selector)
@@ -132,6 +189,36 @@ func ByIP(opts ...sql.OrderTermOption) OrderOption {
 // ByUserAgent orders the results by the user_agent field.
 func ByUserAgent(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldUserAgent, opts...).ToFunc()
+}
+
+// ByAudience orders the results by the audience field.
+func ByAudience(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldAudience, opts...).ToFunc()
+}
+
+// ByProvider orders the results by the provider field.
+func ByProvider(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldProvider, opts...).ToFunc()
+}
+
+// BySubject orders the results by the subject field.
+func BySubject(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldSubject, opts...).ToFunc()
+}
+
+// ByDisplayName orders the results by the display_name field.
+func ByDisplayName(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldDisplayName, opts...).ToFunc()
+}
+
+// ByUscc orders the results by the uscc field.
+func ByUscc(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldUscc, opts...).ToFunc()
+}
+
+// ByIDNumber orders the results by the id_number field.
+func ByIDNumber(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldIDNumber, opts...).ToFunc()
 }
 
 // ByUserField orders the results by user field.

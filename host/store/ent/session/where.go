@@ -95,6 +95,31 @@ func UserAgent(v string) predicate.Session {
 	return predicate.Session(sql.FieldEQ(FieldUserAgent, v))
 }
 
+// Provider applies equality check predicate on the "provider" field. It's identical to ProviderEQ.
+func Provider(v string) predicate.Session {
+	return predicate.Session(sql.FieldEQ(FieldProvider, v))
+}
+
+// Subject applies equality check predicate on the "subject" field. It's identical to SubjectEQ.
+func Subject(v string) predicate.Session {
+	return predicate.Session(sql.FieldEQ(FieldSubject, v))
+}
+
+// DisplayName applies equality check predicate on the "display_name" field. It's identical to DisplayNameEQ.
+func DisplayName(v string) predicate.Session {
+	return predicate.Session(sql.FieldEQ(FieldDisplayName, v))
+}
+
+// Uscc applies equality check predicate on the "uscc" field. It's identical to UsccEQ.
+func Uscc(v string) predicate.Session {
+	return predicate.Session(sql.FieldEQ(FieldUscc, v))
+}
+
+// IDNumber applies equality check predicate on the "id_number" field. It's identical to IDNumberEQ.
+func IDNumber(v string) predicate.Session {
+	return predicate.Session(sql.FieldEQ(FieldIDNumber, v))
+}
+
 // TokenHashEQ applies the EQ predicate on the "token_hash" field.
 func TokenHashEQ(v string) predicate.Session {
 	return predicate.Session(sql.FieldEQ(FieldTokenHash, v))
@@ -543,6 +568,401 @@ func UserAgentEqualFold(v string) predicate.Session {
 // UserAgentContainsFold applies the ContainsFold predicate on the "user_agent" field.
 func UserAgentContainsFold(v string) predicate.Session {
 	return predicate.Session(sql.FieldContainsFold(FieldUserAgent, v))
+}
+
+// AudienceEQ applies the EQ predicate on the "audience" field.
+func AudienceEQ(v Audience) predicate.Session {
+	return predicate.Session(sql.FieldEQ(FieldAudience, v))
+}
+
+// AudienceNEQ applies the NEQ predicate on the "audience" field.
+func AudienceNEQ(v Audience) predicate.Session {
+	return predicate.Session(sql.FieldNEQ(FieldAudience, v))
+}
+
+// AudienceIn applies the In predicate on the "audience" field.
+func AudienceIn(vs ...Audience) predicate.Session {
+	return predicate.Session(sql.FieldIn(FieldAudience, vs...))
+}
+
+// AudienceNotIn applies the NotIn predicate on the "audience" field.
+func AudienceNotIn(vs ...Audience) predicate.Session {
+	return predicate.Session(sql.FieldNotIn(FieldAudience, vs...))
+}
+
+// ProviderEQ applies the EQ predicate on the "provider" field.
+func ProviderEQ(v string) predicate.Session {
+	return predicate.Session(sql.FieldEQ(FieldProvider, v))
+}
+
+// ProviderNEQ applies the NEQ predicate on the "provider" field.
+func ProviderNEQ(v string) predicate.Session {
+	return predicate.Session(sql.FieldNEQ(FieldProvider, v))
+}
+
+// ProviderIn applies the In predicate on the "provider" field.
+func ProviderIn(vs ...string) predicate.Session {
+	return predicate.Session(sql.FieldIn(FieldProvider, vs...))
+}
+
+// ProviderNotIn applies the NotIn predicate on the "provider" field.
+func ProviderNotIn(vs ...string) predicate.Session {
+	return predicate.Session(sql.FieldNotIn(FieldProvider, vs...))
+}
+
+// ProviderGT applies the GT predicate on the "provider" field.
+func ProviderGT(v string) predicate.Session {
+	return predicate.Session(sql.FieldGT(FieldProvider, v))
+}
+
+// ProviderGTE applies the GTE predicate on the "provider" field.
+func ProviderGTE(v string) predicate.Session {
+	return predicate.Session(sql.FieldGTE(FieldProvider, v))
+}
+
+// ProviderLT applies the LT predicate on the "provider" field.
+func ProviderLT(v string) predicate.Session {
+	return predicate.Session(sql.FieldLT(FieldProvider, v))
+}
+
+// ProviderLTE applies the LTE predicate on the "provider" field.
+func ProviderLTE(v string) predicate.Session {
+	return predicate.Session(sql.FieldLTE(FieldProvider, v))
+}
+
+// ProviderContains applies the Contains predicate on the "provider" field.
+func ProviderContains(v string) predicate.Session {
+	return predicate.Session(sql.FieldContains(FieldProvider, v))
+}
+
+// ProviderHasPrefix applies the HasPrefix predicate on the "provider" field.
+func ProviderHasPrefix(v string) predicate.Session {
+	return predicate.Session(sql.FieldHasPrefix(FieldProvider, v))
+}
+
+// ProviderHasSuffix applies the HasSuffix predicate on the "provider" field.
+func ProviderHasSuffix(v string) predicate.Session {
+	return predicate.Session(sql.FieldHasSuffix(FieldProvider, v))
+}
+
+// ProviderIsNil applies the IsNil predicate on the "provider" field.
+func ProviderIsNil() predicate.Session {
+	return predicate.Session(sql.FieldIsNull(FieldProvider))
+}
+
+// ProviderNotNil applies the NotNil predicate on the "provider" field.
+func ProviderNotNil() predicate.Session {
+	return predicate.Session(sql.FieldNotNull(FieldProvider))
+}
+
+// ProviderEqualFold applies the EqualFold predicate on the "provider" field.
+func ProviderEqualFold(v string) predicate.Session {
+	return predicate.Session(sql.FieldEqualFold(FieldProvider, v))
+}
+
+// ProviderContainsFold applies the ContainsFold predicate on the "provider" field.
+func ProviderContainsFold(v string) predicate.Session {
+	return predicate.Session(sql.FieldContainsFold(FieldProvider, v))
+}
+
+// SubjectEQ applies the EQ predicate on the "subject" field.
+func SubjectEQ(v string) predicate.Session {
+	return predicate.Session(sql.FieldEQ(FieldSubject, v))
+}
+
+// SubjectNEQ applies the NEQ predicate on the "subject" field.
+func SubjectNEQ(v string) predicate.Session {
+	return predicate.Session(sql.FieldNEQ(FieldSubject, v))
+}
+
+// SubjectIn applies the In predicate on the "subject" field.
+func SubjectIn(vs ...string) predicate.Session {
+	return predicate.Session(sql.FieldIn(FieldSubject, vs...))
+}
+
+// SubjectNotIn applies the NotIn predicate on the "subject" field.
+func SubjectNotIn(vs ...string) predicate.Session {
+	return predicate.Session(sql.FieldNotIn(FieldSubject, vs...))
+}
+
+// SubjectGT applies the GT predicate on the "subject" field.
+func SubjectGT(v string) predicate.Session {
+	return predicate.Session(sql.FieldGT(FieldSubject, v))
+}
+
+// SubjectGTE applies the GTE predicate on the "subject" field.
+func SubjectGTE(v string) predicate.Session {
+	return predicate.Session(sql.FieldGTE(FieldSubject, v))
+}
+
+// SubjectLT applies the LT predicate on the "subject" field.
+func SubjectLT(v string) predicate.Session {
+	return predicate.Session(sql.FieldLT(FieldSubject, v))
+}
+
+// SubjectLTE applies the LTE predicate on the "subject" field.
+func SubjectLTE(v string) predicate.Session {
+	return predicate.Session(sql.FieldLTE(FieldSubject, v))
+}
+
+// SubjectContains applies the Contains predicate on the "subject" field.
+func SubjectContains(v string) predicate.Session {
+	return predicate.Session(sql.FieldContains(FieldSubject, v))
+}
+
+// SubjectHasPrefix applies the HasPrefix predicate on the "subject" field.
+func SubjectHasPrefix(v string) predicate.Session {
+	return predicate.Session(sql.FieldHasPrefix(FieldSubject, v))
+}
+
+// SubjectHasSuffix applies the HasSuffix predicate on the "subject" field.
+func SubjectHasSuffix(v string) predicate.Session {
+	return predicate.Session(sql.FieldHasSuffix(FieldSubject, v))
+}
+
+// SubjectIsNil applies the IsNil predicate on the "subject" field.
+func SubjectIsNil() predicate.Session {
+	return predicate.Session(sql.FieldIsNull(FieldSubject))
+}
+
+// SubjectNotNil applies the NotNil predicate on the "subject" field.
+func SubjectNotNil() predicate.Session {
+	return predicate.Session(sql.FieldNotNull(FieldSubject))
+}
+
+// SubjectEqualFold applies the EqualFold predicate on the "subject" field.
+func SubjectEqualFold(v string) predicate.Session {
+	return predicate.Session(sql.FieldEqualFold(FieldSubject, v))
+}
+
+// SubjectContainsFold applies the ContainsFold predicate on the "subject" field.
+func SubjectContainsFold(v string) predicate.Session {
+	return predicate.Session(sql.FieldContainsFold(FieldSubject, v))
+}
+
+// DisplayNameEQ applies the EQ predicate on the "display_name" field.
+func DisplayNameEQ(v string) predicate.Session {
+	return predicate.Session(sql.FieldEQ(FieldDisplayName, v))
+}
+
+// DisplayNameNEQ applies the NEQ predicate on the "display_name" field.
+func DisplayNameNEQ(v string) predicate.Session {
+	return predicate.Session(sql.FieldNEQ(FieldDisplayName, v))
+}
+
+// DisplayNameIn applies the In predicate on the "display_name" field.
+func DisplayNameIn(vs ...string) predicate.Session {
+	return predicate.Session(sql.FieldIn(FieldDisplayName, vs...))
+}
+
+// DisplayNameNotIn applies the NotIn predicate on the "display_name" field.
+func DisplayNameNotIn(vs ...string) predicate.Session {
+	return predicate.Session(sql.FieldNotIn(FieldDisplayName, vs...))
+}
+
+// DisplayNameGT applies the GT predicate on the "display_name" field.
+func DisplayNameGT(v string) predicate.Session {
+	return predicate.Session(sql.FieldGT(FieldDisplayName, v))
+}
+
+// DisplayNameGTE applies the GTE predicate on the "display_name" field.
+func DisplayNameGTE(v string) predicate.Session {
+	return predicate.Session(sql.FieldGTE(FieldDisplayName, v))
+}
+
+// DisplayNameLT applies the LT predicate on the "display_name" field.
+func DisplayNameLT(v string) predicate.Session {
+	return predicate.Session(sql.FieldLT(FieldDisplayName, v))
+}
+
+// DisplayNameLTE applies the LTE predicate on the "display_name" field.
+func DisplayNameLTE(v string) predicate.Session {
+	return predicate.Session(sql.FieldLTE(FieldDisplayName, v))
+}
+
+// DisplayNameContains applies the Contains predicate on the "display_name" field.
+func DisplayNameContains(v string) predicate.Session {
+	return predicate.Session(sql.FieldContains(FieldDisplayName, v))
+}
+
+// DisplayNameHasPrefix applies the HasPrefix predicate on the "display_name" field.
+func DisplayNameHasPrefix(v string) predicate.Session {
+	return predicate.Session(sql.FieldHasPrefix(FieldDisplayName, v))
+}
+
+// DisplayNameHasSuffix applies the HasSuffix predicate on the "display_name" field.
+func DisplayNameHasSuffix(v string) predicate.Session {
+	return predicate.Session(sql.FieldHasSuffix(FieldDisplayName, v))
+}
+
+// DisplayNameIsNil applies the IsNil predicate on the "display_name" field.
+func DisplayNameIsNil() predicate.Session {
+	return predicate.Session(sql.FieldIsNull(FieldDisplayName))
+}
+
+// DisplayNameNotNil applies the NotNil predicate on the "display_name" field.
+func DisplayNameNotNil() predicate.Session {
+	return predicate.Session(sql.FieldNotNull(FieldDisplayName))
+}
+
+// DisplayNameEqualFold applies the EqualFold predicate on the "display_name" field.
+func DisplayNameEqualFold(v string) predicate.Session {
+	return predicate.Session(sql.FieldEqualFold(FieldDisplayName, v))
+}
+
+// DisplayNameContainsFold applies the ContainsFold predicate on the "display_name" field.
+func DisplayNameContainsFold(v string) predicate.Session {
+	return predicate.Session(sql.FieldContainsFold(FieldDisplayName, v))
+}
+
+// UsccEQ applies the EQ predicate on the "uscc" field.
+func UsccEQ(v string) predicate.Session {
+	return predicate.Session(sql.FieldEQ(FieldUscc, v))
+}
+
+// UsccNEQ applies the NEQ predicate on the "uscc" field.
+func UsccNEQ(v string) predicate.Session {
+	return predicate.Session(sql.FieldNEQ(FieldUscc, v))
+}
+
+// UsccIn applies the In predicate on the "uscc" field.
+func UsccIn(vs ...string) predicate.Session {
+	return predicate.Session(sql.FieldIn(FieldUscc, vs...))
+}
+
+// UsccNotIn applies the NotIn predicate on the "uscc" field.
+func UsccNotIn(vs ...string) predicate.Session {
+	return predicate.Session(sql.FieldNotIn(FieldUscc, vs...))
+}
+
+// UsccGT applies the GT predicate on the "uscc" field.
+func UsccGT(v string) predicate.Session {
+	return predicate.Session(sql.FieldGT(FieldUscc, v))
+}
+
+// UsccGTE applies the GTE predicate on the "uscc" field.
+func UsccGTE(v string) predicate.Session {
+	return predicate.Session(sql.FieldGTE(FieldUscc, v))
+}
+
+// UsccLT applies the LT predicate on the "uscc" field.
+func UsccLT(v string) predicate.Session {
+	return predicate.Session(sql.FieldLT(FieldUscc, v))
+}
+
+// UsccLTE applies the LTE predicate on the "uscc" field.
+func UsccLTE(v string) predicate.Session {
+	return predicate.Session(sql.FieldLTE(FieldUscc, v))
+}
+
+// UsccContains applies the Contains predicate on the "uscc" field.
+func UsccContains(v string) predicate.Session {
+	return predicate.Session(sql.FieldContains(FieldUscc, v))
+}
+
+// UsccHasPrefix applies the HasPrefix predicate on the "uscc" field.
+func UsccHasPrefix(v string) predicate.Session {
+	return predicate.Session(sql.FieldHasPrefix(FieldUscc, v))
+}
+
+// UsccHasSuffix applies the HasSuffix predicate on the "uscc" field.
+func UsccHasSuffix(v string) predicate.Session {
+	return predicate.Session(sql.FieldHasSuffix(FieldUscc, v))
+}
+
+// UsccIsNil applies the IsNil predicate on the "uscc" field.
+func UsccIsNil() predicate.Session {
+	return predicate.Session(sql.FieldIsNull(FieldUscc))
+}
+
+// UsccNotNil applies the NotNil predicate on the "uscc" field.
+func UsccNotNil() predicate.Session {
+	return predicate.Session(sql.FieldNotNull(FieldUscc))
+}
+
+// UsccEqualFold applies the EqualFold predicate on the "uscc" field.
+func UsccEqualFold(v string) predicate.Session {
+	return predicate.Session(sql.FieldEqualFold(FieldUscc, v))
+}
+
+// UsccContainsFold applies the ContainsFold predicate on the "uscc" field.
+func UsccContainsFold(v string) predicate.Session {
+	return predicate.Session(sql.FieldContainsFold(FieldUscc, v))
+}
+
+// IDNumberEQ applies the EQ predicate on the "id_number" field.
+func IDNumberEQ(v string) predicate.Session {
+	return predicate.Session(sql.FieldEQ(FieldIDNumber, v))
+}
+
+// IDNumberNEQ applies the NEQ predicate on the "id_number" field.
+func IDNumberNEQ(v string) predicate.Session {
+	return predicate.Session(sql.FieldNEQ(FieldIDNumber, v))
+}
+
+// IDNumberIn applies the In predicate on the "id_number" field.
+func IDNumberIn(vs ...string) predicate.Session {
+	return predicate.Session(sql.FieldIn(FieldIDNumber, vs...))
+}
+
+// IDNumberNotIn applies the NotIn predicate on the "id_number" field.
+func IDNumberNotIn(vs ...string) predicate.Session {
+	return predicate.Session(sql.FieldNotIn(FieldIDNumber, vs...))
+}
+
+// IDNumberGT applies the GT predicate on the "id_number" field.
+func IDNumberGT(v string) predicate.Session {
+	return predicate.Session(sql.FieldGT(FieldIDNumber, v))
+}
+
+// IDNumberGTE applies the GTE predicate on the "id_number" field.
+func IDNumberGTE(v string) predicate.Session {
+	return predicate.Session(sql.FieldGTE(FieldIDNumber, v))
+}
+
+// IDNumberLT applies the LT predicate on the "id_number" field.
+func IDNumberLT(v string) predicate.Session {
+	return predicate.Session(sql.FieldLT(FieldIDNumber, v))
+}
+
+// IDNumberLTE applies the LTE predicate on the "id_number" field.
+func IDNumberLTE(v string) predicate.Session {
+	return predicate.Session(sql.FieldLTE(FieldIDNumber, v))
+}
+
+// IDNumberContains applies the Contains predicate on the "id_number" field.
+func IDNumberContains(v string) predicate.Session {
+	return predicate.Session(sql.FieldContains(FieldIDNumber, v))
+}
+
+// IDNumberHasPrefix applies the HasPrefix predicate on the "id_number" field.
+func IDNumberHasPrefix(v string) predicate.Session {
+	return predicate.Session(sql.FieldHasPrefix(FieldIDNumber, v))
+}
+
+// IDNumberHasSuffix applies the HasSuffix predicate on the "id_number" field.
+func IDNumberHasSuffix(v string) predicate.Session {
+	return predicate.Session(sql.FieldHasSuffix(FieldIDNumber, v))
+}
+
+// IDNumberIsNil applies the IsNil predicate on the "id_number" field.
+func IDNumberIsNil() predicate.Session {
+	return predicate.Session(sql.FieldIsNull(FieldIDNumber))
+}
+
+// IDNumberNotNil applies the NotNil predicate on the "id_number" field.
+func IDNumberNotNil() predicate.Session {
+	return predicate.Session(sql.FieldNotNull(FieldIDNumber))
+}
+
+// IDNumberEqualFold applies the EqualFold predicate on the "id_number" field.
+func IDNumberEqualFold(v string) predicate.Session {
+	return predicate.Session(sql.FieldEqualFold(FieldIDNumber, v))
+}
+
+// IDNumberContainsFold applies the ContainsFold predicate on the "id_number" field.
+func IDNumberContainsFold(v string) predicate.Session {
+	return predicate.Session(sql.FieldContainsFold(FieldIDNumber, v))
 }
 
 // HasUser applies the HasEdge predicate on the "user" edge.
