@@ -53,6 +53,9 @@ type Identity struct {
 	// Permissions granted through the caller's roles; the policy decides what
 	// they allow ("*" and "prefix.*" grant many).
 	Permissions []string `json:"permissions"`
+	// DataScopes and CustomRoots are the union of the roles' data scopes.
+	DataScopes  []string `json:"data_scopes,omitempty"`
+	CustomRoots []string `json:"custom_roots,omitempty"`
 	// SessionID is the staff session the request came with (0 for tokens).
 	SessionID int `json:"-"`
 }
@@ -60,7 +63,7 @@ type Identity struct {
 // PolicySubject is the identity as policies see it.
 func (id *Identity) PolicySubject() policy.Subject {
 	return policy.Subject{Audience: id.Audience, Username: id.Username, Roles: id.Roles, Permissions: id.Permissions,
-		OrgPath: id.OrgPath, Jurisdiction: id.Jurisdiction}
+		OrgPath: id.OrgPath, Jurisdiction: id.Jurisdiction, DataScopes: id.DataScopes, CustomRoots: id.CustomRoots}
 }
 
 type ctxKey struct{}

@@ -18,6 +18,7 @@ import (
 	"github.com/shanghai-amr/portal/host/store/ent"
 	"github.com/shanghai-amr/portal/host/store/ent/loginthrottle"
 	"github.com/shanghai-amr/portal/host/store/ent/organization"
+	"github.com/shanghai-amr/portal/host/store/ent/role"
 	"github.com/shanghai-amr/portal/host/store/ent/session"
 	"github.com/shanghai-amr/portal/host/store/ent/user"
 )
@@ -275,6 +276,7 @@ func (s *Sessions) identityOf(ctx context.Context, userID int) (*Identity, error
 		}
 	}
 	seen := map[string]bool{}
+	var custom []string
 	for _, r := range u.Edges.Roles {
 		id.Roles = append(id.Roles, r.Key)
 		for _, p := range r.Permissions {
@@ -282,6 +284,22 @@ func (s *Sessions) identityOf(ctx context.Context, userID int) (*Identity, error
 				seen[p] = true
 				id.Permissions = append(id.Permissions, p)
 			}
+		}
+		if sc := "scope:" + string(r.DataScope); !seen[sc] {
+			seen[sc] = true
+			id.DataScopes = append(id.DataScopes, string(r.DataScope))
+		}
+		if r.DataScope == role.DataScopeCustom {
+			custom = append(custom, r.CustomScope...)
+		}
+	}
+	if len(custom) > 0 {
+		orgs, err := s.client.Organization.Query().Where(organization.CodeIn(custom...)).All(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range orgs {
+			id.CustomRoots = append(id.CustomRoots, o.Path)
 		}
 	}
 	if o := u.Edges.Organization; o != nil {

@@ -32,6 +32,7 @@ import (
 	"github.com/shanghai-amr/portal/host/server"
 	"github.com/shanghai-amr/portal/host/store/ent/plugin"
 	"github.com/shanghai-amr/portal/host/store/ent/pluginbundle"
+	"github.com/shanghai-amr/portal/host/store/ent/role"
 	"github.com/shanghai-amr/portal/host/store/storetest"
 	"github.com/shanghai-amr/portal/sdk/bundle"
 )
@@ -598,8 +599,17 @@ func TestJurisdictionMatrixThroughAPlugin(t *testing.T) {
 			t.Fatal(err)
 		}
 		h.mustInstall(t, fixtures.notice)
+		// A role whose data scope is "own records".
+		if err := st.Client.Role.Create().SetKey("self_handler").SetName("只看本人").SetPermissions([]string{"notice.read", "notice.write"}).
+			SetDataScope(role.DataScopeOwn).Exec(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := identity.CreateUser(ctx, st.Client, identity.NewUser{Username: "pd_self", DisplayName: "孙悦",
+			Password: identity.DemoPassword, OrgCode: "310115-D03", Roles: []string{"self_handler"}}); err != nil {
+			t.Fatal(err)
+		}
 		tokens := map[string]string{}
-		for _, u := range []string{"city_zhang", "pd_li", "zj_zhao", "hp_liu", "hp_reg"} {
+		for _, u := range []string{"city_zhang", "pd_li", "zj_zhao", "hp_liu", "hp_reg", "pd_self"} {
 			s, err := h.sessions.Login(ctx, u, identity.DemoPassword, "127.0.0.1", "test")
 			if err != nil {
 				t.Fatal(err)
@@ -607,7 +617,8 @@ func TestJurisdictionMatrixThroughAPlugin(t *testing.T) {
 			tokens[u] = s.Token
 		}
 		ids := map[string]string{}
-		for _, u := range []string{"pd_li", "zj_zhao", "hp_liu"} {
+		authors := []string{"pd_li", "zj_zhao", "hp_liu", "pd_self"}
+		for _, u := range authors {
 			code, b, _ := h.callAs(t, tokens[u], "POST", "/api/plugins/notice/notices", strings.NewReader(`{"title":"`+u+` 的公告","body":"正文"}`))
 			var out struct{ ID int }
 			if json.Unmarshal(b, &out); code != 201 || out.ID == 0 {
@@ -617,17 +628,18 @@ func TestJurisdictionMatrixThroughAPlugin(t *testing.T) {
 		}
 		// Who sees whose notice, by listing and by id.
 		sees := map[string][]string{
-			"city_zhang": {"pd_li", "zj_zhao", "hp_liu"}, // city level: all
-			"pd_li":      {"pd_li", "zj_zhao"},           // Pudong: its brigade and its station
-			"zj_zhao":    {"zj_zhao"},                    // Zhangjiang station: its own
-			"hp_liu":     {"hp_liu"},                     // Huangpu: nothing of Pudong
+			"city_zhang": {"pd_li", "zj_zhao", "hp_liu", "pd_self"}, // city level: all
+			"pd_li":      {"pd_li", "zj_zhao", "pd_self"},           // Pudong: its brigade and its station
+			"zj_zhao":    {"zj_zhao"},                               // Zhangjiang station: its own
+			"hp_liu":     {"hp_liu"},                                // Huangpu: nothing of Pudong
+			"pd_self":    {"pd_self"},                               // data scope "own": only what they wrote
 		}
 		for reader, visible := range sees {
 			code, b, _ := h.callAs(t, tokens[reader], "GET", "/api/plugins/notice/notices", nil)
 			if code != 200 {
 				t.Fatalf("%s lists: %d %s", reader, code, b)
 			}
-			for _, author := range []string{"pd_li", "zj_zhao", "hp_liu"} {
+			for _, author := range authors {
 				want := slices.Contains(visible, author)
 				if got := strings.Contains(string(b), author+" 的公告"); got != want {
 					t.Errorf("%s's list shows %s's notice: %v, want %v (%s)", reader, author, got, want, b)

@@ -2,7 +2,7 @@
 # plugin→host call; list filters are compiled from package portal.filter.
 #
 # input.subject:  {audience, username, roles, permissions, org_path, jurisdiction,
-#                  scope_root, scope_prefix}
+#                  scope_root, scope_prefix, data_scopes, custom_roots}
 # input.action:   the permission asked for, e.g. "notice.read"
 # input.resource: attributes of the record, if any: {org_path, owner, ...}
 # input.plugin:   the plugin whose route or call this is, if any
@@ -47,20 +47,50 @@ has_permission(p) if {
 	startswith(p, trim_suffix(g, "*"))
 }
 
-# A resource without an organisation is not scoped by jurisdiction.
+# A resource without an organisation is not scoped.
 in_scope if not input.resource.org_path
 
-in_scope if input.subject.jurisdiction == "city"
+# The role data scopes (a user with several roles has the union):
+#   all        every record
+#   subtree    their jurisdiction: city all; district bureau and below; station
+#   own_level  records of their own unit only
+#   own        records they own
+#   custom     records of the units listed on the role, and below
+in_scope if "all" in input.subject.data_scopes
 
-# The subtree a district or station user may reach (computed by the host from
-# the organisation path): their district bureau's, /310000/310115, or their
-# station's, /310000/310115/310115-S02.
 in_scope if {
+	"subtree" in input.subject.data_scopes
+	input.subject.jurisdiction == "city"
+}
+
+in_scope if {
+	"subtree" in input.subject.data_scopes
 	input.subject.scope_root != ""
 	input.resource.org_path == input.subject.scope_root
 }
 
 in_scope if {
+	"subtree" in input.subject.data_scopes
 	input.subject.scope_root != ""
 	startswith(input.resource.org_path, input.subject.scope_prefix)
+}
+
+in_scope if {
+	"own_level" in input.subject.data_scopes
+	input.resource.org_path == input.subject.org_path
+}
+
+in_scope if {
+	"own" in input.subject.data_scopes
+	input.resource.owner == input.subject.username
+}
+
+in_scope if {
+	some root in input.subject.custom_roots
+	input.resource.org_path == root
+}
+
+in_scope if {
+	some root in input.subject.custom_roots
+	startswith(input.resource.org_path, concat("", [root, "/"]))
 }

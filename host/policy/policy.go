@@ -42,6 +42,11 @@ type Subject struct {
 	Permissions  []string `json:"permissions"`
 	OrgPath      string   `json:"org_path"`
 	Jurisdiction string   `json:"jurisdiction"`
+	// DataScopes are the role data scopes (all, subtree, own_level, own,
+	// custom); none means subtree.
+	DataScopes []string `json:"data_scopes,omitempty"`
+	// CustomRoots are the organisation paths of custom-scope roles.
+	CustomRoots []string `json:"custom_roots,omitempty"`
 }
 
 // ScopeRoot is the organisation subtree a district or station user may reach:
@@ -308,10 +313,21 @@ func (in Input) value() map[string]any {
 	if root != "" {
 		prefix = root + "/"
 	}
+	scopes := []any{"subtree"}
+	if len(s.DataScopes) > 0 {
+		scopes = make([]any, len(s.DataScopes))
+		for i, d := range s.DataScopes {
+			scopes[i] = d
+		}
+	}
+	custom := make([]any, len(s.CustomRoots))
+	for i, c := range s.CustomRoots {
+		custom[i] = c
+	}
 	v := map[string]any{
 		"subject": map[string]any{"audience": s.Audience, "username": s.Username, "roles": roles,
 			"permissions": perms, "org_path": s.OrgPath, "jurisdiction": s.Jurisdiction,
-			"scope_root": root, "scope_prefix": prefix},
+			"scope_root": root, "scope_prefix": prefix, "data_scopes": scopes, "custom_roots": custom},
 		"action": in.Action,
 	}
 	if in.Resource != nil {
@@ -332,10 +348,11 @@ type Filter struct {
 }
 
 // ListFilter compiles the list filter for a subject, cached per policy version
-// and subject shape (jurisdiction and organisation path).
+// and subject shape (jurisdiction, organisation path, data scopes; the username
+// too, since the "own" scope names it).
 func (e *Engine) ListFilter(ctx context.Context, s Subject) (*Filter, error) {
 	c := e.current.Load()
-	key := fmt.Sprintf("%d|%s|%s", c.version, s.Jurisdiction, s.OrgPath)
+	key := fmt.Sprintf("%d|%s|%s|%s|%v|%v", c.version, s.Jurisdiction, s.OrgPath, s.Username, s.DataScopes, s.CustomRoots)
 	if f, ok := e.filters.Load(key); ok {
 		return f.(*Filter), nil
 	}

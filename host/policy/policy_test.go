@@ -178,3 +178,47 @@ func BenchmarkListFilter(b *testing.B) {
 		}
 	})
 }
+
+func TestRoleDataScopes(t *testing.T) {
+	e, _ := New(context.Background())
+	ctx := context.Background()
+	brigade := "/310000/310115/310115-D03"
+	with := func(scopes []string, custom ...string) Subject {
+		s := subject("district", brigade, "notice.read")
+		s.Username, s.DataScopes, s.CustomRoots = "pd_li", scopes, custom
+		return s
+	}
+	recs := map[string]map[string]any{
+		"own brigade, by pd_li": {"org_path": brigade, "owner": "pd_li"},
+		"own brigade, by other": {"org_path": brigade, "owner": "other"},
+		"pudong station":        {"org_path": "/310000/310115/310115-S02", "owner": "other"},
+		"huangpu brigade":       {"org_path": "/310000/310101/310101-D03", "owner": "other"},
+		"huangpu, by pd_li":     {"org_path": "/310000/310101/310101-D03", "owner": "pd_li"},
+	}
+	for _, tt := range []struct {
+		name  string
+		s     Subject
+		allow []string
+	}{
+		{"all", with([]string{"all"}), []string{"own brigade, by pd_li", "own brigade, by other", "pudong station", "huangpu brigade", "huangpu, by pd_li"}},
+		{"subtree", with([]string{"subtree"}), []string{"own brigade, by pd_li", "own brigade, by other", "pudong station"}},
+		{"own level", with([]string{"own_level"}), []string{"own brigade, by pd_li", "own brigade, by other"}},
+		{"own", with([]string{"own"}), []string{"own brigade, by pd_li", "huangpu, by pd_li"}},
+		{"custom huangpu", with([]string{"custom"}, "/310000/310101"), []string{"huangpu brigade", "huangpu, by pd_li"}},
+		{"own + own level", with([]string{"own", "own_level"}), []string{"own brigade, by pd_li", "own brigade, by other", "huangpu, by pd_li"}},
+	} {
+		for name, r := range recs {
+			want := slices.Contains(tt.allow, name)
+			if d := e.Decide(ctx, Input{Subject: tt.s, Action: "notice.read", Resource: r}); d.Allow != want {
+				t.Errorf("%s reading %s: %v (%s), want %v", tt.name, name, d.Allow, d.Reason, want)
+			}
+		}
+		f, err := e.ListFilter(ctx, tt.s)
+		if err != nil {
+			t.Fatalf("%s: filter: %v", tt.name, err)
+		}
+		if tt.name == "all" && !f.All {
+			t.Errorf("all: filter %+v", f)
+		}
+	}
+}

@@ -4095,24 +4095,27 @@ func (m *PluginBundleMutation) ResetEdge(name string) error {
 // RoleMutation represents an operation that mutates the Role nodes in the graph.
 type RoleMutation struct {
 	config
-	op                Op
-	typ               string
-	id                *int
-	created_at        *time.Time
-	updated_at        *time.Time
-	key               *string
-	name              *string
-	name_en           *string
-	builtin           *bool
-	permissions       *[]string
-	appendpermissions []string
-	clearedFields     map[string]struct{}
-	users             map[int]struct{}
-	removedusers      map[int]struct{}
-	clearedusers      bool
-	done              bool
-	oldValue          func(context.Context) (*Role, error)
-	predicates        []predicate.Role
+	op                 Op
+	typ                string
+	id                 *int
+	created_at         *time.Time
+	updated_at         *time.Time
+	key                *string
+	name               *string
+	name_en            *string
+	builtin            *bool
+	permissions        *[]string
+	appendpermissions  []string
+	data_scope         *role.DataScope
+	custom_scope       *[]string
+	appendcustom_scope []string
+	clearedFields      map[string]struct{}
+	users              map[int]struct{}
+	removedusers       map[int]struct{}
+	clearedusers       bool
+	done               bool
+	oldValue           func(context.Context) (*Role, error)
+	predicates         []predicate.Role
 }
 
 var _ ent.Mutation = (*RoleMutation)(nil)
@@ -4507,6 +4510,107 @@ func (m *RoleMutation) ResetPermissions() {
 	delete(m.clearedFields, role.FieldPermissions)
 }
 
+// SetDataScope sets the "data_scope" field.
+func (m *RoleMutation) SetDataScope(rs role.DataScope) {
+	m.data_scope = &rs
+}
+
+// DataScope returns the value of the "data_scope" field in the mutation.
+func (m *RoleMutation) DataScope() (r role.DataScope, exists bool) {
+	v := m.data_scope
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDataScope returns the old "data_scope" field's value of the Role entity.
+// If the Role object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RoleMutation) OldDataScope(ctx context.Context) (v role.DataScope, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDataScope is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDataScope requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDataScope: %w", err)
+	}
+	return oldValue.DataScope, nil
+}
+
+// ResetDataScope resets all changes to the "data_scope" field.
+func (m *RoleMutation) ResetDataScope() {
+	m.data_scope = nil
+}
+
+// SetCustomScope sets the "custom_scope" field.
+func (m *RoleMutation) SetCustomScope(s []string) {
+	m.custom_scope = &s
+	m.appendcustom_scope = nil
+}
+
+// CustomScope returns the value of the "custom_scope" field in the mutation.
+func (m *RoleMutation) CustomScope() (r []string, exists bool) {
+	v := m.custom_scope
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCustomScope returns the old "custom_scope" field's value of the Role entity.
+// If the Role object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *RoleMutation) OldCustomScope(ctx context.Context) (v []string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCustomScope is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCustomScope requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCustomScope: %w", err)
+	}
+	return oldValue.CustomScope, nil
+}
+
+// AppendCustomScope adds s to the "custom_scope" field.
+func (m *RoleMutation) AppendCustomScope(s []string) {
+	m.appendcustom_scope = append(m.appendcustom_scope, s...)
+}
+
+// AppendedCustomScope returns the list of values that were appended to the "custom_scope" field in this mutation.
+func (m *RoleMutation) AppendedCustomScope() ([]string, bool) {
+	if len(m.appendcustom_scope) == 0 {
+		return nil, false
+	}
+	return m.appendcustom_scope, true
+}
+
+// ClearCustomScope clears the value of the "custom_scope" field.
+func (m *RoleMutation) ClearCustomScope() {
+	m.custom_scope = nil
+	m.appendcustom_scope = nil
+	m.clearedFields[role.FieldCustomScope] = struct{}{}
+}
+
+// CustomScopeCleared returns if the "custom_scope" field was cleared in this mutation.
+func (m *RoleMutation) CustomScopeCleared() bool {
+	_, ok := m.clearedFields[role.FieldCustomScope]
+	return ok
+}
+
+// ResetCustomScope resets all changes to the "custom_scope" field.
+func (m *RoleMutation) ResetCustomScope() {
+	m.custom_scope = nil
+	m.appendcustom_scope = nil
+	delete(m.clearedFields, role.FieldCustomScope)
+}
+
 // AddUserIDs adds the "users" edge to the User entity by ids.
 func (m *RoleMutation) AddUserIDs(ids ...int) {
 	if m.users == nil {
@@ -4595,7 +4699,7 @@ func (m *RoleMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *RoleMutation) Fields() []string {
-	fields := make([]string, 0, 7)
+	fields := make([]string, 0, 9)
 	if m.created_at != nil {
 		fields = append(fields, role.FieldCreatedAt)
 	}
@@ -4616,6 +4720,12 @@ func (m *RoleMutation) Fields() []string {
 	}
 	if m.permissions != nil {
 		fields = append(fields, role.FieldPermissions)
+	}
+	if m.data_scope != nil {
+		fields = append(fields, role.FieldDataScope)
+	}
+	if m.custom_scope != nil {
+		fields = append(fields, role.FieldCustomScope)
 	}
 	return fields
 }
@@ -4639,6 +4749,10 @@ func (m *RoleMutation) Field(name string) (ent.Value, bool) {
 		return m.Builtin()
 	case role.FieldPermissions:
 		return m.Permissions()
+	case role.FieldDataScope:
+		return m.DataScope()
+	case role.FieldCustomScope:
+		return m.CustomScope()
 	}
 	return nil, false
 }
@@ -4662,6 +4776,10 @@ func (m *RoleMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldBuiltin(ctx)
 	case role.FieldPermissions:
 		return m.OldPermissions(ctx)
+	case role.FieldDataScope:
+		return m.OldDataScope(ctx)
+	case role.FieldCustomScope:
+		return m.OldCustomScope(ctx)
 	}
 	return nil, fmt.Errorf("unknown Role field %s", name)
 }
@@ -4720,6 +4838,20 @@ func (m *RoleMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetPermissions(v)
 		return nil
+	case role.FieldDataScope:
+		v, ok := value.(role.DataScope)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDataScope(v)
+		return nil
+	case role.FieldCustomScope:
+		v, ok := value.([]string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCustomScope(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Role field %s", name)
 }
@@ -4756,6 +4888,9 @@ func (m *RoleMutation) ClearedFields() []string {
 	if m.FieldCleared(role.FieldPermissions) {
 		fields = append(fields, role.FieldPermissions)
 	}
+	if m.FieldCleared(role.FieldCustomScope) {
+		fields = append(fields, role.FieldCustomScope)
+	}
 	return fields
 }
 
@@ -4775,6 +4910,9 @@ func (m *RoleMutation) ClearField(name string) error {
 		return nil
 	case role.FieldPermissions:
 		m.ClearPermissions()
+		return nil
+	case role.FieldCustomScope:
+		m.ClearCustomScope()
 		return nil
 	}
 	return fmt.Errorf("unknown Role nullable field %s", name)
@@ -4804,6 +4942,12 @@ func (m *RoleMutation) ResetField(name string) error {
 		return nil
 	case role.FieldPermissions:
 		m.ResetPermissions()
+		return nil
+	case role.FieldDataScope:
+		m.ResetDataScope()
+		return nil
+	case role.FieldCustomScope:
+		m.ResetCustomScope()
 		return nil
 	}
 	return fmt.Errorf("unknown Role field %s", name)

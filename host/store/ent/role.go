@@ -32,6 +32,10 @@ type Role struct {
 	Builtin bool `json:"builtin,omitempty"`
 	// Permissions holds the value of the "permissions" field.
 	Permissions []string `json:"permissions,omitempty"`
+	// which records the role reaches: all; its unit and below (by jurisdiction); its unit only; records it owns; the custom units
+	DataScope role.DataScope `json:"data_scope,omitempty"`
+	// organisation codes, for data_scope custom
+	CustomScope []string `json:"custom_scope,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the RoleQuery when eager-loading is set.
 	Edges        RoleEdges `json:"edges"`
@@ -61,13 +65,13 @@ func (*Role) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case role.FieldPermissions:
+		case role.FieldPermissions, role.FieldCustomScope:
 			values[i] = new([]byte)
 		case role.FieldBuiltin:
 			values[i] = new(sql.NullBool)
 		case role.FieldID:
 			values[i] = new(sql.NullInt64)
-		case role.FieldKey, role.FieldName, role.FieldNameEn:
+		case role.FieldKey, role.FieldName, role.FieldNameEn, role.FieldDataScope:
 			values[i] = new(sql.NullString)
 		case role.FieldCreatedAt, role.FieldUpdatedAt:
 			values[i] = new(sql.NullTime)
@@ -136,6 +140,20 @@ func (_m *Role) assignValues(columns []string, values []any) error {
 					return fmt.Errorf("unmarshal field permissions: %w", err)
 				}
 			}
+		case role.FieldDataScope:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field data_scope", values[i])
+			} else if value.Valid {
+				_m.DataScope = role.DataScope(value.String)
+			}
+		case role.FieldCustomScope:
+			if value, ok := values[i].(*[]byte); !ok {
+				return fmt.Errorf("unexpected type %T for field custom_scope", values[i])
+			} else if value != nil && len(*value) > 0 {
+				if err := json.Unmarshal(*value, &_m.CustomScope); err != nil {
+					return fmt.Errorf("unmarshal field custom_scope: %w", err)
+				}
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -197,6 +215,12 @@ func (_m *Role) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("permissions=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Permissions))
+	builder.WriteString(", ")
+	builder.WriteString("data_scope=")
+	builder.WriteString(fmt.Sprintf("%v", _m.DataScope))
+	builder.WriteString(", ")
+	builder.WriteString("custom_scope=")
+	builder.WriteString(fmt.Sprintf("%v", _m.CustomScope))
 	builder.WriteByte(')')
 	return builder.String()
 }

@@ -97,6 +97,26 @@ func (_c *RoleCreate) SetPermissions(v []string) *RoleCreate {
 	return _c
 }
 
+// SetDataScope sets the "data_scope" field.
+func (_c *RoleCreate) SetDataScope(v role.DataScope) *RoleCreate {
+	_c.mutation.SetDataScope(v)
+	return _c
+}
+
+// SetNillableDataScope sets the "data_scope" field if the given value is not nil.
+func (_c *RoleCreate) SetNillableDataScope(v *role.DataScope) *RoleCreate {
+	if v != nil {
+		_c.SetDataScope(*v)
+	}
+	return _c
+}
+
+// SetCustomScope sets the "custom_scope" field.
+func (_c *RoleCreate) SetCustomScope(v []string) *RoleCreate {
+	_c.mutation.SetCustomScope(v)
+	return _c
+}
+
 // AddUserIDs adds the "users" edge to the User entity by IDs.
 func (_c *RoleCreate) AddUserIDs(ids ...int) *RoleCreate {
 	_c.mutation.AddUserIDs(ids...)
@@ -159,6 +179,10 @@ func (_c *RoleCreate) defaults() {
 		v := role.DefaultBuiltin
 		_c.mutation.SetBuiltin(v)
 	}
+	if _, ok := _c.mutation.DataScope(); !ok {
+		v := role.DefaultDataScope
+		_c.mutation.SetDataScope(v)
+	}
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -192,6 +216,14 @@ func (_c *RoleCreate) check() error {
 	}
 	if _, ok := _c.mutation.Builtin(); !ok {
 		return &ValidationError{Name: "builtin", err: errors.New(`ent: missing required field "Role.builtin"`)}
+	}
+	if _, ok := _c.mutation.DataScope(); !ok {
+		return &ValidationError{Name: "data_scope", err: errors.New(`ent: missing required field "Role.data_scope"`)}
+	}
+	if v, ok := _c.mutation.DataScope(); ok {
+		if err := role.DataScopeValidator(v); err != nil {
+			return &ValidationError{Name: "data_scope", err: fmt.Errorf(`ent: validator failed for field "Role.data_scope": %w`, err)}
+		}
 	}
 	return nil
 }
@@ -247,6 +279,14 @@ func (_c *RoleCreate) createSpec() (*Role, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.Permissions(); ok {
 		_spec.SetField(role.FieldPermissions, field.TypeJSON, value)
 		_node.Permissions = value
+	}
+	if value, ok := _c.mutation.DataScope(); ok {
+		_spec.SetField(role.FieldDataScope, field.TypeEnum, value)
+		_node.DataScope = value
+	}
+	if value, ok := _c.mutation.CustomScope(); ok {
+		_spec.SetField(role.FieldCustomScope, field.TypeJSON, value)
+		_node.CustomScope = value
 	}
 	if nodes := _c.mutation.UsersIDs(); len(nodes) > 0 {
 		edge := &sqlgraph.EdgeSpec{
@@ -400,6 +440,36 @@ func (u *RoleUpsert) ClearPermissions() *RoleUpsert {
 	return u
 }
 
+// SetDataScope sets the "data_scope" field.
+func (u *RoleUpsert) SetDataScope(v role.DataScope) *RoleUpsert {
+	u.Set(role.FieldDataScope, v)
+	return u
+}
+
+// UpdateDataScope sets the "data_scope" field to the value that was provided on create.
+func (u *RoleUpsert) UpdateDataScope() *RoleUpsert {
+	u.SetExcluded(role.FieldDataScope)
+	return u
+}
+
+// SetCustomScope sets the "custom_scope" field.
+func (u *RoleUpsert) SetCustomScope(v []string) *RoleUpsert {
+	u.Set(role.FieldCustomScope, v)
+	return u
+}
+
+// UpdateCustomScope sets the "custom_scope" field to the value that was provided on create.
+func (u *RoleUpsert) UpdateCustomScope() *RoleUpsert {
+	u.SetExcluded(role.FieldCustomScope)
+	return u
+}
+
+// ClearCustomScope clears the value of the "custom_scope" field.
+func (u *RoleUpsert) ClearCustomScope() *RoleUpsert {
+	u.SetNull(role.FieldCustomScope)
+	return u
+}
+
 // UpdateNewValues updates the mutable fields using the new values that were set on create.
 // Using this option is equivalent to using:
 //
@@ -540,6 +610,41 @@ func (u *RoleUpsertOne) UpdatePermissions() *RoleUpsertOne {
 func (u *RoleUpsertOne) ClearPermissions() *RoleUpsertOne {
 	return u.Update(func(s *RoleUpsert) {
 		s.ClearPermissions()
+	})
+}
+
+// SetDataScope sets the "data_scope" field.
+func (u *RoleUpsertOne) SetDataScope(v role.DataScope) *RoleUpsertOne {
+	return u.Update(func(s *RoleUpsert) {
+		s.SetDataScope(v)
+	})
+}
+
+// UpdateDataScope sets the "data_scope" field to the value that was provided on create.
+func (u *RoleUpsertOne) UpdateDataScope() *RoleUpsertOne {
+	return u.Update(func(s *RoleUpsert) {
+		s.UpdateDataScope()
+	})
+}
+
+// SetCustomScope sets the "custom_scope" field.
+func (u *RoleUpsertOne) SetCustomScope(v []string) *RoleUpsertOne {
+	return u.Update(func(s *RoleUpsert) {
+		s.SetCustomScope(v)
+	})
+}
+
+// UpdateCustomScope sets the "custom_scope" field to the value that was provided on create.
+func (u *RoleUpsertOne) UpdateCustomScope() *RoleUpsertOne {
+	return u.Update(func(s *RoleUpsert) {
+		s.UpdateCustomScope()
+	})
+}
+
+// ClearCustomScope clears the value of the "custom_scope" field.
+func (u *RoleUpsertOne) ClearCustomScope() *RoleUpsertOne {
+	return u.Update(func(s *RoleUpsert) {
+		s.ClearCustomScope()
 	})
 }
 
@@ -849,6 +954,41 @@ func (u *RoleUpsertBulk) UpdatePermissions() *RoleUpsertBulk {
 func (u *RoleUpsertBulk) ClearPermissions() *RoleUpsertBulk {
 	return u.Update(func(s *RoleUpsert) {
 		s.ClearPermissions()
+	})
+}
+
+// SetDataScope sets the "data_scope" field.
+func (u *RoleUpsertBulk) SetDataScope(v role.DataScope) *RoleUpsertBulk {
+	return u.Update(func(s *RoleUpsert) {
+		s.SetDataScope(v)
+	})
+}
+
+// UpdateDataScope sets the "data_scope" field to the value that was provided on create.
+func (u *RoleUpsertBulk) UpdateDataScope() *RoleUpsertBulk {
+	return u.Update(func(s *RoleUpsert) {
+		s.UpdateDataScope()
+	})
+}
+
+// SetCustomScope sets the "custom_scope" field.
+func (u *RoleUpsertBulk) SetCustomScope(v []string) *RoleUpsertBulk {
+	return u.Update(func(s *RoleUpsert) {
+		s.SetCustomScope(v)
+	})
+}
+
+// UpdateCustomScope sets the "custom_scope" field to the value that was provided on create.
+func (u *RoleUpsertBulk) UpdateCustomScope() *RoleUpsertBulk {
+	return u.Update(func(s *RoleUpsert) {
+		s.UpdateCustomScope()
+	})
+}
+
+// ClearCustomScope clears the value of the "custom_scope" field.
+func (u *RoleUpsertBulk) ClearCustomScope() *RoleUpsertBulk {
+	return u.Update(func(s *RoleUpsert) {
+		s.ClearCustomScope()
 	})
 }
 

@@ -116,6 +116,38 @@ func (_u *RoleUpdate) ClearPermissions() *RoleUpdate {
 	return _u
 }
 
+// SetDataScope sets the "data_scope" field.
+func (_u *RoleUpdate) SetDataScope(v role.DataScope) *RoleUpdate {
+	_u.mutation.SetDataScope(v)
+	return _u
+}
+
+// SetNillableDataScope sets the "data_scope" field if the given value is not nil.
+func (_u *RoleUpdate) SetNillableDataScope(v *role.DataScope) *RoleUpdate {
+	if v != nil {
+		_u.SetDataScope(*v)
+	}
+	return _u
+}
+
+// SetCustomScope sets the "custom_scope" field.
+func (_u *RoleUpdate) SetCustomScope(v []string) *RoleUpdate {
+	_u.mutation.SetCustomScope(v)
+	return _u
+}
+
+// AppendCustomScope appends value to the "custom_scope" field.
+func (_u *RoleUpdate) AppendCustomScope(v []string) *RoleUpdate {
+	_u.mutation.AppendCustomScope(v)
+	return _u
+}
+
+// ClearCustomScope clears the value of the "custom_scope" field.
+func (_u *RoleUpdate) ClearCustomScope() *RoleUpdate {
+	_u.mutation.ClearCustomScope()
+	return _u
+}
+
 // AddUserIDs adds the "users" edge to the User entity by IDs.
 func (_u *RoleUpdate) AddUserIDs(ids ...int) *RoleUpdate {
 	_u.mutation.AddUserIDs(ids...)
@@ -210,6 +242,11 @@ func (_u *RoleUpdate) check() error {
 			return &ValidationError{Name: "name_en", err: fmt.Errorf(`ent: validator failed for field "Role.name_en": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.DataScope(); ok {
+		if err := role.DataScopeValidator(v); err != nil {
+			return &ValidationError{Name: "data_scope", err: fmt.Errorf(`ent: validator failed for field "Role.data_scope": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -253,6 +290,20 @@ func (_u *RoleUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	}
 	if _u.mutation.PermissionsCleared() {
 		_spec.ClearField(role.FieldPermissions, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.DataScope(); ok {
+		_spec.SetField(role.FieldDataScope, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.CustomScope(); ok {
+		_spec.SetField(role.FieldCustomScope, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedCustomScope(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, role.FieldCustomScope, value)
+		})
+	}
+	if _u.mutation.CustomScopeCleared() {
+		_spec.ClearField(role.FieldCustomScope, field.TypeJSON)
 	}
 	if _u.mutation.UsersCleared() {
 		edge := &sqlgraph.EdgeSpec{
@@ -405,6 +456,38 @@ func (_u *RoleUpdateOne) ClearPermissions() *RoleUpdateOne {
 	return _u
 }
 
+// SetDataScope sets the "data_scope" field.
+func (_u *RoleUpdateOne) SetDataScope(v role.DataScope) *RoleUpdateOne {
+	_u.mutation.SetDataScope(v)
+	return _u
+}
+
+// SetNillableDataScope sets the "data_scope" field if the given value is not nil.
+func (_u *RoleUpdateOne) SetNillableDataScope(v *role.DataScope) *RoleUpdateOne {
+	if v != nil {
+		_u.SetDataScope(*v)
+	}
+	return _u
+}
+
+// SetCustomScope sets the "custom_scope" field.
+func (_u *RoleUpdateOne) SetCustomScope(v []string) *RoleUpdateOne {
+	_u.mutation.SetCustomScope(v)
+	return _u
+}
+
+// AppendCustomScope appends value to the "custom_scope" field.
+func (_u *RoleUpdateOne) AppendCustomScope(v []string) *RoleUpdateOne {
+	_u.mutation.AppendCustomScope(v)
+	return _u
+}
+
+// ClearCustomScope clears the value of the "custom_scope" field.
+func (_u *RoleUpdateOne) ClearCustomScope() *RoleUpdateOne {
+	_u.mutation.ClearCustomScope()
+	return _u
+}
+
 // AddUserIDs adds the "users" edge to the User entity by IDs.
 func (_u *RoleUpdateOne) AddUserIDs(ids ...int) *RoleUpdateOne {
 	_u.mutation.AddUserIDs(ids...)
@@ -512,6 +595,11 @@ func (_u *RoleUpdateOne) check() error {
 			return &ValidationError{Name: "name_en", err: fmt.Errorf(`ent: validator failed for field "Role.name_en": %w`, err)}
 		}
 	}
+	if v, ok := _u.mutation.DataScope(); ok {
+		if err := role.DataScopeValidator(v); err != nil {
+			return &ValidationError{Name: "data_scope", err: fmt.Errorf(`ent: validator failed for field "Role.data_scope": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -572,6 +660,20 @@ func (_u *RoleUpdateOne) sqlSave(ctx context.Context) (_node *Role, err error) {
 	}
 	if _u.mutation.PermissionsCleared() {
 		_spec.ClearField(role.FieldPermissions, field.TypeJSON)
+	}
+	if value, ok := _u.mutation.DataScope(); ok {
+		_spec.SetField(role.FieldDataScope, field.TypeEnum, value)
+	}
+	if value, ok := _u.mutation.CustomScope(); ok {
+		_spec.SetField(role.FieldCustomScope, field.TypeJSON, value)
+	}
+	if value, ok := _u.mutation.AppendedCustomScope(); ok {
+		_spec.AddModifier(func(u *sql.UpdateBuilder) {
+			sqljson.Append(u, role.FieldCustomScope, value)
+		})
+	}
+	if _u.mutation.CustomScopeCleared() {
+		_spec.ClearField(role.FieldCustomScope, field.TypeJSON)
 	}
 	if _u.mutation.UsersCleared() {
 		edge := &sqlgraph.EdgeSpec{

@@ -49,6 +49,9 @@ func (Role) Fields() []ent.Field {
 		field.String("name_en").Optional().MaxLen(64),
 		field.Bool("builtin").Default(false),
 		field.JSON("permissions", []string{}).Optional(),
+		field.Enum("data_scope").Values("all", "subtree", "own_level", "own", "custom").Default("subtree").
+			Comment("which records the role reaches: all; its unit and below (by jurisdiction); its unit only; records it owns; the custom units"),
+		field.JSON("custom_scope", []string{}).Optional().Comment("organisation codes, for data_scope custom"),
 	}
 }
 

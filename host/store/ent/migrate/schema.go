@@ -148,6 +148,8 @@ var (
 		{Name: "name_en", Type: field.TypeString, Nullable: true, Size: 64},
 		{Name: "builtin", Type: field.TypeBool, Default: false},
 		{Name: "permissions", Type: field.TypeJSON, Nullable: true},
+		{Name: "data_scope", Type: field.TypeEnum, Enums: []string{"all", "subtree", "own_level", "own", "custom"}, Default: "subtree"},
+		{Name: "custom_scope", Type: field.TypeJSON, Nullable: true},
 	}
 	// RolesTable holds the schema information for the "roles" table.
 	RolesTable = &schema.Table{

@@ -3,6 +3,7 @@
 package role
 
 import (
+	"fmt"
 	"time"
 
 	"entgo.io/ent/dialect/sql"
@@ -28,6 +29,10 @@ const (
 	FieldBuiltin = "builtin"
 	// FieldPermissions holds the string denoting the permissions field in the database.
 	FieldPermissions = "permissions"
+	// FieldDataScope holds the string denoting the data_scope field in the database.
+	FieldDataScope = "data_scope"
+	// FieldCustomScope holds the string denoting the custom_scope field in the database.
+	FieldCustomScope = "custom_scope"
 	// EdgeUsers holds the string denoting the users edge name in mutations.
 	EdgeUsers = "users"
 	// Table holds the table name of the role in the database.
@@ -49,6 +54,8 @@ var Columns = []string{
 	FieldNameEn,
 	FieldBuiltin,
 	FieldPermissions,
+	FieldDataScope,
+	FieldCustomScope,
 }
 
 var (
@@ -83,6 +90,35 @@ var (
 	// DefaultBuiltin holds the default value on creation for the "builtin" field.
 	DefaultBuiltin bool
 )
+
+// DataScope defines the type for the "data_scope" enum field.
+type DataScope string
+
+// DataScopeSubtree is the default value of the DataScope enum.
+const DefaultDataScope = DataScopeSubtree
+
+// DataScope values.
+const (
+	DataScopeAll      DataScope = "all"
+	DataScopeSubtree  DataScope = "subtree"
+	DataScopeOwnLevel DataScope = "own_level"
+	DataScopeOwn      DataScope = "own"
+	DataScopeCustom   DataScope = "custom"
+)
+
+func (ds DataScope) String() string {
+	return string(ds)
+}
+
+// DataScopeValidator is a validator for the "data_scope" field enum values. It is called by the builders before save.
+func DataScopeValidator(ds DataScope) error {
+	switch ds {
+	case DataScopeAll, DataScopeSubtree, DataScopeOwnLevel, DataScopeOwn, DataScopeCustom:
+		return nil
+	default:
+		return fmt.Errorf("role: invalid enum value for data_scope field: %q", ds)
+	}
+}
 
 // OrderOption defines the ordering options for the Role queries.
 type OrderOption func(*sql.Selector)
@@ -120,6 +156,11 @@ func ByNameEn(opts ...sql.OrderTermOption) OrderOption {
 // ByBuiltin orders the results by the builtin field.
 func ByBuiltin(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldBuiltin, opts...).ToFunc()
+}
+
+// ByDataScope orders the results by the data_scope field.
+func ByDataScope(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldDataScope, opts...).ToFunc()
 }
 
 // ByUsersCount orders the results by users count.

@@ -390,6 +390,36 @@ func PermissionsNotNil() predicate.Role {
 	return predicate.Role(sql.FieldNotNull(FieldPermissions))
 }
 
+// DataScopeEQ applies the EQ predicate on the "data_scope" field.
+func DataScopeEQ(v DataScope) predicate.Role {
+	return predicate.Role(sql.FieldEQ(FieldDataScope, v))
+}
+
+// DataScopeNEQ applies the NEQ predicate on the "data_scope" field.
+func DataScopeNEQ(v DataScope) predicate.Role {
+	return predicate.Role(sql.FieldNEQ(FieldDataScope, v))
+}
+
+// DataScopeIn applies the In predicate on the "data_scope" field.
+func DataScopeIn(vs ...DataScope) predicate.Role {
+	return predicate.Role(sql.FieldIn(FieldDataScope, vs...))
+}
+
+// DataScopeNotIn applies the NotIn predicate on the "data_scope" field.
+func DataScopeNotIn(vs ...DataScope) predicate.Role {
+	return predicate.Role(sql.FieldNotIn(FieldDataScope, vs...))
+}
+
+// CustomScopeIsNil applies the IsNil predicate on the "custom_scope" field.
+func CustomScopeIsNil() predicate.Role {
+	return predicate.Role(sql.FieldIsNull(FieldCustomScope))
+}
+
+// CustomScopeNotNil applies the NotNil predicate on the "custom_scope" field.
+func CustomScopeNotNil() predicate.Role {
+	return predicate.Role(sql.FieldNotNull(FieldCustomScope))
+}
+
 // HasUsers applies the HasEdge predicate on the "users" edge.
 func HasUsers() predicate.Role {
 	return predicate.Role(func(s *sql.Selector) {
