@@ -17,6 +17,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -348,11 +349,15 @@ type Filter struct {
 }
 
 // ListFilter compiles the list filter for a subject, cached per policy version
-// and subject shape (jurisdiction, organisation path, data scopes; the username
-// too, since the "own" scope names it).
+// and subject shape (jurisdiction, organisation path, data scopes, and the
+// username only when the "own" scope uses it).
 func (e *Engine) ListFilter(ctx context.Context, s Subject) (*Filter, error) {
 	c := e.current.Load()
-	key := fmt.Sprintf("%d|%s|%s|%s|%v|%v", c.version, s.Jurisdiction, s.OrgPath, s.Username, s.DataScopes, s.CustomRoots)
+	who := "" // the username shapes the filter only through the "own" scope
+	if slices.Contains(s.DataScopes, "own") {
+		who = s.Username
+	}
+	key := fmt.Sprintf("%d|%s|%s|%s|%v|%v", c.version, s.Jurisdiction, s.OrgPath, who, s.DataScopes, s.CustomRoots)
 	if f, ok := e.filters.Load(key); ok {
 		return f.(*Filter), nil
 	}
