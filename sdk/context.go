@@ -15,6 +15,8 @@ type Caller struct {
 	Username    string
 	DisplayName string
 	Roles       []string
+	// Posts are the positions (岗位) the caller holds.
+	Posts []string
 	// OrgCode and OrgPath locate the caller's primary organisation; OrgPath is
 	// the codes from the root, "/310000/310115/310115-S02".
 	OrgCode, OrgPath string
@@ -34,7 +36,7 @@ func callerFromProto(c *pluginv1.Caller) Caller {
 		return Caller{Audience: "anonymous"}
 	}
 	return Caller{Audience: c.Audience, Subject: c.Subject, Username: c.Username, DisplayName: c.DisplayName,
-		Roles: c.Roles, OrgCode: c.OrgCode, OrgPath: c.OrgPath, Jurisdiction: c.Jurisdiction,
+		Roles: c.Roles, Posts: c.Posts, OrgCode: c.OrgCode, OrgPath: c.OrgPath, Jurisdiction: c.Jurisdiction,
 		Locale: c.Locale, USCC: c.Uscc, callToken: c.CallToken}
 }
 

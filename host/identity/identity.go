@@ -38,11 +38,13 @@ const (
 
 // Identity is a verified caller.
 type Identity struct {
-	Audience     string   `json:"audience"`
-	Subject      string   `json:"subject"`
-	Username     string   `json:"username"`
-	DisplayName  string   `json:"display_name"`
-	Roles        []string `json:"roles"`
+	Audience    string   `json:"audience"`
+	Subject     string   `json:"subject"`
+	Username    string   `json:"username"`
+	DisplayName string   `json:"display_name"`
+	Roles       []string `json:"roles"`
+	// Posts are the positions (岗位) the user holds.
+	Posts        []string `json:"posts,omitempty"`
 	OrgCode      string   `json:"org_code,omitempty"`
 	OrgPath      string   `json:"org_path,omitempty"`
 	Jurisdiction string   `json:"jurisdiction,omitempty"`

@@ -162,7 +162,7 @@ func TestCookieSessionsNeedCSRFTokenOnUnsafeMethods(t *testing.T) {
 	}
 	cookie := r.cookies[0]
 	if got := f.do(t, "GET", "/api/v1/auth/me", "", nil, cookie); got.code != 200 || !strings.Contains(got.body, `"org_path":"/310000/310115/310115-D03"`) ||
-		!strings.Contains(got.body, `"mobile":"138****0004"`) {
+		!strings.Contains(got.body, `"mobile":"138****0004"`) || !strings.Contains(got.body, `"posts":["enforcement"]`) {
 		t.Fatalf("me = %d %s", got.code, got.body)
 	}
 	if got := f.do(t, "POST", "/api/v1/auth/logout", "", nil, cookie); got.code != http.StatusForbidden || !strings.Contains(got.body, "auth.csrf") {

@@ -11,6 +11,7 @@ import (
 	"github.com/shanghai-amr/portal/host/pii"
 	"github.com/shanghai-amr/portal/host/store/ent"
 	"github.com/shanghai-amr/portal/host/store/ent/organization"
+	"github.com/shanghai-amr/portal/host/store/ent/post"
 	"github.com/shanghai-amr/portal/host/store/ent/role"
 	"github.com/shanghai-amr/portal/host/store/ent/user"
 )
@@ -52,6 +53,14 @@ func rolePermissions(key string) []string {
 	return nil
 }
 
+// BuiltinPosts are the positions (岗位) created at start.
+var BuiltinPosts = []struct{ Key, Name, NameEn string }{
+	{"enforcement", "执法岗", "Enforcement officer"},
+	{"legal_review", "法制审核岗", "Legal review"},
+	{"registration_review", "登记审核岗", "Registration review"},
+	{"unit_head", "负责人岗", "Head of unit"},
+}
+
 // ErrSeparation refuses a role set that breaks the separation of administrators.
 var ErrSeparation = errors.New("identity: an account may hold only one of the system, security and audit administrator roles")
 
@@ -69,8 +78,15 @@ func CheckSeparation(roleKeys []string) error {
 	return nil
 }
 
-// EnsureBuiltinRoles creates or refreshes the built-in roles.
+// EnsureBuiltinRoles creates or refreshes the built-in roles and posts.
 func EnsureBuiltinRoles(ctx context.Context, c *ent.Client) error {
+	for _, p := range BuiltinPosts {
+		err := c.Post.Create().SetKey(p.Key).SetName(p.Name).SetNameEn(p.NameEn).
+			OnConflictColumns(post.FieldKey).UpdateName().UpdateNameEn().Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("identity: post %s: %w", p.Key, err)
+		}
+	}
 	for _, r := range BuiltinRoles {
 		err := c.Role.Create().SetKey(r.Key).SetName(r.Name).SetNameEn(r.NameEn).SetBuiltin(true).SetPermissions(r.Permissions).
 			OnConflictColumns(role.FieldKey).UpdatePermissions().UpdateName().UpdateNameEn().UpdateBuiltin().Exec(ctx)
@@ -85,6 +101,8 @@ func EnsureBuiltinRoles(ctx context.Context, c *ent.Client) error {
 type NewUser struct {
 	Username, DisplayName, Password, OrgCode string
 	Roles                                    []string
+	// Posts are position keys (岗位), e.g. enforcement.
+	Posts []string
 	// MobileSealed is the mobile number sealed with pii.Sealer (never plain).
 	MobileSealed string
 }
@@ -109,11 +127,18 @@ func CreateUser(ctx context.Context, c *ent.Client, nu NewUser) (*ent.User, erro
 	if len(roles) != len(nu.Roles) {
 		return nil, fmt.Errorf("identity: unknown role among %v", nu.Roles)
 	}
+	posts, err := c.Post.Query().Where(post.KeyIn(nu.Posts...)).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(posts) != len(nu.Posts) {
+		return nil, fmt.Errorf("identity: unknown post among %v", nu.Posts)
+	}
 	if nu.MobileSealed != "" && !strings.HasPrefix(nu.MobileSealed, "sm4gcm:") {
 		return nil, errors.New("identity: mobile numbers are stored sealed (pii.Sealer)")
 	}
 	q := c.User.Create().SetUsername(nu.Username).SetDisplayName(nu.DisplayName).SetPasswordHash(hash).
-		SetMobile(nu.MobileSealed).AddRoles(roles...)
+		SetMobile(nu.MobileSealed).AddRoles(roles...).AddPosts(posts...)
 	if nu.OrgCode != "" {
 		o, err := c.Organization.Query().Where(organization.Code(nu.OrgCode)).Only(ctx)
 		if err != nil {

@@ -264,7 +264,7 @@ func safeMethod(m string) bool {
 // identityOf loads a staff user's identity: roles, their permissions, the
 // primary organisation and its jurisdiction level.
 func (s *Sessions) identityOf(ctx context.Context, userID int) (*Identity, error) {
-	u, err := s.client.User.Query().Where(user.ID(userID)).WithRoles().WithOrganization().Only(ctx)
+	u, err := s.client.User.Query().Where(user.ID(userID)).WithRoles().WithPosts().WithOrganization().Only(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -274,6 +274,9 @@ func (s *Sessions) identityOf(ctx context.Context, userID int) (*Identity, error
 		if m, err := s.opts.Sealer.Open(u.Mobile); err == nil {
 			id.MobileMasked = pii.MaskPhone(m, Staff)
 		}
+	}
+	for _, p := range u.Edges.Posts {
+		id.Posts = append(id.Posts, p.Key)
 	}
 	seen := map[string]bool{}
 	var custom []string

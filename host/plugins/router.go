@@ -345,7 +345,7 @@ func forwardHeaders(h http.Header) []*pluginv1.Header {
 
 func toCaller(id *identity.Identity, token string) *pluginv1.Caller {
 	return &pluginv1.Caller{Audience: id.Audience, Subject: id.Subject, Username: id.Username, DisplayName: id.DisplayName,
-		Roles: id.Roles, OrgCode: id.OrgCode, OrgPath: id.OrgPath, Jurisdiction: id.Jurisdiction, Locale: id.Locale,
+		Roles: id.Roles, Posts: id.Posts, OrgCode: id.OrgCode, OrgPath: id.OrgPath, Jurisdiction: id.Jurisdiction, Locale: id.Locale,
 		Uscc: id.USCC, CallToken: token}
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/shanghai-amr/portal/host/store/ent/organization"
 	"github.com/shanghai-amr/portal/host/store/ent/plugin"
 	"github.com/shanghai-amr/portal/host/store/ent/pluginbundle"
+	"github.com/shanghai-amr/portal/host/store/ent/post"
 	"github.com/shanghai-amr/portal/host/store/ent/role"
 	"github.com/shanghai-amr/portal/host/store/ent/session"
 	"github.com/shanghai-amr/portal/host/store/ent/setting"
@@ -86,6 +87,7 @@ func checkColumn(t, c string) error {
 			organization.Table:  organization.ValidColumn,
 			plugin.Table:        plugin.ValidColumn,
 			pluginbundle.Table:  pluginbundle.ValidColumn,
+			post.Table:          post.ValidColumn,
 			role.Table:          role.ValidColumn,
 			session.Table:       session.ValidColumn,
 			setting.Table:       setting.ValidColumn,

@@ -10,6 +10,7 @@ import (
 	"github.com/shanghai-amr/portal/host/store/ent/organization"
 	"github.com/shanghai-amr/portal/host/store/ent/plugin"
 	"github.com/shanghai-amr/portal/host/store/ent/pluginbundle"
+	"github.com/shanghai-amr/portal/host/store/ent/post"
 	"github.com/shanghai-amr/portal/host/store/ent/role"
 	"github.com/shanghai-amr/portal/host/store/ent/session"
 	"github.com/shanghai-amr/portal/host/store/ent/setting"
@@ -333,6 +334,61 @@ func init() {
 	pluginbundleDescInstalledBy := pluginbundleFields[7].Descriptor()
 	// pluginbundle.InstalledByValidator is a validator for the "installed_by" field. It is called by the builders before save.
 	pluginbundle.InstalledByValidator = pluginbundleDescInstalledBy.Validators[0].(func(string) error)
+	postMixin := schema.Post{}.Mixin()
+	postMixinFields0 := postMixin[0].Fields()
+	_ = postMixinFields0
+	postFields := schema.Post{}.Fields()
+	_ = postFields
+	// postDescCreatedAt is the schema descriptor for created_at field.
+	postDescCreatedAt := postMixinFields0[0].Descriptor()
+	// post.DefaultCreatedAt holds the default value on creation for the created_at field.
+	post.DefaultCreatedAt = postDescCreatedAt.Default.(func() time.Time)
+	// postDescUpdatedAt is the schema descriptor for updated_at field.
+	postDescUpdatedAt := postMixinFields0[1].Descriptor()
+	// post.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	post.DefaultUpdatedAt = postDescUpdatedAt.Default.(func() time.Time)
+	// post.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	post.UpdateDefaultUpdatedAt = postDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// postDescKey is the schema descriptor for key field.
+	postDescKey := postFields[0].Descriptor()
+	// post.KeyValidator is a validator for the "key" field. It is called by the builders before save.
+	post.KeyValidator = func() func(string) error {
+		validators := postDescKey.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(key string) error {
+			for _, fn := range fns {
+				if err := fn(key); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// postDescName is the schema descriptor for name field.
+	postDescName := postFields[1].Descriptor()
+	// post.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	post.NameValidator = func() func(string) error {
+		validators := postDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// postDescNameEn is the schema descriptor for name_en field.
+	postDescNameEn := postFields[2].Descriptor()
+	// post.NameEnValidator is a validator for the "name_en" field. It is called by the builders before save.
+	post.NameEnValidator = postDescNameEn.Validators[0].(func(string) error)
 	roleMixin := schema.Role{}.Mixin()
 	roleMixinFields0 := roleMixin[0].Fields()
 	_ = roleMixinFields0

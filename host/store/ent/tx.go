@@ -24,6 +24,8 @@ type Tx struct {
 	Plugin *PluginClient
 	// PluginBundle is the client for interacting with the PluginBundle builders.
 	PluginBundle *PluginBundleClient
+	// Post is the client for interacting with the Post builders.
+	Post *PostClient
 	// Role is the client for interacting with the Role builders.
 	Role *RoleClient
 	// Session is the client for interacting with the Session builders.
@@ -168,6 +170,7 @@ func (tx *Tx) init() {
 	tx.Organization = NewOrganizationClient(tx.config)
 	tx.Plugin = NewPluginClient(tx.config)
 	tx.PluginBundle = NewPluginBundleClient(tx.config)
+	tx.Post = NewPostClient(tx.config)
 	tx.Role = NewRoleClient(tx.config)
 	tx.Session = NewSessionClient(tx.config)
 	tx.Setting = NewSettingClient(tx.config)

@@ -32,6 +32,7 @@ func (User) Edges() []ent.Edge {
 		edge.From("organization", Organization.Type).Ref("users").Unique().
 			Comment("the user's primary organisation"),
 		edge.To("roles", Role.Type),
+		edge.To("posts", Post.Type),
 	}
 }
 
@@ -62,3 +63,24 @@ func (Role) Edges() []ent.Edge {
 
 // Mixin of Role.
 func (Role) Mixin() []ent.Mixin { return []ent.Mixin{TimeMixin{}} }
+
+// Post is a position (岗位) held in an organisation, such as 执法岗 or 法制审核岗;
+// process definitions route approvals to posts.
+type Post struct{ ent.Schema }
+
+// Fields of Post.
+func (Post) Fields() []ent.Field {
+	return []ent.Field{
+		field.String("key").NotEmpty().MaxLen(64).Unique(),
+		field.String("name").NotEmpty().MaxLen(64),
+		field.String("name_en").Optional().MaxLen(64),
+	}
+}
+
+// Edges of Post.
+func (Post) Edges() []ent.Edge {
+	return []ent.Edge{edge.From("users", User.Type).Ref("posts")}
+}
+
+// Mixin of Post.
+func (Post) Mixin() []ent.Mixin { return []ent.Mixin{TimeMixin{}} }

@@ -746,7 +746,9 @@ type Caller struct {
 	// Unified social credit code for enterprise callers.
 	Uscc string `protobuf:"bytes,10,opt,name=uscc,proto3" json:"uscc,omitempty"`
 	// Pass as metadata "portal-call-token" on host calls made for this request.
-	CallToken     string `protobuf:"bytes,11,opt,name=call_token,json=callToken,proto3" json:"call_token,omitempty"`
+	CallToken string `protobuf:"bytes,11,opt,name=call_token,json=callToken,proto3" json:"call_token,omitempty"`
+	// Positions (岗位) the caller holds.
+	Posts         []string `protobuf:"bytes,12,rep,name=posts,proto3" json:"posts,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -856,6 +858,13 @@ func (x *Caller) GetCallToken() string {
 		return x.CallToken
 	}
 	return ""
+}
+
+func (x *Caller) GetPosts() []string {
+	if x != nil {
+		return x.Posts
+	}
+	return nil
 }
 
 type TaskCallback struct {
@@ -3069,7 +3078,7 @@ const file_plugin_proto_rawDesc = "" +
 	"\fHTTPResponse\x12\x16\n" +
 	"\x06status\x18\x01 \x01(\x05R\x06status\x122\n" +
 	"\aheaders\x18\x02 \x03(\v2\x18.portal.plugin.v1.HeaderR\aheaders\x12\x12\n" +
-	"\x04body\x18\x03 \x01(\fR\x04body\"\xb8\x02\n" +
+	"\x04body\x18\x03 \x01(\fR\x04body\"\xce\x02\n" +
 	"\x06Caller\x12\x1a\n" +
 	"\baudience\x18\x01 \x01(\tR\baudience\x12\x18\n" +
 	"\asubject\x18\x02 \x01(\tR\asubject\x12\x1a\n" +
@@ -3083,7 +3092,8 @@ const file_plugin_proto_rawDesc = "" +
 	"\x04uscc\x18\n" +
 	" \x01(\tR\x04uscc\x12\x1d\n" +
 	"\n" +
-	"call_token\x18\v \x01(\tR\tcallToken\"\xe5\x01\n" +
+	"call_token\x18\v \x01(\tR\tcallToken\x12\x14\n" +
+	"\x05posts\x18\f \x03(\tR\x05posts\"\xe5\x01\n" +
 	"\fTaskCallback\x12\x17\n" +
 	"\atask_id\x18\x01 \x01(\tR\x06taskId\x12\x1b\n" +
 	"\ttask_type\x18\x02 \x01(\tR\btaskType\x12\x1e\n" +

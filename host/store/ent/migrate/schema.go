@@ -138,6 +138,21 @@ var (
 			},
 		},
 	}
+	// PostsColumns holds the columns for the "posts" table.
+	PostsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "created_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "updated_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "key", Type: field.TypeString, Unique: true, Size: 64},
+		{Name: "name", Type: field.TypeString, Size: 64},
+		{Name: "name_en", Type: field.TypeString, Nullable: true, Size: 64},
+	}
+	// PostsTable holds the schema information for the "posts" table.
+	PostsTable = &schema.Table{
+		Name:       "posts",
+		Columns:    PostsColumns,
+		PrimaryKey: []*schema.Column{PostsColumns[0]},
+	}
 	// RolesColumns holds the columns for the "roles" table.
 	RolesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -274,6 +289,31 @@ var (
 			},
 		},
 	}
+	// UserPostsColumns holds the columns for the "user_posts" table.
+	UserPostsColumns = []*schema.Column{
+		{Name: "user_id", Type: field.TypeInt},
+		{Name: "post_id", Type: field.TypeInt},
+	}
+	// UserPostsTable holds the schema information for the "user_posts" table.
+	UserPostsTable = &schema.Table{
+		Name:       "user_posts",
+		Columns:    UserPostsColumns,
+		PrimaryKey: []*schema.Column{UserPostsColumns[0], UserPostsColumns[1]},
+		ForeignKeys: []*schema.ForeignKey{
+			{
+				Symbol:     "user_posts_user_id",
+				Columns:    []*schema.Column{UserPostsColumns[0]},
+				RefColumns: []*schema.Column{UsersColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+			{
+				Symbol:     "user_posts_post_id",
+				Columns:    []*schema.Column{UserPostsColumns[1]},
+				RefColumns: []*schema.Column{PostsColumns[0]},
+				OnDelete:   schema.Cascade,
+			},
+		},
+	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		AuditEntriesTable,
@@ -281,11 +321,13 @@ var (
 		OrganizationsTable,
 		PluginsTable,
 		PluginBundlesTable,
+		PostsTable,
 		RolesTable,
 		SessionsTable,
 		SettingsTable,
 		UsersTable,
 		UserRolesTable,
+		UserPostsTable,
 	}
 )
 
@@ -295,4 +337,6 @@ func init() {
 	UsersTable.ForeignKeys[0].RefTable = OrganizationsTable
 	UserRolesTable.ForeignKeys[0].RefTable = UsersTable
 	UserRolesTable.ForeignKeys[1].RefTable = RolesTable
+	UserPostsTable.ForeignKeys[0].RefTable = UsersTable
+	UserPostsTable.ForeignKeys[1].RefTable = PostsTable
 }

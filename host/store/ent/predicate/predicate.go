@@ -21,6 +21,9 @@ type Plugin func(*sql.Selector)
 // PluginBundle is the predicate function for pluginbundle builders.
 type PluginBundle func(*sql.Selector)
 
+// Post is the predicate function for post builders.
+type Post func(*sql.Selector)
+
 // Role is the predicate function for role builders.
 type Role func(*sql.Selector)
 
