@@ -12,6 +12,7 @@ import (
 	"github.com/shanghai-amr/portal/host/audit"
 	"github.com/shanghai-amr/portal/host/i18n"
 	"github.com/shanghai-amr/portal/host/identity"
+	"github.com/shanghai-amr/portal/host/org"
 	"github.com/shanghai-amr/portal/host/policy"
 	"github.com/shanghai-amr/portal/host/server"
 	"github.com/shanghai-amr/portal/host/store/storetest"
@@ -24,8 +25,11 @@ func TestAuditVerifyNamesTheFirstBadRecord(t *testing.T) {
 		if err := identity.EnsureBuiltinRoles(ctx, st.Client); err != nil {
 			t.Fatal(err)
 		}
+		if _, err := org.SeedDemo(ctx, st.Client); err != nil {
+			t.Fatal(err)
+		}
 		if _, err := identity.CreateUser(ctx, st.Client, identity.NewUser{Username: "auditadmin", DisplayName: "审计管理员",
-			Password: identity.DemoPassword, Roles: []string{identity.RoleAuditAdmin}}); err != nil {
+			Password: identity.DemoPassword, OrgCode: "310000", Roles: []string{identity.RoleAuditAdmin}}); err != nil {
 			t.Fatal(err)
 		}
 		al := audit.New(st.Client, nil)
@@ -67,6 +71,20 @@ func TestAuditVerifyNamesTheFirstBadRecord(t *testing.T) {
 		resp.Body.Close()
 		if lines := strings.Count(string(csvBody), "\n"); resp.StatusCode != 200 || lines != 5 { // header + 4 failures
 			t.Fatalf("audit export = %d, %d lines:\n%s", resp.StatusCode, lines, csvBody)
+		}
+		// By organisation: the city bureau's subtree has the successful login; Pudong's has nothing.
+		for org, want := range map[string]int{"310000": 1, "310115": 0} {
+			req, _ := http.NewRequest("GET", ts.URL+"/api/v1/admin/audit?org="+org, nil)
+			req.Header.Set("Authorization", "Bearer "+sess.Token)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if got := strings.Count(string(b), `"seq":`); resp.StatusCode != 200 || got != want {
+				t.Fatalf("org=%s: %d entries (%d), want %d: %s", org, got, resp.StatusCode, want, b)
+			}
 		}
 		if _, err := st.DB.ExecContext(ctx, "UPDATE audit_entries SET actor = 'someone_else' WHERE seq = 3"); err != nil {
 			t.Fatal(err)

@@ -293,7 +293,8 @@ func publishPolicy(st *store.Store, al *audit.Log) policy.Publisher {
 		if err != nil {
 			return err
 		}
-		_, err = al.Write(ctx, audit.Entry{Actor: identity.From(ctx).Username, Action: "policy.publish",
+		who := identity.From(ctx)
+		_, err = al.Write(ctx, audit.Entry{Actor: who.Username, OrgPath: who.OrgPath, Action: "policy.publish",
 			Resource: "policy:host/" + name, Outcome: audit.Success, Detail: map[string]any{"bytes": len(src)}})
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/shanghai-amr/portal/host/server"
 	"github.com/shanghai-amr/portal/host/store/ent"
 	"github.com/shanghai-amr/portal/host/store/ent/auditentry"
+	"github.com/shanghai-amr/portal/host/store/ent/organization"
 )
 
 // ErrChainBroken is the API answer when Verify finds a bad entry.
@@ -23,7 +24,7 @@ var ErrChainBroken = apierror.New(http.StatusConflict, "audit.chain_broken", nil
 // middleware (authentication, then the audit administrator's permission):
 //
 //	GET /api/v1/admin/audit/verify   {"verified": N}, or 409 audit.chain_broken naming the first bad entry
-//	GET /api/v1/admin/audit?from=&to=&actor=&action=&outcome=&q=&limit=&format=csv
+//	GET /api/v1/admin/audit?from=&to=&actor=&action=&outcome=&org=&q=&limit=&format=csv
 func (l *Log) MountAPI(s *server.Server, guards ...gin.HandlerFunc) {
 	s.API().GET("/v1/admin/audit", append(guards, l.search)...)
 	s.API().GET("/v1/admin/audit/verify", append(guards, func(c *gin.Context) {
@@ -68,6 +69,15 @@ func (l *Log) search(c *gin.Context) {
 			return nil
 		}},
 		{"q", func(v string) error { q.Where(auditentry.ResourceContains(v)); return nil }},
+		{"org", func(v string) error {
+			// An organisation and everything under it, by its path.
+			o, err := l.client.Organization.Query().Where(organization.Code(v)).Only(c.Request.Context())
+			if err != nil {
+				return errors.New("no such organisation")
+			}
+			q.Where(auditentry.Or(auditentry.OrgPath(o.Path), auditentry.OrgPathHasPrefix(o.Path+"/")))
+			return nil
+		}},
 	} {
 		if v := c.Query(p.name); v != "" {
 			if err := p.f(v); err != nil {
@@ -90,9 +100,9 @@ func (l *Log) search(c *gin.Context) {
 		c.Header("Content-Type", "text/csv; charset=utf-8")
 		c.Header("Content-Disposition", `attachment; filename="audit.csv"`)
 		w := csv.NewWriter(c.Writer)
-		_ = w.Write([]string{"seq", "at", "actor", "action", "resource", "outcome", "request_id", "ip", "detail", "hash"})
+		_ = w.Write([]string{"seq", "at", "actor", "org_path", "action", "resource", "outcome", "request_id", "ip", "detail", "hash"})
 		for _, r := range rows {
-			_ = w.Write([]string{strconv.FormatInt(r.Seq, 10), r.At.UTC().Format(time.RFC3339Nano), csvSafe(r.Actor), r.Action,
+			_ = w.Write([]string{strconv.FormatInt(r.Seq, 10), r.At.UTC().Format(time.RFC3339Nano), csvSafe(r.Actor), r.OrgPath, r.Action,
 				csvSafe(r.Resource), string(r.Outcome), r.RequestID, r.IP, csvSafe(r.Detail), r.Hash})
 		}
 		w.Flush()

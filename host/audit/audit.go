@@ -42,7 +42,9 @@ type Entry struct {
 	Outcome   Outcome
 	RequestID string
 	IP        string
-	Detail    any // marshalled to JSON
+	// OrgPath is the actor's organisation path, when known.
+	OrgPath string
+	Detail  any // marshalled to JSON
 }
 
 // Log is the audit log on the host database.
@@ -101,13 +103,24 @@ func (l *Log) append(ctx context.Context, e Entry, detail string) (int64, error)
 		seq, prevHash = prev.Seq+1, prev.Hash
 	}
 	at := l.now().UTC().Truncate(time.Microsecond)
-	h := hash(prevHash, seq, at, e.Actor, e.Action, e.Resource, string(e.Outcome), e.RequestID, e.IP, detail)
+	h := hash(prevHash, seq, at, fields(e.Actor, e.Action, e.Resource, string(e.Outcome), e.RequestID, e.IP, detail, e.OrgPath)...)
 	if _, err := tx.AuditEntry.Create().SetSeq(seq).SetAt(at).SetActor(e.Actor).SetAction(e.Action).
 		SetResource(e.Resource).SetOutcome(auditentry.Outcome(e.Outcome)).SetRequestID(e.RequestID).
-		SetIP(e.IP).SetDetail(detail).SetPrevHash(prevHash).SetHash(h).Save(ctx); err != nil {
+		SetIP(e.IP).SetOrgPath(e.OrgPath).SetDetail(detail).SetPrevHash(prevHash).SetHash(h).Save(ctx); err != nil {
 		return 0, err
 	}
 	return seq, tx.Commit()
+}
+
+// fields lists what an entry's hash covers. The organisation path, added
+// later, is covered only when present, so that entries written before it
+// existed still verify (and blanking it on a newer entry breaks its hash).
+func fields(actor, action, resource, outcome, requestID, ip, detail, orgPath string) []string {
+	f := []string{actor, action, resource, outcome, requestID, ip, detail}
+	if orgPath != "" {
+		f = append(f, orgPath)
+	}
+	return f
 }
 
 // hash is SM3 over the length-prefixed fields, so no two field lists collide.
@@ -165,7 +178,7 @@ func (l *Log) Verify(ctx context.Context) (int, error) {
 			if r.Seq != want {
 				return n, fmt.Errorf("%w: entry %d is missing", ErrBroken, want)
 			}
-			if r.PrevHash != prevHash || r.Hash != hash(prevHash, r.Seq, r.At.UTC(), r.Actor, r.Action, r.Resource, string(r.Outcome), r.RequestID, r.IP, r.Detail) {
+			if r.PrevHash != prevHash || r.Hash != hash(prevHash, r.Seq, r.At.UTC(), fields(r.Actor, r.Action, r.Resource, string(r.Outcome), r.RequestID, r.IP, r.Detail, r.OrgPath)...) {
 				return n, fmt.Errorf("%w: entry %d was altered", ErrBroken, r.Seq)
 			}
 			prevHash, want, n = r.Hash, want+1, n+1

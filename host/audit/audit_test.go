@@ -71,3 +71,22 @@ func TestPurgeKeepsTheRetainedChainVerifiable(t *testing.T) {
 		}
 	})
 }
+
+func TestOrganisationIsCoveredByTheHash(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dialect string) {
+		s := storetest.Open(t, dialect)
+		l := audit.New(s.Client, nil)
+		ctx := context.Background()
+		_, _ = l.Write(ctx, audit.Entry{Actor: "system", Action: "test.old", Resource: "r", Outcome: audit.Success}) // no organisation
+		_, _ = l.Write(ctx, audit.Entry{Actor: "pd_li", Action: "test.new", Resource: "r", Outcome: audit.Success, OrgPath: "/310000/310115/310115-D03"})
+		if n, err := l.Verify(ctx); err != nil || n != 2 {
+			t.Fatalf("Verify = %d, %v", n, err)
+		}
+		if _, err := s.DB.ExecContext(ctx, "UPDATE audit_entries SET org_path = '' WHERE seq = 2"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := l.Verify(ctx); !errors.Is(err, audit.ErrBroken) {
+			t.Fatalf("blanked organisation not detected: %v", err)
+		}
+	})
+}

@@ -48,7 +48,8 @@ func (s *Sessions) MountAPI(srv *server.Server, auth gin.HandlerFunc) {
 			server.Fail(c, apierror.New(http.StatusNotFound, "auth.no_session", nil).Wrap(err))
 			return
 		}
-		s.record(c.Request.Context(), From(c.Request.Context()).Username, c.ClientIP(), "auth.session.end", audit.Success, "session "+c.Param("id"))
+		who := From(c.Request.Context())
+		s.record(c.Request.Context(), who.Username, who.OrgPath, c.ClientIP(), "auth.session.end", audit.Success, "session "+c.Param("id"))
 		c.Status(http.StatusNoContent)
 	})
 }
@@ -111,7 +112,7 @@ func (s *Sessions) logout(c *gin.Context) {
 		}
 	}
 	http.SetCookie(c.Writer, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
-	s.record(c.Request.Context(), id.Username, c.ClientIP(), "auth.logout", audit.Success, "")
+	s.record(c.Request.Context(), id.Username, id.OrgPath, c.ClientIP(), "auth.logout", audit.Success, "")
 	c.Status(http.StatusNoContent)
 }
 
@@ -131,7 +132,7 @@ func (s *Sessions) changePassword(c *gin.Context) {
 		return
 	}
 	if !CheckPassword(u.PasswordHash, in.Old) {
-		s.record(ctx, id.Username, c.ClientIP(), "auth.password.change", audit.Failure, "wrong old password")
+		s.record(ctx, id.Username, id.OrgPath, c.ClientIP(), "auth.password.change", audit.Failure, "wrong old password")
 		server.Fail(c, ErrInvalidLogin)
 		return
 	}
@@ -148,6 +149,6 @@ func (s *Sessions) changePassword(c *gin.Context) {
 		server.Fail(c, err)
 		return
 	}
-	s.record(ctx, id.Username, c.ClientIP(), "auth.password.change", audit.Success, "")
+	s.record(ctx, id.Username, id.OrgPath, c.ClientIP(), "auth.password.change", audit.Success, "")
 	c.Status(http.StatusNoContent)
 }

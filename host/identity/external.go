@@ -171,14 +171,14 @@ func (x *External) callback(c *gin.Context) {
 	switch p.Audience {
 	case Enterprise:
 		if err := idcode.ValidUSCC(claims.USCC); err != nil {
-			x.sessions.record(ctx, p.Name+":"+idt.Subject, c.ClientIP(), "auth.oidc.login", audit.Denied, err.Error())
+			x.sessions.record(ctx, p.Name+":"+idt.Subject, "", c.ClientIP(), "auth.oidc.login", audit.Denied, err.Error())
 			server.Fail(c, ErrBadIdentity.Wrap(err))
 			return
 		}
 		q.SetUscc(claims.USCC)
 	case Public:
 		if err := idcode.ValidResidentID(claims.IDNumber); err != nil {
-			x.sessions.record(ctx, p.Name+":"+idt.Subject, c.ClientIP(), "auth.oidc.login", audit.Denied, "invalid identity number")
+			x.sessions.record(ctx, p.Name+":"+idt.Subject, "", c.ClientIP(), "auth.oidc.login", audit.Denied, "invalid identity number")
 			server.Fail(c, ErrBadIdentity.Wrap(err))
 			return
 		}
@@ -198,7 +198,7 @@ func (x *External) callback(c *gin.Context) {
 		server.Fail(c, err)
 		return
 	}
-	x.sessions.record(ctx, p.Name+":"+idt.Subject, c.ClientIP(), "auth.oidc.login", audit.Success, "")
+	x.sessions.record(ctx, p.Name+":"+idt.Subject, "", c.ClientIP(), "auth.oidc.login", audit.Success, "")
 	setSessionCookie(c, token, sess.ExpiresAt)
 	c.Redirect(http.StatusFound, pl.returnTo)
 }

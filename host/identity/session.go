@@ -122,11 +122,11 @@ func (s *Sessions) Login(ctx context.Context, username, password, ip, userAgent 
 	}
 	ok := CheckPassword(hash, password) && u != nil && u.Status == user.StatusActive
 	if !lockedUntil.IsZero() {
-		s.record(ctx, username, ip, "auth.login", audit.Denied, "locked")
+		s.record(ctx, username, "", ip, "auth.login", audit.Denied, "locked")
 		return nil, ErrLocked.WithDetails(map[string]any{"retry_after_seconds": int(lockedUntil.Sub(now).Seconds()) + 1})
 	}
 	if !ok {
-		s.record(ctx, username, ip, "auth.login", audit.Failure, "invalid credentials")
+		s.record(ctx, username, "", ip, "auth.login", audit.Failure, "invalid credentials")
 		return nil, ErrInvalidLogin
 	}
 	if _, err := s.client.LoginThrottle.Delete().Where(loginthrottle.Username(username)).Exec(ctx); err != nil {
@@ -141,7 +141,7 @@ func (s *Sessions) Login(ctx context.Context, username, password, ip, userAgent 
 	if err != nil {
 		return nil, err
 	}
-	s.record(ctx, username, ip, "auth.login", audit.Success, "")
+	s.record(ctx, username, id.OrgPath, ip, "auth.login", audit.Success, "")
 	return &Session{ID: sess.ID, Token: token, CSRFToken: sess.CsrfToken, ExpiresAt: sess.ExpiresAt, User: id}, nil
 }
 
@@ -191,8 +191,8 @@ func (s *Sessions) reserve(ctx context.Context, username string, now time.Time) 
 	return until, err
 }
 
-func (s *Sessions) record(ctx context.Context, username, ip, action string, outcome audit.Outcome, reason string) {
-	e := audit.Entry{Actor: username, Action: action, Resource: "user:" + username, Outcome: outcome, IP: ip}
+func (s *Sessions) record(ctx context.Context, username, orgPath, ip, action string, outcome audit.Outcome, reason string) {
+	e := audit.Entry{Actor: username, Action: action, Resource: "user:" + username, Outcome: outcome, IP: ip, OrgPath: orgPath}
 	if reason != "" {
 		e.Detail = map[string]string{"reason": reason}
 	}

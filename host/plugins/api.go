@@ -134,7 +134,8 @@ func (m *Manager) withUpload(c *gin.Context, f func(path string) (*Info, error))
 }
 
 func actorOf(c *gin.Context) Actor {
-	return Actor{Username: identity.From(c.Request.Context()).Username, RequestID: server.RequestID(c), IP: c.ClientIP()}
+	id := identity.From(c.Request.Context())
+	return Actor{Username: id.Username, OrgPath: id.OrgPath, RequestID: server.RequestID(c), IP: c.ClientIP()}
 }
 
 func reply(c *gin.Context, v any, err error) {

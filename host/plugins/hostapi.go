@@ -68,6 +68,13 @@ type actor struct {
 	user   *identity.Identity // nil when the plugin acts for itself
 }
 
+func (a actor) orgPath() string {
+	if a.user != nil {
+		return a.user.OrgPath
+	}
+	return ""
+}
+
 func (a actor) name() string {
 	if a.user != nil && a.user.Username != "" {
 		return a.user.Username
@@ -157,7 +164,7 @@ func (h *hostServices) Decide(ctx context.Context, r *pluginv1.DecideRequest) (*
 	d := h.policy.Decide(ctx, policy.Input{Subject: a.user.PolicySubject(), Action: r.Action, Resource: res, Plugin: h.plugin})
 	if !d.Allow {
 		_, _ = h.audit.Write(ctx, audit.Entry{Actor: a.name(), Action: "policy.denied", Resource: "plugin:" + h.plugin + " " + r.Action,
-			Outcome: audit.Denied, Detail: map[string]string{"reason": d.Reason}})
+			Outcome: audit.Denied, OrgPath: a.orgPath(), Detail: map[string]string{"reason": d.Reason}})
 	}
 	return &pluginv1.Decision{Allow: d.Allow, Reason: d.Reason}, nil
 }
@@ -227,7 +234,7 @@ func (h *hostServices) Write(ctx context.Context, r *pluginv1.AuditRecord) (*plu
 	}
 	a := actorFrom(ctx)
 	seq, err := h.audit.Write(ctx, audit.Entry{Actor: a.name(), Action: h.plugin + "." + r.Action,
-		Resource: r.Resource, Outcome: outcome, Detail: detail})
+		Resource: r.Resource, Outcome: outcome, Detail: detail, OrgPath: a.orgPath()})
 	if err != nil {
 		return nil, status.Error(codes.Internal, "audit write failed")
 	}
@@ -250,7 +257,7 @@ func (h *hostServices) PutSetting(ctx context.Context, r *pluginv1.PutSettingReq
 		return nil, status.Error(codes.Internal, "settings write failed")
 	}
 	_, _ = h.audit.Write(ctx, audit.Entry{Actor: actorFrom(ctx).name(), Action: "plugin.setting.put",
-		Resource: "plugin:" + h.plugin + " setting:" + r.Key, Outcome: audit.Success})
+		Resource: "plugin:" + h.plugin + " setting:" + r.Key, Outcome: audit.Success, OrgPath: actorFrom(ctx).orgPath()})
 	return h.settings(ctx)
 }
 

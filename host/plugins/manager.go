@@ -155,7 +155,7 @@ var (
 )
 
 // Actor is who asks for a lifecycle change, for the audit log.
-type Actor struct{ Username, RequestID, IP string }
+type Actor struct{ Username, OrgPath, RequestID, IP string }
 
 // Start brings up every plugin recorded as enabled. A plugin that fails to
 // start is marked failed; the host serves on.
@@ -673,7 +673,7 @@ func (m *Manager) tx(ctx context.Context, f func(*ent.Tx) error) error {
 
 // audited records a lifecycle action's outcome and returns err unchanged.
 func (m *Manager) audited(ctx context.Context, a Actor, action, resource string, err error) error {
-	e := audit.Entry{Actor: a.Username, Action: action, Resource: resource, Outcome: audit.Success, RequestID: a.RequestID, IP: a.IP}
+	e := audit.Entry{Actor: a.Username, Action: action, Resource: resource, Outcome: audit.Success, RequestID: a.RequestID, IP: a.IP, OrgPath: a.OrgPath}
 	if err != nil {
 		e.Outcome, e.Detail = audit.Failure, map[string]string{"error": err.Error()}
 	}

@@ -319,7 +319,7 @@ func (r *Router) authorize(c *gin.Context, pluginID string, rt *route, caller *i
 	}
 	_, _ = r.audit.Write(c.Request.Context(), audit.Entry{
 		Actor: caller.Username, Action: "plugin.route.denied", Resource: "plugin:" + pluginID + " " + rt.Method + " " + rt.Path,
-		Outcome: audit.Denied, RequestID: server.RequestID(c), IP: c.ClientIP(),
+		Outcome: audit.Denied, RequestID: server.RequestID(c), IP: c.ClientIP(), OrgPath: caller.OrgPath,
 		Detail: map[string]string{"permission": rt.Permission, "audience": caller.Audience, "reason": reason},
 	})
 	return identity.Forbidden

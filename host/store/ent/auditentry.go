@@ -33,6 +33,8 @@ type AuditEntry struct {
 	RequestID string `json:"request_id,omitempty"`
 	// IP holds the value of the "ip" field.
 	IP string `json:"ip,omitempty"`
+	// the actor's organisation path, for search by organisation
+	OrgPath string `json:"org_path,omitempty"`
 	// JSON; never secrets or full ID numbers
 	Detail string `json:"detail,omitempty"`
 	// PrevHash holds the value of the "prev_hash" field.
@@ -49,7 +51,7 @@ func (*AuditEntry) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case auditentry.FieldID, auditentry.FieldSeq:
 			values[i] = new(sql.NullInt64)
-		case auditentry.FieldActor, auditentry.FieldAction, auditentry.FieldResource, auditentry.FieldOutcome, auditentry.FieldRequestID, auditentry.FieldIP, auditentry.FieldDetail, auditentry.FieldPrevHash, auditentry.FieldHash:
+		case auditentry.FieldActor, auditentry.FieldAction, auditentry.FieldResource, auditentry.FieldOutcome, auditentry.FieldRequestID, auditentry.FieldIP, auditentry.FieldOrgPath, auditentry.FieldDetail, auditentry.FieldPrevHash, auditentry.FieldHash:
 			values[i] = new(sql.NullString)
 		case auditentry.FieldAt:
 			values[i] = new(sql.NullTime)
@@ -121,6 +123,12 @@ func (_m *AuditEntry) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field ip", values[i])
 			} else if value.Valid {
 				_m.IP = value.String
+			}
+		case auditentry.FieldOrgPath:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field org_path", values[i])
+			} else if value.Valid {
+				_m.OrgPath = value.String
 			}
 		case auditentry.FieldDetail:
 			if value, ok := values[i].(*sql.NullString); !ok {
@@ -199,6 +207,9 @@ func (_m *AuditEntry) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("ip=")
 	builder.WriteString(_m.IP)
+	builder.WriteString(", ")
+	builder.WriteString("org_path=")
+	builder.WriteString(_m.OrgPath)
 	builder.WriteString(", ")
 	builder.WriteString("detail=")
 	builder.WriteString(_m.Detail)

@@ -86,6 +86,20 @@ func (_c *AuditEntryCreate) SetNillableIP(v *string) *AuditEntryCreate {
 	return _c
 }
 
+// SetOrgPath sets the "org_path" field.
+func (_c *AuditEntryCreate) SetOrgPath(v string) *AuditEntryCreate {
+	_c.mutation.SetOrgPath(v)
+	return _c
+}
+
+// SetNillableOrgPath sets the "org_path" field if the given value is not nil.
+func (_c *AuditEntryCreate) SetNillableOrgPath(v *string) *AuditEntryCreate {
+	if v != nil {
+		_c.SetOrgPath(*v)
+	}
+	return _c
+}
+
 // SetDetail sets the "detail" field.
 func (_c *AuditEntryCreate) SetDetail(v string) *AuditEntryCreate {
 	_c.mutation.SetDetail(v)
@@ -194,6 +208,11 @@ func (_c *AuditEntryCreate) check() error {
 			return &ValidationError{Name: "ip", err: fmt.Errorf(`ent: validator failed for field "AuditEntry.ip": %w`, err)}
 		}
 	}
+	if v, ok := _c.mutation.OrgPath(); ok {
+		if err := auditentry.OrgPathValidator(v); err != nil {
+			return &ValidationError{Name: "org_path", err: fmt.Errorf(`ent: validator failed for field "AuditEntry.org_path": %w`, err)}
+		}
+	}
 	if _, ok := _c.mutation.PrevHash(); !ok {
 		return &ValidationError{Name: "prev_hash", err: errors.New(`ent: missing required field "AuditEntry.prev_hash"`)}
 	}
@@ -268,6 +287,10 @@ func (_c *AuditEntryCreate) createSpec() (*AuditEntry, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.IP(); ok {
 		_spec.SetField(auditentry.FieldIP, field.TypeString, value)
 		_node.IP = value
+	}
+	if value, ok := _c.mutation.OrgPath(); ok {
+		_spec.SetField(auditentry.FieldOrgPath, field.TypeString, value)
+		_node.OrgPath = value
 	}
 	if value, ok := _c.mutation.Detail(); ok {
 		_spec.SetField(auditentry.FieldDetail, field.TypeString, value)
@@ -367,6 +390,9 @@ func (u *AuditEntryUpsertOne) UpdateNewValues() *AuditEntryUpsertOne {
 		}
 		if _, exists := u.create.mutation.IP(); exists {
 			s.SetIgnore(auditentry.FieldIP)
+		}
+		if _, exists := u.create.mutation.OrgPath(); exists {
+			s.SetIgnore(auditentry.FieldOrgPath)
 		}
 		if _, exists := u.create.mutation.Detail(); exists {
 			s.SetIgnore(auditentry.FieldDetail)
@@ -606,6 +632,9 @@ func (u *AuditEntryUpsertBulk) UpdateNewValues() *AuditEntryUpsertBulk {
 			}
 			if _, exists := b.mutation.IP(); exists {
 				s.SetIgnore(auditentry.FieldIP)
+			}
+			if _, exists := b.mutation.OrgPath(); exists {
+				s.SetIgnore(auditentry.FieldOrgPath)
 			}
 			if _, exists := b.mutation.Detail(); exists {
 				s.SetIgnore(auditentry.FieldDetail)

@@ -74,6 +74,9 @@ func (_u *AuditEntryUpdate) sqlSave(ctx context.Context) (_node int, err error) 
 	if _u.mutation.IPCleared() {
 		_spec.ClearField(auditentry.FieldIP, field.TypeString)
 	}
+	if _u.mutation.OrgPathCleared() {
+		_spec.ClearField(auditentry.FieldOrgPath, field.TypeString)
+	}
 	if _u.mutation.DetailCleared() {
 		_spec.ClearField(auditentry.FieldDetail, field.TypeString)
 	}
@@ -173,6 +176,9 @@ func (_u *AuditEntryUpdateOne) sqlSave(ctx context.Context) (_node *AuditEntry, 
 	}
 	if _u.mutation.IPCleared() {
 		_spec.ClearField(auditentry.FieldIP, field.TypeString)
+	}
+	if _u.mutation.OrgPathCleared() {
+		_spec.ClearField(auditentry.FieldOrgPath, field.TypeString)
 	}
 	if _u.mutation.DetailCleared() {
 		_spec.ClearField(auditentry.FieldDetail, field.TypeString)

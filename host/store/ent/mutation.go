@@ -60,6 +60,7 @@ type AuditEntryMutation struct {
 	outcome       *auditentry.Outcome
 	request_id    *string
 	ip            *string
+	org_path      *string
 	detail        *string
 	prev_hash     *string
 	hash          *string
@@ -501,6 +502,55 @@ func (m *AuditEntryMutation) ResetIP() {
 	delete(m.clearedFields, auditentry.FieldIP)
 }
 
+// SetOrgPath sets the "org_path" field.
+func (m *AuditEntryMutation) SetOrgPath(s string) {
+	m.org_path = &s
+}
+
+// OrgPath returns the value of the "org_path" field in the mutation.
+func (m *AuditEntryMutation) OrgPath() (r string, exists bool) {
+	v := m.org_path
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOrgPath returns the old "org_path" field's value of the AuditEntry entity.
+// If the AuditEntry object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *AuditEntryMutation) OldOrgPath(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOrgPath is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOrgPath requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOrgPath: %w", err)
+	}
+	return oldValue.OrgPath, nil
+}
+
+// ClearOrgPath clears the value of the "org_path" field.
+func (m *AuditEntryMutation) ClearOrgPath() {
+	m.org_path = nil
+	m.clearedFields[auditentry.FieldOrgPath] = struct{}{}
+}
+
+// OrgPathCleared returns if the "org_path" field was cleared in this mutation.
+func (m *AuditEntryMutation) OrgPathCleared() bool {
+	_, ok := m.clearedFields[auditentry.FieldOrgPath]
+	return ok
+}
+
+// ResetOrgPath resets all changes to the "org_path" field.
+func (m *AuditEntryMutation) ResetOrgPath() {
+	m.org_path = nil
+	delete(m.clearedFields, auditentry.FieldOrgPath)
+}
+
 // SetDetail sets the "detail" field.
 func (m *AuditEntryMutation) SetDetail(s string) {
 	m.detail = &s
@@ -656,7 +706,7 @@ func (m *AuditEntryMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *AuditEntryMutation) Fields() []string {
-	fields := make([]string, 0, 11)
+	fields := make([]string, 0, 12)
 	if m.seq != nil {
 		fields = append(fields, auditentry.FieldSeq)
 	}
@@ -680,6 +730,9 @@ func (m *AuditEntryMutation) Fields() []string {
 	}
 	if m.ip != nil {
 		fields = append(fields, auditentry.FieldIP)
+	}
+	if m.org_path != nil {
+		fields = append(fields, auditentry.FieldOrgPath)
 	}
 	if m.detail != nil {
 		fields = append(fields, auditentry.FieldDetail)
@@ -714,6 +767,8 @@ func (m *AuditEntryMutation) Field(name string) (ent.Value, bool) {
 		return m.RequestID()
 	case auditentry.FieldIP:
 		return m.IP()
+	case auditentry.FieldOrgPath:
+		return m.OrgPath()
 	case auditentry.FieldDetail:
 		return m.Detail()
 	case auditentry.FieldPrevHash:
@@ -745,6 +800,8 @@ func (m *AuditEntryMutation) OldField(ctx context.Context, name string) (ent.Val
 		return m.OldRequestID(ctx)
 	case auditentry.FieldIP:
 		return m.OldIP(ctx)
+	case auditentry.FieldOrgPath:
+		return m.OldOrgPath(ctx)
 	case auditentry.FieldDetail:
 		return m.OldDetail(ctx)
 	case auditentry.FieldPrevHash:
@@ -815,6 +872,13 @@ func (m *AuditEntryMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetIP(v)
+		return nil
+	case auditentry.FieldOrgPath:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOrgPath(v)
 		return nil
 	case auditentry.FieldDetail:
 		v, ok := value.(string)
@@ -888,6 +952,9 @@ func (m *AuditEntryMutation) ClearedFields() []string {
 	if m.FieldCleared(auditentry.FieldIP) {
 		fields = append(fields, auditentry.FieldIP)
 	}
+	if m.FieldCleared(auditentry.FieldOrgPath) {
+		fields = append(fields, auditentry.FieldOrgPath)
+	}
 	if m.FieldCleared(auditentry.FieldDetail) {
 		fields = append(fields, auditentry.FieldDetail)
 	}
@@ -910,6 +977,9 @@ func (m *AuditEntryMutation) ClearField(name string) error {
 		return nil
 	case auditentry.FieldIP:
 		m.ClearIP()
+		return nil
+	case auditentry.FieldOrgPath:
+		m.ClearOrgPath()
 		return nil
 	case auditentry.FieldDetail:
 		m.ClearDetail()
@@ -945,6 +1015,9 @@ func (m *AuditEntryMutation) ResetField(name string) error {
 		return nil
 	case auditentry.FieldIP:
 		m.ResetIP()
+		return nil
+	case auditentry.FieldOrgPath:
+		m.ResetOrgPath()
 		return nil
 	case auditentry.FieldDetail:
 		m.ResetDetail()

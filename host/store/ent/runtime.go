@@ -58,12 +58,16 @@ func init() {
 	auditentryDescIP := auditentryFields[7].Descriptor()
 	// auditentry.IPValidator is a validator for the "ip" field. It is called by the builders before save.
 	auditentry.IPValidator = auditentryDescIP.Validators[0].(func(string) error)
+	// auditentryDescOrgPath is the schema descriptor for org_path field.
+	auditentryDescOrgPath := auditentryFields[8].Descriptor()
+	// auditentry.OrgPathValidator is a validator for the "org_path" field. It is called by the builders before save.
+	auditentry.OrgPathValidator = auditentryDescOrgPath.Validators[0].(func(string) error)
 	// auditentryDescPrevHash is the schema descriptor for prev_hash field.
-	auditentryDescPrevHash := auditentryFields[9].Descriptor()
+	auditentryDescPrevHash := auditentryFields[10].Descriptor()
 	// auditentry.PrevHashValidator is a validator for the "prev_hash" field. It is called by the builders before save.
 	auditentry.PrevHashValidator = auditentryDescPrevHash.Validators[0].(func(string) error)
 	// auditentryDescHash is the schema descriptor for hash field.
-	auditentryDescHash := auditentryFields[10].Descriptor()
+	auditentryDescHash := auditentryFields[11].Descriptor()
 	// auditentry.HashValidator is a validator for the "hash" field. It is called by the builders before save.
 	auditentry.HashValidator = auditentryDescHash.Validators[0].(func(string) error)
 	loginthrottleFields := schema.LoginThrottle{}.Fields()

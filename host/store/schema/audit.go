@@ -22,6 +22,7 @@ func (AuditEntry) Fields() []ent.Field {
 		field.Enum("outcome").Values("success", "failure", "denied").Immutable(),
 		field.String("request_id").Optional().MaxLen(64).Immutable(),
 		field.String("ip").Optional().MaxLen(64).Immutable(),
+		field.String("org_path").Optional().MaxLen(512).Immutable().Comment("the actor's organisation path, for search by organisation"),
 		field.Text("detail").Optional().Immutable().Comment("JSON; never secrets or full ID numbers"),
 		field.String("prev_hash").MaxLen(64).Immutable(),
 		field.String("hash").MaxLen(64).Immutable(),
@@ -30,5 +31,5 @@ func (AuditEntry) Fields() []ent.Field {
 
 // Indexes of AuditEntry.
 func (AuditEntry) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("at"), index.Fields("actor", "at"), index.Fields("action", "at")}
+	return []ent.Index{index.Fields("at"), index.Fields("actor", "at"), index.Fields("action", "at"), index.Fields("org_path")}
 }

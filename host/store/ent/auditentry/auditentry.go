@@ -29,6 +29,8 @@ const (
 	FieldRequestID = "request_id"
 	// FieldIP holds the string denoting the ip field in the database.
 	FieldIP = "ip"
+	// FieldOrgPath holds the string denoting the org_path field in the database.
+	FieldOrgPath = "org_path"
 	// FieldDetail holds the string denoting the detail field in the database.
 	FieldDetail = "detail"
 	// FieldPrevHash holds the string denoting the prev_hash field in the database.
@@ -50,6 +52,7 @@ var Columns = []string{
 	FieldOutcome,
 	FieldRequestID,
 	FieldIP,
+	FieldOrgPath,
 	FieldDetail,
 	FieldPrevHash,
 	FieldHash,
@@ -76,6 +79,8 @@ var (
 	RequestIDValidator func(string) error
 	// IPValidator is a validator for the "ip" field. It is called by the builders before save.
 	IPValidator func(string) error
+	// OrgPathValidator is a validator for the "org_path" field. It is called by the builders before save.
+	OrgPathValidator func(string) error
 	// PrevHashValidator is a validator for the "prev_hash" field. It is called by the builders before save.
 	PrevHashValidator func(string) error
 	// HashValidator is a validator for the "hash" field. It is called by the builders before save.
@@ -152,6 +157,11 @@ func ByRequestID(opts ...sql.OrderTermOption) OrderOption {
 // ByIP orders the results by the ip field.
 func ByIP(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldIP, opts...).ToFunc()
+}
+
+// ByOrgPath orders the results by the org_path field.
+func ByOrgPath(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldOrgPath, opts...).ToFunc()
 }
 
 // ByDetail orders the results by the detail field.

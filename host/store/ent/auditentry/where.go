@@ -89,6 +89,11 @@ func IP(v string) predicate.AuditEntry {
 	return predicate.AuditEntry(sql.FieldEQ(FieldIP, v))
 }
 
+// OrgPath applies equality check predicate on the "org_path" field. It's identical to OrgPathEQ.
+func OrgPath(v string) predicate.AuditEntry {
+	return predicate.AuditEntry(sql.FieldEQ(FieldOrgPath, v))
+}
+
 // Detail applies equality check predicate on the "detail" field. It's identical to DetailEQ.
 func Detail(v string) predicate.AuditEntry {
 	return predicate.AuditEntry(sql.FieldEQ(FieldDetail, v))
@@ -547,6 +552,81 @@ func IPEqualFold(v string) predicate.AuditEntry {
 // IPContainsFold applies the ContainsFold predicate on the "ip" field.
 func IPContainsFold(v string) predicate.AuditEntry {
 	return predicate.AuditEntry(sql.FieldContainsFold(FieldIP, v))
+}
+
+// OrgPathEQ applies the EQ predicate on the "org_path" field.
+func OrgPathEQ(v string) predicate.AuditEntry {
+	return predicate.AuditEntry(sql.FieldEQ(FieldOrgPath, v))
+}
+
+// OrgPathNEQ applies the NEQ predicate on the "org_path" field.
+func OrgPathNEQ(v string) predicate.AuditEntry {
+	return predicate.AuditEntry(sql.FieldNEQ(FieldOrgPath, v))
+}
+
+// OrgPathIn applies the In predicate on the "org_path" field.
+func OrgPathIn(vs ...string) predicate.AuditEntry {
+	return predicate.AuditEntry(sql.FieldIn(FieldOrgPath, vs...))
+}
+
+// OrgPathNotIn applies the NotIn predicate on the "org_path" field.
+func OrgPathNotIn(vs ...string) predicate.AuditEntry {
+	return predicate.AuditEntry(sql.FieldNotIn(FieldOrgPath, vs...))
+}
+
+// OrgPathGT applies the GT predicate on the "org_path" field.
+func OrgPathGT(v string) predicate.AuditEntry {
+	return predicate.AuditEntry(sql.FieldGT(FieldOrgPath, v))
+}
+
+// OrgPathGTE applies the GTE predicate on the "org_path" field.
+func OrgPathGTE(v string) predicate.AuditEntry {
+	return predicate.AuditEntry(sql.FieldGTE(FieldOrgPath, v))
+}
+
+// OrgPathLT applies the LT predicate on the "org_path" field.
+func OrgPathLT(v string) predicate.AuditEntry {
+	return predicate.AuditEntry(sql.FieldLT(FieldOrgPath, v))
+}
+
+// OrgPathLTE applies the LTE predicate on the "org_path" field.
+func OrgPathLTE(v string) predicate.AuditEntry {
+	return predicate.AuditEntry(sql.FieldLTE(FieldOrgPath, v))
+}
+
+// OrgPathContains applies the Contains predicate on the "org_path" field.
+func OrgPathContains(v string) predicate.AuditEntry {
+	return predicate.AuditEntry(sql.FieldContains(FieldOrgPath, v))
+}
+
+// OrgPathHasPrefix applies the HasPrefix predicate on the "org_path" field.
+func OrgPathHasPrefix(v string) predicate.AuditEntry {
+	return predicate.AuditEntry(sql.FieldHasPrefix(FieldOrgPath, v))
+}
+
+// OrgPathHasSuffix applies the HasSuffix predicate on the "org_path" field.
+func OrgPathHasSuffix(v string) predicate.AuditEntry {
+	return predicate.AuditEntry(sql.FieldHasSuffix(FieldOrgPath, v))
+}
+
+// OrgPathIsNil applies the IsNil predicate on the "org_path" field.
+func OrgPathIsNil() predicate.AuditEntry {
+	return predicate.AuditEntry(sql.FieldIsNull(FieldOrgPath))
+}
+
+// OrgPathNotNil applies the NotNil predicate on the "org_path" field.
+func OrgPathNotNil() predicate.AuditEntry {
+	return predicate.AuditEntry(sql.FieldNotNull(FieldOrgPath))
+}
+
+// OrgPathEqualFold applies the EqualFold predicate on the "org_path" field.
+func OrgPathEqualFold(v string) predicate.AuditEntry {
+	return predicate.AuditEntry(sql.FieldEqualFold(FieldOrgPath, v))
+}
+
+// OrgPathContainsFold applies the ContainsFold predicate on the "org_path" field.
+func OrgPathContainsFold(v string) predicate.AuditEntry {
+	return predicate.AuditEntry(sql.FieldContainsFold(FieldOrgPath, v))
 }
 
 // DetailEQ applies the EQ predicate on the "detail" field.

@@ -19,6 +19,7 @@ var (
 		{Name: "outcome", Type: field.TypeEnum, Enums: []string{"success", "failure", "denied"}},
 		{Name: "request_id", Type: field.TypeString, Nullable: true, Size: 64},
 		{Name: "ip", Type: field.TypeString, Nullable: true, Size: 64},
+		{Name: "org_path", Type: field.TypeString, Nullable: true, Size: 512},
 		{Name: "detail", Type: field.TypeString, Nullable: true, Size: 2147483647},
 		{Name: "prev_hash", Type: field.TypeString, Size: 64},
 		{Name: "hash", Type: field.TypeString, Size: 64},
@@ -43,6 +44,11 @@ var (
 				Name:    "auditentry_action_at",
 				Unique:  false,
 				Columns: []*schema.Column{AuditEntriesColumns[4], AuditEntriesColumns[2]},
+			},
+			{
+				Name:    "auditentry_org_path",
+				Unique:  false,
+				Columns: []*schema.Column{AuditEntriesColumns[9]},
 			},
 		},
 	}
