@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -644,11 +645,34 @@ func TestJurisdictionMatrixThroughAPlugin(t *testing.T) {
 				if got := strings.Contains(string(b), author+" 的公告"); got != want {
 					t.Errorf("%s's list shows %s's notice: %v, want %v (%s)", reader, author, got, want, b)
 				}
+				wantCode := map[bool]int{true: 200, false: 404}[want]
 				code, _, _ := h.callAs(t, tokens[reader], "GET", "/api/plugins/notice/notices/"+ids[author], nil)
-				if wantCode := map[bool]int{true: 200, false: 404}[want]; code != wantCode {
+				if code != wantCode {
 					t.Errorf("%s reads %s's notice by id: %d, want %d", reader, author, code, wantCode)
 				}
+				_, found, _ := h.callAs(t, tokens[reader], "GET", "/api/plugins/notice/notices?q="+url.QueryEscape(author+" 的"), nil)
+				if got := strings.Contains(string(found), author+" 的公告"); got != want {
+					t.Errorf("%s searching for %s's notice finds it: %v, want %v", reader, author, got, want)
+				}
+				if reader == "city_zhang" {
+					continue // the city handler may write anywhere; keep the titles for the other readers
+				}
+				code, _, _ = h.callAs(t, tokens[reader], "PUT", "/api/plugins/notice/notices/"+ids[author],
+					strings.NewReader(`{"title":"`+author+` 的公告","body":"由 `+reader+` 修改"}`))
+				if code != wantCode {
+					t.Errorf("%s updates %s's notice: %d, want %d", reader, author, code, wantCode)
+				}
 			}
+		}
+		// SQL fragments in the search field are only text.
+		for _, q := range []string{"' OR '1'='1", "%", "'; DROP TABLE notices; --"} {
+			code, b, _ := h.callAs(t, tokens["hp_liu"], "GET", "/api/plugins/notice/notices?q="+url.QueryEscape(q), nil)
+			if code != 200 || !strings.Contains(string(b), `"notices":[]`) {
+				t.Errorf("search %q = %d %s", q, code, b)
+			}
+		}
+		if code, b, _ := h.callAs(t, tokens["city_zhang"], "GET", "/api/plugins/notice/notices", nil); code != 200 || strings.Count(string(b), "的公告") != 4 {
+			t.Errorf("notices damaged by the searches: %d %s", code, b)
 		}
 		// A registration reviewer has no notice.write: refused by the host before the plugin.
 		if code, _, _ := h.callAs(t, tokens["hp_reg"], "POST", "/api/plugins/notice/notices", strings.NewReader(`{"title":"x","body":"y"}`)); code != http.StatusForbidden {

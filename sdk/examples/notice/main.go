@@ -47,6 +47,7 @@ func start(ctx context.Context, env *sdk.Env) (http.Handler, error) {
 	mux.HandleFunc("GET /public/notices", s.list(true))
 	mux.HandleFunc("GET /notices/{id}", s.get)
 	mux.HandleFunc("POST /notices", s.create)
+	mux.HandleFunc("PUT /notices/{id}", s.update)
 	return mux, nil
 }
 
@@ -100,8 +101,23 @@ func (s *service) list(public bool) http.HandlerFunc {
 				fail(w, http.StatusInternalServerError, "notice.internal", err)
 				return
 			}
-			q += " WHERE " + where
+			q += " WHERE (" + where + ")"
 			args = fargs
+		}
+		// ?q= searches titles; the text is a bound parameter with LIKE
+		// wildcards escaped, so it is only ever text.
+		if term := strings.TrimSpace(r.URL.Query().Get("q")); term != "" {
+			if utf8.RuneCountInString(term) > 50 {
+				fail(w, http.StatusBadRequest, "notice.bad_query", errors.New("query too long"))
+				return
+			}
+			if public {
+				q += " WHERE"
+			} else {
+				q += " AND"
+			}
+			q += ` title LIKE ? ESCAPE '!'`
+			args = append(args, "%"+strings.NewReplacer("!", "!!", "%", "!%", "_", "!_").Replace(term)+"%")
 		}
 		rows, err := s.db.QueryContext(r.Context(), q+" ORDER BY id DESC LIMIT 100", args...)
 		if err != nil {
@@ -130,35 +146,73 @@ func (s *service) list(public bool) http.HandlerFunc {
 // get shows one notice if the policy allows the caller to read it; one outside
 // the caller's jurisdiction is "not found", so ids reveal nothing.
 func (s *service) get(w http.ResponseWriter, r *http.Request) {
+	if n, ok := s.load(w, r, "notice.read"); ok {
+		writeJSON(w, http.StatusOK, n)
+	}
+}
+
+// update changes a notice's title and body, if the policy allows the caller
+// to write it (else "not found", as for reads).
+func (s *service) update(w http.ResponseWriter, r *http.Request) {
+	var in struct{ Title, Body string }
+	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
+		fail(w, http.StatusBadRequest, "notice.bad_json", err)
+		return
+	}
+	in.Title, in.Body = strings.TrimSpace(in.Title), strings.TrimSpace(in.Body)
+	if in.Title == "" || utf8.RuneCountInString(in.Title) > 100 || in.Body == "" || utf8.RuneCountInString(in.Body) > 5000 {
+		fail(w, http.StatusBadRequest, "notice.invalid", errors.New("title and body"))
+		return
+	}
+	n, ok := s.load(w, r, "notice.write")
+	if !ok {
+		return
+	}
+	if _, err := s.db.ExecContext(r.Context(), "UPDATE notices SET title = ?, body = ? WHERE id = ?", in.Title, in.Body, n.ID); err != nil {
+		fail(w, http.StatusInternalServerError, "notice.internal", err)
+		return
+	}
+	detail, _ := json.Marshal(map[string]any{"title": in.Title})
+	if _, err := sdk.HostFrom(r.Context()).Audit.Write(r.Context(), &pluginv1.AuditRecord{Action: "notice.update",
+		Resource: fmt.Sprintf("notice:%d", n.ID), Outcome: "success", Detail: detail}); err != nil {
+		fail(w, http.StatusInternalServerError, "notice.audit_failed", err)
+		return
+	}
+	n.Title, n.Body = in.Title, in.Body
+	writeJSON(w, http.StatusOK, n)
+}
+
+// load reads the notice named in the path and asks the host whether the
+// caller may do action on it; it has answered the caller when ok is false.
+func (s *service) load(w http.ResponseWriter, r *http.Request, action string) (n notice, ok bool) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil {
 		fail(w, http.StatusBadRequest, "notice.bad_id", err)
-		return
+		return n, false
 	}
-	var n notice
 	var at int64
 	var orgPath string
 	err = s.db.QueryRowContext(r.Context(), "SELECT id, title, body, org_code, org_path, created_by, created_at FROM notices WHERE id = ?", id).
 		Scan(&n.ID, &n.Title, &n.Body, &n.OrgCode, &orgPath, &n.CreatedBy, &at)
 	if errors.Is(err, sql.ErrNoRows) {
 		fail(w, http.StatusNotFound, "notice.not_found", err)
-		return
+		return n, false
 	} else if err != nil {
 		fail(w, http.StatusInternalServerError, "notice.internal", err)
-		return
+		return n, false
 	}
 	res, _ := json.Marshal(map[string]string{"org_path": orgPath, "owner": n.CreatedBy})
-	d, err := sdk.HostFrom(r.Context()).Policy.Decide(r.Context(), &pluginv1.DecideRequest{Action: "notice.read", Resource: res})
+	d, err := sdk.HostFrom(r.Context()).Policy.Decide(r.Context(), &pluginv1.DecideRequest{Action: action, Resource: res})
 	if err != nil {
 		fail(w, http.StatusServiceUnavailable, "notice.policy_unavailable", err)
-		return
+		return n, false
 	}
 	if !d.Allow {
 		fail(w, http.StatusNotFound, "notice.not_found", errors.New(d.Reason))
-		return
+		return n, false
 	}
 	n.CreatedAt = time.UnixMilli(at).UTC()
-	writeJSON(w, http.StatusOK, n)
+	return n, true
 }
 
 func (s *service) create(w http.ResponseWriter, r *http.Request) {
@@ -205,6 +259,7 @@ func fail(w http.ResponseWriter, status int, code string, _ error) {
 		"notice.bad_id": "编号不正确", "notice.not_found": "公告不存在", "notice.bad_json": "请求格式不正确",
 		"notice.invalid": "标题（1–100字）和正文（1–5000字）必填", "notice.internal": "服务器内部错误",
 		"notice.audit_failed": "审计记录失败，操作未完成", "notice.policy_unavailable": "权限服务暂不可用",
+		"notice.bad_query": "查询条件过长",
 	}[code]
 	writeJSON(w, status, map[string]string{"code": code, "message": msg})
 }
