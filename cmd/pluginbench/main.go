@@ -240,7 +240,7 @@ func startHost(dataDir, dsn, bundlePath string) *host {
 		fatal(err)
 	}
 	m := plugins.New(plugins.Options{DataDir: dataDir, Store: st, Audit: audit.New(st.Client, nil), Policy: pol, Log: log, HostVersion: "0.1.0"})
-	m.Router().Mount(srv, identity.Middleware(pol, tok))
+	m.Router().Mount(srv, identity.Middleware(identity.Guard{Policy: pol}, tok))
 	srv.API().GET("/v1/bench/trivial", func(c *gin.Context) { c.String(http.StatusOK, "1.0.0") })
 	srv.API().GET("/v1/bench/db", func(c *gin.Context) {
 		var v string

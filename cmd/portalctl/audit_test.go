@@ -40,7 +40,7 @@ func TestAuditVerifyNamesTheFirstBadRecord(t *testing.T) {
 		}
 		cat, _ := i18n.New()
 		srv := server.New(server.Options{Catalog: cat})
-		auth := identity.Middleware(pol, sessions)
+		auth := identity.Middleware(identity.Guard{Policy: pol, Audit: al}, sessions)
 		sessions.MountAPI(srv, auth)
 		al.MountAPI(srv, auth, identity.Require("audit.read"))
 		ts := httptest.NewServer(srv.Handler())

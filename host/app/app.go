@@ -160,8 +160,10 @@ func New(ctx context.Context, c config.Config, log *slog.Logger) (*App, error) {
 			return nil, fmt.Errorf("demo users: %w", err)
 		}
 	}
-	sessions := identity.NewSessions(st.Client, al, identity.Options{Sealer: sealer})
-	auth := identity.Middleware(pol, sessions, tok)
+	sessions := identity.NewSessions(st.Client, al, identity.Options{Sealer: sealer,
+		MaxFailures: c.LoginMaxFailures, FailureWindow: c.LoginWindow, LockFor: c.LoginLockout,
+		IdleTimeout: c.SessionIdleTimeout, AbsoluteTimeout: c.SessionAbsoluteTTL})
+	auth := identity.Middleware(identity.Guard{Policy: pol, Audit: al}, sessions, tok)
 	sessions.MountAPI(srv, auth)
 	providers, err := externalProviders(c, srv, log)
 	if err != nil {

@@ -44,6 +44,10 @@ type Config struct {
 	AuditRetention time.Duration
 	// RequestTimeout bounds each request; ShutdownTimeout bounds graceful shutdown.
 	RequestTimeout, ShutdownTimeout time.Duration
+	// Login lockout and session lifetimes (see identity.Options).
+	LoginMaxFailures                       int
+	LoginWindow, LoginLockout              time.Duration
+	SessionIdleTimeout, SessionAbsoluteTTL time.Duration
 	// PublicURL is how browsers reach the portal (OIDC redirects); default
 	// http://<addr>.
 	PublicURL string
@@ -87,6 +91,11 @@ func (c *Config) FlagSet(fs *flag.FlagSet) {
 	fs.DurationVar(&c.AuditRetention, "audit-retention", 180*24*time.Hour, "how long audit entries are kept (at least 4320h)")
 	fs.DurationVar(&c.RequestTimeout, "request-timeout", 30*time.Second, "deadline of each request")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long shutdown waits for in-flight requests")
+	fs.IntVar(&c.LoginMaxFailures, "login-max-failures", 5, "failed sign-ins within --login-window that lock a username")
+	fs.DurationVar(&c.LoginWindow, "login-window", 15*time.Minute, "window in which failed sign-ins are counted")
+	fs.DurationVar(&c.LoginLockout, "login-lockout", 15*time.Minute, "how long a locked username stays locked")
+	fs.DurationVar(&c.SessionIdleTimeout, "session-idle-timeout", 30*time.Minute, "a session unused this long ends")
+	fs.DurationVar(&c.SessionAbsoluteTTL, "session-absolute-timeout", 12*time.Hour, "any session ends this long after sign-in")
 	fs.StringVar(&c.PublicURL, "public-url", "", "URL browsers reach the portal at, for sign-in redirects (default http://ADDR)")
 	fs.BoolVar(&c.DevIDP, "dev-idp", false, "enable the development identity provider for enterprise and public sign-in (testing only)")
 	fs.StringVar(&c.EnterpriseIssuer, "oidc-enterprise-issuer", "", "OIDC issuer URL of the enterprise identity provider (一网通办)")
@@ -155,6 +164,9 @@ func (c Config) validate() error {
 	}
 	if c.BodyLimit <= 0 {
 		errs = append(errs, errors.New("body-limit must be positive"))
+	}
+	if c.LoginMaxFailures < 1 || c.LoginWindow <= 0 || c.LoginLockout <= 0 || c.SessionIdleTimeout <= 0 || c.SessionAbsoluteTTL < c.SessionIdleTimeout {
+		errs = append(errs, errors.New("login and session limits must be positive, and the absolute session timeout at least the idle one"))
 	}
 	if c.AuditRetention < 180*24*time.Hour {
 		errs = append(errs, errors.New("audit-retention must be at least 180 days (4320h)"))

@@ -21,6 +21,7 @@ import (
 //	POST   /api/v1/auth/logout     ends the caller's session
 //	GET    /api/v1/auth/me         the caller's identity
 //	POST   /api/v1/auth/password   {"old_password","new_password"}
+//	POST   /api/v1/auth/can        {"actions":[...]} → {"allowed":{action: bool}} (for buttons)
 //	GET    /api/v1/admin/sessions  active sessions (sessions.read)
 //	DELETE /api/v1/admin/sessions/:id (sessions.manage)
 func (s *Sessions) MountAPI(srv *server.Server, auth gin.HandlerFunc) {
@@ -30,6 +31,19 @@ func (s *Sessions) MountAPI(srv *server.Server, auth gin.HandlerFunc) {
 	authed.POST("/auth/logout", requireSignedIn, s.logout)
 	authed.GET("/auth/me", requireSignedIn, func(c *gin.Context) { c.JSON(http.StatusOK, From(c.Request.Context())) })
 	authed.POST("/auth/password", requireSignedIn, s.changePassword)
+	authed.POST("/auth/can", requireSignedIn, func(c *gin.Context) {
+		var in struct {
+			Actions []string `json:"actions"`
+		}
+		if !decode(c, &in) {
+			return
+		}
+		if len(in.Actions) == 0 || len(in.Actions) > 200 {
+			server.Fail(c, apierror.Invalid("actions: 1–200 permission names"))
+			return
+		}
+		c.JSON(http.StatusOK, gin.H{"allowed": Can(c, in.Actions)})
+	})
 	authed.GET("/admin/sessions", Require("sessions.read"), func(c *gin.Context) {
 		list, err := s.Active(c.Request.Context())
 		if err != nil {

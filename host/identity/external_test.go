@@ -44,7 +44,7 @@ func TestEnterpriseAndPublicSignInThroughOIDC(t *testing.T) {
 		identity.ExternalProvider{Name: "suishenban", Audience: identity.Public, Issuer: base + "/dev-idp", ClientID: "pub", ClientSecret: "s2",
 			RedirectURL: base + "/api/v1/auth/oidc/suishenban/callback", Development: true},
 	).MountAPI(srv)
-	sessions.MountAPI(srv, identity.Middleware(pol, sessions))
+	sessions.MountAPI(srv, identity.Middleware(identity.Guard{Policy: pol}, sessions))
 	ts.Start()
 	defer ts.Close()
 

@@ -24,6 +24,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/shanghai-amr/portal/host/apierror"
+	"github.com/shanghai-amr/portal/host/audit"
 	"github.com/shanghai-amr/portal/host/policy"
 	"github.com/shanghai-amr/portal/host/server"
 )
@@ -98,14 +99,21 @@ var Unauthenticated = apierror.New(http.StatusUnauthorized, "auth.required", nil
 // Forbidden is the 403 answer.
 var Forbidden = apierror.New(http.StatusForbidden, "auth.forbidden", nil)
 
-const keyPolicy = "portal.policy"
+const keyGuard = "portal.guard"
+
+// Guard is what authorisation needs: the policy that decides and the audit
+// log that records refusals.
+type Guard struct {
+	Policy *policy.Engine
+	Audit  *audit.Log
+}
 
 // Middleware authenticates each request; bad credentials are refused with 401,
 // none at all leave the request anonymous for the route to decide. It also
-// makes the policy engine available to Require.
-func Middleware(p *policy.Engine, auths ...Authenticator) gin.HandlerFunc {
+// makes the guard available to Require.
+func Middleware(g Guard, auths ...Authenticator) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		c.Set(keyPolicy, p)
+		c.Set(keyGuard, g)
 		for _, a := range auths {
 			id, err := a.Authenticate(c.Request)
 			if err != nil {
@@ -141,14 +149,37 @@ func Require(permission string) gin.HandlerFunc {
 			server.Fail(c, Unauthenticated)
 			return
 		}
-		p, _ := c.Get(keyPolicy)
-		engine, _ := p.(*policy.Engine)
-		if engine == nil || !engine.Decide(c.Request.Context(), policy.Input{Subject: id.PolicySubject(), Action: permission}).Allow {
+		g, _ := c.Get(keyGuard)
+		guard, _ := g.(Guard)
+		if guard.Policy == nil {
+			server.Fail(c, Forbidden)
+			return
+		}
+		d := guard.Policy.Decide(c.Request.Context(), policy.Input{Subject: id.PolicySubject(), Action: permission})
+		if !d.Allow {
+			if guard.Audit != nil {
+				_, _ = guard.Audit.Write(c.Request.Context(), audit.Entry{Actor: id.Username, OrgPath: id.OrgPath,
+					Action: "auth.denied", Resource: c.Request.Method + " " + c.FullPath(), Outcome: audit.Denied,
+					RequestID: server.RequestID(c), IP: c.ClientIP(), Detail: map[string]string{"permission": permission, "reason": d.Reason}})
+			}
 			server.Fail(c, Forbidden)
 			return
 		}
 		c.Next()
 	}
+}
+
+// Can answers, for the signed-in caller, which of the actions the policy
+// allows (the UI shows only the buttons it may use).
+func Can(c *gin.Context, actions []string) map[string]bool {
+	id := From(c.Request.Context())
+	g, _ := c.Get(keyGuard)
+	guard, _ := g.(Guard)
+	out := make(map[string]bool, len(actions))
+	for _, a := range actions {
+		out[a] = guard.Policy != nil && guard.Policy.Decide(c.Request.Context(), policy.Input{Subject: id.PolicySubject(), Action: a}).Allow
+	}
+	return out
 }
 
 // AdminToken authenticates the operator's bearer token (portalctl, automation).

@@ -20,6 +20,7 @@ import (
 	"github.com/shanghai-amr/portal/host/policy"
 	"github.com/shanghai-amr/portal/host/server"
 	"github.com/shanghai-amr/portal/host/store"
+	"github.com/shanghai-amr/portal/host/store/ent/auditentry"
 	"github.com/shanghai-amr/portal/host/store/ent/user"
 	"github.com/shanghai-amr/portal/host/store/storetest"
 )
@@ -55,14 +56,15 @@ func newFixture(t *testing.T, dialect string, o identity.Options) *fixture {
 	}
 	now := time.Now()
 	o.Now = func() time.Time { return now }
-	s := identity.NewSessions(st.Client, audit.New(st.Client, nil), o)
+	al := audit.New(st.Client, nil)
+	s := identity.NewSessions(st.Client, al, o)
 	cat, _ := i18n.New()
 	srv := server.New(server.Options{Catalog: cat, Logger: nil})
 	pol, err := policy.New(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	auth := identity.Middleware(pol, s)
+	auth := identity.Middleware(identity.Guard{Policy: pol, Audit: al}, s)
 	s.MountAPI(srv, auth)
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
@@ -267,6 +269,9 @@ func TestAdministratorRolesAreSeparated(t *testing.T) {
 	if r := f.do(t, "GET", "/api/v1/admin/sessions", "", map[string]string{"Authorization": "Bearer " + admin.Token}); r.code != http.StatusForbidden {
 		t.Fatalf("sysadmin lists sessions: %d", r.code)
 	}
+	if n, _ := f.st.Client.AuditEntry.Query().Where(auditentry.Action("auth.denied"), auditentry.Actor("admin")).Count(ctx); n != 1 {
+		t.Fatalf("the refusal was not audited (%d entries)", n)
+	}
 	_, sec := f.login(t, "secadmin", identity.DemoPassword)
 	r := f.do(t, "GET", "/api/v1/admin/sessions", "", map[string]string{"Authorization": "Bearer " + sec.Token})
 	if r.code != 200 || !strings.Contains(r.body, `"username":"admin"`) || strings.Contains(r.body, admin.Token) {
@@ -281,6 +286,17 @@ func TestAdministratorRolesAreSeparated(t *testing.T) {
 }
 
 func itoa(i int) string { b, _ := json.Marshal(i); return string(b) }
+
+func TestCanAnswersWhichButtonsToShow(t *testing.T) {
+	f := newFixture(t, "sqlite", identity.Options{})
+	_, s := f.login(t, "pd_li", identity.DemoPassword)
+	r := f.do(t, "POST", "/api/v1/auth/can", `{"actions":["notice.write","plugins.manage","enforcement.case.decide"]}`,
+		map[string]string{"Authorization": "Bearer " + s.Token})
+	if r.code != 200 || !strings.Contains(r.body, `"notice.write":true`) || !strings.Contains(r.body, `"plugins.manage":false`) ||
+		!strings.Contains(r.body, `"enforcement.case.decide":false`) {
+		t.Fatalf("can = %d %s", r.code, r.body)
+	}
+}
 
 func TestPasswordPolicy(t *testing.T) {
 	for _, tt := range []struct {

@@ -146,7 +146,7 @@ func newTestHost(t testing.TB, dialect string, tune func(*Options)) *testHost {
 	if err != nil {
 		t.Fatal(err)
 	}
-	auth := identity.Middleware(pol, sessions, tok)
+	auth := identity.Middleware(identity.Guard{Policy: pol, Audit: opts.Audit}, sessions, tok)
 	m.Router().Mount(srv, auth)
 	m.MountAPI(srv, auth)
 	if err := m.Start(context.Background()); err != nil {
