@@ -81,6 +81,10 @@ func (p *extProvider) discover(ctx context.Context) error {
 	return p.err
 }
 
+// maxPendingLogins bounds the logins in progress kept in memory, so that an
+// anonymous flood of /login cannot exhaust it (each entry lives 10 minutes).
+const maxPendingLogins = 20_000
+
 // Errors of external sign-in.
 var (
 	ErrNoProvider  = apierror.New(http.StatusNotFound, "auth.no_provider", nil)
@@ -121,6 +125,12 @@ func (x *External) login(c *gin.Context) {
 		if now.After(v.expires) {
 			delete(x.pending, k)
 		}
+	}
+	if len(x.pending) >= maxPendingLogins {
+		x.mu.Unlock()
+		c.Header("Retry-After", "60")
+		server.Fail(c, apierror.Unavailable)
+		return
 	}
 	x.pending[state] = pendingLogin{provider: p.Name, nonce: nonce, returnTo: returnTo, expires: now.Add(10 * time.Minute)}
 	x.mu.Unlock()
