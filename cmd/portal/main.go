@@ -91,6 +91,10 @@ func serve(args []string) error {
 			fmt.Fprintf(os.Stderr, "    %-11s %s\n", d.Username, d.Who)
 		}
 	}
+	if cfg.DevIDP {
+		fmt.Fprintf(os.Stderr, "  enterprise sign-in (development provider): %s/api/v1/auth/oidc/yiwangtongban/login\n", cfg.BaseURL())
+		fmt.Fprintf(os.Stderr, "  public sign-in (development provider):     %s/api/v1/auth/oidc/suishenban/login\n", cfg.BaseURL())
+	}
 	if a.AdminTokenCreated {
 		fmt.Fprintf(os.Stderr, "  administrator token (for portalctl and the admin API) written to %s\n", identity.TokenFile(cfg.DataDir))
 	}
