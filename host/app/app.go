@@ -20,6 +20,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/shanghai-amr/portal/host/audit"
+	"github.com/shanghai-amr/portal/host/clock"
 	"github.com/shanghai-amr/portal/host/config"
 	"github.com/shanghai-amr/portal/host/devidp"
 	"github.com/shanghai-amr/portal/host/i18n"
@@ -178,7 +179,12 @@ func New(ctx context.Context, c config.Config, log *slog.Logger) (*App, error) {
 	}
 	pol.MountAPI(srv, []gin.HandlerFunc{auth, identity.Require("policies.read")},
 		[]gin.HandlerFunc{auth, identity.Require("policies.manage")}, publishPolicy(st, al))
-	pm := plugins.New(plugins.Options{
+	cal, err := clock.New()
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	pm := plugins.New(plugins.Options{Calendar: cal,
 		DataDir: c.DataDir, Store: st, Audit: al, Policy: pol, Log: log, HostVersion: Version,
 		BodyLimit: c.BodyLimit, RouteTimeout: c.RequestTimeout,
 	})

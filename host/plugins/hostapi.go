@@ -3,7 +3,9 @@ package plugins
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -11,6 +13,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/shanghai-amr/portal/host/audit"
+	"github.com/shanghai-amr/portal/host/clock"
 	"github.com/shanghai-amr/portal/host/identity"
 	"github.com/shanghai-amr/portal/host/policy"
 	"github.com/shanghai-amr/portal/host/store/ent"
@@ -142,10 +145,36 @@ type hostServices struct {
 	pluginv1.UnimplementedNumberingServer
 	pluginv1.UnimplementedSettingsServer
 
-	client *ent.Client
-	audit  *audit.Log
-	policy *policy.Engine
-	plugin string
+	client   *ent.Client
+	audit    *audit.Log
+	policy   *policy.Engine
+	calendar *clock.Calendar
+	plugin   string
+}
+
+// ComputeDeadline computes a statutory deadline on the working-day calendar
+// and explains it.
+func (h *hostServices) ComputeDeadline(_ context.Context, r *pluginv1.ComputeDeadlineRequest) (*pluginv1.Deadline, error) {
+	if h.calendar == nil {
+		return nil, status.Error(codes.Unavailable, "no calendar loaded")
+	}
+	switch clock.Unit(r.Unit) {
+	case clock.NaturalDays, clock.WorkingDays, clock.Hours:
+	default:
+		return nil, status.Errorf(codes.InvalidArgument, "unit %q: want natural_days, working_days or hours", r.Unit)
+	}
+	switch clock.StartRule(r.StartRule) {
+	case clock.NextDay, clock.SameDay, "":
+	default:
+		return nil, status.Errorf(codes.InvalidArgument, "start_rule %q: want next_day or same_day", r.StartRule)
+	}
+	d, err := h.calendar.Compute(time.UnixMilli(r.StartUnixMs), clock.Limit{Unit: clock.Unit(r.Unit), Amount: int(r.Amount), Start: clock.StartRule(r.StartRule)})
+	if errors.Is(err, clock.ErrNoSchedule) {
+		return nil, status.Error(codes.FailedPrecondition, err.Error())
+	} else if err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
+	}
+	return &pluginv1.Deadline{DueUnixMs: d.Due.UnixMilli(), Explanation: strings.Join(d.Steps, "\n")}, nil
 }
 
 // Decide answers a decision for the caller the plugin acts for. Without a

@@ -32,6 +32,7 @@ import (
 
 	"github.com/shanghai-amr/portal/host/apierror"
 	"github.com/shanghai-amr/portal/host/audit"
+	"github.com/shanghai-amr/portal/host/clock"
 	"github.com/shanghai-amr/portal/host/policy"
 	"github.com/shanghai-amr/portal/host/store"
 	"github.com/shanghai-amr/portal/host/store/ent"
@@ -48,7 +49,10 @@ type Options struct {
 	Audit   *audit.Log
 	// Policy decides routes, menus and plugin→host calls; plugins' Rego
 	// modules are loaded into it. Required.
-	Policy      *policy.Engine
+	Policy *policy.Engine
+	// Calendar answers plugins' deadline questions (Clocks service); nil
+	// answers Unavailable.
+	Calendar    *clock.Calendar
 	Log         *slog.Logger
 	HostVersion string
 	// BodyLimit is the default body limit of plugin routes (a route may set its own).
@@ -531,7 +535,7 @@ func (m *Manager) startGen(ctx context.Context, ref *storedBundle) (g *generatio
 		ring = newLogRing()
 		m.logs[id] = ring
 	}
-	hs := &hostServices{client: m.opts.Store.Client, audit: m.opts.Audit, policy: m.opts.Policy, plugin: id}
+	hs := &hostServices{client: m.opts.Store.Client, audit: m.opts.Audit, policy: m.opts.Policy, calendar: m.opts.Calendar, plugin: id}
 	return startGeneration(ctx, spec{
 		manifest: ref.manifest, binary: ref.binary, checksum: ref.checksum, n: m.gens.Add(1),
 		database: db, settings: settings.Values, scratchDir: scratch, socketDir: m.sockets, logs: ring, log: m.log,

@@ -1,0 +1,45 @@
+package plugins
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/shanghai-amr/portal/host/clock"
+	"github.com/shanghai-amr/portal/sdk/proto/pluginv1"
+)
+
+func TestComputeDeadlineService(t *testing.T) {
+	cal, err := clock.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &hostServices{calendar: cal}
+	event := time.Date(2026, 2, 13, 16, 0, 0, 0, clock.Shanghai)
+	d, err := h.ComputeDeadline(context.Background(), &pluginv1.ComputeDeadlineRequest{
+		StartUnixMs: event.UnixMilli(), Unit: "working_days", Amount: 5, StartRule: "next_day"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	due := time.UnixMilli(d.DueUnixMs).In(clock.Shanghai)
+	if due.Format(time.DateOnly) != "2026-02-27" || !strings.Contains(d.Explanation, "工作日") {
+		t.Fatalf("due %s\n%s", due, d.Explanation)
+	}
+	for _, bad := range []*pluginv1.ComputeDeadlineRequest{
+		{StartUnixMs: event.UnixMilli(), Unit: "fortnights", Amount: 1},
+		{StartUnixMs: event.UnixMilli(), Unit: "hours", Amount: 0},
+		{StartUnixMs: event.UnixMilli(), Unit: "hours", Amount: 1, StartRule: "whenever"},
+	} {
+		if _, err := h.ComputeDeadline(context.Background(), bad); status.Code(err) != codes.InvalidArgument {
+			t.Errorf("%v: %v", bad, err)
+		}
+	}
+	far := time.Date(2031, 1, 5, 9, 0, 0, 0, clock.Shanghai)
+	if _, err := h.ComputeDeadline(context.Background(), &pluginv1.ComputeDeadlineRequest{StartUnixMs: far.UnixMilli(), Unit: "working_days", Amount: 1}); status.Code(err) != codes.FailedPrecondition {
+		t.Errorf("a year without a schedule: %v", err)
+	}
+}
