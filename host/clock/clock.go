@@ -21,7 +21,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"sort"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -108,16 +107,6 @@ func (c *Calendar) Load(y Year) error {
 	}
 	c.years[y.Year] = true
 	return nil
-}
-
-// Years lists the loaded years.
-func (c *Calendar) Years() []int {
-	var out []int
-	for y := range c.years {
-		out = append(out, y)
-	}
-	sort.Ints(out)
-	return out
 }
 
 // IsWorkday reports whether day (any time on it, in Shanghai) is a working day.

@@ -300,18 +300,21 @@ func TestInstalledBundleServesRouteAndMenuWithoutRestart(t *testing.T) {
 }
 
 // load calls the plugin route from n clients until stop is closed and counts
-// the answers by status and body.
+// the answers by status (-1: no answer) and, for 200s, by body.
 type load struct {
-	mu      sync.Mutex
-	ok      int
-	failed  []string
-	seen    map[string]int
+	mu       sync.Mutex
+	ok       int
+	failed   []string
+	seen     map[string]int
+	statuses map[int]int
+	// bare503 counts 503s without Retry-After.
+	bare503 int
 	slowest time.Duration
 	wait    func()
 }
 
 func runLoad(t *testing.T, h *testHost, n int, path string, stop <-chan struct{}) *load {
-	l := &load{seen: map[string]int{}}
+	l := &load{seen: map[string]int{}, statuses: map[int]int{}}
 	var wg sync.WaitGroup
 	for range n {
 		wg.Add(1)
@@ -337,10 +340,16 @@ func runLoad(t *testing.T, h *testHost, n int, path string, stop <-chan struct{}
 				}
 				switch {
 				case err != nil:
+					l.statuses[-1]++
 					l.failed = append(l.failed, err.Error())
 				case resp.StatusCode != 200:
+					l.statuses[resp.StatusCode]++
+					if resp.StatusCode == 503 && resp.Header.Get("Retry-After") == "" {
+						l.bare503++
+					}
 					l.failed = append(l.failed, fmt.Sprintf("%d %s", resp.StatusCode, body))
 				default:
+					l.statuses[200]++
 					l.ok++
 					l.seen[string(body)]++
 				}
@@ -408,39 +417,7 @@ func TestKilledPluginAnswers503ThenRestarts(t *testing.T) {
 	h.mustInstall(t, fixtures.v1)
 	pid := h.pid("testplugin")
 	stop := make(chan struct{})
-	var mu sync.Mutex
-	var statuses = map[int]int{}
-	var slowest time.Duration
-	var wg sync.WaitGroup
-	for range 16 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				start := time.Now()
-				resp, err := client.Get(h.url + "/api/plugins/testplugin/version")
-				d := time.Since(start)
-				mu.Lock()
-				if err != nil {
-					statuses[-1]++
-				} else {
-					io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-					statuses[resp.StatusCode]++
-					if resp.StatusCode == 503 && resp.Header.Get("Retry-After") == "" {
-						statuses[-2]++
-					}
-				}
-				slowest = max(slowest, d)
-				mu.Unlock()
-			}
-		}()
-	}
+	l := runLoad(t, h, 16, "/api/plugins/testplugin/version", stop)
 	time.Sleep(500 * time.Millisecond)
 	killed := time.Now()
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
@@ -458,19 +435,22 @@ func TestKilledPluginAnswers503ThenRestarts(t *testing.T) {
 	}
 	time.Sleep(300 * time.Millisecond)
 	close(stop)
-	wg.Wait()
+	l.finish()
 	if back == 0 || back > 2*time.Second {
 		t.Fatalf("plugin serving again after %v, want ≤ 2s", back)
 	}
-	for code, n := range statuses {
+	for code, n := range l.statuses {
 		if code != 200 && code != 503 {
 			t.Errorf("%d answers with status %d (want only 200 and 503)", n, code)
 		}
 	}
-	if slowest > 2*time.Second {
-		t.Errorf("slowest call took %v: calls during the outage must fail fast", slowest)
+	if l.bare503 > 0 {
+		t.Errorf("%d 503s without Retry-After", l.bare503)
 	}
-	t.Logf("kill -9: back after %v; statuses %v; slowest %v", back, statuses, slowest)
+	if l.slowest > 2*time.Second {
+		t.Errorf("slowest call took %v: calls during the outage must fail fast", l.slowest)
+	}
+	t.Logf("kill -9: back after %v; statuses %v; slowest %v", back, l.statuses, l.slowest)
 }
 
 func TestRollbackDisableEnableUninstall(t *testing.T) {

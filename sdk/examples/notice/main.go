@@ -154,14 +154,8 @@ func (s *service) get(w http.ResponseWriter, r *http.Request) {
 // update changes a notice's title and body, if the policy allows the caller
 // to write it (else "not found", as for reads).
 func (s *service) update(w http.ResponseWriter, r *http.Request) {
-	var in struct{ Title, Body string }
-	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
-		fail(w, http.StatusBadRequest, "notice.bad_json", err)
-		return
-	}
-	in.Title, in.Body = strings.TrimSpace(in.Title), strings.TrimSpace(in.Body)
-	if in.Title == "" || utf8.RuneCountInString(in.Title) > 100 || in.Body == "" || utf8.RuneCountInString(in.Body) > 5000 {
-		fail(w, http.StatusBadRequest, "notice.invalid", errors.New("title and body"))
+	in, ok := readInput(w, r)
+	if !ok {
 		return
 	}
 	n, ok := s.load(w, r, "notice.write")
@@ -215,15 +209,27 @@ func (s *service) load(w http.ResponseWriter, r *http.Request, action string) (n
 	return n, true
 }
 
-func (s *service) create(w http.ResponseWriter, r *http.Request) {
-	var in struct{ Title, Body string }
+// input is what create and update accept.
+type input struct{ Title, Body string }
+
+// readInput decodes and checks a notice from the request body; it has
+// answered the caller when ok is false.
+func readInput(w http.ResponseWriter, r *http.Request) (in input, ok bool) {
 	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
 		fail(w, http.StatusBadRequest, "notice.bad_json", err)
-		return
+		return in, false
 	}
 	in.Title, in.Body = strings.TrimSpace(in.Title), strings.TrimSpace(in.Body)
 	if in.Title == "" || utf8.RuneCountInString(in.Title) > 100 || in.Body == "" || utf8.RuneCountInString(in.Body) > 5000 {
 		fail(w, http.StatusBadRequest, "notice.invalid", errors.New("title (1–100 characters) and body (1–5000) are required"))
+		return in, false
+	}
+	return in, true
+}
+
+func (s *service) create(w http.ResponseWriter, r *http.Request) {
+	in, ok := readInput(w, r)
+	if !ok {
 		return
 	}
 	c := sdk.CallerFrom(r.Context())
