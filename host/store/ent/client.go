@@ -16,14 +16,23 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/shanghai-amr/portal/host/store/ent/auditentry"
+	"github.com/shanghai-amr/portal/host/store/ent/event"
+	"github.com/shanghai-amr/portal/host/store/ent/eventdelivery"
+	"github.com/shanghai-amr/portal/host/store/ent/jobrun"
 	"github.com/shanghai-amr/portal/host/store/ent/loginthrottle"
+	"github.com/shanghai-amr/portal/host/store/ent/message"
 	"github.com/shanghai-amr/portal/host/store/ent/organization"
 	"github.com/shanghai-amr/portal/host/store/ent/plugin"
 	"github.com/shanghai-amr/portal/host/store/ent/pluginbundle"
 	"github.com/shanghai-amr/portal/host/store/ent/post"
+	"github.com/shanghai-amr/portal/host/store/ent/processaction"
+	"github.com/shanghai-amr/portal/host/store/ent/processdefinition"
+	"github.com/shanghai-amr/portal/host/store/ent/processinstance"
 	"github.com/shanghai-amr/portal/host/store/ent/role"
 	"github.com/shanghai-amr/portal/host/store/ent/session"
 	"github.com/shanghai-amr/portal/host/store/ent/setting"
+	"github.com/shanghai-amr/portal/host/store/ent/task"
+	"github.com/shanghai-amr/portal/host/store/ent/taskcandidate"
 	"github.com/shanghai-amr/portal/host/store/ent/user"
 
 	stdsql "database/sql"
@@ -36,8 +45,16 @@ type Client struct {
 	Schema *migrate.Schema
 	// AuditEntry is the client for interacting with the AuditEntry builders.
 	AuditEntry *AuditEntryClient
+	// Event is the client for interacting with the Event builders.
+	Event *EventClient
+	// EventDelivery is the client for interacting with the EventDelivery builders.
+	EventDelivery *EventDeliveryClient
+	// JobRun is the client for interacting with the JobRun builders.
+	JobRun *JobRunClient
 	// LoginThrottle is the client for interacting with the LoginThrottle builders.
 	LoginThrottle *LoginThrottleClient
+	// Message is the client for interacting with the Message builders.
+	Message *MessageClient
 	// Organization is the client for interacting with the Organization builders.
 	Organization *OrganizationClient
 	// Plugin is the client for interacting with the Plugin builders.
@@ -46,12 +63,22 @@ type Client struct {
 	PluginBundle *PluginBundleClient
 	// Post is the client for interacting with the Post builders.
 	Post *PostClient
+	// ProcessAction is the client for interacting with the ProcessAction builders.
+	ProcessAction *ProcessActionClient
+	// ProcessDefinition is the client for interacting with the ProcessDefinition builders.
+	ProcessDefinition *ProcessDefinitionClient
+	// ProcessInstance is the client for interacting with the ProcessInstance builders.
+	ProcessInstance *ProcessInstanceClient
 	// Role is the client for interacting with the Role builders.
 	Role *RoleClient
 	// Session is the client for interacting with the Session builders.
 	Session *SessionClient
 	// Setting is the client for interacting with the Setting builders.
 	Setting *SettingClient
+	// Task is the client for interacting with the Task builders.
+	Task *TaskClient
+	// TaskCandidate is the client for interacting with the TaskCandidate builders.
+	TaskCandidate *TaskCandidateClient
 	// User is the client for interacting with the User builders.
 	User *UserClient
 }
@@ -66,14 +93,23 @@ func NewClient(opts ...Option) *Client {
 func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
 	c.AuditEntry = NewAuditEntryClient(c.config)
+	c.Event = NewEventClient(c.config)
+	c.EventDelivery = NewEventDeliveryClient(c.config)
+	c.JobRun = NewJobRunClient(c.config)
 	c.LoginThrottle = NewLoginThrottleClient(c.config)
+	c.Message = NewMessageClient(c.config)
 	c.Organization = NewOrganizationClient(c.config)
 	c.Plugin = NewPluginClient(c.config)
 	c.PluginBundle = NewPluginBundleClient(c.config)
 	c.Post = NewPostClient(c.config)
+	c.ProcessAction = NewProcessActionClient(c.config)
+	c.ProcessDefinition = NewProcessDefinitionClient(c.config)
+	c.ProcessInstance = NewProcessInstanceClient(c.config)
 	c.Role = NewRoleClient(c.config)
 	c.Session = NewSessionClient(c.config)
 	c.Setting = NewSettingClient(c.config)
+	c.Task = NewTaskClient(c.config)
+	c.TaskCandidate = NewTaskCandidateClient(c.config)
 	c.User = NewUserClient(c.config)
 }
 
@@ -165,18 +201,27 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	cfg := c.config
 	cfg.driver = tx
 	return &Tx{
-		ctx:           ctx,
-		config:        cfg,
-		AuditEntry:    NewAuditEntryClient(cfg),
-		LoginThrottle: NewLoginThrottleClient(cfg),
-		Organization:  NewOrganizationClient(cfg),
-		Plugin:        NewPluginClient(cfg),
-		PluginBundle:  NewPluginBundleClient(cfg),
-		Post:          NewPostClient(cfg),
-		Role:          NewRoleClient(cfg),
-		Session:       NewSessionClient(cfg),
-		Setting:       NewSettingClient(cfg),
-		User:          NewUserClient(cfg),
+		ctx:               ctx,
+		config:            cfg,
+		AuditEntry:        NewAuditEntryClient(cfg),
+		Event:             NewEventClient(cfg),
+		EventDelivery:     NewEventDeliveryClient(cfg),
+		JobRun:            NewJobRunClient(cfg),
+		LoginThrottle:     NewLoginThrottleClient(cfg),
+		Message:           NewMessageClient(cfg),
+		Organization:      NewOrganizationClient(cfg),
+		Plugin:            NewPluginClient(cfg),
+		PluginBundle:      NewPluginBundleClient(cfg),
+		Post:              NewPostClient(cfg),
+		ProcessAction:     NewProcessActionClient(cfg),
+		ProcessDefinition: NewProcessDefinitionClient(cfg),
+		ProcessInstance:   NewProcessInstanceClient(cfg),
+		Role:              NewRoleClient(cfg),
+		Session:           NewSessionClient(cfg),
+		Setting:           NewSettingClient(cfg),
+		Task:              NewTaskClient(cfg),
+		TaskCandidate:     NewTaskCandidateClient(cfg),
+		User:              NewUserClient(cfg),
 	}, nil
 }
 
@@ -194,18 +239,27 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	cfg := c.config
 	cfg.driver = &txDriver{tx: tx, drv: c.driver}
 	return &Tx{
-		ctx:           ctx,
-		config:        cfg,
-		AuditEntry:    NewAuditEntryClient(cfg),
-		LoginThrottle: NewLoginThrottleClient(cfg),
-		Organization:  NewOrganizationClient(cfg),
-		Plugin:        NewPluginClient(cfg),
-		PluginBundle:  NewPluginBundleClient(cfg),
-		Post:          NewPostClient(cfg),
-		Role:          NewRoleClient(cfg),
-		Session:       NewSessionClient(cfg),
-		Setting:       NewSettingClient(cfg),
-		User:          NewUserClient(cfg),
+		ctx:               ctx,
+		config:            cfg,
+		AuditEntry:        NewAuditEntryClient(cfg),
+		Event:             NewEventClient(cfg),
+		EventDelivery:     NewEventDeliveryClient(cfg),
+		JobRun:            NewJobRunClient(cfg),
+		LoginThrottle:     NewLoginThrottleClient(cfg),
+		Message:           NewMessageClient(cfg),
+		Organization:      NewOrganizationClient(cfg),
+		Plugin:            NewPluginClient(cfg),
+		PluginBundle:      NewPluginBundleClient(cfg),
+		Post:              NewPostClient(cfg),
+		ProcessAction:     NewProcessActionClient(cfg),
+		ProcessDefinition: NewProcessDefinitionClient(cfg),
+		ProcessInstance:   NewProcessInstanceClient(cfg),
+		Role:              NewRoleClient(cfg),
+		Session:           NewSessionClient(cfg),
+		Setting:           NewSettingClient(cfg),
+		Task:              NewTaskClient(cfg),
+		TaskCandidate:     NewTaskCandidateClient(cfg),
+		User:              NewUserClient(cfg),
 	}, nil
 }
 
@@ -235,8 +289,10 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.AuditEntry, c.LoginThrottle, c.Organization, c.Plugin, c.PluginBundle, c.Post,
-		c.Role, c.Session, c.Setting, c.User,
+		c.AuditEntry, c.Event, c.EventDelivery, c.JobRun, c.LoginThrottle, c.Message,
+		c.Organization, c.Plugin, c.PluginBundle, c.Post, c.ProcessAction,
+		c.ProcessDefinition, c.ProcessInstance, c.Role, c.Session, c.Setting, c.Task,
+		c.TaskCandidate, c.User,
 	} {
 		n.Use(hooks...)
 	}
@@ -246,8 +302,10 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.AuditEntry, c.LoginThrottle, c.Organization, c.Plugin, c.PluginBundle, c.Post,
-		c.Role, c.Session, c.Setting, c.User,
+		c.AuditEntry, c.Event, c.EventDelivery, c.JobRun, c.LoginThrottle, c.Message,
+		c.Organization, c.Plugin, c.PluginBundle, c.Post, c.ProcessAction,
+		c.ProcessDefinition, c.ProcessInstance, c.Role, c.Session, c.Setting, c.Task,
+		c.TaskCandidate, c.User,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -258,8 +316,16 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 	switch m := m.(type) {
 	case *AuditEntryMutation:
 		return c.AuditEntry.mutate(ctx, m)
+	case *EventMutation:
+		return c.Event.mutate(ctx, m)
+	case *EventDeliveryMutation:
+		return c.EventDelivery.mutate(ctx, m)
+	case *JobRunMutation:
+		return c.JobRun.mutate(ctx, m)
 	case *LoginThrottleMutation:
 		return c.LoginThrottle.mutate(ctx, m)
+	case *MessageMutation:
+		return c.Message.mutate(ctx, m)
 	case *OrganizationMutation:
 		return c.Organization.mutate(ctx, m)
 	case *PluginMutation:
@@ -268,12 +334,22 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.PluginBundle.mutate(ctx, m)
 	case *PostMutation:
 		return c.Post.mutate(ctx, m)
+	case *ProcessActionMutation:
+		return c.ProcessAction.mutate(ctx, m)
+	case *ProcessDefinitionMutation:
+		return c.ProcessDefinition.mutate(ctx, m)
+	case *ProcessInstanceMutation:
+		return c.ProcessInstance.mutate(ctx, m)
 	case *RoleMutation:
 		return c.Role.mutate(ctx, m)
 	case *SessionMutation:
 		return c.Session.mutate(ctx, m)
 	case *SettingMutation:
 		return c.Setting.mutate(ctx, m)
+	case *TaskMutation:
+		return c.Task.mutate(ctx, m)
+	case *TaskCandidateMutation:
+		return c.TaskCandidate.mutate(ctx, m)
 	case *UserMutation:
 		return c.User.mutate(ctx, m)
 	default:
@@ -414,6 +490,405 @@ func (c *AuditEntryClient) mutate(ctx context.Context, m *AuditEntryMutation) (V
 	}
 }
 
+// EventClient is a client for the Event schema.
+type EventClient struct {
+	config
+}
+
+// NewEventClient returns a client for the Event from the given config.
+func NewEventClient(c config) *EventClient {
+	return &EventClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `event.Hooks(f(g(h())))`.
+func (c *EventClient) Use(hooks ...Hook) {
+	c.hooks.Event = append(c.hooks.Event, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `event.Intercept(f(g(h())))`.
+func (c *EventClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Event = append(c.inters.Event, interceptors...)
+}
+
+// Create returns a builder for creating a Event entity.
+func (c *EventClient) Create() *EventCreate {
+	mutation := newEventMutation(c.config, OpCreate)
+	return &EventCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Event entities.
+func (c *EventClient) CreateBulk(builders ...*EventCreate) *EventCreateBulk {
+	return &EventCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *EventClient) MapCreateBulk(slice any, setFunc func(*EventCreate, int)) *EventCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &EventCreateBulk{err: fmt.Errorf("calling to EventClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*EventCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &EventCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Event.
+func (c *EventClient) Update() *EventUpdate {
+	mutation := newEventMutation(c.config, OpUpdate)
+	return &EventUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *EventClient) UpdateOne(_m *Event) *EventUpdateOne {
+	mutation := newEventMutation(c.config, OpUpdateOne, withEvent(_m))
+	return &EventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *EventClient) UpdateOneID(id int) *EventUpdateOne {
+	mutation := newEventMutation(c.config, OpUpdateOne, withEventID(id))
+	return &EventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Event.
+func (c *EventClient) Delete() *EventDelete {
+	mutation := newEventMutation(c.config, OpDelete)
+	return &EventDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *EventClient) DeleteOne(_m *Event) *EventDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *EventClient) DeleteOneID(id int) *EventDeleteOne {
+	builder := c.Delete().Where(event.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &EventDeleteOne{builder}
+}
+
+// Query returns a query builder for Event.
+func (c *EventClient) Query() *EventQuery {
+	return &EventQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeEvent},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Event entity by its id.
+func (c *EventClient) Get(ctx context.Context, id int) (*Event, error) {
+	return c.Query().Where(event.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *EventClient) GetX(ctx context.Context, id int) *Event {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *EventClient) Hooks() []Hook {
+	return c.hooks.Event
+}
+
+// Interceptors returns the client interceptors.
+func (c *EventClient) Interceptors() []Interceptor {
+	return c.inters.Event
+}
+
+func (c *EventClient) mutate(ctx context.Context, m *EventMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&EventCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&EventUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&EventUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&EventDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Event mutation op: %q", m.Op())
+	}
+}
+
+// EventDeliveryClient is a client for the EventDelivery schema.
+type EventDeliveryClient struct {
+	config
+}
+
+// NewEventDeliveryClient returns a client for the EventDelivery from the given config.
+func NewEventDeliveryClient(c config) *EventDeliveryClient {
+	return &EventDeliveryClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `eventdelivery.Hooks(f(g(h())))`.
+func (c *EventDeliveryClient) Use(hooks ...Hook) {
+	c.hooks.EventDelivery = append(c.hooks.EventDelivery, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `eventdelivery.Intercept(f(g(h())))`.
+func (c *EventDeliveryClient) Intercept(interceptors ...Interceptor) {
+	c.inters.EventDelivery = append(c.inters.EventDelivery, interceptors...)
+}
+
+// Create returns a builder for creating a EventDelivery entity.
+func (c *EventDeliveryClient) Create() *EventDeliveryCreate {
+	mutation := newEventDeliveryMutation(c.config, OpCreate)
+	return &EventDeliveryCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of EventDelivery entities.
+func (c *EventDeliveryClient) CreateBulk(builders ...*EventDeliveryCreate) *EventDeliveryCreateBulk {
+	return &EventDeliveryCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *EventDeliveryClient) MapCreateBulk(slice any, setFunc func(*EventDeliveryCreate, int)) *EventDeliveryCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &EventDeliveryCreateBulk{err: fmt.Errorf("calling to EventDeliveryClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*EventDeliveryCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &EventDeliveryCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for EventDelivery.
+func (c *EventDeliveryClient) Update() *EventDeliveryUpdate {
+	mutation := newEventDeliveryMutation(c.config, OpUpdate)
+	return &EventDeliveryUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *EventDeliveryClient) UpdateOne(_m *EventDelivery) *EventDeliveryUpdateOne {
+	mutation := newEventDeliveryMutation(c.config, OpUpdateOne, withEventDelivery(_m))
+	return &EventDeliveryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *EventDeliveryClient) UpdateOneID(id int) *EventDeliveryUpdateOne {
+	mutation := newEventDeliveryMutation(c.config, OpUpdateOne, withEventDeliveryID(id))
+	return &EventDeliveryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for EventDelivery.
+func (c *EventDeliveryClient) Delete() *EventDeliveryDelete {
+	mutation := newEventDeliveryMutation(c.config, OpDelete)
+	return &EventDeliveryDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *EventDeliveryClient) DeleteOne(_m *EventDelivery) *EventDeliveryDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *EventDeliveryClient) DeleteOneID(id int) *EventDeliveryDeleteOne {
+	builder := c.Delete().Where(eventdelivery.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &EventDeliveryDeleteOne{builder}
+}
+
+// Query returns a query builder for EventDelivery.
+func (c *EventDeliveryClient) Query() *EventDeliveryQuery {
+	return &EventDeliveryQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeEventDelivery},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a EventDelivery entity by its id.
+func (c *EventDeliveryClient) Get(ctx context.Context, id int) (*EventDelivery, error) {
+	return c.Query().Where(eventdelivery.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *EventDeliveryClient) GetX(ctx context.Context, id int) *EventDelivery {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *EventDeliveryClient) Hooks() []Hook {
+	return c.hooks.EventDelivery
+}
+
+// Interceptors returns the client interceptors.
+func (c *EventDeliveryClient) Interceptors() []Interceptor {
+	return c.inters.EventDelivery
+}
+
+func (c *EventDeliveryClient) mutate(ctx context.Context, m *EventDeliveryMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&EventDeliveryCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&EventDeliveryUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&EventDeliveryUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&EventDeliveryDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown EventDelivery mutation op: %q", m.Op())
+	}
+}
+
+// JobRunClient is a client for the JobRun schema.
+type JobRunClient struct {
+	config
+}
+
+// NewJobRunClient returns a client for the JobRun from the given config.
+func NewJobRunClient(c config) *JobRunClient {
+	return &JobRunClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `jobrun.Hooks(f(g(h())))`.
+func (c *JobRunClient) Use(hooks ...Hook) {
+	c.hooks.JobRun = append(c.hooks.JobRun, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `jobrun.Intercept(f(g(h())))`.
+func (c *JobRunClient) Intercept(interceptors ...Interceptor) {
+	c.inters.JobRun = append(c.inters.JobRun, interceptors...)
+}
+
+// Create returns a builder for creating a JobRun entity.
+func (c *JobRunClient) Create() *JobRunCreate {
+	mutation := newJobRunMutation(c.config, OpCreate)
+	return &JobRunCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of JobRun entities.
+func (c *JobRunClient) CreateBulk(builders ...*JobRunCreate) *JobRunCreateBulk {
+	return &JobRunCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *JobRunClient) MapCreateBulk(slice any, setFunc func(*JobRunCreate, int)) *JobRunCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &JobRunCreateBulk{err: fmt.Errorf("calling to JobRunClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*JobRunCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &JobRunCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for JobRun.
+func (c *JobRunClient) Update() *JobRunUpdate {
+	mutation := newJobRunMutation(c.config, OpUpdate)
+	return &JobRunUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *JobRunClient) UpdateOne(_m *JobRun) *JobRunUpdateOne {
+	mutation := newJobRunMutation(c.config, OpUpdateOne, withJobRun(_m))
+	return &JobRunUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *JobRunClient) UpdateOneID(id int) *JobRunUpdateOne {
+	mutation := newJobRunMutation(c.config, OpUpdateOne, withJobRunID(id))
+	return &JobRunUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for JobRun.
+func (c *JobRunClient) Delete() *JobRunDelete {
+	mutation := newJobRunMutation(c.config, OpDelete)
+	return &JobRunDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *JobRunClient) DeleteOne(_m *JobRun) *JobRunDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *JobRunClient) DeleteOneID(id int) *JobRunDeleteOne {
+	builder := c.Delete().Where(jobrun.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &JobRunDeleteOne{builder}
+}
+
+// Query returns a query builder for JobRun.
+func (c *JobRunClient) Query() *JobRunQuery {
+	return &JobRunQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeJobRun},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a JobRun entity by its id.
+func (c *JobRunClient) Get(ctx context.Context, id int) (*JobRun, error) {
+	return c.Query().Where(jobrun.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *JobRunClient) GetX(ctx context.Context, id int) *JobRun {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *JobRunClient) Hooks() []Hook {
+	return c.hooks.JobRun
+}
+
+// Interceptors returns the client interceptors.
+func (c *JobRunClient) Interceptors() []Interceptor {
+	return c.inters.JobRun
+}
+
+func (c *JobRunClient) mutate(ctx context.Context, m *JobRunMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&JobRunCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&JobRunUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&JobRunUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&JobRunDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown JobRun mutation op: %q", m.Op())
+	}
+}
+
 // LoginThrottleClient is a client for the LoginThrottle schema.
 type LoginThrottleClient struct {
 	config
@@ -544,6 +1019,139 @@ func (c *LoginThrottleClient) mutate(ctx context.Context, m *LoginThrottleMutati
 		return (&LoginThrottleDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown LoginThrottle mutation op: %q", m.Op())
+	}
+}
+
+// MessageClient is a client for the Message schema.
+type MessageClient struct {
+	config
+}
+
+// NewMessageClient returns a client for the Message from the given config.
+func NewMessageClient(c config) *MessageClient {
+	return &MessageClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `message.Hooks(f(g(h())))`.
+func (c *MessageClient) Use(hooks ...Hook) {
+	c.hooks.Message = append(c.hooks.Message, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `message.Intercept(f(g(h())))`.
+func (c *MessageClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Message = append(c.inters.Message, interceptors...)
+}
+
+// Create returns a builder for creating a Message entity.
+func (c *MessageClient) Create() *MessageCreate {
+	mutation := newMessageMutation(c.config, OpCreate)
+	return &MessageCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Message entities.
+func (c *MessageClient) CreateBulk(builders ...*MessageCreate) *MessageCreateBulk {
+	return &MessageCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *MessageClient) MapCreateBulk(slice any, setFunc func(*MessageCreate, int)) *MessageCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &MessageCreateBulk{err: fmt.Errorf("calling to MessageClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*MessageCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &MessageCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Message.
+func (c *MessageClient) Update() *MessageUpdate {
+	mutation := newMessageMutation(c.config, OpUpdate)
+	return &MessageUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *MessageClient) UpdateOne(_m *Message) *MessageUpdateOne {
+	mutation := newMessageMutation(c.config, OpUpdateOne, withMessage(_m))
+	return &MessageUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *MessageClient) UpdateOneID(id int) *MessageUpdateOne {
+	mutation := newMessageMutation(c.config, OpUpdateOne, withMessageID(id))
+	return &MessageUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Message.
+func (c *MessageClient) Delete() *MessageDelete {
+	mutation := newMessageMutation(c.config, OpDelete)
+	return &MessageDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *MessageClient) DeleteOne(_m *Message) *MessageDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *MessageClient) DeleteOneID(id int) *MessageDeleteOne {
+	builder := c.Delete().Where(message.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &MessageDeleteOne{builder}
+}
+
+// Query returns a query builder for Message.
+func (c *MessageClient) Query() *MessageQuery {
+	return &MessageQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeMessage},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Message entity by its id.
+func (c *MessageClient) Get(ctx context.Context, id int) (*Message, error) {
+	return c.Query().Where(message.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *MessageClient) GetX(ctx context.Context, id int) *Message {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *MessageClient) Hooks() []Hook {
+	return c.hooks.Message
+}
+
+// Interceptors returns the client interceptors.
+func (c *MessageClient) Interceptors() []Interceptor {
+	return c.inters.Message
+}
+
+func (c *MessageClient) mutate(ctx context.Context, m *MessageMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&MessageCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&MessageUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&MessageUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&MessageDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Message mutation op: %q", m.Op())
 	}
 }
 
@@ -1143,6 +1751,405 @@ func (c *PostClient) mutate(ctx context.Context, m *PostMutation) (Value, error)
 	}
 }
 
+// ProcessActionClient is a client for the ProcessAction schema.
+type ProcessActionClient struct {
+	config
+}
+
+// NewProcessActionClient returns a client for the ProcessAction from the given config.
+func NewProcessActionClient(c config) *ProcessActionClient {
+	return &ProcessActionClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `processaction.Hooks(f(g(h())))`.
+func (c *ProcessActionClient) Use(hooks ...Hook) {
+	c.hooks.ProcessAction = append(c.hooks.ProcessAction, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `processaction.Intercept(f(g(h())))`.
+func (c *ProcessActionClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ProcessAction = append(c.inters.ProcessAction, interceptors...)
+}
+
+// Create returns a builder for creating a ProcessAction entity.
+func (c *ProcessActionClient) Create() *ProcessActionCreate {
+	mutation := newProcessActionMutation(c.config, OpCreate)
+	return &ProcessActionCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ProcessAction entities.
+func (c *ProcessActionClient) CreateBulk(builders ...*ProcessActionCreate) *ProcessActionCreateBulk {
+	return &ProcessActionCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ProcessActionClient) MapCreateBulk(slice any, setFunc func(*ProcessActionCreate, int)) *ProcessActionCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ProcessActionCreateBulk{err: fmt.Errorf("calling to ProcessActionClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ProcessActionCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ProcessActionCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ProcessAction.
+func (c *ProcessActionClient) Update() *ProcessActionUpdate {
+	mutation := newProcessActionMutation(c.config, OpUpdate)
+	return &ProcessActionUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ProcessActionClient) UpdateOne(_m *ProcessAction) *ProcessActionUpdateOne {
+	mutation := newProcessActionMutation(c.config, OpUpdateOne, withProcessAction(_m))
+	return &ProcessActionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ProcessActionClient) UpdateOneID(id int) *ProcessActionUpdateOne {
+	mutation := newProcessActionMutation(c.config, OpUpdateOne, withProcessActionID(id))
+	return &ProcessActionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ProcessAction.
+func (c *ProcessActionClient) Delete() *ProcessActionDelete {
+	mutation := newProcessActionMutation(c.config, OpDelete)
+	return &ProcessActionDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ProcessActionClient) DeleteOne(_m *ProcessAction) *ProcessActionDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ProcessActionClient) DeleteOneID(id int) *ProcessActionDeleteOne {
+	builder := c.Delete().Where(processaction.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ProcessActionDeleteOne{builder}
+}
+
+// Query returns a query builder for ProcessAction.
+func (c *ProcessActionClient) Query() *ProcessActionQuery {
+	return &ProcessActionQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeProcessAction},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ProcessAction entity by its id.
+func (c *ProcessActionClient) Get(ctx context.Context, id int) (*ProcessAction, error) {
+	return c.Query().Where(processaction.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ProcessActionClient) GetX(ctx context.Context, id int) *ProcessAction {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *ProcessActionClient) Hooks() []Hook {
+	return c.hooks.ProcessAction
+}
+
+// Interceptors returns the client interceptors.
+func (c *ProcessActionClient) Interceptors() []Interceptor {
+	return c.inters.ProcessAction
+}
+
+func (c *ProcessActionClient) mutate(ctx context.Context, m *ProcessActionMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ProcessActionCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ProcessActionUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ProcessActionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ProcessActionDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown ProcessAction mutation op: %q", m.Op())
+	}
+}
+
+// ProcessDefinitionClient is a client for the ProcessDefinition schema.
+type ProcessDefinitionClient struct {
+	config
+}
+
+// NewProcessDefinitionClient returns a client for the ProcessDefinition from the given config.
+func NewProcessDefinitionClient(c config) *ProcessDefinitionClient {
+	return &ProcessDefinitionClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `processdefinition.Hooks(f(g(h())))`.
+func (c *ProcessDefinitionClient) Use(hooks ...Hook) {
+	c.hooks.ProcessDefinition = append(c.hooks.ProcessDefinition, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `processdefinition.Intercept(f(g(h())))`.
+func (c *ProcessDefinitionClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ProcessDefinition = append(c.inters.ProcessDefinition, interceptors...)
+}
+
+// Create returns a builder for creating a ProcessDefinition entity.
+func (c *ProcessDefinitionClient) Create() *ProcessDefinitionCreate {
+	mutation := newProcessDefinitionMutation(c.config, OpCreate)
+	return &ProcessDefinitionCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ProcessDefinition entities.
+func (c *ProcessDefinitionClient) CreateBulk(builders ...*ProcessDefinitionCreate) *ProcessDefinitionCreateBulk {
+	return &ProcessDefinitionCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ProcessDefinitionClient) MapCreateBulk(slice any, setFunc func(*ProcessDefinitionCreate, int)) *ProcessDefinitionCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ProcessDefinitionCreateBulk{err: fmt.Errorf("calling to ProcessDefinitionClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ProcessDefinitionCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ProcessDefinitionCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ProcessDefinition.
+func (c *ProcessDefinitionClient) Update() *ProcessDefinitionUpdate {
+	mutation := newProcessDefinitionMutation(c.config, OpUpdate)
+	return &ProcessDefinitionUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ProcessDefinitionClient) UpdateOne(_m *ProcessDefinition) *ProcessDefinitionUpdateOne {
+	mutation := newProcessDefinitionMutation(c.config, OpUpdateOne, withProcessDefinition(_m))
+	return &ProcessDefinitionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ProcessDefinitionClient) UpdateOneID(id int) *ProcessDefinitionUpdateOne {
+	mutation := newProcessDefinitionMutation(c.config, OpUpdateOne, withProcessDefinitionID(id))
+	return &ProcessDefinitionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ProcessDefinition.
+func (c *ProcessDefinitionClient) Delete() *ProcessDefinitionDelete {
+	mutation := newProcessDefinitionMutation(c.config, OpDelete)
+	return &ProcessDefinitionDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ProcessDefinitionClient) DeleteOne(_m *ProcessDefinition) *ProcessDefinitionDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ProcessDefinitionClient) DeleteOneID(id int) *ProcessDefinitionDeleteOne {
+	builder := c.Delete().Where(processdefinition.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ProcessDefinitionDeleteOne{builder}
+}
+
+// Query returns a query builder for ProcessDefinition.
+func (c *ProcessDefinitionClient) Query() *ProcessDefinitionQuery {
+	return &ProcessDefinitionQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeProcessDefinition},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ProcessDefinition entity by its id.
+func (c *ProcessDefinitionClient) Get(ctx context.Context, id int) (*ProcessDefinition, error) {
+	return c.Query().Where(processdefinition.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ProcessDefinitionClient) GetX(ctx context.Context, id int) *ProcessDefinition {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *ProcessDefinitionClient) Hooks() []Hook {
+	return c.hooks.ProcessDefinition
+}
+
+// Interceptors returns the client interceptors.
+func (c *ProcessDefinitionClient) Interceptors() []Interceptor {
+	return c.inters.ProcessDefinition
+}
+
+func (c *ProcessDefinitionClient) mutate(ctx context.Context, m *ProcessDefinitionMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ProcessDefinitionCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ProcessDefinitionUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ProcessDefinitionUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ProcessDefinitionDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown ProcessDefinition mutation op: %q", m.Op())
+	}
+}
+
+// ProcessInstanceClient is a client for the ProcessInstance schema.
+type ProcessInstanceClient struct {
+	config
+}
+
+// NewProcessInstanceClient returns a client for the ProcessInstance from the given config.
+func NewProcessInstanceClient(c config) *ProcessInstanceClient {
+	return &ProcessInstanceClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `processinstance.Hooks(f(g(h())))`.
+func (c *ProcessInstanceClient) Use(hooks ...Hook) {
+	c.hooks.ProcessInstance = append(c.hooks.ProcessInstance, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `processinstance.Intercept(f(g(h())))`.
+func (c *ProcessInstanceClient) Intercept(interceptors ...Interceptor) {
+	c.inters.ProcessInstance = append(c.inters.ProcessInstance, interceptors...)
+}
+
+// Create returns a builder for creating a ProcessInstance entity.
+func (c *ProcessInstanceClient) Create() *ProcessInstanceCreate {
+	mutation := newProcessInstanceMutation(c.config, OpCreate)
+	return &ProcessInstanceCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of ProcessInstance entities.
+func (c *ProcessInstanceClient) CreateBulk(builders ...*ProcessInstanceCreate) *ProcessInstanceCreateBulk {
+	return &ProcessInstanceCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *ProcessInstanceClient) MapCreateBulk(slice any, setFunc func(*ProcessInstanceCreate, int)) *ProcessInstanceCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &ProcessInstanceCreateBulk{err: fmt.Errorf("calling to ProcessInstanceClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*ProcessInstanceCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &ProcessInstanceCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for ProcessInstance.
+func (c *ProcessInstanceClient) Update() *ProcessInstanceUpdate {
+	mutation := newProcessInstanceMutation(c.config, OpUpdate)
+	return &ProcessInstanceUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *ProcessInstanceClient) UpdateOne(_m *ProcessInstance) *ProcessInstanceUpdateOne {
+	mutation := newProcessInstanceMutation(c.config, OpUpdateOne, withProcessInstance(_m))
+	return &ProcessInstanceUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *ProcessInstanceClient) UpdateOneID(id int) *ProcessInstanceUpdateOne {
+	mutation := newProcessInstanceMutation(c.config, OpUpdateOne, withProcessInstanceID(id))
+	return &ProcessInstanceUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for ProcessInstance.
+func (c *ProcessInstanceClient) Delete() *ProcessInstanceDelete {
+	mutation := newProcessInstanceMutation(c.config, OpDelete)
+	return &ProcessInstanceDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *ProcessInstanceClient) DeleteOne(_m *ProcessInstance) *ProcessInstanceDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *ProcessInstanceClient) DeleteOneID(id int) *ProcessInstanceDeleteOne {
+	builder := c.Delete().Where(processinstance.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &ProcessInstanceDeleteOne{builder}
+}
+
+// Query returns a query builder for ProcessInstance.
+func (c *ProcessInstanceClient) Query() *ProcessInstanceQuery {
+	return &ProcessInstanceQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeProcessInstance},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a ProcessInstance entity by its id.
+func (c *ProcessInstanceClient) Get(ctx context.Context, id int) (*ProcessInstance, error) {
+	return c.Query().Where(processinstance.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *ProcessInstanceClient) GetX(ctx context.Context, id int) *ProcessInstance {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *ProcessInstanceClient) Hooks() []Hook {
+	return c.hooks.ProcessInstance
+}
+
+// Interceptors returns the client interceptors.
+func (c *ProcessInstanceClient) Interceptors() []Interceptor {
+	return c.inters.ProcessInstance
+}
+
+func (c *ProcessInstanceClient) mutate(ctx context.Context, m *ProcessInstanceMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&ProcessInstanceCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&ProcessInstanceUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&ProcessInstanceUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&ProcessInstanceDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown ProcessInstance mutation op: %q", m.Op())
+	}
+}
+
 // RoleClient is a client for the Role schema.
 type RoleClient struct {
 	config
@@ -1574,6 +2581,272 @@ func (c *SettingClient) mutate(ctx context.Context, m *SettingMutation) (Value, 
 	}
 }
 
+// TaskClient is a client for the Task schema.
+type TaskClient struct {
+	config
+}
+
+// NewTaskClient returns a client for the Task from the given config.
+func NewTaskClient(c config) *TaskClient {
+	return &TaskClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `task.Hooks(f(g(h())))`.
+func (c *TaskClient) Use(hooks ...Hook) {
+	c.hooks.Task = append(c.hooks.Task, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `task.Intercept(f(g(h())))`.
+func (c *TaskClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Task = append(c.inters.Task, interceptors...)
+}
+
+// Create returns a builder for creating a Task entity.
+func (c *TaskClient) Create() *TaskCreate {
+	mutation := newTaskMutation(c.config, OpCreate)
+	return &TaskCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Task entities.
+func (c *TaskClient) CreateBulk(builders ...*TaskCreate) *TaskCreateBulk {
+	return &TaskCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *TaskClient) MapCreateBulk(slice any, setFunc func(*TaskCreate, int)) *TaskCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &TaskCreateBulk{err: fmt.Errorf("calling to TaskClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*TaskCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &TaskCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Task.
+func (c *TaskClient) Update() *TaskUpdate {
+	mutation := newTaskMutation(c.config, OpUpdate)
+	return &TaskUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *TaskClient) UpdateOne(_m *Task) *TaskUpdateOne {
+	mutation := newTaskMutation(c.config, OpUpdateOne, withTask(_m))
+	return &TaskUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *TaskClient) UpdateOneID(id int) *TaskUpdateOne {
+	mutation := newTaskMutation(c.config, OpUpdateOne, withTaskID(id))
+	return &TaskUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Task.
+func (c *TaskClient) Delete() *TaskDelete {
+	mutation := newTaskMutation(c.config, OpDelete)
+	return &TaskDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *TaskClient) DeleteOne(_m *Task) *TaskDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *TaskClient) DeleteOneID(id int) *TaskDeleteOne {
+	builder := c.Delete().Where(task.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &TaskDeleteOne{builder}
+}
+
+// Query returns a query builder for Task.
+func (c *TaskClient) Query() *TaskQuery {
+	return &TaskQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeTask},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Task entity by its id.
+func (c *TaskClient) Get(ctx context.Context, id int) (*Task, error) {
+	return c.Query().Where(task.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *TaskClient) GetX(ctx context.Context, id int) *Task {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *TaskClient) Hooks() []Hook {
+	return c.hooks.Task
+}
+
+// Interceptors returns the client interceptors.
+func (c *TaskClient) Interceptors() []Interceptor {
+	return c.inters.Task
+}
+
+func (c *TaskClient) mutate(ctx context.Context, m *TaskMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&TaskCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&TaskUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&TaskUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&TaskDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Task mutation op: %q", m.Op())
+	}
+}
+
+// TaskCandidateClient is a client for the TaskCandidate schema.
+type TaskCandidateClient struct {
+	config
+}
+
+// NewTaskCandidateClient returns a client for the TaskCandidate from the given config.
+func NewTaskCandidateClient(c config) *TaskCandidateClient {
+	return &TaskCandidateClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `taskcandidate.Hooks(f(g(h())))`.
+func (c *TaskCandidateClient) Use(hooks ...Hook) {
+	c.hooks.TaskCandidate = append(c.hooks.TaskCandidate, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `taskcandidate.Intercept(f(g(h())))`.
+func (c *TaskCandidateClient) Intercept(interceptors ...Interceptor) {
+	c.inters.TaskCandidate = append(c.inters.TaskCandidate, interceptors...)
+}
+
+// Create returns a builder for creating a TaskCandidate entity.
+func (c *TaskCandidateClient) Create() *TaskCandidateCreate {
+	mutation := newTaskCandidateMutation(c.config, OpCreate)
+	return &TaskCandidateCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of TaskCandidate entities.
+func (c *TaskCandidateClient) CreateBulk(builders ...*TaskCandidateCreate) *TaskCandidateCreateBulk {
+	return &TaskCandidateCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *TaskCandidateClient) MapCreateBulk(slice any, setFunc func(*TaskCandidateCreate, int)) *TaskCandidateCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &TaskCandidateCreateBulk{err: fmt.Errorf("calling to TaskCandidateClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*TaskCandidateCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &TaskCandidateCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for TaskCandidate.
+func (c *TaskCandidateClient) Update() *TaskCandidateUpdate {
+	mutation := newTaskCandidateMutation(c.config, OpUpdate)
+	return &TaskCandidateUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *TaskCandidateClient) UpdateOne(_m *TaskCandidate) *TaskCandidateUpdateOne {
+	mutation := newTaskCandidateMutation(c.config, OpUpdateOne, withTaskCandidate(_m))
+	return &TaskCandidateUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *TaskCandidateClient) UpdateOneID(id int) *TaskCandidateUpdateOne {
+	mutation := newTaskCandidateMutation(c.config, OpUpdateOne, withTaskCandidateID(id))
+	return &TaskCandidateUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for TaskCandidate.
+func (c *TaskCandidateClient) Delete() *TaskCandidateDelete {
+	mutation := newTaskCandidateMutation(c.config, OpDelete)
+	return &TaskCandidateDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *TaskCandidateClient) DeleteOne(_m *TaskCandidate) *TaskCandidateDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *TaskCandidateClient) DeleteOneID(id int) *TaskCandidateDeleteOne {
+	builder := c.Delete().Where(taskcandidate.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &TaskCandidateDeleteOne{builder}
+}
+
+// Query returns a query builder for TaskCandidate.
+func (c *TaskCandidateClient) Query() *TaskCandidateQuery {
+	return &TaskCandidateQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeTaskCandidate},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a TaskCandidate entity by its id.
+func (c *TaskCandidateClient) Get(ctx context.Context, id int) (*TaskCandidate, error) {
+	return c.Query().Where(taskcandidate.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *TaskCandidateClient) GetX(ctx context.Context, id int) *TaskCandidate {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *TaskCandidateClient) Hooks() []Hook {
+	return c.hooks.TaskCandidate
+}
+
+// Interceptors returns the client interceptors.
+func (c *TaskCandidateClient) Interceptors() []Interceptor {
+	return c.inters.TaskCandidate
+}
+
+func (c *TaskCandidateClient) mutate(ctx context.Context, m *TaskCandidateMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&TaskCandidateCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&TaskCandidateUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&TaskCandidateUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&TaskCandidateDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown TaskCandidate mutation op: %q", m.Op())
+	}
+}
+
 // UserClient is a client for the User schema.
 type UserClient struct {
 	config
@@ -1758,12 +3031,14 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		AuditEntry, LoginThrottle, Organization, Plugin, PluginBundle, Post, Role,
-		Session, Setting, User []ent.Hook
+		AuditEntry, Event, EventDelivery, JobRun, LoginThrottle, Message, Organization,
+		Plugin, PluginBundle, Post, ProcessAction, ProcessDefinition, ProcessInstance,
+		Role, Session, Setting, Task, TaskCandidate, User []ent.Hook
 	}
 	inters struct {
-		AuditEntry, LoginThrottle, Organization, Plugin, PluginBundle, Post, Role,
-		Session, Setting, User []ent.Interceptor
+		AuditEntry, Event, EventDelivery, JobRun, LoginThrottle, Message, Organization,
+		Plugin, PluginBundle, Post, ProcessAction, ProcessDefinition, ProcessInstance,
+		Role, Session, Setting, Task, TaskCandidate, User []ent.Interceptor
 	}
 )
 

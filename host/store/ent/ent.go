@@ -13,14 +13,23 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/shanghai-amr/portal/host/store/ent/auditentry"
+	"github.com/shanghai-amr/portal/host/store/ent/event"
+	"github.com/shanghai-amr/portal/host/store/ent/eventdelivery"
+	"github.com/shanghai-amr/portal/host/store/ent/jobrun"
 	"github.com/shanghai-amr/portal/host/store/ent/loginthrottle"
+	"github.com/shanghai-amr/portal/host/store/ent/message"
 	"github.com/shanghai-amr/portal/host/store/ent/organization"
 	"github.com/shanghai-amr/portal/host/store/ent/plugin"
 	"github.com/shanghai-amr/portal/host/store/ent/pluginbundle"
 	"github.com/shanghai-amr/portal/host/store/ent/post"
+	"github.com/shanghai-amr/portal/host/store/ent/processaction"
+	"github.com/shanghai-amr/portal/host/store/ent/processdefinition"
+	"github.com/shanghai-amr/portal/host/store/ent/processinstance"
 	"github.com/shanghai-amr/portal/host/store/ent/role"
 	"github.com/shanghai-amr/portal/host/store/ent/session"
 	"github.com/shanghai-amr/portal/host/store/ent/setting"
+	"github.com/shanghai-amr/portal/host/store/ent/task"
+	"github.com/shanghai-amr/portal/host/store/ent/taskcandidate"
 	"github.com/shanghai-amr/portal/host/store/ent/user"
 )
 
@@ -82,16 +91,25 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
-			auditentry.Table:    auditentry.ValidColumn,
-			loginthrottle.Table: loginthrottle.ValidColumn,
-			organization.Table:  organization.ValidColumn,
-			plugin.Table:        plugin.ValidColumn,
-			pluginbundle.Table:  pluginbundle.ValidColumn,
-			post.Table:          post.ValidColumn,
-			role.Table:          role.ValidColumn,
-			session.Table:       session.ValidColumn,
-			setting.Table:       setting.ValidColumn,
-			user.Table:          user.ValidColumn,
+			auditentry.Table:        auditentry.ValidColumn,
+			event.Table:             event.ValidColumn,
+			eventdelivery.Table:     eventdelivery.ValidColumn,
+			jobrun.Table:            jobrun.ValidColumn,
+			loginthrottle.Table:     loginthrottle.ValidColumn,
+			message.Table:           message.ValidColumn,
+			organization.Table:      organization.ValidColumn,
+			plugin.Table:            plugin.ValidColumn,
+			pluginbundle.Table:      pluginbundle.ValidColumn,
+			post.Table:              post.ValidColumn,
+			processaction.Table:     processaction.ValidColumn,
+			processdefinition.Table: processdefinition.ValidColumn,
+			processinstance.Table:   processinstance.ValidColumn,
+			role.Table:              role.ValidColumn,
+			session.Table:           session.ValidColumn,
+			setting.Table:           setting.ValidColumn,
+			task.Table:              task.ValidColumn,
+			taskcandidate.Table:     taskcandidate.ValidColumn,
+			user.Table:              user.ValidColumn,
 		})
 	})
 	return columnCheck(t, c)

@@ -6,14 +6,22 @@ import (
 	"time"
 
 	"github.com/shanghai-amr/portal/host/store/ent/auditentry"
+	"github.com/shanghai-amr/portal/host/store/ent/event"
+	"github.com/shanghai-amr/portal/host/store/ent/eventdelivery"
+	"github.com/shanghai-amr/portal/host/store/ent/jobrun"
 	"github.com/shanghai-amr/portal/host/store/ent/loginthrottle"
+	"github.com/shanghai-amr/portal/host/store/ent/message"
 	"github.com/shanghai-amr/portal/host/store/ent/organization"
 	"github.com/shanghai-amr/portal/host/store/ent/plugin"
 	"github.com/shanghai-amr/portal/host/store/ent/pluginbundle"
 	"github.com/shanghai-amr/portal/host/store/ent/post"
+	"github.com/shanghai-amr/portal/host/store/ent/processaction"
+	"github.com/shanghai-amr/portal/host/store/ent/processdefinition"
+	"github.com/shanghai-amr/portal/host/store/ent/processinstance"
 	"github.com/shanghai-amr/portal/host/store/ent/role"
 	"github.com/shanghai-amr/portal/host/store/ent/session"
 	"github.com/shanghai-amr/portal/host/store/ent/setting"
+	"github.com/shanghai-amr/portal/host/store/ent/task"
 	"github.com/shanghai-amr/portal/host/store/ent/user"
 	"github.com/shanghai-amr/portal/host/store/schema"
 )
@@ -70,6 +78,106 @@ func init() {
 	auditentryDescHash := auditentryFields[11].Descriptor()
 	// auditentry.HashValidator is a validator for the "hash" field. It is called by the builders before save.
 	auditentry.HashValidator = auditentryDescHash.Validators[0].(func(string) error)
+	eventFields := schema.Event{}.Fields()
+	_ = eventFields
+	// eventDescEventID is the schema descriptor for event_id field.
+	eventDescEventID := eventFields[0].Descriptor()
+	// event.EventIDValidator is a validator for the "event_id" field. It is called by the builders before save.
+	event.EventIDValidator = func() func(string) error {
+		validators := eventDescEventID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(event_id string) error {
+			for _, fn := range fns {
+				if err := fn(event_id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// eventDescType is the schema descriptor for type field.
+	eventDescType := eventFields[1].Descriptor()
+	// event.TypeValidator is a validator for the "type" field. It is called by the builders before save.
+	event.TypeValidator = func() func(string) error {
+		validators := eventDescType.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(_type string) error {
+			for _, fn := range fns {
+				if err := fn(_type); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// eventDescSource is the schema descriptor for source field.
+	eventDescSource := eventFields[2].Descriptor()
+	// event.SourceValidator is a validator for the "source" field. It is called by the builders before save.
+	event.SourceValidator = eventDescSource.Validators[0].(func(string) error)
+	// eventDescCreatedAt is the schema descriptor for created_at field.
+	eventDescCreatedAt := eventFields[4].Descriptor()
+	// event.DefaultCreatedAt holds the default value on creation for the created_at field.
+	event.DefaultCreatedAt = eventDescCreatedAt.Default.(func() time.Time)
+	eventdeliveryFields := schema.EventDelivery{}.Fields()
+	_ = eventdeliveryFields
+	// eventdeliveryDescEventID is the schema descriptor for event_id field.
+	eventdeliveryDescEventID := eventdeliveryFields[0].Descriptor()
+	// eventdelivery.EventIDValidator is a validator for the "event_id" field. It is called by the builders before save.
+	eventdelivery.EventIDValidator = eventdeliveryDescEventID.Validators[0].(func(string) error)
+	// eventdeliveryDescSubscriber is the schema descriptor for subscriber field.
+	eventdeliveryDescSubscriber := eventdeliveryFields[1].Descriptor()
+	// eventdelivery.SubscriberValidator is a validator for the "subscriber" field. It is called by the builders before save.
+	eventdelivery.SubscriberValidator = eventdeliveryDescSubscriber.Validators[0].(func(string) error)
+	// eventdeliveryDescAttempts is the schema descriptor for attempts field.
+	eventdeliveryDescAttempts := eventdeliveryFields[3].Descriptor()
+	// eventdelivery.DefaultAttempts holds the default value on creation for the attempts field.
+	eventdelivery.DefaultAttempts = eventdeliveryDescAttempts.Default.(int)
+	// eventdeliveryDescNextAttemptAt is the schema descriptor for next_attempt_at field.
+	eventdeliveryDescNextAttemptAt := eventdeliveryFields[4].Descriptor()
+	// eventdelivery.DefaultNextAttemptAt holds the default value on creation for the next_attempt_at field.
+	eventdelivery.DefaultNextAttemptAt = eventdeliveryDescNextAttemptAt.Default.(func() time.Time)
+	// eventdeliveryDescLastError is the schema descriptor for last_error field.
+	eventdeliveryDescLastError := eventdeliveryFields[5].Descriptor()
+	// eventdelivery.LastErrorValidator is a validator for the "last_error" field. It is called by the builders before save.
+	eventdelivery.LastErrorValidator = eventdeliveryDescLastError.Validators[0].(func(string) error)
+	jobrunFields := schema.JobRun{}.Fields()
+	_ = jobrunFields
+	// jobrunDescJob is the schema descriptor for job field.
+	jobrunDescJob := jobrunFields[0].Descriptor()
+	// jobrun.JobValidator is a validator for the "job" field. It is called by the builders before save.
+	jobrun.JobValidator = func() func(string) error {
+		validators := jobrunDescJob.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(job string) error {
+			for _, fn := range fns {
+				if err := fn(job); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// jobrunDescRunner is the schema descriptor for runner field.
+	jobrunDescRunner := jobrunFields[2].Descriptor()
+	// jobrun.RunnerValidator is a validator for the "runner" field. It is called by the builders before save.
+	jobrun.RunnerValidator = jobrunDescRunner.Validators[0].(func(string) error)
+	// jobrunDescStartedAt is the schema descriptor for started_at field.
+	jobrunDescStartedAt := jobrunFields[4].Descriptor()
+	// jobrun.DefaultStartedAt holds the default value on creation for the started_at field.
+	jobrun.DefaultStartedAt = jobrunDescStartedAt.Default.(func() time.Time)
+	// jobrunDescError is the schema descriptor for error field.
+	jobrunDescError := jobrunFields[6].Descriptor()
+	// jobrun.ErrorValidator is a validator for the "error" field. It is called by the builders before save.
+	jobrun.ErrorValidator = jobrunDescError.Validators[0].(func(string) error)
 	loginthrottleFields := schema.LoginThrottle{}.Fields()
 	_ = loginthrottleFields
 	// loginthrottleDescUsername is the schema descriptor for username field.
@@ -94,6 +202,28 @@ func init() {
 	loginthrottleDescFailures := loginthrottleFields[1].Descriptor()
 	// loginthrottle.DefaultFailures holds the default value on creation for the failures field.
 	loginthrottle.DefaultFailures = loginthrottleDescFailures.Default.(int)
+	messageFields := schema.Message{}.Fields()
+	_ = messageFields
+	// messageDescCategory is the schema descriptor for category field.
+	messageDescCategory := messageFields[1].Descriptor()
+	// message.CategoryValidator is a validator for the "category" field. It is called by the builders before save.
+	message.CategoryValidator = messageDescCategory.Validators[0].(func(string) error)
+	// messageDescSource is the schema descriptor for source field.
+	messageDescSource := messageFields[2].Descriptor()
+	// message.SourceValidator is a validator for the "source" field. It is called by the builders before save.
+	message.SourceValidator = messageDescSource.Validators[0].(func(string) error)
+	// messageDescTemplate is the schema descriptor for template field.
+	messageDescTemplate := messageFields[3].Descriptor()
+	// message.TemplateValidator is a validator for the "template" field. It is called by the builders before save.
+	message.TemplateValidator = messageDescTemplate.Validators[0].(func(string) error)
+	// messageDescLink is the schema descriptor for link field.
+	messageDescLink := messageFields[5].Descriptor()
+	// message.LinkValidator is a validator for the "link" field. It is called by the builders before save.
+	message.LinkValidator = messageDescLink.Validators[0].(func(string) error)
+	// messageDescCreatedAt is the schema descriptor for created_at field.
+	messageDescCreatedAt := messageFields[6].Descriptor()
+	// message.DefaultCreatedAt holds the default value on creation for the created_at field.
+	message.DefaultCreatedAt = messageDescCreatedAt.Default.(func() time.Time)
 	organizationMixin := schema.Organization{}.Mixin()
 	organizationMixinFields0 := organizationMixin[0].Fields()
 	_ = organizationMixinFields0
@@ -393,6 +523,106 @@ func init() {
 	postDescNameEn := postFields[2].Descriptor()
 	// post.NameEnValidator is a validator for the "name_en" field. It is called by the builders before save.
 	post.NameEnValidator = postDescNameEn.Validators[0].(func(string) error)
+	processactionFields := schema.ProcessAction{}.Fields()
+	_ = processactionFields
+	// processactionDescNodeID is the schema descriptor for node_id field.
+	processactionDescNodeID := processactionFields[2].Descriptor()
+	// processaction.NodeIDValidator is a validator for the "node_id" field. It is called by the builders before save.
+	processaction.NodeIDValidator = processactionDescNodeID.Validators[0].(func(string) error)
+	// processactionDescActor is the schema descriptor for actor field.
+	processactionDescActor := processactionFields[4].Descriptor()
+	// processaction.ActorValidator is a validator for the "actor" field. It is called by the builders before save.
+	processaction.ActorValidator = processactionDescActor.Validators[0].(func(string) error)
+	// processactionDescAction is the schema descriptor for action field.
+	processactionDescAction := processactionFields[5].Descriptor()
+	// processaction.ActionValidator is a validator for the "action" field. It is called by the builders before save.
+	processaction.ActionValidator = processactionDescAction.Validators[0].(func(string) error)
+	// processactionDescAt is the schema descriptor for at field.
+	processactionDescAt := processactionFields[9].Descriptor()
+	// processaction.DefaultAt holds the default value on creation for the at field.
+	processaction.DefaultAt = processactionDescAt.Default.(func() time.Time)
+	processdefinitionFields := schema.ProcessDefinition{}.Fields()
+	_ = processdefinitionFields
+	// processdefinitionDescKey is the schema descriptor for key field.
+	processdefinitionDescKey := processdefinitionFields[0].Descriptor()
+	// processdefinition.KeyValidator is a validator for the "key" field. It is called by the builders before save.
+	processdefinition.KeyValidator = func() func(string) error {
+		validators := processdefinitionDescKey.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(key string) error {
+			for _, fn := range fns {
+				if err := fn(key); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// processdefinitionDescVersion is the schema descriptor for version field.
+	processdefinitionDescVersion := processdefinitionFields[1].Descriptor()
+	// processdefinition.VersionValidator is a validator for the "version" field. It is called by the builders before save.
+	processdefinition.VersionValidator = processdefinitionDescVersion.Validators[0].(func(int) error)
+	// processdefinitionDescPlugin is the schema descriptor for plugin field.
+	processdefinitionDescPlugin := processdefinitionFields[2].Descriptor()
+	// processdefinition.PluginValidator is a validator for the "plugin" field. It is called by the builders before save.
+	processdefinition.PluginValidator = processdefinitionDescPlugin.Validators[0].(func(string) error)
+	// processdefinitionDescSource is the schema descriptor for source field.
+	processdefinitionDescSource := processdefinitionFields[3].Descriptor()
+	// processdefinition.SourceValidator is a validator for the "source" field. It is called by the builders before save.
+	processdefinition.SourceValidator = processdefinitionDescSource.Validators[0].(func(string) error)
+	// processdefinitionDescPluginVersion is the schema descriptor for plugin_version field.
+	processdefinitionDescPluginVersion := processdefinitionFields[4].Descriptor()
+	// processdefinition.PluginVersionValidator is a validator for the "plugin_version" field. It is called by the builders before save.
+	processdefinition.PluginVersionValidator = processdefinitionDescPluginVersion.Validators[0].(func(string) error)
+	// processdefinitionDescDigest is the schema descriptor for digest field.
+	processdefinitionDescDigest := processdefinitionFields[6].Descriptor()
+	// processdefinition.DigestValidator is a validator for the "digest" field. It is called by the builders before save.
+	processdefinition.DigestValidator = processdefinitionDescDigest.Validators[0].(func(string) error)
+	// processdefinitionDescCreatedBy is the schema descriptor for created_by field.
+	processdefinitionDescCreatedBy := processdefinitionFields[7].Descriptor()
+	// processdefinition.CreatedByValidator is a validator for the "created_by" field. It is called by the builders before save.
+	processdefinition.CreatedByValidator = processdefinitionDescCreatedBy.Validators[0].(func(string) error)
+	// processdefinitionDescCreatedAt is the schema descriptor for created_at field.
+	processdefinitionDescCreatedAt := processdefinitionFields[8].Descriptor()
+	// processdefinition.DefaultCreatedAt holds the default value on creation for the created_at field.
+	processdefinition.DefaultCreatedAt = processdefinitionDescCreatedAt.Default.(func() time.Time)
+	processinstanceFields := schema.ProcessInstance{}.Fields()
+	_ = processinstanceFields
+	// processinstanceDescKey is the schema descriptor for key field.
+	processinstanceDescKey := processinstanceFields[1].Descriptor()
+	// processinstance.KeyValidator is a validator for the "key" field. It is called by the builders before save.
+	processinstance.KeyValidator = processinstanceDescKey.Validators[0].(func(string) error)
+	// processinstanceDescPlugin is the schema descriptor for plugin field.
+	processinstanceDescPlugin := processinstanceFields[3].Descriptor()
+	// processinstance.PluginValidator is a validator for the "plugin" field. It is called by the builders before save.
+	processinstance.PluginValidator = processinstanceDescPlugin.Validators[0].(func(string) error)
+	// processinstanceDescBusinessKey is the schema descriptor for business_key field.
+	processinstanceDescBusinessKey := processinstanceFields[4].Descriptor()
+	// processinstance.BusinessKeyValidator is a validator for the "business_key" field. It is called by the builders before save.
+	processinstance.BusinessKeyValidator = processinstanceDescBusinessKey.Validators[0].(func(string) error)
+	// processinstanceDescTitle is the schema descriptor for title field.
+	processinstanceDescTitle := processinstanceFields[5].Descriptor()
+	// processinstance.TitleValidator is a validator for the "title" field. It is called by the builders before save.
+	processinstance.TitleValidator = processinstanceDescTitle.Validators[0].(func(string) error)
+	// processinstanceDescLink is the schema descriptor for link field.
+	processinstanceDescLink := processinstanceFields[6].Descriptor()
+	// processinstance.LinkValidator is a validator for the "link" field. It is called by the builders before save.
+	processinstance.LinkValidator = processinstanceDescLink.Validators[0].(func(string) error)
+	// processinstanceDescOrgPath is the schema descriptor for org_path field.
+	processinstanceDescOrgPath := processinstanceFields[8].Descriptor()
+	// processinstance.OrgPathValidator is a validator for the "org_path" field. It is called by the builders before save.
+	processinstance.OrgPathValidator = processinstanceDescOrgPath.Validators[0].(func(string) error)
+	// processinstanceDescStartedAt is the schema descriptor for started_at field.
+	processinstanceDescStartedAt := processinstanceFields[13].Descriptor()
+	// processinstance.DefaultStartedAt holds the default value on creation for the started_at field.
+	processinstance.DefaultStartedAt = processinstanceDescStartedAt.Default.(func() time.Time)
+	// processinstanceDescUrgeCount is the schema descriptor for urge_count field.
+	processinstanceDescUrgeCount := processinstanceFields[15].Descriptor()
+	// processinstance.DefaultUrgeCount holds the default value on creation for the urge_count field.
+	processinstance.DefaultUrgeCount = processinstanceDescUrgeCount.Default.(int)
 	roleMixin := schema.Role{}.Mixin()
 	roleMixinFields0 := roleMixin[0].Fields()
 	_ = roleMixinFields0
@@ -569,6 +799,64 @@ func init() {
 			return nil
 		}
 	}()
+	taskFields := schema.Task{}.Fields()
+	_ = taskFields
+	// taskDescPlugin is the schema descriptor for plugin field.
+	taskDescPlugin := taskFields[0].Descriptor()
+	// task.PluginValidator is a validator for the "plugin" field. It is called by the builders before save.
+	task.PluginValidator = taskDescPlugin.Validators[0].(func(string) error)
+	// taskDescType is the schema descriptor for type field.
+	taskDescType := taskFields[2].Descriptor()
+	// task.TypeValidator is a validator for the "type" field. It is called by the builders before save.
+	task.TypeValidator = taskDescType.Validators[0].(func(string) error)
+	// taskDescTitle is the schema descriptor for title field.
+	taskDescTitle := taskFields[3].Descriptor()
+	// task.TitleValidator is a validator for the "title" field. It is called by the builders before save.
+	task.TitleValidator = taskDescTitle.Validators[0].(func(string) error)
+	// taskDescBusinessKey is the schema descriptor for business_key field.
+	taskDescBusinessKey := taskFields[4].Descriptor()
+	// task.BusinessKeyValidator is a validator for the "business_key" field. It is called by the builders before save.
+	task.BusinessKeyValidator = taskDescBusinessKey.Validators[0].(func(string) error)
+	// taskDescLink is the schema descriptor for link field.
+	taskDescLink := taskFields[5].Descriptor()
+	// task.LinkValidator is a validator for the "link" field. It is called by the builders before save.
+	task.LinkValidator = taskDescLink.Validators[0].(func(string) error)
+	// taskDescNodeID is the schema descriptor for node_id field.
+	taskDescNodeID := taskFields[7].Descriptor()
+	// task.NodeIDValidator is a validator for the "node_id" field. It is called by the builders before save.
+	task.NodeIDValidator = taskDescNodeID.Validators[0].(func(string) error)
+	// taskDescNodeName is the schema descriptor for node_name field.
+	taskDescNodeName := taskFields[8].Descriptor()
+	// task.NodeNameValidator is a validator for the "node_name" field. It is called by the builders before save.
+	task.NodeNameValidator = taskDescNodeName.Validators[0].(func(string) error)
+	// taskDescRound is the schema descriptor for round field.
+	taskDescRound := taskFields[9].Descriptor()
+	// task.DefaultRound holds the default value on creation for the round field.
+	task.DefaultRound = taskDescRound.Default.(int)
+	// taskDescSeq is the schema descriptor for seq field.
+	taskDescSeq := taskFields[10].Descriptor()
+	// task.DefaultSeq holds the default value on creation for the seq field.
+	task.DefaultSeq = taskDescSeq.Default.(int)
+	// taskDescRelation is the schema descriptor for relation field.
+	taskDescRelation := taskFields[12].Descriptor()
+	// task.RelationValidator is a validator for the "relation" field. It is called by the builders before save.
+	task.RelationValidator = taskDescRelation.Validators[0].(func(string) error)
+	// taskDescOrgPath is the schema descriptor for org_path field.
+	taskDescOrgPath := taskFields[15].Descriptor()
+	// task.OrgPathValidator is a validator for the "org_path" field. It is called by the builders before save.
+	task.OrgPathValidator = taskDescOrgPath.Validators[0].(func(string) error)
+	// taskDescOutcome is the schema descriptor for outcome field.
+	taskDescOutcome := taskFields[17].Descriptor()
+	// task.OutcomeValidator is a validator for the "outcome" field. It is called by the builders before save.
+	task.OutcomeValidator = taskDescOutcome.Validators[0].(func(string) error)
+	// taskDescCreatedAt is the schema descriptor for created_at field.
+	taskDescCreatedAt := taskFields[19].Descriptor()
+	// task.DefaultCreatedAt holds the default value on creation for the created_at field.
+	task.DefaultCreatedAt = taskDescCreatedAt.Default.(func() time.Time)
+	// taskDescUrgeCount is the schema descriptor for urge_count field.
+	taskDescUrgeCount := taskFields[25].Descriptor()
+	// task.DefaultUrgeCount holds the default value on creation for the urge_count field.
+	task.DefaultUrgeCount = taskDescUrgeCount.Default.(int)
 	userMixin := schema.User{}.Mixin()
 	userMixinFields0 := userMixin[0].Fields()
 	_ = userMixinFields0

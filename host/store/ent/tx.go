@@ -16,8 +16,16 @@ type Tx struct {
 	config
 	// AuditEntry is the client for interacting with the AuditEntry builders.
 	AuditEntry *AuditEntryClient
+	// Event is the client for interacting with the Event builders.
+	Event *EventClient
+	// EventDelivery is the client for interacting with the EventDelivery builders.
+	EventDelivery *EventDeliveryClient
+	// JobRun is the client for interacting with the JobRun builders.
+	JobRun *JobRunClient
 	// LoginThrottle is the client for interacting with the LoginThrottle builders.
 	LoginThrottle *LoginThrottleClient
+	// Message is the client for interacting with the Message builders.
+	Message *MessageClient
 	// Organization is the client for interacting with the Organization builders.
 	Organization *OrganizationClient
 	// Plugin is the client for interacting with the Plugin builders.
@@ -26,12 +34,22 @@ type Tx struct {
 	PluginBundle *PluginBundleClient
 	// Post is the client for interacting with the Post builders.
 	Post *PostClient
+	// ProcessAction is the client for interacting with the ProcessAction builders.
+	ProcessAction *ProcessActionClient
+	// ProcessDefinition is the client for interacting with the ProcessDefinition builders.
+	ProcessDefinition *ProcessDefinitionClient
+	// ProcessInstance is the client for interacting with the ProcessInstance builders.
+	ProcessInstance *ProcessInstanceClient
 	// Role is the client for interacting with the Role builders.
 	Role *RoleClient
 	// Session is the client for interacting with the Session builders.
 	Session *SessionClient
 	// Setting is the client for interacting with the Setting builders.
 	Setting *SettingClient
+	// Task is the client for interacting with the Task builders.
+	Task *TaskClient
+	// TaskCandidate is the client for interacting with the TaskCandidate builders.
+	TaskCandidate *TaskCandidateClient
 	// User is the client for interacting with the User builders.
 	User *UserClient
 
@@ -166,14 +184,23 @@ func (tx *Tx) Client() *Client {
 
 func (tx *Tx) init() {
 	tx.AuditEntry = NewAuditEntryClient(tx.config)
+	tx.Event = NewEventClient(tx.config)
+	tx.EventDelivery = NewEventDeliveryClient(tx.config)
+	tx.JobRun = NewJobRunClient(tx.config)
 	tx.LoginThrottle = NewLoginThrottleClient(tx.config)
+	tx.Message = NewMessageClient(tx.config)
 	tx.Organization = NewOrganizationClient(tx.config)
 	tx.Plugin = NewPluginClient(tx.config)
 	tx.PluginBundle = NewPluginBundleClient(tx.config)
 	tx.Post = NewPostClient(tx.config)
+	tx.ProcessAction = NewProcessActionClient(tx.config)
+	tx.ProcessDefinition = NewProcessDefinitionClient(tx.config)
+	tx.ProcessInstance = NewProcessInstanceClient(tx.config)
 	tx.Role = NewRoleClient(tx.config)
 	tx.Session = NewSessionClient(tx.config)
 	tx.Setting = NewSettingClient(tx.config)
+	tx.Task = NewTaskClient(tx.config)
+	tx.TaskCandidate = NewTaskCandidateClient(tx.config)
 	tx.User = NewUserClient(tx.config)
 }
 

@@ -52,6 +52,87 @@ var (
 			},
 		},
 	}
+	// EventsColumns holds the columns for the "events" table.
+	EventsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "event_id", Type: field.TypeString, Unique: true, Size: 64},
+		{Name: "type", Type: field.TypeString, Size: 128},
+		{Name: "source", Type: field.TypeString, Size: 64},
+		{Name: "data", Type: field.TypeBytes, Nullable: true},
+		{Name: "created_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "relayed_at", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+	}
+	// EventsTable holds the schema information for the "events" table.
+	EventsTable = &schema.Table{
+		Name:       "events",
+		Columns:    EventsColumns,
+		PrimaryKey: []*schema.Column{EventsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "event_relayed_at",
+				Unique:  false,
+				Columns: []*schema.Column{EventsColumns[6]},
+			},
+			{
+				Name:    "event_created_at",
+				Unique:  false,
+				Columns: []*schema.Column{EventsColumns[5]},
+			},
+		},
+	}
+	// EventDeliveriesColumns holds the columns for the "event_deliveries" table.
+	EventDeliveriesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "event_id", Type: field.TypeString, Size: 64},
+		{Name: "subscriber", Type: field.TypeString, Size: 64},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"pending", "delivered", "dead"}, Default: "pending"},
+		{Name: "attempts", Type: field.TypeInt, Default: 0},
+		{Name: "next_attempt_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "last_error", Type: field.TypeString, Nullable: true, Size: 512},
+		{Name: "delivered_at", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+	}
+	// EventDeliveriesTable holds the schema information for the "event_deliveries" table.
+	EventDeliveriesTable = &schema.Table{
+		Name:       "event_deliveries",
+		Columns:    EventDeliveriesColumns,
+		PrimaryKey: []*schema.Column{EventDeliveriesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "eventdelivery_event_id_subscriber",
+				Unique:  true,
+				Columns: []*schema.Column{EventDeliveriesColumns[1], EventDeliveriesColumns[2]},
+			},
+			{
+				Name:    "eventdelivery_status_next_attempt_at",
+				Unique:  false,
+				Columns: []*schema.Column{EventDeliveriesColumns[3], EventDeliveriesColumns[5]},
+			},
+		},
+	}
+	// JobRunsColumns holds the columns for the "job_runs" table.
+	JobRunsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "job", Type: field.TypeString, Size: 128},
+		{Name: "slot", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "runner", Type: field.TypeString, Size: 128},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"running", "succeeded", "failed"}, Default: "running"},
+		{Name: "started_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "finished_at", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "error", Type: field.TypeString, Nullable: true, Size: 512},
+	}
+	// JobRunsTable holds the schema information for the "job_runs" table.
+	JobRunsTable = &schema.Table{
+		Name:       "job_runs",
+		Columns:    JobRunsColumns,
+		PrimaryKey: []*schema.Column{JobRunsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "jobrun_job_slot",
+				Unique:  true,
+				Columns: []*schema.Column{JobRunsColumns[1], JobRunsColumns[2]},
+			},
+		},
+	}
 	// LoginThrottlesColumns holds the columns for the "login_throttles" table.
 	LoginThrottlesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -65,6 +146,31 @@ var (
 		Name:       "login_throttles",
 		Columns:    LoginThrottlesColumns,
 		PrimaryKey: []*schema.Column{LoginThrottlesColumns[0]},
+	}
+	// MessagesColumns holds the columns for the "messages" table.
+	MessagesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "recipient_id", Type: field.TypeInt},
+		{Name: "category", Type: field.TypeString, Size: 32},
+		{Name: "source", Type: field.TypeString, Nullable: true, Size: 64},
+		{Name: "template", Type: field.TypeString, Size: 128},
+		{Name: "params", Type: field.TypeString, Nullable: true, Size: 2147483647},
+		{Name: "link", Type: field.TypeString, Nullable: true, Size: 512},
+		{Name: "created_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "read_at", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+	}
+	// MessagesTable holds the schema information for the "messages" table.
+	MessagesTable = &schema.Table{
+		Name:       "messages",
+		Columns:    MessagesColumns,
+		PrimaryKey: []*schema.Column{MessagesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "message_recipient_id_read_at",
+				Unique:  false,
+				Columns: []*schema.Column{MessagesColumns[1], MessagesColumns[8]},
+			},
+		},
 	}
 	// OrganizationsColumns holds the columns for the "organizations" table.
 	OrganizationsColumns = []*schema.Column{
@@ -159,6 +265,102 @@ var (
 		Columns:    PostsColumns,
 		PrimaryKey: []*schema.Column{PostsColumns[0]},
 	}
+	// ProcessActionsColumns holds the columns for the "process_actions" table.
+	ProcessActionsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "instance_id", Type: field.TypeInt},
+		{Name: "task_id", Type: field.TypeInt, Nullable: true},
+		{Name: "node_id", Type: field.TypeString, Nullable: true, Size: 64},
+		{Name: "actor_id", Type: field.TypeInt, Nullable: true},
+		{Name: "actor", Type: field.TypeString, Size: 64},
+		{Name: "action", Type: field.TypeString, Size: 32},
+		{Name: "comment", Type: field.TypeString, Nullable: true, Size: 2147483647},
+		{Name: "attachments", Type: field.TypeJSON, Nullable: true},
+		{Name: "detail", Type: field.TypeString, Nullable: true, Size: 2147483647},
+		{Name: "at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+	}
+	// ProcessActionsTable holds the schema information for the "process_actions" table.
+	ProcessActionsTable = &schema.Table{
+		Name:       "process_actions",
+		Columns:    ProcessActionsColumns,
+		PrimaryKey: []*schema.Column{ProcessActionsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "processaction_instance_id",
+				Unique:  false,
+				Columns: []*schema.Column{ProcessActionsColumns[1]},
+			},
+		},
+	}
+	// ProcessDefinitionsColumns holds the columns for the "process_definitions" table.
+	ProcessDefinitionsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "key", Type: field.TypeString, Size: 128},
+		{Name: "version", Type: field.TypeInt},
+		{Name: "plugin", Type: field.TypeString, Nullable: true, Size: 64},
+		{Name: "source", Type: field.TypeString, Size: 16},
+		{Name: "plugin_version", Type: field.TypeString, Nullable: true, Size: 64},
+		{Name: "spec", Type: field.TypeString, Size: 2147483647},
+		{Name: "digest", Type: field.TypeString, Size: 64},
+		{Name: "created_by", Type: field.TypeString, Size: 64},
+		{Name: "created_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+	}
+	// ProcessDefinitionsTable holds the schema information for the "process_definitions" table.
+	ProcessDefinitionsTable = &schema.Table{
+		Name:       "process_definitions",
+		Columns:    ProcessDefinitionsColumns,
+		PrimaryKey: []*schema.Column{ProcessDefinitionsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "processdefinition_key_version",
+				Unique:  true,
+				Columns: []*schema.Column{ProcessDefinitionsColumns[1], ProcessDefinitionsColumns[2]},
+			},
+		},
+	}
+	// ProcessInstancesColumns holds the columns for the "process_instances" table.
+	ProcessInstancesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "definition_id", Type: field.TypeInt},
+		{Name: "key", Type: field.TypeString, Size: 128},
+		{Name: "version", Type: field.TypeInt},
+		{Name: "plugin", Type: field.TypeString, Nullable: true, Size: 64},
+		{Name: "business_key", Type: field.TypeString, Nullable: true, Size: 128},
+		{Name: "title", Type: field.TypeString, Size: 256},
+		{Name: "link", Type: field.TypeString, Nullable: true, Size: 512},
+		{Name: "initiator_id", Type: field.TypeInt},
+		{Name: "org_path", Type: field.TypeString, Size: 512},
+		{Name: "form", Type: field.TypeString, Size: 2147483647},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"running", "approved", "rejected", "withdrawn", "terminated"}, Default: "running"},
+		{Name: "state", Type: field.TypeString, Size: 2147483647},
+		{Name: "due_at", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "started_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "ended_at", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "urge_count", Type: field.TypeInt, Default: 0},
+	}
+	// ProcessInstancesTable holds the schema information for the "process_instances" table.
+	ProcessInstancesTable = &schema.Table{
+		Name:       "process_instances",
+		Columns:    ProcessInstancesColumns,
+		PrimaryKey: []*schema.Column{ProcessInstancesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "processinstance_initiator_id_started_at",
+				Unique:  false,
+				Columns: []*schema.Column{ProcessInstancesColumns[8], ProcessInstancesColumns[14]},
+			},
+			{
+				Name:    "processinstance_plugin_business_key",
+				Unique:  false,
+				Columns: []*schema.Column{ProcessInstancesColumns[4], ProcessInstancesColumns[5]},
+			},
+			{
+				Name:    "processinstance_status_due_at",
+				Unique:  false,
+				Columns: []*schema.Column{ProcessInstancesColumns[11], ProcessInstancesColumns[13]},
+			},
+		},
+	}
 	// RolesColumns holds the columns for the "roles" table.
 	RolesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -237,6 +439,89 @@ var (
 				Name:    "setting_scope_key",
 				Unique:  true,
 				Columns: []*schema.Column{SettingsColumns[3], SettingsColumns[4]},
+			},
+		},
+	}
+	// TasksColumns holds the columns for the "tasks" table.
+	TasksColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "plugin", Type: field.TypeString, Nullable: true, Size: 64},
+		{Name: "kind", Type: field.TypeEnum, Enums: []string{"approval", "cc", "supervise", "todo"}},
+		{Name: "type", Type: field.TypeString, Size: 128},
+		{Name: "title", Type: field.TypeString, Size: 256},
+		{Name: "business_key", Type: field.TypeString, Nullable: true, Size: 128},
+		{Name: "link", Type: field.TypeString, Nullable: true, Size: 512},
+		{Name: "instance_id", Type: field.TypeInt, Nullable: true},
+		{Name: "node_id", Type: field.TypeString, Nullable: true, Size: 64},
+		{Name: "node_name", Type: field.TypeString, Nullable: true, Size: 128},
+		{Name: "round", Type: field.TypeInt, Default: 0},
+		{Name: "seq", Type: field.TypeInt, Default: 0},
+		{Name: "parent_id", Type: field.TypeInt, Nullable: true},
+		{Name: "relation", Type: field.TypeString, Nullable: true, Size: 16},
+		{Name: "assignee_id", Type: field.TypeInt, Nullable: true},
+		{Name: "initiator_id", Type: field.TypeInt, Nullable: true},
+		{Name: "org_path", Type: field.TypeString, Nullable: true, Size: 512},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"open", "waiting", "done", "cancelled"}, Default: "open"},
+		{Name: "outcome", Type: field.TypeString, Nullable: true, Size: 32},
+		{Name: "reason", Type: field.TypeString, Size: 2147483647},
+		{Name: "created_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "due_at", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "clock", Type: field.TypeString, Nullable: true, Size: 2147483647},
+		{Name: "completed_at", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "completed_by", Type: field.TypeInt, Nullable: true},
+		{Name: "comment", Type: field.TypeString, Nullable: true, Size: 2147483647},
+		{Name: "urge_count", Type: field.TypeInt, Default: 0},
+		{Name: "read_at", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+	}
+	// TasksTable holds the schema information for the "tasks" table.
+	TasksTable = &schema.Table{
+		Name:       "tasks",
+		Columns:    TasksColumns,
+		PrimaryKey: []*schema.Column{TasksColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "task_assignee_id_status_due_at",
+				Unique:  false,
+				Columns: []*schema.Column{TasksColumns[14], TasksColumns[17], TasksColumns[21]},
+			},
+			{
+				Name:    "task_completed_by_completed_at",
+				Unique:  false,
+				Columns: []*schema.Column{TasksColumns[24], TasksColumns[23]},
+			},
+			{
+				Name:    "task_instance_id",
+				Unique:  false,
+				Columns: []*schema.Column{TasksColumns[7]},
+			},
+			{
+				Name:    "task_status_due_at",
+				Unique:  false,
+				Columns: []*schema.Column{TasksColumns[17], TasksColumns[21]},
+			},
+		},
+	}
+	// TaskCandidatesColumns holds the columns for the "task_candidates" table.
+	TaskCandidatesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "task_id", Type: field.TypeInt},
+		{Name: "user_id", Type: field.TypeInt},
+	}
+	// TaskCandidatesTable holds the schema information for the "task_candidates" table.
+	TaskCandidatesTable = &schema.Table{
+		Name:       "task_candidates",
+		Columns:    TaskCandidatesColumns,
+		PrimaryKey: []*schema.Column{TaskCandidatesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "taskcandidate_user_id_task_id",
+				Unique:  true,
+				Columns: []*schema.Column{TaskCandidatesColumns[2], TaskCandidatesColumns[1]},
+			},
+			{
+				Name:    "taskcandidate_task_id",
+				Unique:  false,
+				Columns: []*schema.Column{TaskCandidatesColumns[1]},
 			},
 		},
 	}
@@ -323,14 +608,23 @@ var (
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		AuditEntriesTable,
+		EventsTable,
+		EventDeliveriesTable,
+		JobRunsTable,
 		LoginThrottlesTable,
+		MessagesTable,
 		OrganizationsTable,
 		PluginsTable,
 		PluginBundlesTable,
 		PostsTable,
+		ProcessActionsTable,
+		ProcessDefinitionsTable,
+		ProcessInstancesTable,
 		RolesTable,
 		SessionsTable,
 		SettingsTable,
+		TasksTable,
+		TaskCandidatesTable,
 		UsersTable,
 		UserRolesTable,
 		UserPostsTable,

@@ -9,8 +9,20 @@ import (
 // AuditEntry is the predicate function for auditentry builders.
 type AuditEntry func(*sql.Selector)
 
+// Event is the predicate function for event builders.
+type Event func(*sql.Selector)
+
+// EventDelivery is the predicate function for eventdelivery builders.
+type EventDelivery func(*sql.Selector)
+
+// JobRun is the predicate function for jobrun builders.
+type JobRun func(*sql.Selector)
+
 // LoginThrottle is the predicate function for loginthrottle builders.
 type LoginThrottle func(*sql.Selector)
+
+// Message is the predicate function for message builders.
+type Message func(*sql.Selector)
 
 // Organization is the predicate function for organization builders.
 type Organization func(*sql.Selector)
@@ -24,6 +36,15 @@ type PluginBundle func(*sql.Selector)
 // Post is the predicate function for post builders.
 type Post func(*sql.Selector)
 
+// ProcessAction is the predicate function for processaction builders.
+type ProcessAction func(*sql.Selector)
+
+// ProcessDefinition is the predicate function for processdefinition builders.
+type ProcessDefinition func(*sql.Selector)
+
+// ProcessInstance is the predicate function for processinstance builders.
+type ProcessInstance func(*sql.Selector)
+
 // Role is the predicate function for role builders.
 type Role func(*sql.Selector)
 
@@ -32,6 +53,12 @@ type Session func(*sql.Selector)
 
 // Setting is the predicate function for setting builders.
 type Setting func(*sql.Selector)
+
+// Task is the predicate function for task builders.
+type Task func(*sql.Selector)
+
+// TaskCandidate is the predicate function for taskcandidate builders.
+type TaskCandidate func(*sql.Selector)
 
 // User is the predicate function for user builders.
 type User func(*sql.Selector)
