@@ -13740,6 +13740,10 @@ type TaskMutation struct {
 	reason          *string
 	created_at      *time.Time
 	due_at          *time.Time
+	yellow_at       *time.Time
+	orange_at       *time.Time
+	warned          *int
+	addwarned       *int
 	clock           *string
 	completed_at    *time.Time
 	completed_by    *int
@@ -14901,6 +14905,160 @@ func (m *TaskMutation) ResetDueAt() {
 	delete(m.clearedFields, task.FieldDueAt)
 }
 
+// SetYellowAt sets the "yellow_at" field.
+func (m *TaskMutation) SetYellowAt(t time.Time) {
+	m.yellow_at = &t
+}
+
+// YellowAt returns the value of the "yellow_at" field in the mutation.
+func (m *TaskMutation) YellowAt() (r time.Time, exists bool) {
+	v := m.yellow_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldYellowAt returns the old "yellow_at" field's value of the Task entity.
+// If the Task object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TaskMutation) OldYellowAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldYellowAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldYellowAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldYellowAt: %w", err)
+	}
+	return oldValue.YellowAt, nil
+}
+
+// ClearYellowAt clears the value of the "yellow_at" field.
+func (m *TaskMutation) ClearYellowAt() {
+	m.yellow_at = nil
+	m.clearedFields[task.FieldYellowAt] = struct{}{}
+}
+
+// YellowAtCleared returns if the "yellow_at" field was cleared in this mutation.
+func (m *TaskMutation) YellowAtCleared() bool {
+	_, ok := m.clearedFields[task.FieldYellowAt]
+	return ok
+}
+
+// ResetYellowAt resets all changes to the "yellow_at" field.
+func (m *TaskMutation) ResetYellowAt() {
+	m.yellow_at = nil
+	delete(m.clearedFields, task.FieldYellowAt)
+}
+
+// SetOrangeAt sets the "orange_at" field.
+func (m *TaskMutation) SetOrangeAt(t time.Time) {
+	m.orange_at = &t
+}
+
+// OrangeAt returns the value of the "orange_at" field in the mutation.
+func (m *TaskMutation) OrangeAt() (r time.Time, exists bool) {
+	v := m.orange_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOrangeAt returns the old "orange_at" field's value of the Task entity.
+// If the Task object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TaskMutation) OldOrangeAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOrangeAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOrangeAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOrangeAt: %w", err)
+	}
+	return oldValue.OrangeAt, nil
+}
+
+// ClearOrangeAt clears the value of the "orange_at" field.
+func (m *TaskMutation) ClearOrangeAt() {
+	m.orange_at = nil
+	m.clearedFields[task.FieldOrangeAt] = struct{}{}
+}
+
+// OrangeAtCleared returns if the "orange_at" field was cleared in this mutation.
+func (m *TaskMutation) OrangeAtCleared() bool {
+	_, ok := m.clearedFields[task.FieldOrangeAt]
+	return ok
+}
+
+// ResetOrangeAt resets all changes to the "orange_at" field.
+func (m *TaskMutation) ResetOrangeAt() {
+	m.orange_at = nil
+	delete(m.clearedFields, task.FieldOrangeAt)
+}
+
+// SetWarned sets the "warned" field.
+func (m *TaskMutation) SetWarned(i int) {
+	m.warned = &i
+	m.addwarned = nil
+}
+
+// Warned returns the value of the "warned" field in the mutation.
+func (m *TaskMutation) Warned() (r int, exists bool) {
+	v := m.warned
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldWarned returns the old "warned" field's value of the Task entity.
+// If the Task object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TaskMutation) OldWarned(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldWarned is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldWarned requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldWarned: %w", err)
+	}
+	return oldValue.Warned, nil
+}
+
+// AddWarned adds i to the "warned" field.
+func (m *TaskMutation) AddWarned(i int) {
+	if m.addwarned != nil {
+		*m.addwarned += i
+	} else {
+		m.addwarned = &i
+	}
+}
+
+// AddedWarned returns the value that was added to the "warned" field in this mutation.
+func (m *TaskMutation) AddedWarned() (r int, exists bool) {
+	v := m.addwarned
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetWarned resets all changes to the "warned" field.
+func (m *TaskMutation) ResetWarned() {
+	m.warned = nil
+	m.addwarned = nil
+}
+
 // SetClock sets the "clock" field.
 func (m *TaskMutation) SetClock(s string) {
 	m.clock = &s
@@ -15257,7 +15415,7 @@ func (m *TaskMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *TaskMutation) Fields() []string {
-	fields := make([]string, 0, 27)
+	fields := make([]string, 0, 30)
 	if m.plugin != nil {
 		fields = append(fields, task.FieldPlugin)
 	}
@@ -15320,6 +15478,15 @@ func (m *TaskMutation) Fields() []string {
 	}
 	if m.due_at != nil {
 		fields = append(fields, task.FieldDueAt)
+	}
+	if m.yellow_at != nil {
+		fields = append(fields, task.FieldYellowAt)
+	}
+	if m.orange_at != nil {
+		fields = append(fields, task.FieldOrangeAt)
+	}
+	if m.warned != nil {
+		fields = append(fields, task.FieldWarned)
 	}
 	if m.clock != nil {
 		fields = append(fields, task.FieldClock)
@@ -15389,6 +15556,12 @@ func (m *TaskMutation) Field(name string) (ent.Value, bool) {
 		return m.CreatedAt()
 	case task.FieldDueAt:
 		return m.DueAt()
+	case task.FieldYellowAt:
+		return m.YellowAt()
+	case task.FieldOrangeAt:
+		return m.OrangeAt()
+	case task.FieldWarned:
+		return m.Warned()
 	case task.FieldClock:
 		return m.Clock()
 	case task.FieldCompletedAt:
@@ -15452,6 +15625,12 @@ func (m *TaskMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldCreatedAt(ctx)
 	case task.FieldDueAt:
 		return m.OldDueAt(ctx)
+	case task.FieldYellowAt:
+		return m.OldYellowAt(ctx)
+	case task.FieldOrangeAt:
+		return m.OldOrangeAt(ctx)
+	case task.FieldWarned:
+		return m.OldWarned(ctx)
 	case task.FieldClock:
 		return m.OldClock(ctx)
 	case task.FieldCompletedAt:
@@ -15620,6 +15799,27 @@ func (m *TaskMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetDueAt(v)
 		return nil
+	case task.FieldYellowAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetYellowAt(v)
+		return nil
+	case task.FieldOrangeAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOrangeAt(v)
+		return nil
+	case task.FieldWarned:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetWarned(v)
+		return nil
 	case task.FieldClock:
 		v, ok := value.(string)
 		if !ok {
@@ -15688,6 +15888,9 @@ func (m *TaskMutation) AddedFields() []string {
 	if m.addinitiator_id != nil {
 		fields = append(fields, task.FieldInitiatorID)
 	}
+	if m.addwarned != nil {
+		fields = append(fields, task.FieldWarned)
+	}
 	if m.addcompleted_by != nil {
 		fields = append(fields, task.FieldCompletedBy)
 	}
@@ -15714,6 +15917,8 @@ func (m *TaskMutation) AddedField(name string) (ent.Value, bool) {
 		return m.AddedAssigneeID()
 	case task.FieldInitiatorID:
 		return m.AddedInitiatorID()
+	case task.FieldWarned:
+		return m.AddedWarned()
 	case task.FieldCompletedBy:
 		return m.AddedCompletedBy()
 	case task.FieldUrgeCount:
@@ -15768,6 +15973,13 @@ func (m *TaskMutation) AddField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.AddInitiatorID(v)
+		return nil
+	case task.FieldWarned:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddWarned(v)
 		return nil
 	case task.FieldCompletedBy:
 		v, ok := value.(int)
@@ -15829,6 +16041,12 @@ func (m *TaskMutation) ClearedFields() []string {
 	}
 	if m.FieldCleared(task.FieldDueAt) {
 		fields = append(fields, task.FieldDueAt)
+	}
+	if m.FieldCleared(task.FieldYellowAt) {
+		fields = append(fields, task.FieldYellowAt)
+	}
+	if m.FieldCleared(task.FieldOrangeAt) {
+		fields = append(fields, task.FieldOrangeAt)
 	}
 	if m.FieldCleared(task.FieldClock) {
 		fields = append(fields, task.FieldClock)
@@ -15897,6 +16115,12 @@ func (m *TaskMutation) ClearField(name string) error {
 		return nil
 	case task.FieldDueAt:
 		m.ClearDueAt()
+		return nil
+	case task.FieldYellowAt:
+		m.ClearYellowAt()
+		return nil
+	case task.FieldOrangeAt:
+		m.ClearOrangeAt()
 		return nil
 	case task.FieldClock:
 		m.ClearClock()
@@ -15983,6 +16207,15 @@ func (m *TaskMutation) ResetField(name string) error {
 		return nil
 	case task.FieldDueAt:
 		m.ResetDueAt()
+		return nil
+	case task.FieldYellowAt:
+		m.ResetYellowAt()
+		return nil
+	case task.FieldOrangeAt:
+		m.ResetOrangeAt()
+		return nil
+	case task.FieldWarned:
+		m.ResetWarned()
 		return nil
 	case task.FieldClock:
 		m.ResetClock()

@@ -853,8 +853,12 @@ func init() {
 	taskDescCreatedAt := taskFields[19].Descriptor()
 	// task.DefaultCreatedAt holds the default value on creation for the created_at field.
 	task.DefaultCreatedAt = taskDescCreatedAt.Default.(func() time.Time)
+	// taskDescWarned is the schema descriptor for warned field.
+	taskDescWarned := taskFields[23].Descriptor()
+	// task.DefaultWarned holds the default value on creation for the warned field.
+	task.DefaultWarned = taskDescWarned.Default.(int)
 	// taskDescUrgeCount is the schema descriptor for urge_count field.
-	taskDescUrgeCount := taskFields[25].Descriptor()
+	taskDescUrgeCount := taskFields[28].Descriptor()
 	// task.DefaultUrgeCount holds the default value on creation for the urge_count field.
 	task.DefaultUrgeCount = taskDescUrgeCount.Default.(int)
 	userMixin := schema.User{}.Mixin()

@@ -59,6 +59,12 @@ type Task struct {
 	CreatedAt time.Time `json:"created_at,omitempty"`
 	// DueAt holds the value of the "due_at" field.
 	DueAt *time.Time `json:"due_at,omitempty"`
+	// when the deadline turns yellow
+	YellowAt *time.Time `json:"yellow_at,omitempty"`
+	// when it turns orange
+	OrangeAt *time.Time `json:"orange_at,omitempty"`
+	// warning messages sent: 1 yellow, 2 orange, 3 red (overdue, 督办 raised)
+	Warned int `json:"warned,omitempty"`
 	// the deadline's inputs and explanation, JSON
 	Clock string `json:"clock,omitempty"`
 	// CompletedAt holds the value of the "completed_at" field.
@@ -79,11 +85,11 @@ func (*Task) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case task.FieldID, task.FieldInstanceID, task.FieldRound, task.FieldSeq, task.FieldParentID, task.FieldAssigneeID, task.FieldInitiatorID, task.FieldCompletedBy, task.FieldUrgeCount:
+		case task.FieldID, task.FieldInstanceID, task.FieldRound, task.FieldSeq, task.FieldParentID, task.FieldAssigneeID, task.FieldInitiatorID, task.FieldWarned, task.FieldCompletedBy, task.FieldUrgeCount:
 			values[i] = new(sql.NullInt64)
 		case task.FieldPlugin, task.FieldKind, task.FieldType, task.FieldTitle, task.FieldBusinessKey, task.FieldLink, task.FieldNodeID, task.FieldNodeName, task.FieldRelation, task.FieldOrgPath, task.FieldStatus, task.FieldOutcome, task.FieldReason, task.FieldClock, task.FieldComment:
 			values[i] = new(sql.NullString)
-		case task.FieldCreatedAt, task.FieldDueAt, task.FieldCompletedAt, task.FieldReadAt:
+		case task.FieldCreatedAt, task.FieldDueAt, task.FieldYellowAt, task.FieldOrangeAt, task.FieldCompletedAt, task.FieldReadAt:
 			values[i] = new(sql.NullTime)
 		default:
 			values[i] = new(sql.UnknownType)
@@ -237,6 +243,26 @@ func (_m *Task) assignValues(columns []string, values []any) error {
 				_m.DueAt = new(time.Time)
 				*_m.DueAt = value.Time
 			}
+		case task.FieldYellowAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field yellow_at", values[i])
+			} else if value.Valid {
+				_m.YellowAt = new(time.Time)
+				*_m.YellowAt = value.Time
+			}
+		case task.FieldOrangeAt:
+			if value, ok := values[i].(*sql.NullTime); !ok {
+				return fmt.Errorf("unexpected type %T for field orange_at", values[i])
+			} else if value.Valid {
+				_m.OrangeAt = new(time.Time)
+				*_m.OrangeAt = value.Time
+			}
+		case task.FieldWarned:
+			if value, ok := values[i].(*sql.NullInt64); !ok {
+				return fmt.Errorf("unexpected type %T for field warned", values[i])
+			} else if value.Valid {
+				_m.Warned = int(value.Int64)
+			}
 		case task.FieldClock:
 			if value, ok := values[i].(*sql.NullString); !ok {
 				return fmt.Errorf("unexpected type %T for field clock", values[i])
@@ -384,6 +410,19 @@ func (_m *Task) String() string {
 		builder.WriteString("due_at=")
 		builder.WriteString(v.Format(time.ANSIC))
 	}
+	builder.WriteString(", ")
+	if v := _m.YellowAt; v != nil {
+		builder.WriteString("yellow_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	if v := _m.OrangeAt; v != nil {
+		builder.WriteString("orange_at=")
+		builder.WriteString(v.Format(time.ANSIC))
+	}
+	builder.WriteString(", ")
+	builder.WriteString("warned=")
+	builder.WriteString(fmt.Sprintf("%v", _m.Warned))
 	builder.WriteString(", ")
 	builder.WriteString("clock=")
 	builder.WriteString(_m.Clock)

@@ -284,6 +284,48 @@ func (_c *TaskCreate) SetNillableDueAt(v *time.Time) *TaskCreate {
 	return _c
 }
 
+// SetYellowAt sets the "yellow_at" field.
+func (_c *TaskCreate) SetYellowAt(v time.Time) *TaskCreate {
+	_c.mutation.SetYellowAt(v)
+	return _c
+}
+
+// SetNillableYellowAt sets the "yellow_at" field if the given value is not nil.
+func (_c *TaskCreate) SetNillableYellowAt(v *time.Time) *TaskCreate {
+	if v != nil {
+		_c.SetYellowAt(*v)
+	}
+	return _c
+}
+
+// SetOrangeAt sets the "orange_at" field.
+func (_c *TaskCreate) SetOrangeAt(v time.Time) *TaskCreate {
+	_c.mutation.SetOrangeAt(v)
+	return _c
+}
+
+// SetNillableOrangeAt sets the "orange_at" field if the given value is not nil.
+func (_c *TaskCreate) SetNillableOrangeAt(v *time.Time) *TaskCreate {
+	if v != nil {
+		_c.SetOrangeAt(*v)
+	}
+	return _c
+}
+
+// SetWarned sets the "warned" field.
+func (_c *TaskCreate) SetWarned(v int) *TaskCreate {
+	_c.mutation.SetWarned(v)
+	return _c
+}
+
+// SetNillableWarned sets the "warned" field if the given value is not nil.
+func (_c *TaskCreate) SetNillableWarned(v *int) *TaskCreate {
+	if v != nil {
+		_c.SetWarned(*v)
+	}
+	return _c
+}
+
 // SetClock sets the "clock" field.
 func (_c *TaskCreate) SetClock(v string) *TaskCreate {
 	_c.mutation.SetClock(v)
@@ -419,6 +461,10 @@ func (_c *TaskCreate) defaults() {
 		v := task.DefaultCreatedAt()
 		_c.mutation.SetCreatedAt(v)
 	}
+	if _, ok := _c.mutation.Warned(); !ok {
+		v := task.DefaultWarned
+		_c.mutation.SetWarned(v)
+	}
 	if _, ok := _c.mutation.UrgeCount(); !ok {
 		v := task.DefaultUrgeCount
 		_c.mutation.SetUrgeCount(v)
@@ -510,6 +556,9 @@ func (_c *TaskCreate) check() error {
 	}
 	if _, ok := _c.mutation.CreatedAt(); !ok {
 		return &ValidationError{Name: "created_at", err: errors.New(`ent: missing required field "Task.created_at"`)}
+	}
+	if _, ok := _c.mutation.Warned(); !ok {
+		return &ValidationError{Name: "warned", err: errors.New(`ent: missing required field "Task.warned"`)}
 	}
 	if _, ok := _c.mutation.UrgeCount(); !ok {
 		return &ValidationError{Name: "urge_count", err: errors.New(`ent: missing required field "Task.urge_count"`)}
@@ -624,6 +673,18 @@ func (_c *TaskCreate) createSpec() (*Task, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.DueAt(); ok {
 		_spec.SetField(task.FieldDueAt, field.TypeTime, value)
 		_node.DueAt = &value
+	}
+	if value, ok := _c.mutation.YellowAt(); ok {
+		_spec.SetField(task.FieldYellowAt, field.TypeTime, value)
+		_node.YellowAt = &value
+	}
+	if value, ok := _c.mutation.OrangeAt(); ok {
+		_spec.SetField(task.FieldOrangeAt, field.TypeTime, value)
+		_node.OrangeAt = &value
+	}
+	if value, ok := _c.mutation.Warned(); ok {
+		_spec.SetField(task.FieldWarned, field.TypeInt, value)
+		_node.Warned = value
 	}
 	if value, ok := _c.mutation.Clock(); ok {
 		_spec.SetField(task.FieldClock, field.TypeString, value)
@@ -812,6 +873,60 @@ func (u *TaskUpsert) UpdateDueAt() *TaskUpsert {
 // ClearDueAt clears the value of the "due_at" field.
 func (u *TaskUpsert) ClearDueAt() *TaskUpsert {
 	u.SetNull(task.FieldDueAt)
+	return u
+}
+
+// SetYellowAt sets the "yellow_at" field.
+func (u *TaskUpsert) SetYellowAt(v time.Time) *TaskUpsert {
+	u.Set(task.FieldYellowAt, v)
+	return u
+}
+
+// UpdateYellowAt sets the "yellow_at" field to the value that was provided on create.
+func (u *TaskUpsert) UpdateYellowAt() *TaskUpsert {
+	u.SetExcluded(task.FieldYellowAt)
+	return u
+}
+
+// ClearYellowAt clears the value of the "yellow_at" field.
+func (u *TaskUpsert) ClearYellowAt() *TaskUpsert {
+	u.SetNull(task.FieldYellowAt)
+	return u
+}
+
+// SetOrangeAt sets the "orange_at" field.
+func (u *TaskUpsert) SetOrangeAt(v time.Time) *TaskUpsert {
+	u.Set(task.FieldOrangeAt, v)
+	return u
+}
+
+// UpdateOrangeAt sets the "orange_at" field to the value that was provided on create.
+func (u *TaskUpsert) UpdateOrangeAt() *TaskUpsert {
+	u.SetExcluded(task.FieldOrangeAt)
+	return u
+}
+
+// ClearOrangeAt clears the value of the "orange_at" field.
+func (u *TaskUpsert) ClearOrangeAt() *TaskUpsert {
+	u.SetNull(task.FieldOrangeAt)
+	return u
+}
+
+// SetWarned sets the "warned" field.
+func (u *TaskUpsert) SetWarned(v int) *TaskUpsert {
+	u.Set(task.FieldWarned, v)
+	return u
+}
+
+// UpdateWarned sets the "warned" field to the value that was provided on create.
+func (u *TaskUpsert) UpdateWarned() *TaskUpsert {
+	u.SetExcluded(task.FieldWarned)
+	return u
+}
+
+// AddWarned adds v to the "warned" field.
+func (u *TaskUpsert) AddWarned(v int) *TaskUpsert {
+	u.Add(task.FieldWarned, v)
 	return u
 }
 
@@ -1143,6 +1258,69 @@ func (u *TaskUpsertOne) UpdateDueAt() *TaskUpsertOne {
 func (u *TaskUpsertOne) ClearDueAt() *TaskUpsertOne {
 	return u.Update(func(s *TaskUpsert) {
 		s.ClearDueAt()
+	})
+}
+
+// SetYellowAt sets the "yellow_at" field.
+func (u *TaskUpsertOne) SetYellowAt(v time.Time) *TaskUpsertOne {
+	return u.Update(func(s *TaskUpsert) {
+		s.SetYellowAt(v)
+	})
+}
+
+// UpdateYellowAt sets the "yellow_at" field to the value that was provided on create.
+func (u *TaskUpsertOne) UpdateYellowAt() *TaskUpsertOne {
+	return u.Update(func(s *TaskUpsert) {
+		s.UpdateYellowAt()
+	})
+}
+
+// ClearYellowAt clears the value of the "yellow_at" field.
+func (u *TaskUpsertOne) ClearYellowAt() *TaskUpsertOne {
+	return u.Update(func(s *TaskUpsert) {
+		s.ClearYellowAt()
+	})
+}
+
+// SetOrangeAt sets the "orange_at" field.
+func (u *TaskUpsertOne) SetOrangeAt(v time.Time) *TaskUpsertOne {
+	return u.Update(func(s *TaskUpsert) {
+		s.SetOrangeAt(v)
+	})
+}
+
+// UpdateOrangeAt sets the "orange_at" field to the value that was provided on create.
+func (u *TaskUpsertOne) UpdateOrangeAt() *TaskUpsertOne {
+	return u.Update(func(s *TaskUpsert) {
+		s.UpdateOrangeAt()
+	})
+}
+
+// ClearOrangeAt clears the value of the "orange_at" field.
+func (u *TaskUpsertOne) ClearOrangeAt() *TaskUpsertOne {
+	return u.Update(func(s *TaskUpsert) {
+		s.ClearOrangeAt()
+	})
+}
+
+// SetWarned sets the "warned" field.
+func (u *TaskUpsertOne) SetWarned(v int) *TaskUpsertOne {
+	return u.Update(func(s *TaskUpsert) {
+		s.SetWarned(v)
+	})
+}
+
+// AddWarned adds v to the "warned" field.
+func (u *TaskUpsertOne) AddWarned(v int) *TaskUpsertOne {
+	return u.Update(func(s *TaskUpsert) {
+		s.AddWarned(v)
+	})
+}
+
+// UpdateWarned sets the "warned" field to the value that was provided on create.
+func (u *TaskUpsertOne) UpdateWarned() *TaskUpsertOne {
+	return u.Update(func(s *TaskUpsert) {
+		s.UpdateWarned()
 	})
 }
 
@@ -1659,6 +1837,69 @@ func (u *TaskUpsertBulk) UpdateDueAt() *TaskUpsertBulk {
 func (u *TaskUpsertBulk) ClearDueAt() *TaskUpsertBulk {
 	return u.Update(func(s *TaskUpsert) {
 		s.ClearDueAt()
+	})
+}
+
+// SetYellowAt sets the "yellow_at" field.
+func (u *TaskUpsertBulk) SetYellowAt(v time.Time) *TaskUpsertBulk {
+	return u.Update(func(s *TaskUpsert) {
+		s.SetYellowAt(v)
+	})
+}
+
+// UpdateYellowAt sets the "yellow_at" field to the value that was provided on create.
+func (u *TaskUpsertBulk) UpdateYellowAt() *TaskUpsertBulk {
+	return u.Update(func(s *TaskUpsert) {
+		s.UpdateYellowAt()
+	})
+}
+
+// ClearYellowAt clears the value of the "yellow_at" field.
+func (u *TaskUpsertBulk) ClearYellowAt() *TaskUpsertBulk {
+	return u.Update(func(s *TaskUpsert) {
+		s.ClearYellowAt()
+	})
+}
+
+// SetOrangeAt sets the "orange_at" field.
+func (u *TaskUpsertBulk) SetOrangeAt(v time.Time) *TaskUpsertBulk {
+	return u.Update(func(s *TaskUpsert) {
+		s.SetOrangeAt(v)
+	})
+}
+
+// UpdateOrangeAt sets the "orange_at" field to the value that was provided on create.
+func (u *TaskUpsertBulk) UpdateOrangeAt() *TaskUpsertBulk {
+	return u.Update(func(s *TaskUpsert) {
+		s.UpdateOrangeAt()
+	})
+}
+
+// ClearOrangeAt clears the value of the "orange_at" field.
+func (u *TaskUpsertBulk) ClearOrangeAt() *TaskUpsertBulk {
+	return u.Update(func(s *TaskUpsert) {
+		s.ClearOrangeAt()
+	})
+}
+
+// SetWarned sets the "warned" field.
+func (u *TaskUpsertBulk) SetWarned(v int) *TaskUpsertBulk {
+	return u.Update(func(s *TaskUpsert) {
+		s.SetWarned(v)
+	})
+}
+
+// AddWarned adds v to the "warned" field.
+func (u *TaskUpsertBulk) AddWarned(v int) *TaskUpsertBulk {
+	return u.Update(func(s *TaskUpsert) {
+		s.AddWarned(v)
+	})
+}
+
+// UpdateWarned sets the "warned" field to the value that was provided on create.
+func (u *TaskUpsertBulk) UpdateWarned() *TaskUpsertBulk {
+	return u.Update(func(s *TaskUpsert) {
+		s.UpdateWarned()
 	})
 }
 

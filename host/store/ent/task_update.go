@@ -157,6 +157,67 @@ func (_u *TaskUpdate) ClearDueAt() *TaskUpdate {
 	return _u
 }
 
+// SetYellowAt sets the "yellow_at" field.
+func (_u *TaskUpdate) SetYellowAt(v time.Time) *TaskUpdate {
+	_u.mutation.SetYellowAt(v)
+	return _u
+}
+
+// SetNillableYellowAt sets the "yellow_at" field if the given value is not nil.
+func (_u *TaskUpdate) SetNillableYellowAt(v *time.Time) *TaskUpdate {
+	if v != nil {
+		_u.SetYellowAt(*v)
+	}
+	return _u
+}
+
+// ClearYellowAt clears the value of the "yellow_at" field.
+func (_u *TaskUpdate) ClearYellowAt() *TaskUpdate {
+	_u.mutation.ClearYellowAt()
+	return _u
+}
+
+// SetOrangeAt sets the "orange_at" field.
+func (_u *TaskUpdate) SetOrangeAt(v time.Time) *TaskUpdate {
+	_u.mutation.SetOrangeAt(v)
+	return _u
+}
+
+// SetNillableOrangeAt sets the "orange_at" field if the given value is not nil.
+func (_u *TaskUpdate) SetNillableOrangeAt(v *time.Time) *TaskUpdate {
+	if v != nil {
+		_u.SetOrangeAt(*v)
+	}
+	return _u
+}
+
+// ClearOrangeAt clears the value of the "orange_at" field.
+func (_u *TaskUpdate) ClearOrangeAt() *TaskUpdate {
+	_u.mutation.ClearOrangeAt()
+	return _u
+}
+
+// SetWarned sets the "warned" field.
+func (_u *TaskUpdate) SetWarned(v int) *TaskUpdate {
+	_u.mutation.ResetWarned()
+	_u.mutation.SetWarned(v)
+	return _u
+}
+
+// SetNillableWarned sets the "warned" field if the given value is not nil.
+func (_u *TaskUpdate) SetNillableWarned(v *int) *TaskUpdate {
+	if v != nil {
+		_u.SetWarned(*v)
+	}
+	return _u
+}
+
+// AddWarned adds value to the "warned" field.
+func (_u *TaskUpdate) AddWarned(v int) *TaskUpdate {
+	_u.mutation.AddWarned(v)
+	return _u
+}
+
 // SetClock sets the "clock" field.
 func (_u *TaskUpdate) SetClock(v string) *TaskUpdate {
 	_u.mutation.SetClock(v)
@@ -417,6 +478,24 @@ func (_u *TaskUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.DueAtCleared() {
 		_spec.ClearField(task.FieldDueAt, field.TypeTime)
 	}
+	if value, ok := _u.mutation.YellowAt(); ok {
+		_spec.SetField(task.FieldYellowAt, field.TypeTime, value)
+	}
+	if _u.mutation.YellowAtCleared() {
+		_spec.ClearField(task.FieldYellowAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.OrangeAt(); ok {
+		_spec.SetField(task.FieldOrangeAt, field.TypeTime, value)
+	}
+	if _u.mutation.OrangeAtCleared() {
+		_spec.ClearField(task.FieldOrangeAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.Warned(); ok {
+		_spec.SetField(task.FieldWarned, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedWarned(); ok {
+		_spec.AddField(task.FieldWarned, field.TypeInt, value)
+	}
 	if value, ok := _u.mutation.Clock(); ok {
 		_spec.SetField(task.FieldClock, field.TypeString, value)
 	}
@@ -602,6 +681,67 @@ func (_u *TaskUpdateOne) SetNillableDueAt(v *time.Time) *TaskUpdateOne {
 // ClearDueAt clears the value of the "due_at" field.
 func (_u *TaskUpdateOne) ClearDueAt() *TaskUpdateOne {
 	_u.mutation.ClearDueAt()
+	return _u
+}
+
+// SetYellowAt sets the "yellow_at" field.
+func (_u *TaskUpdateOne) SetYellowAt(v time.Time) *TaskUpdateOne {
+	_u.mutation.SetYellowAt(v)
+	return _u
+}
+
+// SetNillableYellowAt sets the "yellow_at" field if the given value is not nil.
+func (_u *TaskUpdateOne) SetNillableYellowAt(v *time.Time) *TaskUpdateOne {
+	if v != nil {
+		_u.SetYellowAt(*v)
+	}
+	return _u
+}
+
+// ClearYellowAt clears the value of the "yellow_at" field.
+func (_u *TaskUpdateOne) ClearYellowAt() *TaskUpdateOne {
+	_u.mutation.ClearYellowAt()
+	return _u
+}
+
+// SetOrangeAt sets the "orange_at" field.
+func (_u *TaskUpdateOne) SetOrangeAt(v time.Time) *TaskUpdateOne {
+	_u.mutation.SetOrangeAt(v)
+	return _u
+}
+
+// SetNillableOrangeAt sets the "orange_at" field if the given value is not nil.
+func (_u *TaskUpdateOne) SetNillableOrangeAt(v *time.Time) *TaskUpdateOne {
+	if v != nil {
+		_u.SetOrangeAt(*v)
+	}
+	return _u
+}
+
+// ClearOrangeAt clears the value of the "orange_at" field.
+func (_u *TaskUpdateOne) ClearOrangeAt() *TaskUpdateOne {
+	_u.mutation.ClearOrangeAt()
+	return _u
+}
+
+// SetWarned sets the "warned" field.
+func (_u *TaskUpdateOne) SetWarned(v int) *TaskUpdateOne {
+	_u.mutation.ResetWarned()
+	_u.mutation.SetWarned(v)
+	return _u
+}
+
+// SetNillableWarned sets the "warned" field if the given value is not nil.
+func (_u *TaskUpdateOne) SetNillableWarned(v *int) *TaskUpdateOne {
+	if v != nil {
+		_u.SetWarned(*v)
+	}
+	return _u
+}
+
+// AddWarned adds value to the "warned" field.
+func (_u *TaskUpdateOne) AddWarned(v int) *TaskUpdateOne {
+	_u.mutation.AddWarned(v)
 	return _u
 }
 
@@ -894,6 +1034,24 @@ func (_u *TaskUpdateOne) sqlSave(ctx context.Context) (_node *Task, err error) {
 	}
 	if _u.mutation.DueAtCleared() {
 		_spec.ClearField(task.FieldDueAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.YellowAt(); ok {
+		_spec.SetField(task.FieldYellowAt, field.TypeTime, value)
+	}
+	if _u.mutation.YellowAtCleared() {
+		_spec.ClearField(task.FieldYellowAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.OrangeAt(); ok {
+		_spec.SetField(task.FieldOrangeAt, field.TypeTime, value)
+	}
+	if _u.mutation.OrangeAtCleared() {
+		_spec.ClearField(task.FieldOrangeAt, field.TypeTime)
+	}
+	if value, ok := _u.mutation.Warned(); ok {
+		_spec.SetField(task.FieldWarned, field.TypeInt, value)
+	}
+	if value, ok := _u.mutation.AddedWarned(); ok {
+		_spec.AddField(task.FieldWarned, field.TypeInt, value)
 	}
 	if value, ok := _u.mutation.Clock(); ok {
 		_spec.SetField(task.FieldClock, field.TypeString, value)

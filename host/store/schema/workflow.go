@@ -115,6 +115,9 @@ func (Task) Fields() []ent.Field {
 		field.Text("reason").Comment("why it reached this person, JSON {code, zh, en}"),
 		field.Time("created_at").SchemaType(datetime).Default(nowUTC).Immutable(),
 		field.Time("due_at").SchemaType(datetime).Optional().Nillable(),
+		field.Time("yellow_at").SchemaType(datetime).Optional().Nillable().Comment("when the deadline turns yellow"),
+		field.Time("orange_at").SchemaType(datetime).Optional().Nillable().Comment("when it turns orange"),
+		field.Int("warned").Default(0).Comment("warning messages sent: 1 yellow, 2 orange, 3 red (overdue, 督办 raised)"),
 		field.Text("clock").Optional().Comment("the deadline's inputs and explanation, JSON"),
 		field.Time("completed_at").SchemaType(datetime).Optional().Nillable(),
 		field.Int("completed_by").Optional().Nillable(),
@@ -131,6 +134,7 @@ func (Task) Indexes() []ent.Index {
 		index.Fields("completed_by", "completed_at"),
 		index.Fields("instance_id"),
 		index.Fields("status", "due_at"),
+		index.Fields("status", "warned", "yellow_at"),
 	}
 }
 

@@ -466,6 +466,9 @@ var (
 		{Name: "reason", Type: field.TypeString, Size: 2147483647},
 		{Name: "created_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
 		{Name: "due_at", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "yellow_at", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "orange_at", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "warned", Type: field.TypeInt, Default: 0},
 		{Name: "clock", Type: field.TypeString, Nullable: true, Size: 2147483647},
 		{Name: "completed_at", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "datetime(6)"}},
 		{Name: "completed_by", Type: field.TypeInt, Nullable: true},
@@ -487,7 +490,7 @@ var (
 			{
 				Name:    "task_completed_by_completed_at",
 				Unique:  false,
-				Columns: []*schema.Column{TasksColumns[24], TasksColumns[23]},
+				Columns: []*schema.Column{TasksColumns[27], TasksColumns[26]},
 			},
 			{
 				Name:    "task_instance_id",
@@ -498,6 +501,11 @@ var (
 				Name:    "task_status_due_at",
 				Unique:  false,
 				Columns: []*schema.Column{TasksColumns[17], TasksColumns[21]},
+			},
+			{
+				Name:    "task_status_warned_yellow_at",
+				Unique:  false,
+				Columns: []*schema.Column{TasksColumns[17], TasksColumns[24], TasksColumns[22]},
 			},
 		},
 	}

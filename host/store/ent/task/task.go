@@ -56,6 +56,12 @@ const (
 	FieldCreatedAt = "created_at"
 	// FieldDueAt holds the string denoting the due_at field in the database.
 	FieldDueAt = "due_at"
+	// FieldYellowAt holds the string denoting the yellow_at field in the database.
+	FieldYellowAt = "yellow_at"
+	// FieldOrangeAt holds the string denoting the orange_at field in the database.
+	FieldOrangeAt = "orange_at"
+	// FieldWarned holds the string denoting the warned field in the database.
+	FieldWarned = "warned"
 	// FieldClock holds the string denoting the clock field in the database.
 	FieldClock = "clock"
 	// FieldCompletedAt holds the string denoting the completed_at field in the database.
@@ -96,6 +102,9 @@ var Columns = []string{
 	FieldReason,
 	FieldCreatedAt,
 	FieldDueAt,
+	FieldYellowAt,
+	FieldOrangeAt,
+	FieldWarned,
 	FieldClock,
 	FieldCompletedAt,
 	FieldCompletedBy,
@@ -141,6 +150,8 @@ var (
 	OutcomeValidator func(string) error
 	// DefaultCreatedAt holds the default value on creation for the "created_at" field.
 	DefaultCreatedAt func() time.Time
+	// DefaultWarned holds the default value on creation for the "warned" field.
+	DefaultWarned int
 	// DefaultUrgeCount holds the default value on creation for the "urge_count" field.
 	DefaultUrgeCount int
 )
@@ -309,6 +320,21 @@ func ByCreatedAt(opts ...sql.OrderTermOption) OrderOption {
 // ByDueAt orders the results by the due_at field.
 func ByDueAt(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldDueAt, opts...).ToFunc()
+}
+
+// ByYellowAt orders the results by the yellow_at field.
+func ByYellowAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldYellowAt, opts...).ToFunc()
+}
+
+// ByOrangeAt orders the results by the orange_at field.
+func ByOrangeAt(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldOrangeAt, opts...).ToFunc()
+}
+
+// ByWarned orders the results by the warned field.
+func ByWarned(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldWarned, opts...).ToFunc()
 }
 
 // ByClock orders the results by the clock field.

@@ -149,6 +149,21 @@ func DueAt(v time.Time) predicate.Task {
 	return predicate.Task(sql.FieldEQ(FieldDueAt, v))
 }
 
+// YellowAt applies equality check predicate on the "yellow_at" field. It's identical to YellowAtEQ.
+func YellowAt(v time.Time) predicate.Task {
+	return predicate.Task(sql.FieldEQ(FieldYellowAt, v))
+}
+
+// OrangeAt applies equality check predicate on the "orange_at" field. It's identical to OrangeAtEQ.
+func OrangeAt(v time.Time) predicate.Task {
+	return predicate.Task(sql.FieldEQ(FieldOrangeAt, v))
+}
+
+// Warned applies equality check predicate on the "warned" field. It's identical to WarnedEQ.
+func Warned(v int) predicate.Task {
+	return predicate.Task(sql.FieldEQ(FieldWarned, v))
+}
+
 // Clock applies equality check predicate on the "clock" field. It's identical to ClockEQ.
 func Clock(v string) predicate.Task {
 	return predicate.Task(sql.FieldEQ(FieldClock, v))
@@ -1382,6 +1397,146 @@ func DueAtIsNil() predicate.Task {
 // DueAtNotNil applies the NotNil predicate on the "due_at" field.
 func DueAtNotNil() predicate.Task {
 	return predicate.Task(sql.FieldNotNull(FieldDueAt))
+}
+
+// YellowAtEQ applies the EQ predicate on the "yellow_at" field.
+func YellowAtEQ(v time.Time) predicate.Task {
+	return predicate.Task(sql.FieldEQ(FieldYellowAt, v))
+}
+
+// YellowAtNEQ applies the NEQ predicate on the "yellow_at" field.
+func YellowAtNEQ(v time.Time) predicate.Task {
+	return predicate.Task(sql.FieldNEQ(FieldYellowAt, v))
+}
+
+// YellowAtIn applies the In predicate on the "yellow_at" field.
+func YellowAtIn(vs ...time.Time) predicate.Task {
+	return predicate.Task(sql.FieldIn(FieldYellowAt, vs...))
+}
+
+// YellowAtNotIn applies the NotIn predicate on the "yellow_at" field.
+func YellowAtNotIn(vs ...time.Time) predicate.Task {
+	return predicate.Task(sql.FieldNotIn(FieldYellowAt, vs...))
+}
+
+// YellowAtGT applies the GT predicate on the "yellow_at" field.
+func YellowAtGT(v time.Time) predicate.Task {
+	return predicate.Task(sql.FieldGT(FieldYellowAt, v))
+}
+
+// YellowAtGTE applies the GTE predicate on the "yellow_at" field.
+func YellowAtGTE(v time.Time) predicate.Task {
+	return predicate.Task(sql.FieldGTE(FieldYellowAt, v))
+}
+
+// YellowAtLT applies the LT predicate on the "yellow_at" field.
+func YellowAtLT(v time.Time) predicate.Task {
+	return predicate.Task(sql.FieldLT(FieldYellowAt, v))
+}
+
+// YellowAtLTE applies the LTE predicate on the "yellow_at" field.
+func YellowAtLTE(v time.Time) predicate.Task {
+	return predicate.Task(sql.FieldLTE(FieldYellowAt, v))
+}
+
+// YellowAtIsNil applies the IsNil predicate on the "yellow_at" field.
+func YellowAtIsNil() predicate.Task {
+	return predicate.Task(sql.FieldIsNull(FieldYellowAt))
+}
+
+// YellowAtNotNil applies the NotNil predicate on the "yellow_at" field.
+func YellowAtNotNil() predicate.Task {
+	return predicate.Task(sql.FieldNotNull(FieldYellowAt))
+}
+
+// OrangeAtEQ applies the EQ predicate on the "orange_at" field.
+func OrangeAtEQ(v time.Time) predicate.Task {
+	return predicate.Task(sql.FieldEQ(FieldOrangeAt, v))
+}
+
+// OrangeAtNEQ applies the NEQ predicate on the "orange_at" field.
+func OrangeAtNEQ(v time.Time) predicate.Task {
+	return predicate.Task(sql.FieldNEQ(FieldOrangeAt, v))
+}
+
+// OrangeAtIn applies the In predicate on the "orange_at" field.
+func OrangeAtIn(vs ...time.Time) predicate.Task {
+	return predicate.Task(sql.FieldIn(FieldOrangeAt, vs...))
+}
+
+// OrangeAtNotIn applies the NotIn predicate on the "orange_at" field.
+func OrangeAtNotIn(vs ...time.Time) predicate.Task {
+	return predicate.Task(sql.FieldNotIn(FieldOrangeAt, vs...))
+}
+
+// OrangeAtGT applies the GT predicate on the "orange_at" field.
+func OrangeAtGT(v time.Time) predicate.Task {
+	return predicate.Task(sql.FieldGT(FieldOrangeAt, v))
+}
+
+// OrangeAtGTE applies the GTE predicate on the "orange_at" field.
+func OrangeAtGTE(v time.Time) predicate.Task {
+	return predicate.Task(sql.FieldGTE(FieldOrangeAt, v))
+}
+
+// OrangeAtLT applies the LT predicate on the "orange_at" field.
+func OrangeAtLT(v time.Time) predicate.Task {
+	return predicate.Task(sql.FieldLT(FieldOrangeAt, v))
+}
+
+// OrangeAtLTE applies the LTE predicate on the "orange_at" field.
+func OrangeAtLTE(v time.Time) predicate.Task {
+	return predicate.Task(sql.FieldLTE(FieldOrangeAt, v))
+}
+
+// OrangeAtIsNil applies the IsNil predicate on the "orange_at" field.
+func OrangeAtIsNil() predicate.Task {
+	return predicate.Task(sql.FieldIsNull(FieldOrangeAt))
+}
+
+// OrangeAtNotNil applies the NotNil predicate on the "orange_at" field.
+func OrangeAtNotNil() predicate.Task {
+	return predicate.Task(sql.FieldNotNull(FieldOrangeAt))
+}
+
+// WarnedEQ applies the EQ predicate on the "warned" field.
+func WarnedEQ(v int) predicate.Task {
+	return predicate.Task(sql.FieldEQ(FieldWarned, v))
+}
+
+// WarnedNEQ applies the NEQ predicate on the "warned" field.
+func WarnedNEQ(v int) predicate.Task {
+	return predicate.Task(sql.FieldNEQ(FieldWarned, v))
+}
+
+// WarnedIn applies the In predicate on the "warned" field.
+func WarnedIn(vs ...int) predicate.Task {
+	return predicate.Task(sql.FieldIn(FieldWarned, vs...))
+}
+
+// WarnedNotIn applies the NotIn predicate on the "warned" field.
+func WarnedNotIn(vs ...int) predicate.Task {
+	return predicate.Task(sql.FieldNotIn(FieldWarned, vs...))
+}
+
+// WarnedGT applies the GT predicate on the "warned" field.
+func WarnedGT(v int) predicate.Task {
+	return predicate.Task(sql.FieldGT(FieldWarned, v))
+}
+
+// WarnedGTE applies the GTE predicate on the "warned" field.
+func WarnedGTE(v int) predicate.Task {
+	return predicate.Task(sql.FieldGTE(FieldWarned, v))
+}
+
+// WarnedLT applies the LT predicate on the "warned" field.
+func WarnedLT(v int) predicate.Task {
+	return predicate.Task(sql.FieldLT(FieldWarned, v))
+}
+
+// WarnedLTE applies the LTE predicate on the "warned" field.
+func WarnedLTE(v int) predicate.Task {
+	return predicate.Task(sql.FieldLTE(FieldWarned, v))
 }
 
 // ClockEQ applies the EQ predicate on the "clock" field.
