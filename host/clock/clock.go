@@ -14,6 +14,27 @@
 //   - hours: counted from the event itself.
 //
 // Deadlines end at 24:00 of their last day in Asia/Shanghai.
+//
+// A Track is a running clock that keeps its pauses and extensions; Evaluate
+// recomputes its deadline (Compute is Evaluate of a track with neither):
+//   - extensions add their amount, in the limit's unit, to the limit. Each must
+//     be approved before the period it extends has run out.
+//   - pauses do not count. In day units a pause from day A resumed on day B
+//     leaves out days A+1 … B: the day it began counts, counting resumes the
+//     day after the resume. Natural-day tracks leave out every such day,
+//     working-day tracks the working days among them. In hours the time paused
+//     is added. A pause that begins after the count has reached its last day
+//     does not move the deadline.
+//   - an open pause (not yet resumed) leaves the deadline unfixed: it is given
+//     as if the clock resumed now, and Deadline.Paused is set.
+//   - the rest-day rule for natural days applies to the last day reached.
+//   - colours (TrackStatus) measure the share of the period elapsed, time
+//     paused not counting; a paused track keeps the colour it had when it
+//     stopped, and an overdue one is red.
+//
+// Pauses must be in order and must not overlap; only the last may be open.
+// A Calendar is safe for concurrent use: administrators may load schedules
+// (Load, ParseYear) while deadlines are computed.
 package clock
 
 import (
@@ -21,9 +42,8 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"sync"
 	"time"
-
-	"gopkg.in/yaml.v3"
 )
 
 //go:embed calendars/*.yaml
@@ -45,9 +65,10 @@ type Year struct {
 	Workdays []string `yaml:"workdays" json:"workdays"`
 }
 
-// Calendar knows which days are working days.
+// Calendar knows which days are working days. It is safe for concurrent use.
 type Calendar struct {
-	years    map[int]bool
+	mu       sync.RWMutex
+	years    map[int]Year
 	holidays map[string]bool
 	workdays map[string]bool
 }
@@ -58,13 +79,13 @@ var ErrNoSchedule = errors.New("clock: no holiday schedule loaded for that year"
 
 // New returns a calendar with the shipped schedules (2026 on).
 func New() (*Calendar, error) {
-	c := &Calendar{years: map[int]bool{}, holidays: map[string]bool{}, workdays: map[string]bool{}}
+	c := &Calendar{}
 	files, _ := fs.Glob(shipped, "calendars/*.yaml")
 	for _, f := range files {
 		b, _ := shipped.ReadFile(f)
-		var y Year
-		if err := yaml.Unmarshal(b, &y); err != nil {
-			return nil, fmt.Errorf("clock: %s: %w", f, err)
+		y, err := ParseYear(b)
+		if err != nil {
+			return nil, fmt.Errorf("%w (%s)", err, f)
 		}
 		if err := c.Load(y); err != nil {
 			return nil, err
@@ -73,46 +94,17 @@ func New() (*Calendar, error) {
 	return c, nil
 }
 
-// Load adds (or replaces) one year's schedule after checking every date is a
-// real date of that year and no day is both a holiday and a working day.
-func (c *Calendar) Load(y Year) error {
-	seen := map[string]string{}
-	for kind, days := range map[string][]string{"holiday": y.Holidays, "workday": y.Workdays} {
-		for _, d := range days {
-			t, err := time.Parse(time.DateOnly, d)
-			if err != nil || t.Year() != y.Year {
-				return fmt.Errorf("clock: %d: %q is not a date of that year", y.Year, d)
-			}
-			if other, dup := seen[d]; dup && other != kind {
-				return fmt.Errorf("clock: %d: %s is both a holiday and a working day", y.Year, d)
-			}
-			seen[d] = kind
-		}
-	}
-	for d := range c.holidays {
-		if d[:4] == fmt.Sprint(y.Year) {
-			delete(c.holidays, d)
-		}
-	}
-	for d := range c.workdays {
-		if d[:4] == fmt.Sprint(y.Year) {
-			delete(c.workdays, d)
-		}
-	}
-	for _, d := range y.Holidays {
-		c.holidays[d] = true
-	}
-	for _, d := range y.Workdays {
-		c.workdays[d] = true
-	}
-	c.years[y.Year] = true
-	return nil
-}
-
 // IsWorkday reports whether day (any time on it, in Shanghai) is a working day.
 func (c *Calendar) IsWorkday(day time.Time) (bool, error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.isWorkday(day)
+}
+
+// isWorkday is IsWorkday for callers that hold c.mu.
+func (c *Calendar) isWorkday(day time.Time) (bool, error) {
 	d := day.In(Shanghai)
-	if !c.years[d.Year()] {
+	if _, ok := c.years[d.Year()]; !ok {
 		return false, fmt.Errorf("%w: %d", ErrNoSchedule, d.Year())
 	}
 	key := d.Format(time.DateOnly)
@@ -153,76 +145,22 @@ type Limit struct {
 
 // Deadline is a computed deadline with what it was computed from.
 type Deadline struct {
-	Event time.Time `json:"event"`
-	Limit Limit     `json:"limit"`
-	Due   time.Time `json:"due"`
+	Event      time.Time   `json:"event"`
+	Limit      Limit       `json:"limit"`
+	Pauses     []Pause     `json:"pauses,omitempty"`
+	Extensions []Extension `json:"extensions,omitempty"`
+	// Paused is set while the last pause is open: Due is then where the
+	// deadline would be if the clock resumed at the time of evaluation.
+	Paused bool      `json:"paused,omitempty"`
+	Due    time.Time `json:"due"`
 	// Steps explain the computation in order, in Chinese and English.
 	Steps []string `json:"steps"`
 }
 
-// Compute returns the deadline of limit for an event at event.
+// Compute returns the deadline of limit for an event at event: Evaluate of a
+// track with no pauses or extensions.
 func (c *Calendar) Compute(event time.Time, l Limit) (*Deadline, error) {
-	if l.Amount <= 0 || l.Amount > 3650 {
-		return nil, fmt.Errorf("clock: amount %d out of range 1–3650", l.Amount)
-	}
-	ev := event.In(Shanghai)
-	d := &Deadline{Event: ev, Limit: l}
-	step := func(format string, a ...any) { d.Steps = append(d.Steps, fmt.Sprintf(format, a...)) }
-	step("事件时间 event: %s", ev.Format("2006-01-02 15:04"))
-	if l.Unit == Hours {
-		d.Due = ev.Add(time.Duration(l.Amount) * time.Hour)
-		step("按小时计算 counted in hours from the event: +%d h = %s", l.Amount, d.Due.Format("2006-01-02 15:04"))
-		return d, nil
-	}
-	day := time.Date(ev.Year(), ev.Month(), ev.Day(), 0, 0, 0, 0, Shanghai)
-	switch l.Start {
-	case NextDay, "":
-		day = day.AddDate(0, 0, 1)
-		step("自次日起算 counting starts the next day: %s", day.Format(time.DateOnly))
-	case SameDay:
-		step("自当日起算 counting starts the same day: %s", day.Format(time.DateOnly))
-	default:
-		return nil, fmt.Errorf("clock: unknown start rule %q", l.Start)
-	}
-	switch l.Unit {
-	case NaturalDays:
-		last := day.AddDate(0, 0, l.Amount-1)
-		step("%d 个自然日，期间最后一日 %d natural days, last day %s", l.Amount, l.Amount, last.Format(time.DateOnly))
-		for {
-			ok, err := c.IsWorkday(last)
-			if err != nil {
-				return nil, err
-			}
-			if ok {
-				break
-			}
-			next := last.AddDate(0, 0, 1)
-			step("%s 为休息日，顺延至 %s is a rest day, extended to %s", last.Format(time.DateOnly), next.Format(time.DateOnly), next.Format(time.DateOnly))
-			last = next
-		}
-		d.Due = last.AddDate(0, 0, 1).Add(-time.Second)
-	case WorkingDays:
-		counted := 0
-		for counted < l.Amount {
-			ok, err := c.IsWorkday(day)
-			if err != nil {
-				return nil, err
-			}
-			if ok {
-				counted++
-				if counted == l.Amount {
-					break
-				}
-			}
-			day = day.AddDate(0, 0, 1)
-		}
-		step("%d 个工作日（除周末、法定节假日，含调休上班日），最后一个工作日 %d working days, the last is %s", l.Amount, l.Amount, day.Format(time.DateOnly))
-		d.Due = day.AddDate(0, 0, 1).Add(-time.Second)
-	default:
-		return nil, fmt.Errorf("clock: unknown unit %q", l.Unit)
-	}
-	step("期限届满 due: %s 24:00", d.Due.Format(time.DateOnly))
-	return d, nil
+	return c.Evaluate(Track{Event: event, Limit: l}, event)
 }
 
 // Colour of a running clock, for inbox highlights.
@@ -238,22 +176,52 @@ const (
 
 // Thresholds are the fractions of the period elapsed at which a clock turns
 // yellow and orange; past the deadline it is red.
-type Thresholds struct{ Yellow, Orange float64 }
+type Thresholds struct {
+	Yellow float64 `json:"yellow"`
+	Orange float64 `json:"orange"`
+}
 
 // DefaultThresholds turn yellow at half the period and orange at 80%.
 var DefaultThresholds = Thresholds{Yellow: 0.5, Orange: 0.8}
 
-// Status is the colour of a deadline at now.
+// Status is the colour of d at now, d having been evaluated at now: red past
+// the due time, otherwise by the share of the period elapsed. Time spent in
+// pauses does not count on either side; an open pause lasts until now, so a
+// paused clock does not advance. (TrackStatus gives a paused track exactly the
+// colour it had when it stopped.)
 func Status(d *Deadline, now time.Time, th Thresholds) Colour {
-	total := d.Due.Sub(d.Event)
-	elapsed := now.Sub(d.Event)
-	switch {
-	case now.After(d.Due):
+	if now.After(d.Due) {
 		return Red
+	}
+	total := d.Due.Sub(d.Event) - pausedBetween(d.Pauses, d.Event, d.Due, now)
+	elapsed := now.Sub(d.Event) - pausedBetween(d.Pauses, d.Event, now, now)
+	switch {
 	case total > 0 && float64(elapsed) >= th.Orange*float64(total):
 		return Orange
 	case total > 0 && float64(elapsed) >= th.Yellow*float64(total):
 		return Yellow
 	}
 	return Green
+}
+
+// pausedBetween is the time between from and to spent in pauses, an open
+// pause lasting until now.
+func pausedBetween(pauses []Pause, from, to, now time.Time) time.Duration {
+	var sum time.Duration
+	for _, p := range pauses {
+		start, end := p.From, now
+		if p.To != nil {
+			end = *p.To
+		}
+		if start.Before(from) {
+			start = from
+		}
+		if end.After(to) {
+			end = to
+		}
+		if end.After(start) {
+			sum += end.Sub(start)
+		}
+	}
+	return sum
 }
