@@ -78,8 +78,10 @@ func RequestID(ctx context.Context) string {
 // TaskEvent is a change of a workbench task of one of the plugin's task types.
 type TaskEvent struct {
 	TaskID, TaskType, Transition, BusinessKey, Comment string
-	Form                                               []byte
-	Actor                                              Caller
+	// InstanceID is set for a process outcome (TaskType is the process key).
+	InstanceID string
+	Form       []byte
+	Actor      Caller
 }
 
 // Event is one event delivered to a subscriber.

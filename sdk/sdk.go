@@ -31,6 +31,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"time"
 
 	goplugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
@@ -60,7 +61,12 @@ type Plugin struct {
 	// OnTask is called when a task of one of the plugin's task types changes.
 	OnTask func(ctx context.Context, t TaskEvent) error
 	// OnEvent is called for each event the plugin subscribed to; at least once.
+	// Make its effect idempotent by event id, e.g. with Once.
 	OnEvent func(ctx context.Context, e Event) error
+	// OnJob runs one of the plugin's scheduled jobs (manifest jobs) for the
+	// scheduled time slot; once per slot across all host replicas, not
+	// retried. A nil error records the run as succeeded.
+	OnJob func(ctx context.Context, name string, slot time.Time) error
 	// Drain is called when the host has stopped routing to this process: stop
 	// background work. The process is stopped after.
 	Drain func(ctx context.Context) error

@@ -143,7 +143,7 @@ func (s *server) HandleTask(ctx context.Context, t *pluginv1.TaskCallback) (*plu
 		return nil, status.Error(codes.Unimplemented, "plugin has no task handler")
 	}
 	ev := TaskEvent{TaskID: t.TaskId, TaskType: t.TaskType, Transition: t.Transition, BusinessKey: t.BusinessKey,
-		Form: t.Form, Comment: t.Comment, Actor: callerFromProto(t.Actor)}
+		Form: t.Form, Comment: t.Comment, InstanceID: t.InstanceId, Actor: callerFromProto(t.Actor)}
 	if err := s.p.OnTask(withCaller(ctx, ev.Actor, s.hostClient()), ev); err != nil {
 		return nil, status.Errorf(codes.Aborted, "task %s: %v", t.TaskId, err)
 	}
@@ -151,6 +151,9 @@ func (s *server) HandleTask(ctx context.Context, t *pluginv1.TaskCallback) (*plu
 }
 
 func (s *server) DeliverEvent(ctx context.Context, e *pluginv1.Event) (*pluginv1.EventAck, error) {
+	if e.Type == JobEventType {
+		return s.runJob(ctx, e)
+	}
 	if s.p.OnEvent == nil {
 		return nil, status.Error(codes.Unimplemented, "plugin has no event handler")
 	}

@@ -7,15 +7,18 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
+	"entgo.io/ent/dialect"
 	"github.com/gin-gonic/gin"
 	"github.com/go-sql-driver/mysql"
 
@@ -23,8 +26,10 @@ import (
 	"github.com/shanghai-amr/portal/host/clock"
 	"github.com/shanghai-amr/portal/host/config"
 	"github.com/shanghai-amr/portal/host/devidp"
+	"github.com/shanghai-amr/portal/host/event"
 	"github.com/shanghai-amr/portal/host/i18n"
 	"github.com/shanghai-amr/portal/host/identity"
+	"github.com/shanghai-amr/portal/host/message"
 	"github.com/shanghai-amr/portal/host/org"
 	"github.com/shanghai-amr/portal/host/pii"
 	"github.com/shanghai-amr/portal/host/plugins"
@@ -32,6 +37,7 @@ import (
 	"github.com/shanghai-amr/portal/host/server"
 	"github.com/shanghai-amr/portal/host/store"
 	"github.com/shanghai-amr/portal/host/store/ent/setting"
+	"github.com/shanghai-amr/portal/host/workflow"
 )
 
 // Version is the host's version, set at build time with -ldflags.
@@ -39,12 +45,16 @@ var Version = "0.1.0-dev"
 
 // App is a configured host.
 type App struct {
-	Config  config.Config
-	Log     *slog.Logger
-	Store   *store.Store
-	Server  *server.Server
-	Audit   *audit.Log
-	Plugins *plugins.Manager
+	Config   config.Config
+	Log      *slog.Logger
+	Store    *store.Store
+	Server   *server.Server
+	Audit    *audit.Log
+	Plugins  *plugins.Manager
+	Workflow *workflow.Engine
+	Messages *message.Center
+	Events   *event.Bus
+	Jobs     *event.Scheduler
 	// AdminTokenCreated reports that a new bootstrap token was written to
 	// <data-dir>/admin.token at this start.
 	AdminTokenCreated bool
@@ -184,10 +194,35 @@ func New(ctx context.Context, c config.Config, log *slog.Logger) (*App, error) {
 		st.Close()
 		return nil, err
 	}
-	pm := plugins.New(plugins.Options{Calendar: cal,
+	if err := loadCalendars(ctx, st, cal, log); err != nil {
+		st.Close()
+		return nil, err
+	}
+	cal.MountAPI(srv, []gin.HandlerFunc{auth, identity.Require("workbench.use")},
+		[]gin.HandlerFunc{auth, identity.Require("calendars.manage")}, persistCalendar(st, al))
+	// External channels: SMS for 催办 and 督办, e-mail for deadline warnings.
+	// The adapters here log what they would send (masked); a deployment
+	// replaces them with its SMS gateway and mail relay.
+	sms, mail := message.NewLogChannel("sms", log), message.NewLogChannel("email", log)
+	msgs := message.New(message.Options{Client: st.Client, Catalog: cat, Log: log, OpenMobile: sealer.Open,
+		Channels: map[string][]message.Channel{message.CategoryUrge: {sms}, message.CategorySupervise: {sms}, message.CategoryDeadline: {mail}}})
+	msgs.MountAPI(srv, auth, identity.Require("workbench.use"))
+	wf := workflow.New(workflow.Options{Client: st.Client, Calendar: cal, Audit: al, Messages: msgs,
+		LockRows: st.DSN.Dialect == dialect.MySQL, Log: log})
+	wf.MountAPI(srv, auth)
+	var natsOpts *event.NATSOptions
+	if c.NATSURL != "" {
+		natsOpts = &event.NATSOptions{URL: c.NATSURL, Stream: c.NATSStream}
+	}
+	bus := event.NewBus(event.Options{Client: st.Client, Log: log, Audit: al, NATS: natsOpts})
+	pm := plugins.New(plugins.Options{Calendar: cal, Events: bus,
 		DataDir: c.DataDir, Store: st, Audit: al, Policy: pol, Log: log, HostVersion: Version,
-		BodyLimit: c.BodyLimit, RouteTimeout: c.RequestTimeout,
+		BodyLimit: c.BodyLimit, RouteTimeout: c.RequestTimeout, Workflow: wf, Messages: msgs,
 	})
+	wf.SetCallbacks(pm.TaskCallbacks())
+	bus.Attach(pm.Subscribers, pm)
+	bus.MountAPI(srv, auth, identity.Require("plugins.manage"))
+	jobs := event.NewScheduler(event.SchedulerOptions{Client: st.Client, Jobs: pm.Jobs, Deliverer: pm, Log: log, Location: clock.Shanghai})
 	pm.Router().Mount(srv, auth)
 	pm.MountAPI(srv, auth)
 	if err := pm.Start(ctx); err != nil {
@@ -197,7 +232,7 @@ func New(ctx context.Context, c config.Config, log *slog.Logger) (*App, error) {
 	if c.Bundles != "" {
 		pm.InstallDir(ctx, c.Bundles)
 	}
-	return &App{Config: c, Log: log, Store: st, Server: srv, Audit: al, Plugins: pm, AdminTokenCreated: created,
+	return &App{Config: c, Log: log, Store: st, Server: srv, Audit: al, Plugins: pm, Workflow: wf, Messages: msgs, Events: bus, Jobs: jobs, AdminTokenCreated: created,
 		AdminPassword: adminPassword, DemoLogins: demo}, nil
 }
 
@@ -308,11 +343,84 @@ func publishPolicy(st *store.Store, al *audit.Log) policy.Publisher {
 	}
 }
 
+// calendarScope is the settings scope of holiday schedules loaded by administrators.
+const calendarScope = "host.calendar"
+
+// loadCalendars loads the schedules administrators published (they replace
+// a shipped year of the same number).
+func loadCalendars(ctx context.Context, st *store.Store, cal *clock.Calendar, log *slog.Logger) error {
+	rows, err := st.Client.Setting.Query().Where(setting.Scope(calendarScope)).All(ctx)
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		y, err := clock.ParseYear([]byte(r.Value))
+		if err == nil {
+			err = cal.Load(y)
+		}
+		if err != nil {
+			log.Error("a stored holiday schedule no longer loads; the shipped one (if any) stays in force", "year", r.Key, "err", err)
+		}
+	}
+	return nil
+}
+
+// persistCalendar stores a loaded schedule and audits it.
+func persistCalendar(st *store.Store, al *audit.Log) clock.Persist {
+	return func(ctx context.Context, y clock.Year) error {
+		b, err := json.Marshal(y)
+		if err != nil {
+			return err
+		}
+		err = st.Client.Setting.Create().SetScope(calendarScope).SetKey(strconv.Itoa(y.Year)).SetValue(string(b)).
+			OnConflictColumns(setting.FieldScope, setting.FieldKey).UpdateValue().UpdateUpdatedAt().Exec(ctx)
+		if err != nil {
+			return err
+		}
+		who := identity.From(ctx)
+		_, err = al.Write(ctx, audit.Entry{Actor: who.Username, OrgPath: who.OrgPath, Action: "calendar.load",
+			Resource: fmt.Sprintf("calendar:%d", y.Year), Outcome: audit.Success,
+			Detail: map[string]any{"holidays": len(y.Holidays), "workdays": len(y.Workdays)}})
+		return err
+	}
+}
+
 // Run serves until ctx ends, then shuts down gracefully and closes the store.
 func (a *App) Run(ctx context.Context) error {
 	defer a.Close()
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	var busErr error
+	busDone := make(chan struct{})
+	go func() {
+		defer close(busDone)
+		// In NATS mode the bus fails at once when the server cannot be
+		// reached: the portal then stops rather than run without events.
+		if err := a.Events.Run(ctx); err != nil && ctx.Err() == nil {
+			busErr = fmt.Errorf("event bus: %w", err)
+			stop()
+		}
+	}()
+	go func() {
+		if err := a.Jobs.Run(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Error("job scheduler stopped", "err", err)
+		}
+	}()
 	go a.purgeAudit(ctx)
-	return a.Server.Run(ctx, a.Config.Addr)
+	go a.Workflow.RunSweeper(ctx, time.Minute)
+	go func() {
+		// Live message streams never end by themselves: close them when
+		// shutdown begins so that it does not wait for them.
+		<-ctx.Done()
+		a.Messages.Close()
+	}()
+	err := a.Server.Run(ctx, a.Config.Addr)
+	stop()
+	<-busDone // deliveries in flight finish before plugins and the store close
+	if busErr != nil {
+		return busErr
+	}
+	return err
 }
 
 // purgeAudit applies the audit retention at start and then daily.
@@ -339,6 +447,7 @@ func (a *App) purgeAudit(ctx context.Context) {
 // request has finished.
 func (a *App) Close() error {
 	a.Plugins.Close()
+	a.Messages.Close()
 	return a.Store.Close()
 }
 

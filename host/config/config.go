@@ -57,6 +57,9 @@ type Config struct {
 	// OIDC providers for enterprises (一网通办) and the public (随申办).
 	EnterpriseIssuer, EnterpriseClientID, EnterpriseClientSecret string
 	PublicIssuer, PublicClientID, PublicClientSecret             string
+	// NATSURL selects NATS JetStream for event delivery (empty: in-process,
+	// through the database outbox); NATSStream names its stream.
+	NATSURL, NATSStream string
 	// ConfigFile is the YAML file read, if any.
 	ConfigFile string
 }
@@ -104,6 +107,8 @@ func (c *Config) FlagSet(fs *flag.FlagSet) {
 	fs.StringVar(&c.PublicIssuer, "oidc-public-issuer", "", "OIDC issuer URL of the public identity provider (随申办)")
 	fs.StringVar(&c.PublicClientID, "oidc-public-client-id", "", "client id at the public identity provider")
 	fs.StringVar(&c.PublicClientSecret, "oidc-public-client-secret", "", "client secret (set PORTAL_OIDC_PUBLIC_CLIENT_SECRET rather than the flag)")
+	fs.StringVar(&c.NATSURL, "nats-url", "", "NATS server with JetStream for event delivery, e.g. nats://127.0.0.1:4222 (default: in-process)")
+	fs.StringVar(&c.NATSStream, "nats-stream", "PORTAL_EVENTS", "JetStream stream for events")
 	fs.StringVar(&c.ConfigFile, "config", "", "optional YAML configuration file (keys are flag names with _ for -)")
 }
 

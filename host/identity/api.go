@@ -1,8 +1,6 @@
 package identity
 
 import (
-	"encoding/json"
-	"errors"
 	"net/http"
 	"strconv"
 	"time"
@@ -76,20 +74,7 @@ func requireSignedIn(c *gin.Context) {
 	c.Next()
 }
 
-func decode(c *gin.Context, v any) bool {
-	dec := json.NewDecoder(c.Request.Body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		var tooLarge *http.MaxBytesError
-		if errors.As(err, &tooLarge) {
-			server.Fail(c, err)
-		} else {
-			server.Fail(c, apierror.Invalid("JSON body expected"))
-		}
-		return false
-	}
-	return true
-}
+func decode(c *gin.Context, v any) bool { return server.Decode(c, v) }
 
 func (s *Sessions) login(c *gin.Context) {
 	var in struct {

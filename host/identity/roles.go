@@ -33,14 +33,14 @@ type BuiltinRole struct {
 // BuiltinRoles are created at start if missing; their permissions are reset
 // to these on every start so that an upgrade's changes take effect.
 var BuiltinRoles = []BuiltinRole{
-	{RoleSystemAdmin, "系统管理员", "System administrator", []string{"plugins.read", "plugins.manage", "org.read", "org.manage", "users.read", "users.manage"}},
-	{RoleSecurityAdmin, "安全管理员", "Security administrator", []string{"sessions.read", "sessions.manage", "users.read", "users.unlock", "roles.manage", "policies.read", "policies.manage"}},
-	{RoleAuditAdmin, "审计管理员", "Audit administrator", []string{"audit.read", "audit.verify"}},
-	{"handler", "承办人", "Case handler", []string{"notice.read", "notice.write", "enforcement.case.read", "enforcement.case.write"}},
-	{"case_lead", "办案机构负责人", "Head of the handling unit", []string{"notice.read", "enforcement.case.read", "enforcement.case.approve"}},
-	{"legal_reviewer", "法制审核人员", "Legal reviewer", []string{"notice.read", "enforcement.case.read", "enforcement.case.legal_review"}},
-	{"agency_head", "机关负责人", "Head of the agency", []string{"notice.read", "enforcement.case.read", "enforcement.case.decide"}},
-	{"registration_reviewer", "登记审核员", "Registration reviewer", []string{"notice.read", "registration.application.read", "registration.application.review"}},
+	{RoleSystemAdmin, "系统管理员", "System administrator", []string{"plugins.read", "plugins.manage", "org.read", "org.manage", "users.read", "users.manage", "processes.read", "processes.manage", "calendars.manage", "workbench.use"}},
+	{RoleSecurityAdmin, "安全管理员", "Security administrator", []string{"sessions.read", "sessions.manage", "users.read", "users.unlock", "roles.manage", "policies.read", "policies.manage", "workbench.use"}},
+	{RoleAuditAdmin, "审计管理员", "Audit administrator", []string{"audit.read", "audit.verify", "workbench.use"}},
+	{"handler", "承办人", "Case handler", []string{"notice.read", "notice.write", "enforcement.case.read", "enforcement.case.write", "workbench.use"}},
+	{"case_lead", "办案机构负责人", "Head of the handling unit", []string{"notice.read", "enforcement.case.read", "enforcement.case.approve", "workbench.use"}},
+	{"legal_reviewer", "法制审核人员", "Legal reviewer", []string{"notice.read", "enforcement.case.read", "enforcement.case.legal_review", "workbench.use"}},
+	{"agency_head", "机关负责人", "Head of the agency", []string{"notice.read", "enforcement.case.read", "enforcement.case.decide", "workbench.use"}},
+	{"registration_reviewer", "登记审核员", "Registration reviewer", []string{"notice.read", "registration.application.read", "registration.application.review", "workbench.use"}},
 }
 
 // rolePermissions returns a copy of a built-in role's permissions.

@@ -20,6 +20,7 @@ import (
 	"github.com/shanghai-amr/portal/host/store/ent/organization"
 	"github.com/shanghai-amr/portal/host/store/ent/setting"
 	"github.com/shanghai-amr/portal/host/store/ent/user"
+	"github.com/shanghai-amr/portal/host/workflow"
 	"github.com/shanghai-amr/portal/sdk/manifest"
 	"github.com/shanghai-amr/portal/sdk/proto/pluginv1"
 	"github.com/shanghai-amr/portal/sdk/wire"
@@ -150,6 +151,9 @@ type hostServices struct {
 	policy   *policy.Engine
 	calendar *clock.Calendar
 	plugin   string
+	manifest *manifest.Manifest
+	workflow *workflow.Engine
+	events   *pluginEvents // Events service (events.go)
 }
 
 // ComputeDeadline computes a statutory deadline on the working-day calendar
@@ -337,4 +341,33 @@ func (h *hostServices) GetOrganization(ctx context.Context, r *pluginv1.GetOrgan
 		out.ParentCode = o.Edges.Parent.Code
 	}
 	return out, nil
+}
+
+// EvaluateTrack computes a running statutory clock — pauses and extensions
+// included — and its colour.
+func (h *hostServices) EvaluateTrack(_ context.Context, r *pluginv1.EvaluateTrackRequest) (*pluginv1.TrackStatus, error) {
+	if h.calendar == nil {
+		return nil, status.Error(codes.Unavailable, "no calendar loaded")
+	}
+	var t clock.Track
+	if err := json.Unmarshal(r.Track, &t); err != nil {
+		return nil, status.Errorf(codes.InvalidArgument, "track: %v", err)
+	}
+	now := time.Now()
+	if r.NowUnixMs > 0 {
+		now = time.UnixMilli(r.NowUnixMs)
+	}
+	d, err := h.calendar.Evaluate(t, now)
+	if errors.Is(err, clock.ErrNoSchedule) {
+		return nil, status.Error(codes.FailedPrecondition, err.Error())
+	} else if err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
+	}
+	colour, err := h.calendar.TrackStatus(t, now)
+	if err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
+	}
+	b, _ := json.Marshal(d)
+	return &pluginv1.TrackStatus{DueUnixMs: d.Due.UnixMilli(), Explanation: strings.Join(d.Steps, "\n"),
+		Colour: string(colour), Paused: d.Paused, Deadline: b}, nil
 }

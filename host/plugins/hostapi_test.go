@@ -43,3 +43,26 @@ func TestComputeDeadlineService(t *testing.T) {
 		t.Errorf("a year without a schedule: %v", err)
 	}
 }
+
+func TestEvaluateTrackServesPausesAndExtensions(t *testing.T) {
+	cal, err := clock.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &hostServices{calendar: cal}
+	// 15 working days from Mon 2 Mar 2026, paused 10–20 Mar, extended by 15.
+	track := `{"event":"2026-03-02T10:00:00+08:00","limit":{"unit":"working_days","amount":15,"start_rule":"next_day"},
+		"pauses":[{"from":"2026-03-10T09:00:00+08:00","to":"2026-03-20T09:00:00+08:00","reason":"检测"}],
+		"extensions":[{"amount":15,"approved":"2026-03-18T09:00:00+08:00","reason":"案情复杂"}]}`
+	s, err := h.EvaluateTrack(context.Background(), &pluginv1.EvaluateTrackRequest{Track: []byte(track),
+		NowUnixMs: time.Date(2026, 3, 25, 9, 0, 0, 0, clock.Shanghai).UnixMilli()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(s.Explanation, "暂停") || !strings.Contains(s.Explanation, "案情复杂") || s.Colour == "" || len(s.Deadline) == 0 {
+		t.Fatalf("status %+v", s)
+	}
+	if _, err := h.EvaluateTrack(context.Background(), &pluginv1.EvaluateTrackRequest{Track: []byte(`{"limit":`)}); status.Code(err) != codes.InvalidArgument {
+		t.Fatalf("bad track: %v", err)
+	}
+}

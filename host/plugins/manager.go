@@ -33,11 +33,14 @@ import (
 	"github.com/shanghai-amr/portal/host/apierror"
 	"github.com/shanghai-amr/portal/host/audit"
 	"github.com/shanghai-amr/portal/host/clock"
+	"github.com/shanghai-amr/portal/host/event"
+	"github.com/shanghai-amr/portal/host/message"
 	"github.com/shanghai-amr/portal/host/policy"
 	"github.com/shanghai-amr/portal/host/store"
 	"github.com/shanghai-amr/portal/host/store/ent"
 	"github.com/shanghai-amr/portal/host/store/ent/plugin"
 	"github.com/shanghai-amr/portal/host/store/ent/pluginbundle"
+	"github.com/shanghai-amr/portal/host/workflow"
 	"github.com/shanghai-amr/portal/sdk/bundle"
 	"github.com/shanghai-amr/portal/sdk/manifest"
 )
@@ -52,7 +55,15 @@ type Options struct {
 	Policy *policy.Engine
 	// Calendar answers plugins' deadline questions (Clocks service); nil
 	// answers Unavailable.
-	Calendar    *clock.Calendar
+	Calendar *clock.Calendar
+	// Workflow serves the Tasks, Processes and Messages services and takes
+	// the processes plugins declare; nil answers Unavailable.
+	Workflow *workflow.Engine
+	// Messages takes the message templates of plugins' manifests (i18n); nil: none.
+	Messages *message.Center
+	// Events is the host's event bus: plugins publish to it (Events service)
+	// and it delivers to them through Manager.Deliver; nil answers Unavailable.
+	Events      *event.Bus
 	Log         *slog.Logger
 	HostVersion string
 	// BodyLimit is the default body limit of plugin routes (a route may set its own).
@@ -535,7 +546,14 @@ func (m *Manager) startGen(ctx context.Context, ref *storedBundle) (g *generatio
 		ring = newLogRing()
 		m.logs[id] = ring
 	}
-	hs := &hostServices{client: m.opts.Store.Client, audit: m.opts.Audit, policy: m.opts.Policy, calendar: m.opts.Calendar, plugin: id}
+	if err := m.publishProcesses(ctx, ref.manifest); err != nil {
+		return nil, err
+	}
+	if m.opts.Messages != nil {
+		m.opts.Messages.RegisterTemplates(id, ref.manifest.I18n)
+	}
+	hs := &hostServices{client: m.opts.Store.Client, audit: m.opts.Audit, policy: m.opts.Policy, calendar: m.opts.Calendar, plugin: id,
+		manifest: ref.manifest, workflow: m.opts.Workflow, events: m.pluginEvents(ref.manifest)}
 	return startGeneration(ctx, spec{
 		manifest: ref.manifest, binary: ref.binary, checksum: ref.checksum, n: m.gens.Add(1),
 		database: db, settings: settings.Values, scratchDir: scratch, socketDir: m.sockets, logs: ring, log: m.log,

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -175,6 +177,23 @@ func Fail(c *gin.Context, err error) {
 		msg = l.T(e.Code, e.Data)
 	}
 	c.AbortWithStatusJSON(e.Status, errorBody{Code: e.Code, Message: msg, RequestID: RequestID(c), Details: e.Details})
+}
+
+// Decode reads a JSON body into v, refusing unknown fields; on failure it has
+// answered (400 request.invalid, or 413) and returns false.
+func Decode(c *gin.Context, v any) bool {
+	dec := json.NewDecoder(c.Request.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			Fail(c, err)
+		} else {
+			Fail(c, apierror.Invalid("JSON body expected: "+err.Error()))
+		}
+		return false
+	}
+	return true
 }
 
 type metrics struct {

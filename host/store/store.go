@@ -77,6 +77,9 @@ func ParseDSN(raw string) (DSN, error) {
 			cfg.Params = map[string]string{}
 		}
 		cfg.Collation = "utf8mb4_unicode_ci"
+		// One round trip per query instead of prepare, execute and close: the
+		// driver escapes arguments itself, which is safe with utf8mb4.
+		cfg.InterpolateParams = true
 		if cfg.Timeout == 0 {
 			cfg.Timeout = 5 * time.Second
 		}

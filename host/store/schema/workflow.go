@@ -130,8 +130,13 @@ func (Task) Fields() []ent.Field {
 // Indexes of Task: the inbox lists are index range scans.
 func (Task) Indexes() []ent.Index {
 	return []ent.Index{
-		index.Fields("assignee_id", "status", "due_at"),
-		index.Fields("completed_by", "completed_at"),
+		// 待办 and 督办: equality on assignee and status, then deadline order;
+		// kind in the index filters without reading rows, counts are index-only.
+		index.Fields("assignee_id", "status", "due_at", "kind"),
+		// 抄送我的 and other lists by kind, newest first.
+		index.Fields("assignee_id", "kind", "created_at"),
+		// 已办, newest first.
+		index.Fields("completed_by", "status", "completed_at"),
 		index.Fields("instance_id"),
 		index.Fields("status", "due_at"),
 		index.Fields("status", "warned", "yellow_at"),

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
@@ -30,8 +31,11 @@ func main() {
 
 // Plugin is the plugin, exported for its tests (sdk/plugintest).
 func Plugin() sdk.Plugin {
-	return sdk.Plugin{Manifest: manifestYAML, Start: start}
+	return sdk.Plugin{Manifest: manifestYAML, Start: start, OnEvent: onEvent}
 }
+
+// svc is the started service; events arrive after Start.
+var svc *service
 
 func start(ctx context.Context, env *sdk.Env) (http.Handler, error) {
 	db, err := storage.Open(ctx, env.Database.Dialect, env.Database.DSN)
@@ -41,7 +45,8 @@ func start(ctx context.Context, env *sdk.Env) (http.Handler, error) {
 	if err := migrate(ctx, db, env.Database.Dialect); err != nil {
 		return nil, err
 	}
-	s := &service{db: db}
+	s := &service{db: db, log: env.Log}
+	svc = s
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /notices", s.list(false))
 	mux.HandleFunc("GET /public/notices", s.list(true))
@@ -67,10 +72,45 @@ func migrate(ctx context.Context, db *sql.DB, dialect string) error {
 		org_path VARCHAR(512) NOT NULL,
 		created_by VARCHAR(64) NOT NULL,
 		created_at BIGINT NOT NULL)`)
+	if err != nil {
+		return err
+	}
+	_, err = db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS notice_stats (
+		org_code VARCHAR(64) NOT NULL PRIMARY KEY,
+		created BIGINT NOT NULL)`)
 	return err
 }
 
-type service struct{ db *sql.DB }
+type service struct {
+	db  *sql.DB
+	log *slog.Logger
+}
+
+// onEvent counts published notices per organisation from notice.created
+// events. Delivery is at least once: sdk.Once records the event id in the
+// same transaction as the count, so a redelivered event is not counted twice.
+func onEvent(ctx context.Context, e sdk.Event) error {
+	if e.Type != "notice.created" || svc == nil {
+		return nil
+	}
+	var in struct {
+		OrgCode string `json:"org_code"`
+	}
+	if err := json.Unmarshal(e.Data, &in); err != nil {
+		return nil // malformed: nothing to count, and retrying will not help
+	}
+	svc.log.Info("event received", "event", e.ID, "type", e.Type)
+	return sdk.Once(ctx, svc.db, e.ID, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, "UPDATE notice_stats SET created = created + 1 WHERE org_code = ?", in.OrgCode)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			_, err = tx.ExecContext(ctx, "INSERT INTO notice_stats (org_code, created) VALUES (?, 1)", in.OrgCode)
+		}
+		return err
+	})
+}
 
 type notice struct {
 	ID        int64     `json:"id"`
@@ -247,6 +287,13 @@ func (s *service) create(w http.ResponseWriter, r *http.Request) {
 			Resource: fmt.Sprintf("notice:%d", id), Outcome: "success", Detail: detail}); err != nil {
 			fail(w, http.StatusInternalServerError, "notice.audit_failed", err)
 			return
+		}
+		// Tell subscribers (here: ourselves, for the statistics). The notice
+		// is saved either way; a plugin that must never lose an event keeps
+		// it in its own table and publishes until the host accepts it.
+		data, _ := json.Marshal(map[string]any{"id": id, "org_code": c.OrgCode})
+		if _, err := host.Events.PublishEvent(r.Context(), &pluginv1.PublishEventRequest{Type: "notice.created", Data: data}); err != nil {
+			s.log.Warn("notice.created not published", "notice", id, "err", err)
 		}
 	}
 	writeJSON(w, http.StatusCreated, map[string]any{"id": id})

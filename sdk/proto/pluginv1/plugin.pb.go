@@ -872,11 +872,14 @@ type TaskCallback struct {
 	TaskId   string                 `protobuf:"bytes,1,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
 	TaskType string                 `protobuf:"bytes,2,opt,name=task_type,json=taskType,proto3" json:"task_type,omitempty"`
 	// "completed", "returned", "transferred", "withdrawn", "terminated" …
-	Transition    string  `protobuf:"bytes,3,opt,name=transition,proto3" json:"transition,omitempty"`
-	BusinessKey   string  `protobuf:"bytes,4,opt,name=business_key,json=businessKey,proto3" json:"business_key,omitempty"`
-	Form          []byte  `protobuf:"bytes,5,opt,name=form,proto3" json:"form,omitempty"`
-	Actor         *Caller `protobuf:"bytes,6,opt,name=actor,proto3" json:"actor,omitempty"`
-	Comment       string  `protobuf:"bytes,7,opt,name=comment,proto3" json:"comment,omitempty"`
+	Transition  string  `protobuf:"bytes,3,opt,name=transition,proto3" json:"transition,omitempty"`
+	BusinessKey string  `protobuf:"bytes,4,opt,name=business_key,json=businessKey,proto3" json:"business_key,omitempty"`
+	Form        []byte  `protobuf:"bytes,5,opt,name=form,proto3" json:"form,omitempty"`
+	Actor       *Caller `protobuf:"bytes,6,opt,name=actor,proto3" json:"actor,omitempty"`
+	Comment     string  `protobuf:"bytes,7,opt,name=comment,proto3" json:"comment,omitempty"`
+	// For a process outcome: the instance and its process key (task_type is
+	// the key too, task_id empty).
+	InstanceId    string `protobuf:"bytes,8,opt,name=instance_id,json=instanceId,proto3" json:"instance_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -956,6 +959,13 @@ func (x *TaskCallback) GetActor() *Caller {
 func (x *TaskCallback) GetComment() string {
 	if x != nil {
 		return x.Comment
+	}
+	return ""
+}
+
+func (x *TaskCallback) GetInstanceId() string {
+	if x != nil {
+		return x.InstanceId
 	}
 	return ""
 }
@@ -1720,13 +1730,17 @@ func (x *DataFilterResponse) GetAllowNone() bool {
 }
 
 type CreateTaskRequest struct {
-	state          protoimpl.MessageState `protogen:"open.v1"`
-	TaskType       string                 `protobuf:"bytes,1,opt,name=task_type,json=taskType,proto3" json:"task_type,omitempty"`
-	BusinessKey    string                 `protobuf:"bytes,2,opt,name=business_key,json=businessKey,proto3" json:"business_key,omitempty"`
-	Title          map[string]string      `protobuf:"bytes,3,rep,name=title,proto3" json:"title,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	Assignees      []string               `protobuf:"bytes,4,rep,name=assignees,proto3" json:"assignees,omitempty"`
-	CandidateRoles []string               `protobuf:"bytes,5,rep,name=candidate_roles,json=candidateRoles,proto3" json:"candidate_roles,omitempty"`
-	DueUnixMs      int64                  `protobuf:"varint,6,opt,name=due_unix_ms,json=dueUnixMs,proto3" json:"due_unix_ms,omitempty"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// A task type declared in the manifest.
+	TaskType    string `protobuf:"bytes,1,opt,name=task_type,json=taskType,proto3" json:"task_type,omitempty"`
+	BusinessKey string `protobuf:"bytes,2,opt,name=business_key,json=businessKey,proto3" json:"business_key,omitempty"`
+	// Title by language; zh-CN is required.
+	Title map[string]string `protobuf:"bytes,3,rep,name=title,proto3" json:"title,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Usernames: one task each.
+	Assignees []string `protobuf:"bytes,4,rep,name=assignees,proto3" json:"assignees,omitempty"`
+	// Role keys: one group task for their holders in the caller's bureau.
+	CandidateRoles []string `protobuf:"bytes,5,rep,name=candidate_roles,json=candidateRoles,proto3" json:"candidate_roles,omitempty"`
+	DueUnixMs      int64    `protobuf:"varint,6,opt,name=due_unix_ms,json=dueUnixMs,proto3" json:"due_unix_ms,omitempty"`
 	unknownFields  protoimpl.UnknownFields
 	sizeCache      protoimpl.SizeCache
 }
@@ -1856,9 +1870,11 @@ func (x *CompleteTaskRequest) GetComment() string {
 }
 
 type TaskRef struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	TaskId        string                 `protobuf:"bytes,1,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
-	State         string                 `protobuf:"bytes,2,opt,name=state,proto3" json:"state,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	TaskId string                 `protobuf:"bytes,1,opt,name=task_id,json=taskId,proto3" json:"task_id,omitempty"`
+	State  string                 `protobuf:"bytes,2,opt,name=state,proto3" json:"state,omitempty"`
+	// All tasks created (CreateTask with several assignees).
+	TaskIds       []string `protobuf:"bytes,3,rep,name=task_ids,json=taskIds,proto3" json:"task_ids,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1907,11 +1923,24 @@ func (x *TaskRef) GetState() string {
 	return ""
 }
 
+func (x *TaskRef) GetTaskIds() []string {
+	if x != nil {
+		return x.TaskIds
+	}
+	return nil
+}
+
 type StartProcessRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	ProcessKey    string                 `protobuf:"bytes,1,opt,name=process_key,json=processKey,proto3" json:"process_key,omitempty"`
-	BusinessKey   string                 `protobuf:"bytes,2,opt,name=business_key,json=businessKey,proto3" json:"business_key,omitempty"`
-	Variables     []byte                 `protobuf:"bytes,3,opt,name=variables,proto3" json:"variables,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	ProcessKey  string                 `protobuf:"bytes,1,opt,name=process_key,json=processKey,proto3" json:"process_key,omitempty"`
+	BusinessKey string                 `protobuf:"bytes,2,opt,name=business_key,json=businessKey,proto3" json:"business_key,omitempty"`
+	// Form data, a JSON object: what conditions and approvers see.
+	Variables []byte `protobuf:"bytes,3,opt,name=variables,proto3" json:"variables,omitempty"`
+	Title     string `protobuf:"bytes,4,opt,name=title,proto3" json:"title,omitempty"`
+	// The plugin page of the business record, relative to the plugin.
+	Page string `protobuf:"bytes,5,opt,name=page,proto3" json:"page,omitempty"`
+	// An overall statutory deadline, if any.
+	DueUnixMs     int64 `protobuf:"varint,6,opt,name=due_unix_ms,json=dueUnixMs,proto3" json:"due_unix_ms,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1967,17 +1996,85 @@ func (x *StartProcessRequest) GetVariables() []byte {
 	return nil
 }
 
-type ProcessInstance struct {
+func (x *StartProcessRequest) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *StartProcessRequest) GetPage() string {
+	if x != nil {
+		return x.Page
+	}
+	return ""
+}
+
+func (x *StartProcessRequest) GetDueUnixMs() int64 {
+	if x != nil {
+		return x.DueUnixMs
+	}
+	return 0
+}
+
+type GetProcessRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	InstanceId    string                 `protobuf:"bytes,1,opt,name=instance_id,json=instanceId,proto3" json:"instance_id,omitempty"`
-	State         string                 `protobuf:"bytes,2,opt,name=state,proto3" json:"state,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetProcessRequest) Reset() {
+	*x = GetProcessRequest{}
+	mi := &file_plugin_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetProcessRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetProcessRequest) ProtoMessage() {}
+
+func (x *GetProcessRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetProcessRequest.ProtoReflect.Descriptor instead.
+func (*GetProcessRequest) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *GetProcessRequest) GetInstanceId() string {
+	if x != nil {
+		return x.InstanceId
+	}
+	return ""
+}
+
+type ProcessInstance struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	InstanceId string                 `protobuf:"bytes,1,opt,name=instance_id,json=instanceId,proto3" json:"instance_id,omitempty"`
+	State      string                 `protobuf:"bytes,2,opt,name=state,proto3" json:"state,omitempty"`
+	Version    int32                  `protobuf:"varint,3,opt,name=version,proto3" json:"version,omitempty"`
+	// Node ids with open tasks.
+	CurrentNodes  []string `protobuf:"bytes,4,rep,name=current_nodes,json=currentNodes,proto3" json:"current_nodes,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ProcessInstance) Reset() {
 	*x = ProcessInstance{}
-	mi := &file_plugin_proto_msgTypes[32]
+	mi := &file_plugin_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1989,7 +2086,7 @@ func (x *ProcessInstance) String() string {
 func (*ProcessInstance) ProtoMessage() {}
 
 func (x *ProcessInstance) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[32]
+	mi := &file_plugin_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2002,7 +2099,7 @@ func (x *ProcessInstance) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProcessInstance.ProtoReflect.Descriptor instead.
 func (*ProcessInstance) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{32}
+	return file_plugin_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *ProcessInstance) GetInstanceId() string {
@@ -2019,6 +2116,153 @@ func (x *ProcessInstance) GetState() string {
 	return ""
 }
 
+func (x *ProcessInstance) GetVersion() int32 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *ProcessInstance) GetCurrentNodes() []string {
+	if x != nil {
+		return x.CurrentNodes
+	}
+	return nil
+}
+
+type EvaluateTrackRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The track as JSON: {"event","limit":{"unit","amount","start_rule"},
+	// "pauses":[{"from","to","reason"}],"extensions":[{"amount","approved","reason","ref"}]}.
+	Track []byte `protobuf:"bytes,1,opt,name=track,proto3" json:"track,omitempty"`
+	// The time to evaluate at (0: now).
+	NowUnixMs     int64 `protobuf:"varint,2,opt,name=now_unix_ms,json=nowUnixMs,proto3" json:"now_unix_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EvaluateTrackRequest) Reset() {
+	*x = EvaluateTrackRequest{}
+	mi := &file_plugin_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EvaluateTrackRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EvaluateTrackRequest) ProtoMessage() {}
+
+func (x *EvaluateTrackRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EvaluateTrackRequest.ProtoReflect.Descriptor instead.
+func (*EvaluateTrackRequest) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *EvaluateTrackRequest) GetTrack() []byte {
+	if x != nil {
+		return x.Track
+	}
+	return nil
+}
+
+func (x *EvaluateTrackRequest) GetNowUnixMs() int64 {
+	if x != nil {
+		return x.NowUnixMs
+	}
+	return 0
+}
+
+type TrackStatus struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	DueUnixMs   int64                  `protobuf:"varint,1,opt,name=due_unix_ms,json=dueUnixMs,proto3" json:"due_unix_ms,omitempty"`
+	Explanation string                 `protobuf:"bytes,2,opt,name=explanation,proto3" json:"explanation,omitempty"`
+	// green, yellow, orange or red.
+	Colour string `protobuf:"bytes,3,opt,name=colour,proto3" json:"colour,omitempty"`
+	Paused bool   `protobuf:"varint,4,opt,name=paused,proto3" json:"paused,omitempty"`
+	// The full computed deadline as JSON, to store as the record of how it was computed.
+	Deadline      []byte `protobuf:"bytes,5,opt,name=deadline,proto3" json:"deadline,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TrackStatus) Reset() {
+	*x = TrackStatus{}
+	mi := &file_plugin_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TrackStatus) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TrackStatus) ProtoMessage() {}
+
+func (x *TrackStatus) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TrackStatus.ProtoReflect.Descriptor instead.
+func (*TrackStatus) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *TrackStatus) GetDueUnixMs() int64 {
+	if x != nil {
+		return x.DueUnixMs
+	}
+	return 0
+}
+
+func (x *TrackStatus) GetExplanation() string {
+	if x != nil {
+		return x.Explanation
+	}
+	return ""
+}
+
+func (x *TrackStatus) GetColour() string {
+	if x != nil {
+		return x.Colour
+	}
+	return ""
+}
+
+func (x *TrackStatus) GetPaused() bool {
+	if x != nil {
+		return x.Paused
+	}
+	return false
+}
+
+func (x *TrackStatus) GetDeadline() []byte {
+	if x != nil {
+		return x.Deadline
+	}
+	return nil
+}
+
 type ComputeDeadlineRequest struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
 	StartUnixMs int64                  `protobuf:"varint,1,opt,name=start_unix_ms,json=startUnixMs,proto3" json:"start_unix_ms,omitempty"`
@@ -2033,7 +2277,7 @@ type ComputeDeadlineRequest struct {
 
 func (x *ComputeDeadlineRequest) Reset() {
 	*x = ComputeDeadlineRequest{}
-	mi := &file_plugin_proto_msgTypes[33]
+	mi := &file_plugin_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2045,7 +2289,7 @@ func (x *ComputeDeadlineRequest) String() string {
 func (*ComputeDeadlineRequest) ProtoMessage() {}
 
 func (x *ComputeDeadlineRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[33]
+	mi := &file_plugin_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2058,7 +2302,7 @@ func (x *ComputeDeadlineRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ComputeDeadlineRequest.ProtoReflect.Descriptor instead.
 func (*ComputeDeadlineRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{33}
+	return file_plugin_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ComputeDeadlineRequest) GetStartUnixMs() int64 {
@@ -2100,7 +2344,7 @@ type Deadline struct {
 
 func (x *Deadline) Reset() {
 	*x = Deadline{}
-	mi := &file_plugin_proto_msgTypes[34]
+	mi := &file_plugin_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2112,7 +2356,7 @@ func (x *Deadline) String() string {
 func (*Deadline) ProtoMessage() {}
 
 func (x *Deadline) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[34]
+	mi := &file_plugin_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2125,7 +2369,7 @@ func (x *Deadline) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Deadline.ProtoReflect.Descriptor instead.
 func (*Deadline) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{34}
+	return file_plugin_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *Deadline) GetDueUnixMs() int64 {
@@ -2153,7 +2397,7 @@ type SendMessageRequest struct {
 
 func (x *SendMessageRequest) Reset() {
 	*x = SendMessageRequest{}
-	mi := &file_plugin_proto_msgTypes[35]
+	mi := &file_plugin_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2165,7 +2409,7 @@ func (x *SendMessageRequest) String() string {
 func (*SendMessageRequest) ProtoMessage() {}
 
 func (x *SendMessageRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[35]
+	mi := &file_plugin_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2178,7 +2422,7 @@ func (x *SendMessageRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendMessageRequest.ProtoReflect.Descriptor instead.
 func (*SendMessageRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{35}
+	return file_plugin_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *SendMessageRequest) GetRecipients() []string {
@@ -2211,7 +2455,7 @@ type SendMessageResponse struct {
 
 func (x *SendMessageResponse) Reset() {
 	*x = SendMessageResponse{}
-	mi := &file_plugin_proto_msgTypes[36]
+	mi := &file_plugin_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2223,7 +2467,7 @@ func (x *SendMessageResponse) String() string {
 func (*SendMessageResponse) ProtoMessage() {}
 
 func (x *SendMessageResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[36]
+	mi := &file_plugin_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2236,7 +2480,7 @@ func (x *SendMessageResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendMessageResponse.ProtoReflect.Descriptor instead.
 func (*SendMessageResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{36}
+	return file_plugin_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *SendMessageResponse) GetMessageIds() []string {
@@ -2256,7 +2500,7 @@ type PublishEventRequest struct {
 
 func (x *PublishEventRequest) Reset() {
 	*x = PublishEventRequest{}
-	mi := &file_plugin_proto_msgTypes[37]
+	mi := &file_plugin_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2268,7 +2512,7 @@ func (x *PublishEventRequest) String() string {
 func (*PublishEventRequest) ProtoMessage() {}
 
 func (x *PublishEventRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[37]
+	mi := &file_plugin_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2281,7 +2525,7 @@ func (x *PublishEventRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PublishEventRequest.ProtoReflect.Descriptor instead.
 func (*PublishEventRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{37}
+	return file_plugin_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *PublishEventRequest) GetType() string {
@@ -2307,7 +2551,7 @@ type PublishEventResponse struct {
 
 func (x *PublishEventResponse) Reset() {
 	*x = PublishEventResponse{}
-	mi := &file_plugin_proto_msgTypes[38]
+	mi := &file_plugin_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2319,7 +2563,7 @@ func (x *PublishEventResponse) String() string {
 func (*PublishEventResponse) ProtoMessage() {}
 
 func (x *PublishEventResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[38]
+	mi := &file_plugin_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2332,7 +2576,7 @@ func (x *PublishEventResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PublishEventResponse.ProtoReflect.Descriptor instead.
 func (*PublishEventResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{38}
+	return file_plugin_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *PublishEventResponse) GetId() string {
@@ -2351,7 +2595,7 @@ type StatFileRequest struct {
 
 func (x *StatFileRequest) Reset() {
 	*x = StatFileRequest{}
-	mi := &file_plugin_proto_msgTypes[39]
+	mi := &file_plugin_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2363,7 +2607,7 @@ func (x *StatFileRequest) String() string {
 func (*StatFileRequest) ProtoMessage() {}
 
 func (x *StatFileRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[39]
+	mi := &file_plugin_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2376,7 +2620,7 @@ func (x *StatFileRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatFileRequest.ProtoReflect.Descriptor instead.
 func (*StatFileRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{39}
+	return file_plugin_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *StatFileRequest) GetFileId() string {
@@ -2399,7 +2643,7 @@ type FileInfo struct {
 
 func (x *FileInfo) Reset() {
 	*x = FileInfo{}
-	mi := &file_plugin_proto_msgTypes[40]
+	mi := &file_plugin_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2411,7 +2655,7 @@ func (x *FileInfo) String() string {
 func (*FileInfo) ProtoMessage() {}
 
 func (x *FileInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[40]
+	mi := &file_plugin_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2424,7 +2668,7 @@ func (x *FileInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FileInfo.ProtoReflect.Descriptor instead.
 func (*FileInfo) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{40}
+	return file_plugin_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *FileInfo) GetFileId() string {
@@ -2472,7 +2716,7 @@ type RenderDocumentRequest struct {
 
 func (x *RenderDocumentRequest) Reset() {
 	*x = RenderDocumentRequest{}
-	mi := &file_plugin_proto_msgTypes[41]
+	mi := &file_plugin_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2484,7 +2728,7 @@ func (x *RenderDocumentRequest) String() string {
 func (*RenderDocumentRequest) ProtoMessage() {}
 
 func (x *RenderDocumentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[41]
+	mi := &file_plugin_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2497,7 +2741,7 @@ func (x *RenderDocumentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RenderDocumentRequest.ProtoReflect.Descriptor instead.
 func (*RenderDocumentRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{41}
+	return file_plugin_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *RenderDocumentRequest) GetDocumentType() string {
@@ -2524,7 +2768,7 @@ type DocumentRef struct {
 
 func (x *DocumentRef) Reset() {
 	*x = DocumentRef{}
-	mi := &file_plugin_proto_msgTypes[42]
+	mi := &file_plugin_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2536,7 +2780,7 @@ func (x *DocumentRef) String() string {
 func (*DocumentRef) ProtoMessage() {}
 
 func (x *DocumentRef) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[42]
+	mi := &file_plugin_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2549,7 +2793,7 @@ func (x *DocumentRef) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DocumentRef.ProtoReflect.Descriptor instead.
 func (*DocumentRef) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{42}
+	return file_plugin_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *DocumentRef) GetDocumentId() string {
@@ -2578,7 +2822,7 @@ type IndexRequest struct {
 
 func (x *IndexRequest) Reset() {
 	*x = IndexRequest{}
-	mi := &file_plugin_proto_msgTypes[43]
+	mi := &file_plugin_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2590,7 +2834,7 @@ func (x *IndexRequest) String() string {
 func (*IndexRequest) ProtoMessage() {}
 
 func (x *IndexRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[43]
+	mi := &file_plugin_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2603,7 +2847,7 @@ func (x *IndexRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndexRequest.ProtoReflect.Descriptor instead.
 func (*IndexRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{43}
+	return file_plugin_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *IndexRequest) GetEntity() string {
@@ -2642,7 +2886,7 @@ type IndexResponse struct {
 
 func (x *IndexResponse) Reset() {
 	*x = IndexResponse{}
-	mi := &file_plugin_proto_msgTypes[44]
+	mi := &file_plugin_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2654,7 +2898,7 @@ func (x *IndexResponse) String() string {
 func (*IndexResponse) ProtoMessage() {}
 
 func (x *IndexResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[44]
+	mi := &file_plugin_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2667,7 +2911,7 @@ func (x *IndexResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndexResponse.ProtoReflect.Descriptor instead.
 func (*IndexResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{44}
+	return file_plugin_proto_rawDescGZIP(), []int{47}
 }
 
 type AuditRecord struct {
@@ -2684,7 +2928,7 @@ type AuditRecord struct {
 
 func (x *AuditRecord) Reset() {
 	*x = AuditRecord{}
-	mi := &file_plugin_proto_msgTypes[45]
+	mi := &file_plugin_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2696,7 +2940,7 @@ func (x *AuditRecord) String() string {
 func (*AuditRecord) ProtoMessage() {}
 
 func (x *AuditRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[45]
+	mi := &file_plugin_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2709,7 +2953,7 @@ func (x *AuditRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditRecord.ProtoReflect.Descriptor instead.
 func (*AuditRecord) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{45}
+	return file_plugin_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *AuditRecord) GetAction() string {
@@ -2749,7 +2993,7 @@ type AuditAck struct {
 
 func (x *AuditAck) Reset() {
 	*x = AuditAck{}
-	mi := &file_plugin_proto_msgTypes[46]
+	mi := &file_plugin_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2761,7 +3005,7 @@ func (x *AuditAck) String() string {
 func (*AuditAck) ProtoMessage() {}
 
 func (x *AuditAck) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[46]
+	mi := &file_plugin_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2774,7 +3018,7 @@ func (x *AuditAck) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditAck.ProtoReflect.Descriptor instead.
 func (*AuditAck) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{46}
+	return file_plugin_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *AuditAck) GetSeq() int64 {
@@ -2795,7 +3039,7 @@ type NextNumberRequest struct {
 
 func (x *NextNumberRequest) Reset() {
 	*x = NextNumberRequest{}
-	mi := &file_plugin_proto_msgTypes[47]
+	mi := &file_plugin_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2807,7 +3051,7 @@ func (x *NextNumberRequest) String() string {
 func (*NextNumberRequest) ProtoMessage() {}
 
 func (x *NextNumberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[47]
+	mi := &file_plugin_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2820,7 +3064,7 @@ func (x *NextNumberRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NextNumberRequest.ProtoReflect.Descriptor instead.
 func (*NextNumberRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{47}
+	return file_plugin_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *NextNumberRequest) GetSequence() string {
@@ -2853,7 +3097,7 @@ type NextNumberResponse struct {
 
 func (x *NextNumberResponse) Reset() {
 	*x = NextNumberResponse{}
-	mi := &file_plugin_proto_msgTypes[48]
+	mi := &file_plugin_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2865,7 +3109,7 @@ func (x *NextNumberResponse) String() string {
 func (*NextNumberResponse) ProtoMessage() {}
 
 func (x *NextNumberResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[48]
+	mi := &file_plugin_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2878,7 +3122,7 @@ func (x *NextNumberResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NextNumberResponse.ProtoReflect.Descriptor instead.
 func (*NextNumberResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{48}
+	return file_plugin_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *NextNumberResponse) GetValue() int64 {
@@ -2896,7 +3140,7 @@ type GetSettingsRequest struct {
 
 func (x *GetSettingsRequest) Reset() {
 	*x = GetSettingsRequest{}
-	mi := &file_plugin_proto_msgTypes[49]
+	mi := &file_plugin_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2908,7 +3152,7 @@ func (x *GetSettingsRequest) String() string {
 func (*GetSettingsRequest) ProtoMessage() {}
 
 func (x *GetSettingsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[49]
+	mi := &file_plugin_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2921,7 +3165,7 @@ func (x *GetSettingsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSettingsRequest.ProtoReflect.Descriptor instead.
 func (*GetSettingsRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{49}
+	return file_plugin_proto_rawDescGZIP(), []int{52}
 }
 
 type PutSettingRequest struct {
@@ -2934,7 +3178,7 @@ type PutSettingRequest struct {
 
 func (x *PutSettingRequest) Reset() {
 	*x = PutSettingRequest{}
-	mi := &file_plugin_proto_msgTypes[50]
+	mi := &file_plugin_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2946,7 +3190,7 @@ func (x *PutSettingRequest) String() string {
 func (*PutSettingRequest) ProtoMessage() {}
 
 func (x *PutSettingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[50]
+	mi := &file_plugin_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2959,7 +3203,7 @@ func (x *PutSettingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutSettingRequest.ProtoReflect.Descriptor instead.
 func (*PutSettingRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{50}
+	return file_plugin_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *PutSettingRequest) GetKey() string {
@@ -2985,7 +3229,7 @@ type SettingsMap struct {
 
 func (x *SettingsMap) Reset() {
 	*x = SettingsMap{}
-	mi := &file_plugin_proto_msgTypes[51]
+	mi := &file_plugin_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2997,7 +3241,7 @@ func (x *SettingsMap) String() string {
 func (*SettingsMap) ProtoMessage() {}
 
 func (x *SettingsMap) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[51]
+	mi := &file_plugin_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3010,7 +3254,7 @@ func (x *SettingsMap) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsMap.ProtoReflect.Descriptor instead.
 func (*SettingsMap) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{51}
+	return file_plugin_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *SettingsMap) GetValues() map[string]string {
@@ -3093,7 +3337,7 @@ const file_plugin_proto_rawDesc = "" +
 	" \x01(\tR\x04uscc\x12\x1d\n" +
 	"\n" +
 	"call_token\x18\v \x01(\tR\tcallToken\x12\x14\n" +
-	"\x05posts\x18\f \x03(\tR\x05posts\"\xe5\x01\n" +
+	"\x05posts\x18\f \x03(\tR\x05posts\"\x86\x02\n" +
 	"\fTaskCallback\x12\x17\n" +
 	"\atask_id\x18\x01 \x01(\tR\x06taskId\x12\x1b\n" +
 	"\ttask_type\x18\x02 \x01(\tR\btaskType\x12\x1e\n" +
@@ -3103,7 +3347,9 @@ const file_plugin_proto_rawDesc = "" +
 	"\fbusiness_key\x18\x04 \x01(\tR\vbusinessKey\x12\x12\n" +
 	"\x04form\x18\x05 \x01(\fR\x04form\x12.\n" +
 	"\x05actor\x18\x06 \x01(\v2\x18.portal.plugin.v1.CallerR\x05actor\x12\x18\n" +
-	"\acomment\x18\a \x01(\tR\acomment\"\x14\n" +
+	"\acomment\x18\a \x01(\tR\acomment\x12\x1f\n" +
+	"\vinstance_id\x18\b \x01(\tR\n" +
+	"instanceId\"\x14\n" +
 	"\x12TaskCallbackResult\"y\n" +
 	"\x05Event\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
@@ -3163,19 +3409,37 @@ const file_plugin_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"H\n" +
 	"\x13CompleteTaskRequest\x12\x17\n" +
 	"\atask_id\x18\x01 \x01(\tR\x06taskId\x12\x18\n" +
-	"\acomment\x18\x02 \x01(\tR\acomment\"8\n" +
+	"\acomment\x18\x02 \x01(\tR\acomment\"S\n" +
 	"\aTaskRef\x12\x17\n" +
 	"\atask_id\x18\x01 \x01(\tR\x06taskId\x12\x14\n" +
-	"\x05state\x18\x02 \x01(\tR\x05state\"w\n" +
+	"\x05state\x18\x02 \x01(\tR\x05state\x12\x19\n" +
+	"\btask_ids\x18\x03 \x03(\tR\ataskIds\"\xc1\x01\n" +
 	"\x13StartProcessRequest\x12\x1f\n" +
 	"\vprocess_key\x18\x01 \x01(\tR\n" +
 	"processKey\x12!\n" +
 	"\fbusiness_key\x18\x02 \x01(\tR\vbusinessKey\x12\x1c\n" +
-	"\tvariables\x18\x03 \x01(\fR\tvariables\"H\n" +
+	"\tvariables\x18\x03 \x01(\fR\tvariables\x12\x14\n" +
+	"\x05title\x18\x04 \x01(\tR\x05title\x12\x12\n" +
+	"\x04page\x18\x05 \x01(\tR\x04page\x12\x1e\n" +
+	"\vdue_unix_ms\x18\x06 \x01(\x03R\tdueUnixMs\"4\n" +
+	"\x11GetProcessRequest\x12\x1f\n" +
+	"\vinstance_id\x18\x01 \x01(\tR\n" +
+	"instanceId\"\x87\x01\n" +
 	"\x0fProcessInstance\x12\x1f\n" +
 	"\vinstance_id\x18\x01 \x01(\tR\n" +
 	"instanceId\x12\x14\n" +
-	"\x05state\x18\x02 \x01(\tR\x05state\"\x87\x01\n" +
+	"\x05state\x18\x02 \x01(\tR\x05state\x12\x18\n" +
+	"\aversion\x18\x03 \x01(\x05R\aversion\x12#\n" +
+	"\rcurrent_nodes\x18\x04 \x03(\tR\fcurrentNodes\"L\n" +
+	"\x14EvaluateTrackRequest\x12\x14\n" +
+	"\x05track\x18\x01 \x01(\fR\x05track\x12\x1e\n" +
+	"\vnow_unix_ms\x18\x02 \x01(\x03R\tnowUnixMs\"\x9b\x01\n" +
+	"\vTrackStatus\x12\x1e\n" +
+	"\vdue_unix_ms\x18\x01 \x01(\x03R\tdueUnixMs\x12 \n" +
+	"\vexplanation\x18\x02 \x01(\tR\vexplanation\x12\x16\n" +
+	"\x06colour\x18\x03 \x01(\tR\x06colour\x12\x16\n" +
+	"\x06paused\x18\x04 \x01(\bR\x06paused\x12\x1a\n" +
+	"\bdeadline\x18\x05 \x01(\fR\bdeadline\"\x87\x01\n" +
 	"\x16ComputeDeadlineRequest\x12\"\n" +
 	"\rstart_unix_ms\x18\x01 \x01(\x03R\vstartUnixMs\x12\x12\n" +
 	"\x04unit\x18\x02 \x01(\tR\x04unit\x12\x16\n" +
@@ -3264,11 +3528,14 @@ const file_plugin_proto_rawDesc = "" +
 	"\x05Tasks\x12L\n" +
 	"\n" +
 	"CreateTask\x12#.portal.plugin.v1.CreateTaskRequest\x1a\x19.portal.plugin.v1.TaskRef\x12P\n" +
-	"\fCompleteTask\x12%.portal.plugin.v1.CompleteTaskRequest\x1a\x19.portal.plugin.v1.TaskRef2e\n" +
+	"\fCompleteTask\x12%.portal.plugin.v1.CompleteTaskRequest\x1a\x19.portal.plugin.v1.TaskRef2\xbb\x01\n" +
 	"\tProcesses\x12X\n" +
-	"\fStartProcess\x12%.portal.plugin.v1.StartProcessRequest\x1a!.portal.plugin.v1.ProcessInstance2a\n" +
+	"\fStartProcess\x12%.portal.plugin.v1.StartProcessRequest\x1a!.portal.plugin.v1.ProcessInstance\x12T\n" +
+	"\n" +
+	"GetProcess\x12#.portal.plugin.v1.GetProcessRequest\x1a!.portal.plugin.v1.ProcessInstance2\xb9\x01\n" +
 	"\x06Clocks\x12W\n" +
-	"\x0fComputeDeadline\x12(.portal.plugin.v1.ComputeDeadlineRequest\x1a\x1a.portal.plugin.v1.Deadline2f\n" +
+	"\x0fComputeDeadline\x12(.portal.plugin.v1.ComputeDeadlineRequest\x1a\x1a.portal.plugin.v1.Deadline\x12V\n" +
+	"\rEvaluateTrack\x12&.portal.plugin.v1.EvaluateTrackRequest\x1a\x1d.portal.plugin.v1.TrackStatus2f\n" +
 	"\bMessages\x12Z\n" +
 	"\vSendMessage\x12$.portal.plugin.v1.SendMessageRequest\x1a%.portal.plugin.v1.SendMessageResponse2g\n" +
 	"\x06Events\x12]\n" +
@@ -3300,7 +3567,7 @@ func file_plugin_proto_rawDescGZIP() []byte {
 	return file_plugin_proto_rawDescData
 }
 
-var file_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 56)
+var file_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 59)
 var file_plugin_proto_goTypes = []any{
 	(*DescribeRequest)(nil),        // 0: portal.plugin.v1.DescribeRequest
 	(*DescribeResponse)(nil),       // 1: portal.plugin.v1.DescribeResponse
@@ -3334,43 +3601,46 @@ var file_plugin_proto_goTypes = []any{
 	(*CompleteTaskRequest)(nil),    // 29: portal.plugin.v1.CompleteTaskRequest
 	(*TaskRef)(nil),                // 30: portal.plugin.v1.TaskRef
 	(*StartProcessRequest)(nil),    // 31: portal.plugin.v1.StartProcessRequest
-	(*ProcessInstance)(nil),        // 32: portal.plugin.v1.ProcessInstance
-	(*ComputeDeadlineRequest)(nil), // 33: portal.plugin.v1.ComputeDeadlineRequest
-	(*Deadline)(nil),               // 34: portal.plugin.v1.Deadline
-	(*SendMessageRequest)(nil),     // 35: portal.plugin.v1.SendMessageRequest
-	(*SendMessageResponse)(nil),    // 36: portal.plugin.v1.SendMessageResponse
-	(*PublishEventRequest)(nil),    // 37: portal.plugin.v1.PublishEventRequest
-	(*PublishEventResponse)(nil),   // 38: portal.plugin.v1.PublishEventResponse
-	(*StatFileRequest)(nil),        // 39: portal.plugin.v1.StatFileRequest
-	(*FileInfo)(nil),               // 40: portal.plugin.v1.FileInfo
-	(*RenderDocumentRequest)(nil),  // 41: portal.plugin.v1.RenderDocumentRequest
-	(*DocumentRef)(nil),            // 42: portal.plugin.v1.DocumentRef
-	(*IndexRequest)(nil),           // 43: portal.plugin.v1.IndexRequest
-	(*IndexResponse)(nil),          // 44: portal.plugin.v1.IndexResponse
-	(*AuditRecord)(nil),            // 45: portal.plugin.v1.AuditRecord
-	(*AuditAck)(nil),               // 46: portal.plugin.v1.AuditAck
-	(*NextNumberRequest)(nil),      // 47: portal.plugin.v1.NextNumberRequest
-	(*NextNumberResponse)(nil),     // 48: portal.plugin.v1.NextNumberResponse
-	(*GetSettingsRequest)(nil),     // 49: portal.plugin.v1.GetSettingsRequest
-	(*PutSettingRequest)(nil),      // 50: portal.plugin.v1.PutSettingRequest
-	(*SettingsMap)(nil),            // 51: portal.plugin.v1.SettingsMap
-	nil,                            // 52: portal.plugin.v1.StartRequest.SettingsEntry
-	nil,                            // 53: portal.plugin.v1.HTTPRequest.ParamsEntry
-	nil,                            // 54: portal.plugin.v1.CreateTaskRequest.TitleEntry
-	nil,                            // 55: portal.plugin.v1.SettingsMap.ValuesEntry
+	(*GetProcessRequest)(nil),      // 32: portal.plugin.v1.GetProcessRequest
+	(*ProcessInstance)(nil),        // 33: portal.plugin.v1.ProcessInstance
+	(*EvaluateTrackRequest)(nil),   // 34: portal.plugin.v1.EvaluateTrackRequest
+	(*TrackStatus)(nil),            // 35: portal.plugin.v1.TrackStatus
+	(*ComputeDeadlineRequest)(nil), // 36: portal.plugin.v1.ComputeDeadlineRequest
+	(*Deadline)(nil),               // 37: portal.plugin.v1.Deadline
+	(*SendMessageRequest)(nil),     // 38: portal.plugin.v1.SendMessageRequest
+	(*SendMessageResponse)(nil),    // 39: portal.plugin.v1.SendMessageResponse
+	(*PublishEventRequest)(nil),    // 40: portal.plugin.v1.PublishEventRequest
+	(*PublishEventResponse)(nil),   // 41: portal.plugin.v1.PublishEventResponse
+	(*StatFileRequest)(nil),        // 42: portal.plugin.v1.StatFileRequest
+	(*FileInfo)(nil),               // 43: portal.plugin.v1.FileInfo
+	(*RenderDocumentRequest)(nil),  // 44: portal.plugin.v1.RenderDocumentRequest
+	(*DocumentRef)(nil),            // 45: portal.plugin.v1.DocumentRef
+	(*IndexRequest)(nil),           // 46: portal.plugin.v1.IndexRequest
+	(*IndexResponse)(nil),          // 47: portal.plugin.v1.IndexResponse
+	(*AuditRecord)(nil),            // 48: portal.plugin.v1.AuditRecord
+	(*AuditAck)(nil),               // 49: portal.plugin.v1.AuditAck
+	(*NextNumberRequest)(nil),      // 50: portal.plugin.v1.NextNumberRequest
+	(*NextNumberResponse)(nil),     // 51: portal.plugin.v1.NextNumberResponse
+	(*GetSettingsRequest)(nil),     // 52: portal.plugin.v1.GetSettingsRequest
+	(*PutSettingRequest)(nil),      // 53: portal.plugin.v1.PutSettingRequest
+	(*SettingsMap)(nil),            // 54: portal.plugin.v1.SettingsMap
+	nil,                            // 55: portal.plugin.v1.StartRequest.SettingsEntry
+	nil,                            // 56: portal.plugin.v1.HTTPRequest.ParamsEntry
+	nil,                            // 57: portal.plugin.v1.CreateTaskRequest.TitleEntry
+	nil,                            // 58: portal.plugin.v1.SettingsMap.ValuesEntry
 }
 var file_plugin_proto_depIdxs = []int32{
 	3,  // 0: portal.plugin.v1.StartRequest.database:type_name -> portal.plugin.v1.Database
-	52, // 1: portal.plugin.v1.StartRequest.settings:type_name -> portal.plugin.v1.StartRequest.SettingsEntry
+	55, // 1: portal.plugin.v1.StartRequest.settings:type_name -> portal.plugin.v1.StartRequest.SettingsEntry
 	9,  // 2: portal.plugin.v1.HTTPRequest.headers:type_name -> portal.plugin.v1.Header
 	11, // 3: portal.plugin.v1.HTTPRequest.caller:type_name -> portal.plugin.v1.Caller
-	53, // 4: portal.plugin.v1.HTTPRequest.params:type_name -> portal.plugin.v1.HTTPRequest.ParamsEntry
+	56, // 4: portal.plugin.v1.HTTPRequest.params:type_name -> portal.plugin.v1.HTTPRequest.ParamsEntry
 	7,  // 5: portal.plugin.v1.HTTPStreamFrame.request:type_name -> portal.plugin.v1.HTTPRequest
 	10, // 6: portal.plugin.v1.HTTPStreamFrame.response:type_name -> portal.plugin.v1.HTTPResponse
 	9,  // 7: portal.plugin.v1.HTTPResponse.headers:type_name -> portal.plugin.v1.Header
 	11, // 8: portal.plugin.v1.TaskCallback.actor:type_name -> portal.plugin.v1.Caller
-	54, // 9: portal.plugin.v1.CreateTaskRequest.title:type_name -> portal.plugin.v1.CreateTaskRequest.TitleEntry
-	55, // 10: portal.plugin.v1.SettingsMap.values:type_name -> portal.plugin.v1.SettingsMap.ValuesEntry
+	57, // 9: portal.plugin.v1.CreateTaskRequest.title:type_name -> portal.plugin.v1.CreateTaskRequest.TitleEntry
+	58, // 10: portal.plugin.v1.SettingsMap.values:type_name -> portal.plugin.v1.SettingsMap.ValuesEntry
 	0,  // 11: portal.plugin.v1.Plugin.Describe:input_type -> portal.plugin.v1.DescribeRequest
 	2,  // 12: portal.plugin.v1.Plugin.Start:input_type -> portal.plugin.v1.StartRequest
 	5,  // 13: portal.plugin.v1.Plugin.CheckHealth:input_type -> portal.plugin.v1.CheckHealthRequest
@@ -3387,44 +3657,48 @@ var file_plugin_proto_depIdxs = []int32{
 	28, // 24: portal.plugin.v1.Tasks.CreateTask:input_type -> portal.plugin.v1.CreateTaskRequest
 	29, // 25: portal.plugin.v1.Tasks.CompleteTask:input_type -> portal.plugin.v1.CompleteTaskRequest
 	31, // 26: portal.plugin.v1.Processes.StartProcess:input_type -> portal.plugin.v1.StartProcessRequest
-	33, // 27: portal.plugin.v1.Clocks.ComputeDeadline:input_type -> portal.plugin.v1.ComputeDeadlineRequest
-	35, // 28: portal.plugin.v1.Messages.SendMessage:input_type -> portal.plugin.v1.SendMessageRequest
-	37, // 29: portal.plugin.v1.Events.PublishEvent:input_type -> portal.plugin.v1.PublishEventRequest
-	39, // 30: portal.plugin.v1.Files.StatFile:input_type -> portal.plugin.v1.StatFileRequest
-	41, // 31: portal.plugin.v1.Documents.RenderDocument:input_type -> portal.plugin.v1.RenderDocumentRequest
-	43, // 32: portal.plugin.v1.Search.Index:input_type -> portal.plugin.v1.IndexRequest
-	45, // 33: portal.plugin.v1.Audit.Write:input_type -> portal.plugin.v1.AuditRecord
-	47, // 34: portal.plugin.v1.Numbering.Next:input_type -> portal.plugin.v1.NextNumberRequest
-	49, // 35: portal.plugin.v1.Settings.GetSettings:input_type -> portal.plugin.v1.GetSettingsRequest
-	50, // 36: portal.plugin.v1.Settings.PutSetting:input_type -> portal.plugin.v1.PutSettingRequest
-	1,  // 37: portal.plugin.v1.Plugin.Describe:output_type -> portal.plugin.v1.DescribeResponse
-	4,  // 38: portal.plugin.v1.Plugin.Start:output_type -> portal.plugin.v1.StartResponse
-	6,  // 39: portal.plugin.v1.Plugin.CheckHealth:output_type -> portal.plugin.v1.CheckHealthResponse
-	10, // 40: portal.plugin.v1.Plugin.HandleHTTP:output_type -> portal.plugin.v1.HTTPResponse
-	8,  // 41: portal.plugin.v1.Plugin.HandleHTTPStream:output_type -> portal.plugin.v1.HTTPStreamFrame
-	13, // 42: portal.plugin.v1.Plugin.HandleTask:output_type -> portal.plugin.v1.TaskCallbackResult
-	15, // 43: portal.plugin.v1.Plugin.DeliverEvent:output_type -> portal.plugin.v1.EventAck
-	17, // 44: portal.plugin.v1.Plugin.Drain:output_type -> portal.plugin.v1.DrainResponse
-	19, // 45: portal.plugin.v1.Plugin.Stop:output_type -> portal.plugin.v1.StopResponse
-	21, // 46: portal.plugin.v1.Identity.GetUser:output_type -> portal.plugin.v1.User
-	23, // 47: portal.plugin.v1.Identity.GetOrganization:output_type -> portal.plugin.v1.Organization
-	25, // 48: portal.plugin.v1.Policy.Decide:output_type -> portal.plugin.v1.Decision
-	27, // 49: portal.plugin.v1.Policy.DataFilter:output_type -> portal.plugin.v1.DataFilterResponse
-	30, // 50: portal.plugin.v1.Tasks.CreateTask:output_type -> portal.plugin.v1.TaskRef
-	30, // 51: portal.plugin.v1.Tasks.CompleteTask:output_type -> portal.plugin.v1.TaskRef
-	32, // 52: portal.plugin.v1.Processes.StartProcess:output_type -> portal.plugin.v1.ProcessInstance
-	34, // 53: portal.plugin.v1.Clocks.ComputeDeadline:output_type -> portal.plugin.v1.Deadline
-	36, // 54: portal.plugin.v1.Messages.SendMessage:output_type -> portal.plugin.v1.SendMessageResponse
-	38, // 55: portal.plugin.v1.Events.PublishEvent:output_type -> portal.plugin.v1.PublishEventResponse
-	40, // 56: portal.plugin.v1.Files.StatFile:output_type -> portal.plugin.v1.FileInfo
-	42, // 57: portal.plugin.v1.Documents.RenderDocument:output_type -> portal.plugin.v1.DocumentRef
-	44, // 58: portal.plugin.v1.Search.Index:output_type -> portal.plugin.v1.IndexResponse
-	46, // 59: portal.plugin.v1.Audit.Write:output_type -> portal.plugin.v1.AuditAck
-	48, // 60: portal.plugin.v1.Numbering.Next:output_type -> portal.plugin.v1.NextNumberResponse
-	51, // 61: portal.plugin.v1.Settings.GetSettings:output_type -> portal.plugin.v1.SettingsMap
-	51, // 62: portal.plugin.v1.Settings.PutSetting:output_type -> portal.plugin.v1.SettingsMap
-	37, // [37:63] is the sub-list for method output_type
-	11, // [11:37] is the sub-list for method input_type
+	32, // 27: portal.plugin.v1.Processes.GetProcess:input_type -> portal.plugin.v1.GetProcessRequest
+	36, // 28: portal.plugin.v1.Clocks.ComputeDeadline:input_type -> portal.plugin.v1.ComputeDeadlineRequest
+	34, // 29: portal.plugin.v1.Clocks.EvaluateTrack:input_type -> portal.plugin.v1.EvaluateTrackRequest
+	38, // 30: portal.plugin.v1.Messages.SendMessage:input_type -> portal.plugin.v1.SendMessageRequest
+	40, // 31: portal.plugin.v1.Events.PublishEvent:input_type -> portal.plugin.v1.PublishEventRequest
+	42, // 32: portal.plugin.v1.Files.StatFile:input_type -> portal.plugin.v1.StatFileRequest
+	44, // 33: portal.plugin.v1.Documents.RenderDocument:input_type -> portal.plugin.v1.RenderDocumentRequest
+	46, // 34: portal.plugin.v1.Search.Index:input_type -> portal.plugin.v1.IndexRequest
+	48, // 35: portal.plugin.v1.Audit.Write:input_type -> portal.plugin.v1.AuditRecord
+	50, // 36: portal.plugin.v1.Numbering.Next:input_type -> portal.plugin.v1.NextNumberRequest
+	52, // 37: portal.plugin.v1.Settings.GetSettings:input_type -> portal.plugin.v1.GetSettingsRequest
+	53, // 38: portal.plugin.v1.Settings.PutSetting:input_type -> portal.plugin.v1.PutSettingRequest
+	1,  // 39: portal.plugin.v1.Plugin.Describe:output_type -> portal.plugin.v1.DescribeResponse
+	4,  // 40: portal.plugin.v1.Plugin.Start:output_type -> portal.plugin.v1.StartResponse
+	6,  // 41: portal.plugin.v1.Plugin.CheckHealth:output_type -> portal.plugin.v1.CheckHealthResponse
+	10, // 42: portal.plugin.v1.Plugin.HandleHTTP:output_type -> portal.plugin.v1.HTTPResponse
+	8,  // 43: portal.plugin.v1.Plugin.HandleHTTPStream:output_type -> portal.plugin.v1.HTTPStreamFrame
+	13, // 44: portal.plugin.v1.Plugin.HandleTask:output_type -> portal.plugin.v1.TaskCallbackResult
+	15, // 45: portal.plugin.v1.Plugin.DeliverEvent:output_type -> portal.plugin.v1.EventAck
+	17, // 46: portal.plugin.v1.Plugin.Drain:output_type -> portal.plugin.v1.DrainResponse
+	19, // 47: portal.plugin.v1.Plugin.Stop:output_type -> portal.plugin.v1.StopResponse
+	21, // 48: portal.plugin.v1.Identity.GetUser:output_type -> portal.plugin.v1.User
+	23, // 49: portal.plugin.v1.Identity.GetOrganization:output_type -> portal.plugin.v1.Organization
+	25, // 50: portal.plugin.v1.Policy.Decide:output_type -> portal.plugin.v1.Decision
+	27, // 51: portal.plugin.v1.Policy.DataFilter:output_type -> portal.plugin.v1.DataFilterResponse
+	30, // 52: portal.plugin.v1.Tasks.CreateTask:output_type -> portal.plugin.v1.TaskRef
+	30, // 53: portal.plugin.v1.Tasks.CompleteTask:output_type -> portal.plugin.v1.TaskRef
+	33, // 54: portal.plugin.v1.Processes.StartProcess:output_type -> portal.plugin.v1.ProcessInstance
+	33, // 55: portal.plugin.v1.Processes.GetProcess:output_type -> portal.plugin.v1.ProcessInstance
+	37, // 56: portal.plugin.v1.Clocks.ComputeDeadline:output_type -> portal.plugin.v1.Deadline
+	35, // 57: portal.plugin.v1.Clocks.EvaluateTrack:output_type -> portal.plugin.v1.TrackStatus
+	39, // 58: portal.plugin.v1.Messages.SendMessage:output_type -> portal.plugin.v1.SendMessageResponse
+	41, // 59: portal.plugin.v1.Events.PublishEvent:output_type -> portal.plugin.v1.PublishEventResponse
+	43, // 60: portal.plugin.v1.Files.StatFile:output_type -> portal.plugin.v1.FileInfo
+	45, // 61: portal.plugin.v1.Documents.RenderDocument:output_type -> portal.plugin.v1.DocumentRef
+	47, // 62: portal.plugin.v1.Search.Index:output_type -> portal.plugin.v1.IndexResponse
+	49, // 63: portal.plugin.v1.Audit.Write:output_type -> portal.plugin.v1.AuditAck
+	51, // 64: portal.plugin.v1.Numbering.Next:output_type -> portal.plugin.v1.NextNumberResponse
+	54, // 65: portal.plugin.v1.Settings.GetSettings:output_type -> portal.plugin.v1.SettingsMap
+	54, // 66: portal.plugin.v1.Settings.PutSetting:output_type -> portal.plugin.v1.SettingsMap
+	39, // [39:67] is the sub-list for method output_type
+	11, // [11:39] is the sub-list for method input_type
 	11, // [11:11] is the sub-list for extension type_name
 	11, // [11:11] is the sub-list for extension extendee
 	0,  // [0:11] is the sub-list for field type_name
@@ -3446,7 +3720,7 @@ func file_plugin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_plugin_proto_rawDesc), len(file_plugin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   56,
+			NumMessages:   59,
 			NumExtensions: 0,
 			NumServices:   14,
 		},

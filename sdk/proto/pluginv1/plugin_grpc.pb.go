@@ -787,7 +787,12 @@ const (
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
-// Tasks: the unified workbench inbox (capability tasks.write).
+// Tasks: the unified workbench inbox (capability tasks.write). A to-do is
+// created for named users (one task each) or for the holders of roles in the
+// caller's bureau (one group task they claim); it links to the task type's
+// page. CompleteTask closes a to-do the plugin created (the business was done
+// elsewhere); when a user completes one in the workbench the host calls
+// HandleTask with transition "completed".
 type TasksClient interface {
 	CreateTask(ctx context.Context, in *CreateTaskRequest, opts ...grpc.CallOption) (*TaskRef, error)
 	CompleteTask(ctx context.Context, in *CompleteTaskRequest, opts ...grpc.CallOption) (*TaskRef, error)
@@ -825,7 +830,12 @@ func (c *tasksClient) CompleteTask(ctx context.Context, in *CompleteTaskRequest,
 // All implementations must embed UnimplementedTasksServer
 // for forward compatibility.
 //
-// Tasks: the unified workbench inbox (capability tasks.write).
+// Tasks: the unified workbench inbox (capability tasks.write). A to-do is
+// created for named users (one task each) or for the holders of roles in the
+// caller's bureau (one group task they claim); it links to the task type's
+// page. CompleteTask closes a to-do the plugin created (the business was done
+// elsewhere); when a user completes one in the workbench the host calls
+// HandleTask with transition "completed".
 type TasksServer interface {
 	CreateTask(context.Context, *CreateTaskRequest) (*TaskRef, error)
 	CompleteTask(context.Context, *CompleteTaskRequest) (*TaskRef, error)
@@ -924,15 +934,20 @@ var Tasks_ServiceDesc = grpc.ServiceDesc{
 
 const (
 	Processes_StartProcess_FullMethodName = "/portal.plugin.v1.Processes/StartProcess"
+	Processes_GetProcess_FullMethodName   = "/portal.plugin.v1.Processes/GetProcess"
 )
 
 // ProcessesClient is the client API for Processes service.
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
-// Processes: approval process instances (capability processes.write).
+// Processes: approval process instances (capability processes.write). The
+// instance is started for the request's user, on the newest version of a
+// process the plugin declared; the host calls HandleTask with transition
+// approved, rejected, withdrawn or terminated when it ends.
 type ProcessesClient interface {
 	StartProcess(ctx context.Context, in *StartProcessRequest, opts ...grpc.CallOption) (*ProcessInstance, error)
+	GetProcess(ctx context.Context, in *GetProcessRequest, opts ...grpc.CallOption) (*ProcessInstance, error)
 }
 
 type processesClient struct {
@@ -953,13 +968,27 @@ func (c *processesClient) StartProcess(ctx context.Context, in *StartProcessRequ
 	return out, nil
 }
 
+func (c *processesClient) GetProcess(ctx context.Context, in *GetProcessRequest, opts ...grpc.CallOption) (*ProcessInstance, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ProcessInstance)
+	err := c.cc.Invoke(ctx, Processes_GetProcess_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ProcessesServer is the server API for Processes service.
 // All implementations must embed UnimplementedProcessesServer
 // for forward compatibility.
 //
-// Processes: approval process instances (capability processes.write).
+// Processes: approval process instances (capability processes.write). The
+// instance is started for the request's user, on the newest version of a
+// process the plugin declared; the host calls HandleTask with transition
+// approved, rejected, withdrawn or terminated when it ends.
 type ProcessesServer interface {
 	StartProcess(context.Context, *StartProcessRequest) (*ProcessInstance, error)
+	GetProcess(context.Context, *GetProcessRequest) (*ProcessInstance, error)
 	mustEmbedUnimplementedProcessesServer()
 }
 
@@ -972,6 +1001,9 @@ type UnimplementedProcessesServer struct{}
 
 func (UnimplementedProcessesServer) StartProcess(context.Context, *StartProcessRequest) (*ProcessInstance, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method StartProcess not implemented")
+}
+func (UnimplementedProcessesServer) GetProcess(context.Context, *GetProcessRequest) (*ProcessInstance, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GetProcess not implemented")
 }
 func (UnimplementedProcessesServer) mustEmbedUnimplementedProcessesServer() {}
 func (UnimplementedProcessesServer) testEmbeddedByValue()                   {}
@@ -1012,6 +1044,24 @@ func _Processes_StartProcess_Handler(srv interface{}, ctx context.Context, dec f
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Processes_GetProcess_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetProcessRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ProcessesServer).GetProcess(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Processes_GetProcess_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ProcessesServer).GetProcess(ctx, req.(*GetProcessRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Processes_ServiceDesc is the grpc.ServiceDesc for Processes service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1023,6 +1073,10 @@ var Processes_ServiceDesc = grpc.ServiceDesc{
 			MethodName: "StartProcess",
 			Handler:    _Processes_StartProcess_Handler,
 		},
+		{
+			MethodName: "GetProcess",
+			Handler:    _Processes_GetProcess_Handler,
+		},
 	},
 	Streams:  []grpc.StreamDesc{},
 	Metadata: "plugin.proto",
@@ -1030,6 +1084,7 @@ var Processes_ServiceDesc = grpc.ServiceDesc{
 
 const (
 	Clocks_ComputeDeadline_FullMethodName = "/portal.plugin.v1.Clocks/ComputeDeadline"
+	Clocks_EvaluateTrack_FullMethodName   = "/portal.plugin.v1.Clocks/EvaluateTrack"
 )
 
 // ClocksClient is the client API for Clocks service.
@@ -1039,6 +1094,10 @@ const (
 // Clocks: statutory deadlines on the working-day calendar (capability clocks.read).
 type ClocksClient interface {
 	ComputeDeadline(ctx context.Context, in *ComputeDeadlineRequest, opts ...grpc.CallOption) (*Deadline, error)
+	// EvaluateTrack computes a running statutory clock with its pauses and
+	// approved extensions. The plugin keeps the track (JSON, see
+	// docs/workbench.md) with its record; the host keeps the calendar.
+	EvaluateTrack(ctx context.Context, in *EvaluateTrackRequest, opts ...grpc.CallOption) (*TrackStatus, error)
 }
 
 type clocksClient struct {
@@ -1059,6 +1118,16 @@ func (c *clocksClient) ComputeDeadline(ctx context.Context, in *ComputeDeadlineR
 	return out, nil
 }
 
+func (c *clocksClient) EvaluateTrack(ctx context.Context, in *EvaluateTrackRequest, opts ...grpc.CallOption) (*TrackStatus, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(TrackStatus)
+	err := c.cc.Invoke(ctx, Clocks_EvaluateTrack_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ClocksServer is the server API for Clocks service.
 // All implementations must embed UnimplementedClocksServer
 // for forward compatibility.
@@ -1066,6 +1135,10 @@ func (c *clocksClient) ComputeDeadline(ctx context.Context, in *ComputeDeadlineR
 // Clocks: statutory deadlines on the working-day calendar (capability clocks.read).
 type ClocksServer interface {
 	ComputeDeadline(context.Context, *ComputeDeadlineRequest) (*Deadline, error)
+	// EvaluateTrack computes a running statutory clock with its pauses and
+	// approved extensions. The plugin keeps the track (JSON, see
+	// docs/workbench.md) with its record; the host keeps the calendar.
+	EvaluateTrack(context.Context, *EvaluateTrackRequest) (*TrackStatus, error)
 	mustEmbedUnimplementedClocksServer()
 }
 
@@ -1078,6 +1151,9 @@ type UnimplementedClocksServer struct{}
 
 func (UnimplementedClocksServer) ComputeDeadline(context.Context, *ComputeDeadlineRequest) (*Deadline, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method ComputeDeadline not implemented")
+}
+func (UnimplementedClocksServer) EvaluateTrack(context.Context, *EvaluateTrackRequest) (*TrackStatus, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method EvaluateTrack not implemented")
 }
 func (UnimplementedClocksServer) mustEmbedUnimplementedClocksServer() {}
 func (UnimplementedClocksServer) testEmbeddedByValue()                {}
@@ -1118,6 +1194,24 @@ func _Clocks_ComputeDeadline_Handler(srv interface{}, ctx context.Context, dec f
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Clocks_EvaluateTrack_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(EvaluateTrackRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ClocksServer).EvaluateTrack(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Clocks_EvaluateTrack_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ClocksServer).EvaluateTrack(ctx, req.(*EvaluateTrackRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Clocks_ServiceDesc is the grpc.ServiceDesc for Clocks service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1128,6 +1222,10 @@ var Clocks_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ComputeDeadline",
 			Handler:    _Clocks_ComputeDeadline_Handler,
+		},
+		{
+			MethodName: "EvaluateTrack",
+			Handler:    _Clocks_EvaluateTrack_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -483,14 +483,19 @@ var (
 		PrimaryKey: []*schema.Column{TasksColumns[0]},
 		Indexes: []*schema.Index{
 			{
-				Name:    "task_assignee_id_status_due_at",
+				Name:    "task_assignee_id_status_due_at_kind",
 				Unique:  false,
-				Columns: []*schema.Column{TasksColumns[14], TasksColumns[17], TasksColumns[21]},
+				Columns: []*schema.Column{TasksColumns[14], TasksColumns[17], TasksColumns[21], TasksColumns[2]},
 			},
 			{
-				Name:    "task_completed_by_completed_at",
+				Name:    "task_assignee_id_kind_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{TasksColumns[27], TasksColumns[26]},
+				Columns: []*schema.Column{TasksColumns[14], TasksColumns[2], TasksColumns[20]},
+			},
+			{
+				Name:    "task_completed_by_status_completed_at",
+				Unique:  false,
+				Columns: []*schema.Column{TasksColumns[27], TasksColumns[17], TasksColumns[26]},
 			},
 			{
 				Name:    "task_instance_id",

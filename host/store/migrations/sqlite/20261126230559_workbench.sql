@@ -38,10 +38,12 @@ CREATE INDEX `processinstance_plugin_business_key` ON `process_instances` (`plug
 CREATE INDEX `processinstance_status_due_at` ON `process_instances` (`status`, `due_at`);
 -- Create "tasks" table
 CREATE TABLE `tasks` (`id` integer NOT NULL PRIMARY KEY AUTOINCREMENT, `plugin` text NULL, `kind` text NOT NULL, `type` text NOT NULL, `title` text NOT NULL, `business_key` text NULL, `link` text NULL, `instance_id` integer NULL, `node_id` text NULL, `node_name` text NULL, `round` integer NOT NULL DEFAULT (0), `seq` integer NOT NULL DEFAULT (0), `parent_id` integer NULL, `relation` text NULL, `assignee_id` integer NULL, `initiator_id` integer NULL, `org_path` text NULL, `status` text NOT NULL DEFAULT ('open'), `outcome` text NULL, `reason` text NOT NULL, `created_at` datetime NOT NULL, `due_at` datetime NULL, `yellow_at` datetime NULL, `orange_at` datetime NULL, `warned` integer NOT NULL DEFAULT (0), `clock` text NULL, `completed_at` datetime NULL, `completed_by` integer NULL, `comment` text NULL, `urge_count` integer NOT NULL DEFAULT (0), `read_at` datetime NULL);
--- Create index "task_assignee_id_status_due_at" to table: "tasks"
-CREATE INDEX `task_assignee_id_status_due_at` ON `tasks` (`assignee_id`, `status`, `due_at`);
--- Create index "task_completed_by_completed_at" to table: "tasks"
-CREATE INDEX `task_completed_by_completed_at` ON `tasks` (`completed_by`, `completed_at`);
+-- Create index "task_assignee_id_status_due_at_kind" to table: "tasks"
+CREATE INDEX `task_assignee_id_status_due_at_kind` ON `tasks` (`assignee_id`, `status`, `due_at`, `kind`);
+-- Create index "task_assignee_id_kind_created_at" to table: "tasks"
+CREATE INDEX `task_assignee_id_kind_created_at` ON `tasks` (`assignee_id`, `kind`, `created_at`);
+-- Create index "task_completed_by_status_completed_at" to table: "tasks"
+CREATE INDEX `task_completed_by_status_completed_at` ON `tasks` (`completed_by`, `status`, `completed_at`);
 -- Create index "task_instance_id" to table: "tasks"
 CREATE INDEX `task_instance_id` ON `tasks` (`instance_id`);
 -- Create index "task_status_due_at" to table: "tasks"
