@@ -29,8 +29,13 @@ type portal struct {
 
 func newPortal(t *testing.T, dialect string) *portal {
 	t.Helper()
-	dir := t.TempDir()
-	cfg, err := config.Load("portal", []string{"--data-dir", dir, "--db-dsn", storetest.DSN(t, dialect), "--demo"},
+	return openPortal(t, t.TempDir(), storetest.DSN(t, dialect))
+}
+
+// openPortal starts a host on a data folder and database (again, to restart).
+func openPortal(t *testing.T, dir, dsn string) *portal {
+	t.Helper()
+	cfg, err := config.Load("portal", []string{"--data-dir", dir, "--db-dsn", dsn, "--demo"},
 		func(string) string { return "" }, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -304,6 +309,42 @@ func TestApprovalRunThroughTheHTTPAPI(t *testing.T) {
 		p.ok("pd_li", "GET", "/api/v1/workbench/boxes/started", nil, &mine)
 		if done.Total != 3 || mine.Total != 1 {
 			t.Fatalf("pd_wang done = %d (want 3), pd_li started = %d (want 1)", done.Total, mine.Total)
+		}
+	})
+}
+
+// TestTasksSurviveARestart: the inbox is in the host database, so a restarted
+// host shows the same tasks and they can be acted on.
+func TestTasksSurviveARestart(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, dialect string) {
+		dir, dsn := t.TempDir(), storetest.DSN(t, dialect)
+		p := openPortal(t, dir, dsn)
+		p.ok("admin", "POST", "/api/v1/admin/processes/leave", `{"nodes":[{"id":"head","type":"approval","name":"负责人",
+			"approvers":{"type":"initiator_leader"},"deadline":{"unit":"working_days","amount":2}}]}`, nil)
+		var started struct{ ID int }
+		p.ok("pd_li", "POST", "/api/v1/workbench/instances", map[string]any{"key": "leave", "title": "请假"}, &started)
+		before := p.one("pd_wang", started.ID, "head")
+		p.ts.Close()
+		if err := p.a.Close(); err != nil {
+			t.Fatal(err)
+		}
+		q := openPortal(t, dir, dsn)
+		after := q.one("pd_wang", started.ID, "head")
+		if after.ID != before.ID {
+			t.Fatalf("task %d before the restart, %d after", before.ID, after.ID)
+		}
+		q.act("pd_wang", after.ID, map[string]any{"action": "approve"})
+		var iv struct{ Status string }
+		q.ok("pd_li", "GET", fmt.Sprintf("/api/v1/workbench/instances/%d", started.ID), nil, &iv)
+		if iv.Status != "approved" {
+			t.Fatalf("status %s", iv.Status)
+		}
+		var counts struct {
+			Todo int `json:"todo"`
+		}
+		q.ok("pd_wang", "GET", "/api/v1/workbench/counts", nil, &counts)
+		if counts.Todo != 0 {
+			t.Fatalf("counts %+v", counts)
 		}
 	})
 }

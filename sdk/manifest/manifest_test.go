@@ -114,6 +114,8 @@ func TestParseReportsProblemAtFieldPath(t *testing.T) {
 		{"policy without rego", minimal + "policies:\n  - {name: cases}\n", "policies[0].rego: is required"},
 		{"event type with spaces", minimal + "events: {publishes: [case closed]}\n", "events.publishes[0]:"},
 		{"events unknown field", minimal + "events: {consumes: [a.b]}\n", "events.consumes: is not a known field"},
+		{"wildcard publish", minimal + "events: {publishes: [case.*]}\n", "events.publishes[0]:"},
+		{"wildcard in the middle", minimal + "events: {subscribes: [case.*.closed]}\n", "events.subscribes[0]:"},
 		{"i18n bad language", minimal + "i18n: {chinese: {a: b}}\n", "i18n.chinese: is not a language tag"},
 		{"i18n key not text", minimal + "i18n: {zh-CN: {a: [1]}}\n", "i18n.zh-CN.a:"},
 		{"i18n key with dots is quoted", minimal + "i18n: {zh-CN: {case.title: [1]}}\n", `i18n.zh-CN["case.title"]:`},
