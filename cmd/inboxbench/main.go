@@ -21,6 +21,7 @@ import (
 	"math/big"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -41,13 +42,23 @@ func main() {
 	clients := flag.Int("clients", 64, "concurrent clients")
 	duration := flag.Duration("duration", 20*time.Second, "load time")
 	keep := flag.Bool("keep", false, "keep the database")
+	think := flag.Duration("think", 0, "pause of each client between queries (0: a closed loop, as fast as it can)")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the load phase to this file")
+	conns := flag.Int("conns", 0, "database connections (0: the store's default)")
 	reuse := flag.String("reuse", "", "measure on this database, kept from an earlier -keep run, instead of filling a new one")
 	flag.Parse()
+	maxConns, profile, thinkTime = *conns, *cpuProfile, *think
 	if err := run(*dsn, *reuse, *total, *heavy, *open, *users, *clients, *duration, *keep); err != nil {
 		fmt.Fprintln(os.Stderr, "inboxbench:", err)
 		os.Exit(1)
 	}
 }
+
+var (
+	maxConns  int
+	profile   string
+	thinkTime time.Duration
+)
 
 func run(dsn, reuse string, total, heavy, open, users, clients int, duration time.Duration, keep bool) error {
 	ctx := context.Background()
@@ -71,6 +82,10 @@ func run(dsn, reuse string, total, heavy, open, users, clients int, duration tim
 		return err
 	}
 	defer st.Close()
+	if maxConns > 0 {
+		st.DB.SetMaxOpenConns(maxConns)
+		st.DB.SetMaxIdleConns(maxConns)
+	}
 	if !keep {
 		defer st.DB.Exec("DROP DATABASE " + store.QuoteIdent(cfg.DBName))
 	}
@@ -110,6 +125,17 @@ func measure(ctx context.Context, st *store.Store, heavy, clients int, duration 
 	page, _ := eng.List(ctx, 1, workflow.ListQuery{Box: workflow.BoxTodo})
 	fmt.Printf("user 1: total %d open, first page %d items\n", page.Total, len(page.Items.([]workflow.Item)))
 
+	if profile != "" {
+		f, err := os.Create(profile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	var mu sync.Mutex
 	var lat []time.Duration
 	var failures int
@@ -129,6 +155,9 @@ func measure(ctx context.Context, st *store.Store, heavy, clients int, duration 
 					continue
 				}
 				mine = append(mine, time.Since(t0))
+				if thinkTime > 0 {
+					time.Sleep(thinkTime)
+				}
 			}
 			mu.Lock()
 			lat = append(lat, mine...)
@@ -145,8 +174,8 @@ func measure(ctx context.Context, st *store.Store, heavy, clients int, duration 
 		return lat[int(p*float64(len(lat)-1))].Round(10 * time.Microsecond)
 	}
 	fmt.Printf("machine: %d CPUs, %s/%s\n", runtime.NumCPU(), runtime.GOOS, runtime.GOARCH)
-	fmt.Printf("inbox (待办, page 1 of 20, by deadline, with total): %d queries in %s from %d clients, %d failed\n",
-		len(lat), duration, clients, failures)
+	fmt.Printf("inbox (待办, page 1 of 20, by deadline, with total): %d queries in %s from %d clients (think %s), %d failed\n",
+		len(lat), duration, clients, thinkTime, failures)
 	fmt.Printf("  throughput %.0f/s  p50 %s  p95 %s  p99 %s  max %s\n", float64(len(lat))/duration.Seconds(), q(0.50), q(0.95), q(0.99), q(1))
 	return nil
 }

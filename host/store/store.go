@@ -150,7 +150,7 @@ func Open(ctx context.Context, dsn DSN) (*Store, error) {
 		db.SetMaxOpenConns(4)
 	} else {
 		db.SetMaxOpenConns(50)
-		db.SetMaxIdleConns(25)
+		db.SetMaxIdleConns(50) // as many as may be open: no reconnecting under load
 		db.SetConnMaxLifetime(30 * time.Minute)
 	}
 	if err := db.PingContext(ctx); err != nil {

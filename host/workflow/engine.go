@@ -69,6 +69,8 @@ type Options struct {
 	LockRows bool
 	Now      func() time.Time
 	Log      *slog.Logger
+
+	generalOnly bool // tests: skip the single-statement 待办 path
 }
 
 // Engine runs process instances.

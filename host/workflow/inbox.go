@@ -38,26 +38,26 @@ type ListQuery struct {
 
 // Item is one row of a box.
 type Item struct {
-	ID          int        `json:"id"`
-	Kind        string     `json:"kind"`
-	Plugin      string     `json:"plugin,omitempty"`
-	Type        string     `json:"type"`
-	Title       string     `json:"title"`
-	BusinessKey string     `json:"business_key,omitempty"`
-	Link        string     `json:"link,omitempty"`
-	InstanceID  *int       `json:"instance_id,omitempty"`
-	Node        string     `json:"node,omitempty"`
-	NodeName    string     `json:"node_name,omitempty"`
-	Status      string     `json:"status"`
-	Outcome     string     `json:"outcome,omitempty"`
-	Reason      Reason     `json:"reason"`
-	Claimable   bool       `json:"claimable,omitempty"`
-	CreatedAt   time.Time  `json:"created_at"`
-	DueAt       *time.Time `json:"due_at,omitempty"`
-	Colour      string     `json:"colour,omitempty"`
-	UrgeCount   int        `json:"urge_count,omitempty"`
-	CompletedAt *time.Time `json:"completed_at,omitempty"`
-	ReadAt      *time.Time `json:"read_at,omitempty"`
+	ID          int             `json:"id"`
+	Kind        string          `json:"kind"`
+	Plugin      string          `json:"plugin,omitempty"`
+	Type        string          `json:"type"`
+	Title       string          `json:"title"`
+	BusinessKey string          `json:"business_key,omitempty"`
+	Link        string          `json:"link,omitempty"`
+	InstanceID  *int            `json:"instance_id,omitempty"`
+	Node        string          `json:"node,omitempty"`
+	NodeName    string          `json:"node_name,omitempty"`
+	Status      string          `json:"status"`
+	Outcome     string          `json:"outcome,omitempty"`
+	Reason      json.RawMessage `json:"reason"` // {code, zh, en}: why it reached the user (Reason)
+	Claimable   bool            `json:"claimable,omitempty"`
+	CreatedAt   time.Time       `json:"created_at"`
+	DueAt       *time.Time      `json:"due_at,omitempty"`
+	Colour      string          `json:"colour,omitempty"`
+	UrgeCount   int             `json:"urge_count,omitempty"`
+	CompletedAt *time.Time      `json:"completed_at,omitempty"`
+	ReadAt      *time.Time      `json:"read_at,omitempty"`
 }
 
 // InstanceItem is one row of 我发起的.
@@ -138,9 +138,32 @@ func (e *Engine) List(ctx context.Context, userID int, q ListQuery) (*Page, erro
 	if q.Box == BoxStarted {
 		return e.listStarted(ctx, userID, q)
 	}
+	var filters []predicate.Task
+	if q.Q != "" {
+		filters = append(filters, task.TitleContains(q.Q))
+	}
+	if q.Plugin != "" {
+		filters = append(filters, task.Plugin(q.Plugin))
+	}
+	if q.Colour != "" {
+		p, err := colourWhere(q.Colour, now)
+		if err != nil {
+			return nil, err
+		}
+		filters = append(filters, p)
+	}
 	var where []predicate.Task
 	switch q.Box {
 	case BoxTodo:
+		if q.Sort == "" || q.Sort == "due" {
+			total, ts, ok, err := e.todoFirst(ctx, userID, filters, q)
+			if err != nil {
+				return nil, err
+			}
+			if ok && !e.o.generalOnly {
+				return pageOf(total, ts, q, now), nil
+			}
+		}
 		p, err := e.todoWhere(ctx, userID, task.KindApproval, task.KindTodo)
 		if err != nil {
 			return nil, err
@@ -155,19 +178,7 @@ func (e *Engine) List(ctx context.Context, userID int, q ListQuery) (*Page, erro
 	default:
 		return nil, apierror.Invalid("box must be todo, done, started, cc or supervise")
 	}
-	if q.Q != "" {
-		where = append(where, task.TitleContains(q.Q))
-	}
-	if q.Plugin != "" {
-		where = append(where, task.Plugin(q.Plugin))
-	}
-	if q.Colour != "" {
-		p, err := colourWhere(q.Colour, now)
-		if err != nil {
-			return nil, err
-		}
-		where = append(where, p)
-	}
+	where = append(where, filters...)
 	query := e.o.Client.Task.Query().Where(where...)
 	var ts []*ent.Task
 	var total int
@@ -185,11 +196,15 @@ func (e *Engine) List(ctx context.Context, userID int, q ListQuery) (*Page, erro
 	if err != nil {
 		return nil, err
 	}
+	return pageOf(total, ts, q, now), nil
+}
+
+func pageOf(total int, ts []*ent.Task, q ListQuery, now time.Time) *Page {
 	items := make([]Item, len(ts))
 	for i, t := range ts {
 		items[i] = itemOf(t, now)
 	}
-	return &Page{Items: items, Total: total, Page: q.Page, Size: q.Size}, nil
+	return &Page{Items: items, Total: total, Page: q.Page, Size: q.Size}
 }
 
 // listFields are the columns a list shows (not the clock's explanation or comments).
@@ -253,7 +268,7 @@ func itemOf(t *ent.Task, now time.Time) Item {
 		Link: t.Link, InstanceID: t.InstanceID, Node: t.NodeID, NodeName: t.NodeName, Status: string(t.Status),
 		Outcome: t.Outcome, Claimable: t.AssigneeID == nil && t.Status == task.StatusOpen, CreatedAt: t.CreatedAt,
 		DueAt: t.DueAt, UrgeCount: t.UrgeCount, CompletedAt: t.CompletedAt, ReadAt: t.ReadAt}
-	_ = json.Unmarshal([]byte(t.Reason), &it.Reason)
+	it.Reason = json.RawMessage(t.Reason)
 	if t.DueAt != nil {
 		it.Colour = string(colourAt(t, now))
 	}
