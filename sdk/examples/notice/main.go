@@ -31,7 +31,7 @@ func main() {
 
 // Plugin is the plugin, exported for its tests (sdk/plugintest).
 func Plugin() sdk.Plugin {
-	return sdk.Plugin{Manifest: manifestYAML, Start: start, OnEvent: onEvent}
+	return sdk.Plugin{Manifest: manifestYAML, Start: start, OnEvent: onEvent, OnTask: onTask}
 }
 
 // svc is the started service; events arrive after Start.
@@ -53,6 +53,8 @@ func start(ctx context.Context, env *sdk.Env) (http.Handler, error) {
 	mux.HandleFunc("GET /notices/{id}", s.get)
 	mux.HandleFunc("POST /notices", s.create)
 	mux.HandleFunc("PUT /notices/{id}", s.update)
+	mux.HandleFunc("POST /notices/{id}/submit", s.submit)
+	mux.HandleFunc("GET /notices/{id}/review", s.review)
 	return mux, nil
 }
 
@@ -78,6 +80,15 @@ func migrate(ctx context.Context, db *sql.DB, dialect string) error {
 	_, err = db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS notice_stats (
 		org_code VARCHAR(64) NOT NULL PRIMARY KEY,
 		created BIGINT NOT NULL)`)
+	if err != nil {
+		return err
+	}
+	// Added in a later version: a new table, so the previous version keeps
+	// working during a blue/green upgrade (expand-only).
+	_, err = db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS notice_reviews (
+		notice_id BIGINT NOT NULL PRIMARY KEY,
+		instance_id VARCHAR(32) NOT NULL,
+		state VARCHAR(16) NOT NULL)`)
 	return err
 }
 
@@ -247,6 +258,68 @@ func (s *service) load(w http.ResponseWriter, r *http.Request, action string) (n
 	}
 	n.CreatedAt = time.UnixMilli(at).UTC()
 	return n, true
+}
+
+// submit sends a notice for publication approval: the host's process engine
+// puts it in the submitter's leader's inbox and calls onTask with the outcome.
+func (s *service) submit(w http.ResponseWriter, r *http.Request) {
+	n, ok := s.load(w, r, "notice.write")
+	if !ok {
+		return
+	}
+	var state string
+	err := s.db.QueryRowContext(r.Context(), "SELECT state FROM notice_reviews WHERE notice_id = ?", n.ID).Scan(&state)
+	if err == nil && (state == "running" || state == "approved") {
+		fail(w, http.StatusConflict, "notice.already_submitted", nil)
+		return
+	}
+	vars, _ := json.Marshal(map[string]any{"title": n.Title, "org_code": n.OrgCode})
+	inst, err := sdk.HostFrom(r.Context()).Processes.StartProcess(r.Context(), &pluginv1.StartProcessRequest{
+		ProcessKey: "notice.publish", BusinessKey: strconv.FormatInt(n.ID, 10), Title: "公告发布：" + n.Title,
+		Page: fmt.Sprintf("/notices/%d", n.ID), Variables: vars})
+	if err != nil {
+		fail(w, http.StatusBadGateway, "notice.process_failed", err)
+		return
+	}
+	if _, err := s.db.ExecContext(r.Context(), "DELETE FROM notice_reviews WHERE notice_id = ?", n.ID); err != nil {
+		fail(w, http.StatusInternalServerError, "notice.internal", err)
+		return
+	}
+	if _, err := s.db.ExecContext(r.Context(), "INSERT INTO notice_reviews (notice_id, instance_id, state) VALUES (?, ?, ?)",
+		n.ID, inst.InstanceId, inst.State); err != nil {
+		fail(w, http.StatusInternalServerError, "notice.internal", err)
+		return
+	}
+	writeJSON(w, http.StatusAccepted, map[string]any{"instance_id": inst.InstanceId, "state": inst.State})
+}
+
+// review shows where a notice's publication approval stands.
+func (s *service) review(w http.ResponseWriter, r *http.Request) {
+	n, ok := s.load(w, r, "notice.read")
+	if !ok {
+		return
+	}
+	out := map[string]string{"state": "none"}
+	var inst, state string
+	err := s.db.QueryRowContext(r.Context(), "SELECT instance_id, state FROM notice_reviews WHERE notice_id = ?", n.ID).Scan(&inst, &state)
+	if err == nil {
+		out = map[string]string{"instance_id": inst, "state": state}
+	} else if !errors.Is(err, sql.ErrNoRows) {
+		fail(w, http.StatusInternalServerError, "notice.internal", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// onTask records how a publication approval ended. The host retries a
+// callback that fails, so this must be (and is) idempotent.
+func onTask(ctx context.Context, ev sdk.TaskEvent) error {
+	if ev.TaskType != "notice.publish" || ev.InstanceID == "" || svc == nil {
+		return nil
+	}
+	_, err := svc.db.ExecContext(ctx, "UPDATE notice_reviews SET state = ? WHERE notice_id = ? AND instance_id = ?",
+		ev.Transition, ev.BusinessKey, ev.InstanceID)
+	return err
 }
 
 // input is what create and update accept.
