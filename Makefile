@@ -14,12 +14,13 @@ VERSION   ?= 0.1.0-dev+$(shell git rev-parse --short HEAD 2>/dev/null || echo lo
 LDFLAGS   := -s -w -X github.com/shanghai-amr/portal/host/app.Version=$(VERSION)
 TEST_LOG  := $(DATA_DIR)/test.log
 
-.PHONY: help run build bundles bench test test-go lint generate check-generated migration clean
+.PHONY: help run build ui bundles bench test test-go test-ui test-e2e lint generate check-generated migration clean
 
 help:
 	@echo "make run        build and start the portal (SQLite, demo data) on http://$(ADDR)"
 	@echo "make test       run every test"
-	@echo "make build      build bin/portal and bin/portalctl"
+	@echo "make build      build the web shell, bin/portal and bin/portalctl"
+	@echo "make ui         build the web shell only (dev mode with hot reload: cd ui-shell && npm run dev)"
 	@echo "make bench      measure the plugin boundary (docs/benchmarks.md)"
 	@echo "make lint       gofmt, go vet, architecture boundary"
 	@echo "make generate   regenerate ent code (and the plugin wire contract)"
@@ -29,7 +30,15 @@ help:
 PLUGIN_DIRS := sdk/examples/notice $(patsubst %/plugin.yaml,%,$(wildcard plugins/*/plugin.yaml))
 PLUGIN_VERSION ?= 0.1.0
 
-build:
+# The web shell, built into host/ui/dist and embedded in bin/portal.
+UI_SOURCES := $(shell find ui-shell/src ui-shell/public -type f 2>/dev/null) ui-shell/index.html ui-shell/vite.config.ts ui-shell/package-lock.json
+ui-shell/node_modules/.package-lock.json: ui-shell/package-lock.json
+	cd ui-shell && npm ci --no-audit --no-fund --loglevel=error
+host/ui/dist/index.html: ui-shell/node_modules/.package-lock.json $(UI_SOURCES)
+	cd ui-shell && npm run build --silent
+ui: host/ui/dist/index.html
+
+build: ui
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN)/portal ./cmd/portal
 	$(GO) build -trimpath -o $(BIN)/portalctl ./cmd/portalctl
 
@@ -48,7 +57,13 @@ bundles: build
 run: bundles
 	$(BIN)/portal serve --addr $(ADDR) --data-dir $(DATA_DIR) --demo --dev-idp --bundles $(DATA_DIR)/bundles
 
-test: lint test-go
+test: lint test-go test-ui test-e2e
+
+# Component tests (Vitest) and the end-to-end suite in Chromium (playwright-core).
+test-ui: ui-shell/node_modules/.package-lock.json
+	cd ui-shell && npx vue-tsc --noEmit && npx vitest run
+test-e2e: bundles
+	cd ui-shell && DATA_DIR=$(DATA_DIR) node e2e/run.mjs
 
 # Every Go test, verbose into $(TEST_LOG); the console shows package results,
 # failures, skips, and whether the MySQL suite ran.

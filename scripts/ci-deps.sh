@@ -5,6 +5,11 @@ set -euo pipefail
 
 need_apt=()
 command -v protoc >/dev/null || need_apt+=(protobuf-compiler)
+# The web shell's end-to-end tests drive Debian's Chromium; Chinese text
+# needs a CJK font to render (screenshots of failures are read by people).
+command -v chromium >/dev/null || need_apt+=(chromium)
+[ -d /usr/share/fonts/opentype/noto ] || need_apt+=(fonts-noto-cjk)
+command -v npm >/dev/null || need_apt+=(nodejs npm)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing: ${need_apt[*]}"
   apt-get update -qq

@@ -36,7 +36,9 @@ import (
 	"github.com/shanghai-amr/portal/host/policy"
 	"github.com/shanghai-amr/portal/host/server"
 	"github.com/shanghai-amr/portal/host/store"
+	"github.com/shanghai-amr/portal/host/store/ent/processdefinition"
 	"github.com/shanghai-amr/portal/host/store/ent/setting"
+	"github.com/shanghai-amr/portal/host/ui"
 	"github.com/shanghai-amr/portal/host/workflow"
 )
 
@@ -210,6 +212,13 @@ func New(ctx context.Context, c config.Config, log *slog.Logger) (*App, error) {
 	wf := workflow.New(workflow.Options{Client: st.Client, Calendar: cal, Audit: al, Messages: msgs,
 		LockRows: st.DSN.Dialect == dialect.MySQL, Log: log})
 	wf.MountAPI(srv, auth)
+	if c.Demo {
+		if err := seedDemoProcess(ctx, wf, st); err != nil {
+			st.Close()
+			return nil, fmt.Errorf("demo process: %w", err)
+		}
+	}
+	srv.SetFallback(ui.Handler())
 	var natsOpts *event.NATSOptions
 	if c.NATSURL != "" {
 		natsOpts = &event.NATSOptions{URL: c.NATSURL, Stream: c.NATSStream}
@@ -341,6 +350,25 @@ func publishPolicy(st *store.Store, al *audit.Log) policy.Publisher {
 			Resource: "policy:host/" + name, Outcome: audit.Success, Detail: map[string]any{"bytes": len(src)}})
 		return err
 	}
+}
+
+// demoProcess is a general approval (通用审批) any staff member can start
+// from the workbench: the initiator's leader approves, a copy goes to the
+// legal reviewers of the bureau for amounts over 10,000.
+const demoProcess = `{"title":{"zh-CN":"通用审批","en":"General approval"},"nodes":[
+ {"id":"leader","type":"approval","name":"负责人审批","name_en":"Head of unit","approvers":{"type":"initiator_leader"},
+  "empty":"admin","deadline":{"unit":"working_days","amount":3,"start_rule":"next_day"}},
+ {"id":"amount","type":"condition","branches":[
+  {"when":"form.amount > 10000","nodes":[{"id":"legal","type":"cc","approvers":{"type":"role","role":"legal_reviewer"}}]},
+  {"nodes":[]}]}]}`
+
+func seedDemoProcess(ctx context.Context, wf *workflow.Engine, st *store.Store) error {
+	exists, err := st.Client.ProcessDefinition.Query().Where(processdefinition.Key("general_approval")).Exist(ctx)
+	if err != nil || exists {
+		return err
+	}
+	_, err = wf.Publish(ctx, "general_approval", "", "", "admin", []byte(demoProcess), "system")
+	return err
 }
 
 // calendarScope is the settings scope of holiday schedules loaded by administrators.

@@ -38,6 +38,7 @@ const (
 //	DELETE /api/v1/admin/plugins/:id           uninstall, keep data
 //	GET    /api/v1/admin/plugins/:id/logs?tail=N
 //	GET    /api/v1/menus                       plugin menus the caller may see
+//	GET    /api/v1/plugins/:id/ui              what the shell renders a plugin's pages from
 func (m *Manager) MountAPI(s *server.Server, auth gin.HandlerFunc) {
 	read, manage := identity.Require(PermRead), identity.Require(PermManage)
 	api := s.API().Group("/v1", auth)
@@ -83,6 +84,20 @@ func (m *Manager) MountAPI(s *server.Server, auth gin.HandlerFunc) {
 	upload.POST("/admin/plugins/:id/upgrade", act(func(c *gin.Context, a Actor) (*Info, error) {
 		return m.withUpload(c, func(path string) (*Info, error) { return m.Upgrade(c.Request.Context(), c.Param("id"), path, a) })
 	}))
+	api.GET("/plugins/:id/ui", func(c *gin.Context) {
+		if identity.From(c.Request.Context()).Audience == identity.Anonymous {
+			server.Fail(c, identity.Unauthenticated)
+			return
+		}
+		e := m.router.get(c.Param("id"))
+		if e == nil || e.gen == nil {
+			server.Fail(c, apierror.NotFound)
+			return
+		}
+		mf := e.gen.manifest
+		c.JSON(http.StatusOK, gin.H{"id": mf.ID, "name": mf.Name, "version": mf.Version, "entities": mf.Entities,
+			"tasks": mf.Tasks, "i18n": mf.I18n})
+	})
 	api.GET("/menus", func(c *gin.Context) {
 		caller := identity.From(c.Request.Context())
 		c.JSON(http.StatusOK, gin.H{"menus": m.Menus(func(plugin string, mn manifest.Menu) bool {

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -62,8 +63,9 @@ type Server struct {
 	registry *prometheus.Registry
 	metrics  *metrics
 
-	mu     sync.RWMutex
-	checks []namedCheck
+	mu       sync.RWMutex
+	checks   []namedCheck
+	fallback gin.HandlerFunc
 }
 
 type namedCheck struct {
@@ -101,7 +103,14 @@ func New(opts Options) *Server {
 	e.ContextWithFallback = true
 	s := &Server{opts: opts, log: opts.Logger, engine: e, registry: opts.Registry, metrics: newMetrics(opts.Registry)}
 	e.Use(s.requestID, s.accessLog, s.recover, s.deadline)
-	e.NoRoute(func(c *gin.Context) { Fail(c, apierror.NotFound) })
+	e.NoRoute(func(c *gin.Context) {
+		if f := s.fallback; f != nil && (c.Request.Method == http.MethodGet || c.Request.Method == http.MethodHead) &&
+			!strings.HasPrefix(c.Request.URL.Path, "/api/") {
+			f(c)
+			return
+		}
+		Fail(c, apierror.NotFound)
+	})
 	e.NoMethod(func(c *gin.Context) { Fail(c, apierror.MethodNotAllowed) })
 
 	e.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
@@ -113,6 +122,10 @@ func New(opts Options) *Server {
 
 // Engine is the gin engine, for packages that mount non-API routes.
 func (s *Server) Engine() *gin.Engine { return s.engine }
+
+// SetFallback serves GET and HEAD requests outside /api that match no route
+// (the web shell's files and its client-side routes). Call before serving.
+func (s *Server) SetFallback(h gin.HandlerFunc) { s.fallback = h }
 
 // API is the /api route group with the default body limit.
 func (s *Server) API() *gin.RouterGroup { return s.api }

@@ -33,6 +33,32 @@ func (e *Engine) MountAPI(s *server.Server, auth gin.HandlerFunc) {
 		return e.List(c.Request.Context(), me, ListQuery{Box: c.Param("box"), Q: c.Query("q"), Plugin: c.Query("plugin"),
 			Colour: c.Query("colour"), Sort: c.Query("sort"), Page: page, Size: size})
 	}))
+	g.GET("/processes", func(c *gin.Context) {
+		// The host processes staff may start from the workbench (plugin
+		// processes start from their plugin's pages).
+		defs, err := e.o.Client.ProcessDefinition.Query().Where(processdefinition.Or(processdefinition.PluginIsNil(), processdefinition.Plugin(""))).
+			Order(ent.Asc(processdefinition.FieldKey), ent.Desc(processdefinition.FieldVersion)).All(c.Request.Context())
+		if err != nil {
+			server.Fail(c, err)
+			return
+		}
+		type row struct {
+			Key   string            `json:"key"`
+			Title map[string]string `json:"title,omitempty"`
+		}
+		out := []row{}
+		seen := map[string]bool{}
+		for _, d := range defs {
+			if seen[d.Key] {
+				continue
+			}
+			seen[d.Key] = true
+			var spec Spec
+			_ = json.Unmarshal([]byte(d.Spec), &spec)
+			out = append(out, row{d.Key, spec.Title})
+		}
+		c.JSON(http.StatusOK, gin.H{"items": out})
+	})
 	g.GET("/tasks/:id", e.withUser(func(c *gin.Context, me int) (any, error) {
 		id, err := pathID(c)
 		if err != nil {

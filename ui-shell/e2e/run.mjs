@@ -1,0 +1,184 @@
+// End-to-end tests of the web shell: a real host (bin/portal, embedded SQLite,
+// demo data, the example plugin as a real process) driven in Debian's
+// Chromium by playwright-core. Run by `make test-e2e` after `make bundles`.
+// Failed steps leave a screenshot in var/e2e/.
+import { chromium } from 'playwright-core'
+import { spawn, execFileSync } from 'node:child_process'
+import { mkdtempSync, mkdirSync, copyFileSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import net from 'node:net'
+
+const root = resolve(import.meta.dirname, '../..')
+const bin = join(root, 'bin')
+const data = process.env.DATA_DIR ? resolve(root, process.env.DATA_DIR) : join(root, 'var')
+const shots = join(data, 'e2e')
+mkdirSync(shots, { recursive: true })
+const adminPassword = 'E2e#Portal-2026x'
+
+function freePort() {
+  return new Promise((ok) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address()
+      s.close(() => ok(port))
+    })
+  })
+}
+
+async function startPortal() {
+  const dir = mkdtempSync(join(tmpdir(), 'portal-e2e-'))
+  mkdirSync(join(dir, 'trust'))
+  copyFileSync(join(data, 'trust', 'dev.pub'), join(dir, 'trust', 'dev.pub'))
+  const bundles = join(dir, 'bundles')
+  mkdirSync(bundles)
+  copyFileSync(join(data, 'bundles', 'notice-0.1.0.tar.gz'), join(bundles, 'notice-0.1.0.tar.gz'))
+  // The upgrade uploaded from the admin console.
+  const upgrade = join(dir, 'notice-0.1.1.tar.gz')
+  execFileSync(join(bin, 'portalctl'), ['bundle', 'build', '--plugin', join(root, 'sdk/examples/notice'), '--version', '0.1.1',
+    '--key', join(data, 'keys', 'dev.key'), '--out', upgrade], { stdio: 'ignore' })
+  const port = await freePort()
+  const base = `http://127.0.0.1:${port}`
+  const log = []
+  const proc = spawn(join(bin, 'portal'), ['serve', '--addr', `127.0.0.1:${port}`, '--data-dir', dir, '--demo', '--dev-idp',
+    '--bundles', bundles, '--log-format', 'text'], { env: { ...process.env, PORTAL_ADMIN_PASSWORD: adminPassword } })
+  proc.stdout.on('data', (b) => log.push(String(b)))
+  proc.stderr.on('data', (b) => log.push(String(b)))
+  let exited = false
+  proc.on('exit', () => { exited = true })
+  for (let i = 0; i < 300; i++) {
+    if (exited) throw new Error('the portal exited:\n' + log.join(''))
+    try {
+      const r = await fetch(base + '/api/v1/menus')
+      const menus = r.ok ? await r.json() : null
+      if (menus && (await fetch(base + '/readyz')).ok) break
+    } catch { /* not up yet */ }
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  return { base, proc, upgrade, log, dir }
+}
+
+const results = []
+async function step(name, page, fn) {
+  const t0 = Date.now()
+  try {
+    await fn()
+    results.push({ name, ok: true, ms: Date.now() - t0 })
+    console.log(`ok   ${name} (${Date.now() - t0} ms)`)
+  } catch (e) {
+    const file = join(shots, name.replace(/[^a-z0-9]+/gi, '_') + '.png')
+    await page.screenshot({ path: file, fullPage: true }).catch(() => {})
+    results.push({ name, ok: false })
+    console.log(`FAIL ${name}: ${e.message.split('\n')[0]} (screenshot ${file})`)
+    throw e
+  }
+}
+
+async function login(page, base, user, password = 'Demo@2026!') {
+  await page.goto(base + '/login')
+  await page.fill('input[name=username]', user)
+  await page.fill('input[name=password]', password)
+  await page.click('[data-test=login]')
+  await page.waitForURL(/\/workbench/)
+}
+
+async function logout(page) {
+  await page.context().clearCookies()
+  await page.evaluate(() => sessionStorage.clear())
+}
+
+const portal = await startPortal()
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync'],
+})
+const context = await browser.newContext({ locale: 'zh-CN', viewport: { width: 1280, height: 860 } })
+const page = await context.newPage()
+page.setDefaultTimeout(15000)
+let failed = false
+try {
+  const { base } = portal
+  await step('time to interactive: login page', page, async () => {
+    const t0 = Date.now()
+    await page.goto(base + '/login')
+    await page.waitForSelector('[data-test=login]')
+    const tti = Date.now() - t0
+    writeFileSync(join(shots, 'tti.txt'), String(tti))
+    console.log(`     login page interactive after ${tti} ms`)
+  })
+
+  await step('log in and open a plugin page from the menu', page, async () => {
+    await login(page, base, 'pd_li')
+    await page.getByText('业务应用').click()
+    await page.getByText('公告管理').click()
+    await page.waitForURL(/\/plugins\/notice\/notices/)
+    await page.click('[data-test=plugin-create]')
+    await page.fill('input[name=title]', '端午节值班安排')
+    await page.fill('textarea[name=body]', '值班表见附件。')
+    await page.click('[data-test=plugin-save]')
+    await page.locator('[data-test=plugin-list]').getByText('端午节值班安排').waitFor()
+  })
+
+  let instanceURL = ''
+  await step('start an approval', page, async () => {
+    await page.goto(base + '/workbench/start')
+    await page.fill('input[name=title]', '采购执法记录仪')
+    await page.fill('textarea[name=reason]', '设备老化')
+    await page.click('[data-test=start]')
+    await page.waitForURL(/\/workbench\/instances\/\d+/)
+    instanceURL = page.url()
+  })
+
+  await step('the leader approves it in the workbench', page, async () => {
+    await logout(page)
+    await login(page, base, 'pd_wang')
+    await page.goto(base + '/workbench/inbox/todo')
+    await page.locator('[data-test=inbox]').getByText('采购执法记录仪').click()
+    await page.waitForURL(/\/workbench\/tasks\/\d+/)
+    await page.fill('textarea', '同意采购')
+    await page.click('[data-test=act-approve]')
+    await page.waitForURL(/\/workbench\/inbox/)
+  })
+
+  await step('the initiator sees it approved', page, async () => {
+    await logout(page)
+    await login(page, base, 'pd_li')
+    await page.goto(instanceURL)
+    await page.locator('[data-test=instance-status]').getByText('已通过').waitFor()
+  })
+
+  await step('switch language', page, async () => {
+    await page.goto(base + '/workbench')
+    await page.click('[data-test=lang]')
+    await page.getByText('Workbench').first().waitFor()
+    await page.click('[data-test=lang]')
+    await page.getByText('工作台').first().waitFor()
+  })
+
+  await step('upload and upgrade a plugin from the admin console', page, async () => {
+    await logout(page)
+    await login(page, base, 'admin', adminPassword)
+    await page.goto(base + '/admin/plugins')
+    await page.locator('[data-test=plugins]').getByText('0.1.0').waitFor()
+    const chooser = page.waitForEvent('filechooser')
+    await page.click('[data-test=upgrade-notice]')
+    await (await chooser).setFiles(portal.upgrade)
+    await page.locator('[data-test=plugins]').getByText('0.1.1').waitFor({ timeout: 60000 })
+  })
+
+  await step('the public portal works at 375 px', page, async () => {
+    await page.setViewportSize({ width: 375, height: 740 })
+    await page.goto(base + '/portal')
+    await page.getByText('企业登录（一网通办）').waitFor()
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth)
+    if (overflow) throw new Error('the portal page is wider than the screen')
+  })
+} catch {
+  failed = true
+} finally {
+  await browser.close()
+  portal.proc.kill('SIGTERM')
+  if (failed) console.log('portal log (last lines):\n' + portal.log.join('').split('\n').slice(-30).join('\n'))
+}
+console.log(`e2e: ${results.filter((r) => r.ok).length} passed, ${results.filter((r) => !r.ok).length} failed`)
+process.exit(failed ? 1 : 0)

@@ -1,0 +1,105 @@
+// The shell's texts. zh-CN is the first language; every key exists in both
+// (a test checks), so nothing ever shows a raw key.
+export const zhCN = {
+  app: { title: '上海市市场监督管理局', subtitle: '综合业务门户', portal: '企业和群众服务' },
+  nav: {
+    home: '工作台', inbox: '待办事项', start: '发起审批', messages: '消息中心', admin: '系统管理',
+    plugins: '插件管理', processes: '流程定义', calendars: '工作日历', audit: '审计日志', profile: '个人设置',
+    business: '业务应用',
+  },
+  common: {
+    search: '搜索', submit: '提交', cancel: '取消', save: '保存', ok: '确定', refresh: '刷新', loading: '加载中…',
+    empty: '暂无数据', actions: '操作', open: '打开', back: '返回', comment: '意见', language: 'English',
+    care: '大字模式', logout: '退出登录', total: '共 {n} 条', status: '状态', title: '标题', yes: '是', no: '否',
+  },
+  login: {
+    title: '工作人员登录', username: '用户名', password: '密码', submit: '登录', enterprise: '企业登录（一网通办）',
+    public: '个人登录（随申办）', portal: '企业和群众请进入服务门户', demo: "演示账号密码均为 Demo{'@'}2026!",
+  },
+  home: {
+    welcome: '您好，{name}', todo: '待办', cc: '未读抄送', supervise: '督办', started: '我发起的（办理中）',
+    byColour: '待办时限分布', colours: { green: '正常', yellow: '过半', orange: '临期', red: '超期' },
+  },
+  inbox: {
+    todo: '待办', done: '已办', started: '我发起的', cc: '抄送我的', supervise: '督办',
+    node: '环节', due: '办理时限', reason: '来源', created: '到达时间', plugin: '业务', claim: '认领',
+    status: { open: '待办理', waiting: '等待中', done: '已办结', cancelled: '已撤销', running: '办理中', approved: '已通过', rejected: '已驳回', withdrawn: '已撤回', terminated: '已终止' },
+  },
+  task: {
+    form: '表单', timeline: '办理过程', actionsTitle: '办理', clock: '时限计算过程', target: '退回到',
+    users: '人员（用户名，逗号分隔）', position: '加签位置', before: '之前', after: '之后',
+    done: '已办理', openInPlugin: '打开业务页面',
+    action: {
+      approve: '同意', reject: '驳回', return: '退回', transfer: '转办', delegate: '委派', add_sign: '加签',
+      remove_sign: '减签', claim: '认领', release: '释放', complete: '完成', withdraw: '撤回', urge: '催办',
+      terminate: '终止', start: '发起', branch: '条件分支', passed: '环节通过', end: '结束', returned_to_owner: '交回',
+      skipped: '跳过', comment: '评论',
+    },
+  },
+  start: { process: '流程', title: '事项标题', amount: '金额（元）', reason: '事由', started: '已发起' },
+  messages: { unread: '未读', all: '全部', readAll: '全部标为已读', live: '实时' },
+  plugins: {
+    id: '标识', name: '名称', version: '版本', state: '状态', install: '安装插件包', upgrade: '升级', rollback: '回退',
+    enable: '启用', disable: '停用', logs: '日志', installing: '正在安装…', upgrading: '正在升级，旧版本继续服务…',
+    installed: '已安装 {id} {version}', chooseBundle: '选择插件包（.tar.gz）',
+  },
+  processes: { key: '流程标识', latest: '最新版本', source: '来源', publish: '发布新版本', spec: '定义（JSON）', published: '已发布版本 {v}' },
+  calendars: { year: '年度', holidays: '法定节假日', workdays: '调休上班日' },
+  audit: { at: '时间', actor: '操作人', action: '操作', resource: '对象', outcome: '结果', verify: '校验完整性', verified: '已校验 {n} 条，链完整' },
+  profile: { old: '原密码', new: '新密码', change: '修改密码', changed: '密码已修改' },
+  portal: { welcome: '企业和群众服务', notices: '通知公告', myApps: '我的申请', signIn: '登录', staff: '工作人员入口' },
+  plugin: { create: '新建', noEntity: '此页面没有可显示的数据定义', created: '已保存' },
+}
+
+export type Messages = typeof zhCN
+
+export const en: Messages = {
+  app: { title: 'Shanghai Administration for Market Regulation', subtitle: 'Portal', portal: 'Services for enterprises and the public' },
+  nav: {
+    home: 'Workbench', inbox: 'Inbox', start: 'Start an approval', messages: 'Messages', admin: 'Administration',
+    plugins: 'Plugins', processes: 'Processes', calendars: 'Calendars', audit: 'Audit log', profile: 'Profile',
+    business: 'Business',
+  },
+  common: {
+    search: 'Search', submit: 'Submit', cancel: 'Cancel', save: 'Save', ok: 'OK', refresh: 'Refresh', loading: 'Loading…',
+    empty: 'Nothing here', actions: 'Actions', open: 'Open', back: 'Back', comment: 'Comment', language: '中文',
+    care: 'Large text', logout: 'Sign out', total: '{n} in all', status: 'Status', title: 'Title', yes: 'Yes', no: 'No',
+  },
+  login: {
+    title: 'Staff sign-in', username: 'Username', password: 'Password', submit: 'Sign in', enterprise: 'Enterprise sign-in (Yiwangtongban)',
+    public: 'Personal sign-in (Suishenban)', portal: 'Enterprises and the public: go to the service portal', demo: "Every demo account’s password is Demo{'@'}2026!",
+  },
+  home: {
+    welcome: 'Hello, {name}', todo: 'To do', cc: 'Unread copies', supervise: 'Supervision', started: 'Started by me (running)',
+    byColour: 'To-dos by deadline', colours: { green: 'On time', yellow: 'Half gone', orange: 'Due soon', red: 'Overdue' },
+  },
+  inbox: {
+    todo: 'To do', done: 'Done', started: 'Started by me', cc: 'Copied to me', supervise: 'Supervision',
+    node: 'Step', due: 'Due', reason: 'Why me', created: 'Arrived', plugin: 'Business', claim: 'Claim',
+    status: { open: 'Open', waiting: 'Waiting', done: 'Done', cancelled: 'Cancelled', running: 'Running', approved: 'Approved', rejected: 'Rejected', withdrawn: 'Withdrawn', terminated: 'Terminated' },
+  },
+  task: {
+    form: 'Form', timeline: 'History', actionsTitle: 'Handle', clock: 'How the deadline was computed', target: 'Return to',
+    users: 'People (usernames, comma-separated)', position: 'Add', before: 'before me', after: 'after me',
+    done: 'Done', openInPlugin: 'Open the business page',
+    action: {
+      approve: 'Approve', reject: 'Reject', return: 'Return', transfer: 'Transfer', delegate: 'Delegate', add_sign: 'Add signer',
+      remove_sign: 'Remove signer', claim: 'Claim', release: 'Release', complete: 'Complete', withdraw: 'Withdraw', urge: 'Urge',
+      terminate: 'Terminate', start: 'Started', branch: 'Branch', passed: 'Step passed', end: 'Ended', returned_to_owner: 'Back to owner',
+      skipped: 'Skipped', comment: 'Comment',
+    },
+  },
+  start: { process: 'Process', title: 'Title', amount: 'Amount (yuan)', reason: 'Reason', started: 'Started' },
+  messages: { unread: 'Unread', all: 'All', readAll: 'Mark all read', live: 'Live' },
+  plugins: {
+    id: 'Id', name: 'Name', version: 'Version', state: 'State', install: 'Install a bundle', upgrade: 'Upgrade', rollback: 'Roll back',
+    enable: 'Enable', disable: 'Disable', logs: 'Logs', installing: 'Installing…', upgrading: 'Upgrading; the old version keeps serving…',
+    installed: 'Installed {id} {version}', chooseBundle: 'Choose a bundle (.tar.gz)',
+  },
+  processes: { key: 'Key', latest: 'Latest version', source: 'Source', publish: 'Publish a new version', spec: 'Definition (JSON)', published: 'Published version {v}' },
+  calendars: { year: 'Year', holidays: 'Public holidays', workdays: 'Make-up working days' },
+  audit: { at: 'Time', actor: 'Actor', action: 'Action', resource: 'Resource', outcome: 'Outcome', verify: 'Verify integrity', verified: '{n} entries verified; the chain is intact' },
+  profile: { old: 'Current password', new: 'New password', change: 'Change password', changed: 'Password changed' },
+  portal: { welcome: 'Services for enterprises and the public', notices: 'Notices', myApps: 'My applications', signIn: 'Sign in', staff: 'Staff entrance' },
+  plugin: { create: 'New', noEntity: 'This page has no data description to show', created: 'Saved' },
+}
