@@ -178,6 +178,7 @@ func New(ctx context.Context, c config.Config, log *slog.Logger) (*App, error) {
 		IdleTimeout: c.SessionIdleTimeout, AbsoluteTimeout: c.SessionAbsoluteTTL})
 	auth := identity.Middleware(identity.Guard{Policy: pol, Audit: al}, sessions, tok)
 	sessions.MountAPI(srv, auth)
+	sessions.MountAdminAPI(srv, auth)
 	providers, err := externalProviders(c, srv, log)
 	if err != nil {
 		st.Close()

@@ -5,7 +5,7 @@ export const zhCN = {
   nav: {
     home: '工作台', inbox: '待办事项', start: '发起审批', messages: '消息中心', admin: '系统管理',
     plugins: '插件管理', processes: '流程定义', calendars: '工作日历', audit: '审计日志', profile: '个人设置',
-    business: '业务应用',
+    business: '业务应用', sessions: '在线会话', policies: '访问策略', users: '用户与机构',
   },
   common: {
     search: '搜索', submit: '提交', cancel: '取消', save: '保存', ok: '确定', refresh: '刷新', loading: '加载中…',
@@ -49,6 +49,12 @@ export const zhCN = {
   profile: { old: '原密码', new: '新密码', change: '修改密码', changed: '密码已修改' },
   portal: { welcome: '企业和群众服务', notices: '通知公告', myApps: '我的申请', signIn: '登录', staff: '工作人员入口' },
   plugin: { create: '新建', noEntity: '此页面没有可显示的数据定义', created: '已保存' },
+  users: {
+    orgs: '组织机构', name: '姓名', org: '所在机构', roles: '角色', lastLogin: '最近登录', create: '新建用户', created: '用户已创建',
+    saved: '已保存', disable: '停用', enable: '启用', unlock: '解锁', status: { active: '正常', disabled: '停用', locked: '锁定' },
+  },
+  sessions: { signedIn: '登录时间', lastSeen: '最近活动', client: '客户端', end: '强制下线' },
+  policies: { test: '测试决策', input: '输入（JSON）', publish: '发布', published: '策略已发布并生效' },
 }
 
 export type Messages = typeof zhCN
@@ -58,7 +64,7 @@ export const en: Messages = {
   nav: {
     home: 'Workbench', inbox: 'Inbox', start: 'Start an approval', messages: 'Messages', admin: 'Administration',
     plugins: 'Plugins', processes: 'Processes', calendars: 'Calendars', audit: 'Audit log', profile: 'Profile',
-    business: 'Business',
+    business: 'Business', sessions: 'Online sessions', policies: 'Policies', users: 'Users and organisations',
   },
   common: {
     search: 'Search', submit: 'Submit', cancel: 'Cancel', save: 'Save', ok: 'OK', refresh: 'Refresh', loading: 'Loading…',
@@ -102,4 +108,10 @@ export const en: Messages = {
   profile: { old: 'Current password', new: 'New password', change: 'Change password', changed: 'Password changed' },
   portal: { welcome: 'Services for enterprises and the public', notices: 'Notices', myApps: 'My applications', signIn: 'Sign in', staff: 'Staff entrance' },
   plugin: { create: 'New', noEntity: 'This page has no data description to show', created: 'Saved' },
+  users: {
+    orgs: 'Organisations', name: 'Name', org: 'Organisation', roles: 'Roles', lastLogin: 'Last sign-in', create: 'New user', created: 'User created',
+    saved: 'Saved', disable: 'Disable', enable: 'Enable', unlock: 'Unlock', status: { active: 'Active', disabled: 'Disabled', locked: 'Locked' },
+  },
+  sessions: { signedIn: 'Signed in', lastSeen: 'Last active', client: 'Client', end: 'End session' },
+  policies: { test: 'Test a decision', input: 'Input (JSON)', publish: 'Publish', published: 'Policy published and in force' },
 }
