@@ -792,7 +792,7 @@ type MenuItem struct {
 // Menus returns the menus of every serving plugin that allow returns true for,
 // ordered by parent, order and key.
 func (m *Manager) Menus(allow func(plugin string, mn manifest.Menu) bool) []MenuItem {
-	var out []MenuItem
+	out := []MenuItem{} // an empty list, not null, when nothing is visible
 	for id, e := range *m.router.table.Load() {
 		if e.gen == nil {
 			continue

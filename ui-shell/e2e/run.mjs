@@ -97,6 +97,11 @@ const page = await context.newPage()
 page.setDefaultTimeout(15000)
 const pageErrors = []
 page.on('pageerror', (e) => pageErrors.push(e.message))
+// Vue reports render errors on the console: those count as page errors too
+// (failed requests the page handles, like a 401 before signing in, do not).
+page.on('console', (m) => {
+  if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) pageErrors.push(m.text())
+})
 
 // tour opens each path as the signed-in user in both languages and fails on a
 // page error, an error message shown to the user, or an untranslated key.
@@ -183,8 +188,14 @@ try {
   })
 
   await step('every page of a case handler opens in both languages', page, async () => {
+    await tour(base, ['/workbench'])
+    await logout(page)
+    await login(page, base, 'pd_wang')
+    await tour(base, ['/workbench', '/workbench/inbox/todo'])
+    await logout(page)
+    await login(page, base, 'pd_li')
     await tour(base, ['/workbench', '/workbench/inbox/todo', '/workbench/inbox/done', '/workbench/inbox/started', '/workbench/inbox/cc',
-      '/workbench/inbox/supervise', '/workbench/start', '/messages', '/profile', '/plugins/notice/notices'])
+      '/workbench/inbox/supervise', '/workbench/start', '/messages', '/profile', '/plugins/notice/notices', '/plugins/notice/notices/1'])
   })
 
   await step('every page of the security and audit administrators opens in both languages', page, async () => {
