@@ -53,7 +53,9 @@ func TestAccountAdministrationIsSeparated(t *testing.T) {
 			t.Fatalf("a disabled account's session still works: %d", code)
 		}
 		p.ok("secadmin", "POST", "/api/v1/admin/users/pd_zhou/unlock", nil, nil)
-		var orgs struct{ Orgs []struct{ Code, Parent string } }
+		var orgs struct {
+			Orgs []struct{ Code, Parent string }
+		}
 		p.ok("admin", "GET", "/api/v1/admin/orgs", nil, &orgs)
 		if len(orgs.Orgs) < 17 || orgs.Orgs[0].Code != "310000" {
 			t.Fatalf("orgs: %d, first %+v", len(orgs.Orgs), orgs.Orgs[0])
