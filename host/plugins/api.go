@@ -5,8 +5,10 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"path"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -39,7 +41,9 @@ const (
 //	GET    /api/v1/admin/plugins/:id/logs?tail=N
 //	GET    /api/v1/menus                       plugin menus the caller may see
 //	GET    /api/v1/plugins/:id/ui              what the shell renders a plugin's pages from
+//	GET    /plugin-assets/:id/:version/*file   the serving version's web/ files (ES module pages)
 func (m *Manager) MountAPI(s *server.Server, auth gin.HandlerFunc) {
+	s.Engine().GET("/plugin-assets/:id/:version/*file", m.serveAsset)
 	read, manage := identity.Require(PermRead), identity.Require(PermManage)
 	api := s.API().Group("/v1", auth)
 	api.GET("/admin/plugins", read, func(c *gin.Context) {
@@ -96,7 +100,7 @@ func (m *Manager) MountAPI(s *server.Server, auth gin.HandlerFunc) {
 		}
 		mf := e.gen.manifest
 		c.JSON(http.StatusOK, gin.H{"id": mf.ID, "name": mf.Name, "version": mf.Version, "entities": mf.Entities,
-			"tasks": mf.Tasks, "i18n": mf.I18n})
+			"tasks": mf.Tasks, "i18n": mf.I18n, "menus": mf.Menus, "assets": "/plugin-assets/" + mf.ID + "/" + mf.Version + "/"})
 	})
 	api.GET("/menus", func(c *gin.Context) {
 		caller := identity.From(c.Request.Context())
@@ -159,4 +163,32 @@ func reply(c *gin.Context, v any, err error) {
 		return
 	}
 	c.JSON(http.StatusOK, v)
+}
+
+// serveAsset serves a file of the web/ folder of the bundle that serves a
+// plugin now. The version is part of the path, so the files are cached for
+// good and an upgrade changes the URLs the shell loads; an asset of any other
+// version is gone (404). The files were verified against the bundle's
+// signed SHA-256 list at install.
+func (m *Manager) serveAsset(c *gin.Context) {
+	var dir string
+	if e := m.router.get(c.Param("id")); e != nil && e.gen != nil && e.gen.version == c.Param("version") {
+		dir = e.gen.web
+	}
+	name := path.Clean("/" + c.Param("file"))
+	if dir == "" || name == "/" {
+		server.Fail(c, apierror.NotFound)
+		return
+	}
+	file := filepath.Join(dir, filepath.FromSlash(name))
+	if f, err := os.Stat(file); err != nil || !f.Mode().IsRegular() {
+		server.Fail(c, apierror.NotFound)
+		return
+	}
+	if strings.HasSuffix(name, ".js") || strings.HasSuffix(name, ".mjs") {
+		c.Header("Content-Type", "text/javascript; charset=utf-8")
+	}
+	c.Header("Cache-Control", "public, max-age=31536000, immutable")
+	c.Header("X-Content-Type-Options", "nosniff")
+	c.File(file)
 }

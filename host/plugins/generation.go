@@ -29,6 +29,7 @@ type generation struct {
 	id, version string
 	n           uint64
 	manifest    *manifest.Manifest
+	web         string // the verified bundle's web/ folder
 	routes      *routeTable
 	client      *goplugin.Client
 	rpc         *wire.Client
@@ -101,6 +102,7 @@ func (g *generation) alive() bool {
 type spec struct {
 	manifest   *manifest.Manifest // from the verified bundle
 	binary     string
+	web        string // the bundle's web/ folder
 	checksum   []byte // sha256 of the binary, from the signed statement
 	n          uint64
 	database   *pluginv1.Database
@@ -181,7 +183,7 @@ func startGeneration(ctx context.Context, sp spec) (g *generation, err error) {
 	if err != nil {
 		return nil, err
 	}
-	g = &generation{id: m.ID, version: m.Version, n: sp.n, manifest: m, routes: routes,
+	g = &generation{id: m.ID, version: m.Version, n: sp.n, manifest: m, web: sp.web, routes: routes,
 		client: client, rpc: wc, log: log, pol: sp.policy, drained: make(chan struct{})}
 
 	brokerID := wc.Broker.NextId()

@@ -555,7 +555,7 @@ func (m *Manager) startGen(ctx context.Context, ref *storedBundle) (g *generatio
 	hs := &hostServices{client: m.opts.Store.Client, audit: m.opts.Audit, policy: m.opts.Policy, calendar: m.opts.Calendar, plugin: id,
 		manifest: ref.manifest, workflow: m.opts.Workflow, events: m.pluginEvents(ref.manifest)}
 	return startGeneration(ctx, spec{
-		manifest: ref.manifest, binary: ref.binary, checksum: ref.checksum, n: m.gens.Add(1),
+		manifest: ref.manifest, binary: ref.binary, web: filepath.Join(ref.dir, "web"), checksum: ref.checksum, n: m.gens.Add(1),
 		database: db, settings: settings.Values, scratchDir: scratch, socketDir: m.sockets, logs: ring, log: m.log,
 		startTimeout: m.opts.StartTimeout, hostVersion: m.opts.HostVersion, policy: m.opts.Policy,
 		services: func(s *grpc.Server) { registerHostServices(s, hs) },
@@ -580,6 +580,16 @@ func (m *Manager) open(path string) (*bundle.Verified, error) {
 	if err := v.Manifest.CheckCompatible(m.opts.HostVersion, manifest.ProtocolVersion); err != nil {
 		v.Close()
 		return nil, ErrIncompatible.WithDetails(map[string]string{"message": err.Error()}).Wrap(err)
+	}
+	for _, mn := range v.Manifest.Menus {
+		if mn.Module == "" {
+			continue
+		}
+		if f, err := os.Stat(filepath.Join(v.Dir, "web", filepath.FromSlash(mn.Module))); err != nil || !f.Mode().IsRegular() {
+			v.Close()
+			msg := fmt.Sprintf("menu %q: module web/%s is not in the bundle", mn.Key, mn.Module)
+			return nil, ErrRefused.WithDetails(map[string]string{"reason": "missing_module", "message": msg})
+		}
 	}
 	return v, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"github.com/shanghai-amr/portal/host/store/ent/processdefinition"
 	"github.com/shanghai-amr/portal/host/store/ent/user"
 	"github.com/shanghai-amr/portal/host/workflow"
+	"github.com/shanghai-amr/portal/sdk/bundle"
 )
 
 // A real plugin process declares a process in its manifest, starts an
@@ -103,4 +105,31 @@ func userID(t *testing.T, h *testHost, name string) int {
 		t.Fatal(err)
 	}
 	return u.ID
+}
+
+// The host serves the serving version's web/ files (ES module pages), and
+// refuses a bundle whose menu names a module it does not carry.
+func TestPluginAssetsAndMissingModules(t *testing.T) {
+	h := newTestHost(t, "sqlite", nil)
+	h.mustInstall(t, fixtures.notice)
+	code, b, hdr := h.call(t, "GET", "/plugin-assets/notice/0.1.0/stats.js", nil, false)
+	if code != 200 || !strings.Contains(string(b), "export default function mount") || !strings.HasPrefix(hdr.Get("Content-Type"), "text/javascript") {
+		t.Fatalf("asset: %d %s %q", code, hdr.Get("Content-Type"), b[:min(len(b), 80)])
+	}
+	for _, p := range []string{"/plugin-assets/notice/9.9.9/stats.js", "/plugin-assets/notice/0.1.0/../../../plugin.yaml",
+		"/plugin-assets/notice/0.1.0/missing.js", "/plugin-assets/other/0.1.0/stats.js"} {
+		if code, _, _ := h.call(t, "GET", p, nil, false); code != 404 {
+			t.Errorf("%s: %d, want 404", p, code)
+		}
+	}
+	// The same plugin packed with an empty web/ folder.
+	out := filepath.Join(t.TempDir(), "notice-0.2.0.tar.gz")
+	if _, err := bundle.Build(context.Background(), bundle.BuildOptions{PluginDir: "../../sdk/examples/notice", Version: "0.2.0",
+		WebDir: t.TempDir(), Key: fixtures.key.Private, Out: out}); err != nil {
+		t.Fatal(err)
+	}
+	code, b = h.upgrade(t, "notice", out)
+	if code != 400 && code != 422 || !strings.Contains(string(b), "missing_module") {
+		t.Fatalf("upgrade without the module: %d %s", code, b)
+	}
 }

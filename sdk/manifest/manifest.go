@@ -90,6 +90,10 @@ type Menu struct {
 	Permission string            `yaml:"permission,omitempty" json:"permission,omitempty"`
 	Audience   []Audience        `yaml:"audience,omitempty" json:"audience,omitempty"`
 	Order      int               `yaml:"order,omitempty" json:"order,omitempty"`
+	// Module is an ES module under the bundle's web/ folder (e.g. stats.js)
+	// that renders this entry's page, for pages the entity schemas cannot
+	// express. Its default export is mount(element, context) (docs/ui.md).
+	Module string `yaml:"module,omitempty" json:"module,omitempty"`
 }
 
 // Entity describes one of the plugin's record types for generic pages, search,

@@ -4,7 +4,7 @@
 // Failed steps leave a screenshot in var/e2e/.
 import { chromium } from 'playwright-core'
 import { spawn, execFileSync } from 'node:child_process'
-import { mkdtempSync, mkdirSync, copyFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, mkdirSync, copyFileSync, writeFileSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import net from 'node:net'
@@ -32,10 +32,15 @@ async function startPortal() {
   const bundles = join(dir, 'bundles')
   mkdirSync(bundles)
   copyFileSync(join(data, 'bundles', 'notice-0.1.0.tar.gz'), join(bundles, 'notice-0.1.0.tar.gz'))
-  // The upgrade uploaded from the admin console.
+  // The upgrade uploaded from the admin console; its statistics page (an ES
+  // module from the bundle) has a new title.
   const upgrade = join(dir, 'notice-0.1.1.tar.gz')
+  const web = join(dir, 'web-0.1.1')
+  mkdirSync(web)
+  writeFileSync(join(web, 'stats.js'), readFileSync(join(root, 'sdk/examples/notice/web/stats.js'), 'utf8')
+    .replace("'各单位公告数量'", "'各单位公告数量（新版）'"))
   execFileSync(join(bin, 'portalctl'), ['bundle', 'build', '--plugin', join(root, 'sdk/examples/notice'), '--version', '0.1.1',
-    '--key', join(data, 'keys', 'dev.key'), '--out', upgrade], { stdio: 'ignore' })
+    '--web', web, '--key', join(data, 'keys', 'dev.key'), '--out', upgrade], { stdio: 'ignore' })
   const port = await freePort()
   const base = `http://127.0.0.1:${port}`
   const log = []
@@ -151,6 +156,13 @@ try {
     await page.locator('[data-test=plugin-list]').getByText('端午节值班安排').waitFor()
   })
 
+  await step('a plugin page from an ES module in the bundle', page, async () => {
+    await page.getByText('公告统计').click()
+    await page.waitForURL(/\/plugins\/notice\/stats/)
+    await page.locator('[data-test=notice-stats]').getByText('310115-D03').waitFor()
+    await page.getByText('各单位公告数量').waitFor()
+  })
+
   let instanceURL = ''
   await step('start an approval', page, async () => {
     await page.goto(base + '/workbench/start')
@@ -217,6 +229,13 @@ try {
     await page.click('[data-test=upgrade-notice]')
     await (await chooser).setFiles(portal.upgrade)
     await page.locator('[data-test=plugins]').getByText('0.1.1').waitFor({ timeout: 60000 })
+  })
+
+  await step('the upgrade changed the plugin page without rebuilding the shell', page, async () => {
+    await logout(page)
+    await login(page, base, 'pd_li')
+    await page.goto(base + '/plugins/notice/stats')
+    await page.getByText('各单位公告数量（新版）').waitFor()
   })
 
   await step('the public portal works at 375 px', page, async () => {
