@@ -27,6 +27,11 @@ func (e *Engine) MountAPI(s *server.Server, auth gin.HandlerFunc) {
 	use := []gin.HandlerFunc{auth, identity.Require(PermUse)}
 	g := s.API().Group("/v1/workbench", use...)
 	g.GET("/counts", e.withUser(func(c *gin.Context, me int) (any, error) { return e.CountsFor(c.Request.Context(), me) }))
+	g.GET("/trend", e.withUser(func(c *gin.Context, me int) (any, error) {
+		days, _ := strconv.Atoi(c.DefaultQuery("days", "14"))
+		d, err := e.Trend(c.Request.Context(), me, days)
+		return gin.H{"days": d}, err
+	}))
 	g.GET("/boxes/:box", e.withUser(func(c *gin.Context, me int) (any, error) {
 		page, _ := strconv.Atoi(c.DefaultQuery("page", "1"))
 		size, _ := strconv.Atoi(c.DefaultQuery("size", "20"))

@@ -495,3 +495,21 @@ func TestSingleStatementTodoMatchesTheGeneralPath(t *testing.T) {
 		}
 	})
 }
+
+func TestTrendCountsCompletedTasksPerDay(t *testing.T) {
+	f := newFx(t, "sqlite")
+	ctx := context.Background()
+	f.publish("one", `{"nodes":[{"id":"a","type":"approval","approvers":{"type":"user","users":["pd_legal"]}}]}`)
+	for i := 0; i < 2; i++ {
+		f.must(f.act("pd_legal", f.one("pd_legal", f.start("pd_li", "one", nil), "a"), approve("")))
+	}
+	*f.now = f.now.AddDate(0, 0, 1)
+	days, err := f.e.Trend(ctx, f.uid("pd_legal"), 7)
+	f.must(err)
+	if len(days) != 7 || days[5].Count != 2 || days[6].Count != 0 || days[5].Day != "2026-03-02" {
+		t.Fatalf("trend %+v", days)
+	}
+	if _, err := f.e.Trend(ctx, 1, 0); code(err) != "request.invalid" {
+		t.Fatalf("0 days: %v", err)
+	}
+}

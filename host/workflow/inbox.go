@@ -343,3 +343,39 @@ func (e *Engine) CountsFor(ctx context.Context, userID int) (*Counts, error) {
 	}
 	return c, nil
 }
+
+// Trend is how many tasks the user completed on each of the last days days
+// (Shanghai calendar days, oldest first).
+func (e *Engine) Trend(ctx context.Context, userID, days int) ([]DayCount, error) {
+	if days < 1 || days > 90 {
+		return nil, apierror.Invalid("days must be 1–90")
+	}
+	now := e.o.Now().In(clock.Shanghai)
+	first := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, clock.Shanghai).AddDate(0, 0, -(days - 1))
+	times, err := e.o.Client.Task.Query().Where(task.CompletedBy(userID), task.StatusEQ(task.StatusDone),
+		task.CompletedAtGTE(first.UTC())).Select(task.FieldCompletedAt).All(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]DayCount, days)
+	for i := range out {
+		out[i].Day = first.AddDate(0, 0, i).Format(time.DateOnly)
+	}
+	for _, t := range times {
+		if t.CompletedAt == nil {
+			continue
+		}
+		d := t.CompletedAt.In(clock.Shanghai)
+		i := int(time.Date(d.Year(), d.Month(), d.Day(), 0, 0, 0, 0, clock.Shanghai).Sub(first).Hours() / 24)
+		if i >= 0 && i < days {
+			out[i].Count++
+		}
+	}
+	return out, nil
+}
+
+// DayCount is one day of a trend.
+type DayCount struct {
+	Day   string `json:"day"`
+	Count int    `json:"count"`
+}

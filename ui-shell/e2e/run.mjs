@@ -150,6 +150,8 @@ try {
     await page.getByText('公告管理').click()
     await page.waitForURL(/\/plugins\/notice\/notices/)
     await page.click('[data-test=plugin-create]')
+    await page.click('[data-test=plugin-save]') // empty: the manifest's own message
+    await page.getByText('请填写公告标题').waitFor()
     await page.fill('input[name=title]', '端午节值班安排')
     await page.fill('textarea[name=body]', '值班表见附件。')
     await page.click('[data-test=plugin-save]')

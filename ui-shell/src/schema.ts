@@ -1,10 +1,13 @@
 // Reading a plugin's entity descriptor (JSON Schema of one record) into what
 // the generic list and form need.
 
+import type { RecordSchema, UISchema } from './formModel'
+
 export interface Entity {
   name: string
   title: Record<string, string>
-  schema: { properties?: Record<string, { type?: string; title?: string; maxLength?: number }>; required?: string[] }
+  schema: RecordSchema
+  views?: { form?: UISchema }
 }
 
 export interface Field {
