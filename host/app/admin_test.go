@@ -62,3 +62,37 @@ func TestAccountAdministrationIsSeparated(t *testing.T) {
 		}
 	})
 }
+
+func TestDictionaries(t *testing.T) {
+	p := newPortal(t, "sqlite")
+	var d struct {
+		Key   string
+		Items []struct {
+			Value string
+			Label map[string]string
+		}
+	}
+	p.ok("pd_li", "GET", "/api/v1/dicts/district", nil, &d)
+	if len(d.Items) != 16 || d.Items[10].Label["zh-CN"] != "浦东新区" {
+		t.Fatalf("district: %+v", d)
+	}
+	if code, _ := p.as("pd_li", "PUT", "/api/v1/admin/dicts/case_source", map[string]any{}, nil); code != http.StatusForbidden {
+		t.Fatalf("a handler editing a dictionary: %d", code)
+	}
+	bad := map[string]any{"key": "case_source", "title": map[string]string{"zh-CN": "来源"},
+		"items": []map[string]any{{"value": "a", "label": map[string]string{"zh-CN": "甲"}}, {"value": "a", "label": map[string]string{"zh-CN": "乙"}}}}
+	if code, b := p.as("admin", "PUT", "/api/v1/admin/dicts/case_source", bad, nil); code != http.StatusBadRequest || !strings.Contains(b, "repeated") {
+		t.Fatalf("repeated value: %d %s", code, b)
+	}
+	good := map[string]any{"key": "case_source", "title": map[string]string{"zh-CN": "来源"},
+		"items": []map[string]any{{"value": "a", "label": map[string]string{"zh-CN": "甲", "en": "A"}}}}
+	p.ok("admin", "PUT", "/api/v1/admin/dicts/case_source", good, nil)
+	p.ok("pd_li", "GET", "/api/v1/dicts/case_source", nil, &d)
+	if len(d.Items) != 1 {
+		t.Fatalf("after the edit: %+v", d)
+	}
+	if code, _ := p.as("pd_li", "GET", "/api/v1/dicts/nothing", nil, nil); code != http.StatusNotFound {
+		t.Fatalf("unknown dictionary: %d", code)
+	}
+	p.lastAudit("dict.put", "admin")
+}

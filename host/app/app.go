@@ -26,6 +26,7 @@ import (
 	"github.com/shanghai-amr/portal/host/clock"
 	"github.com/shanghai-amr/portal/host/config"
 	"github.com/shanghai-amr/portal/host/devidp"
+	"github.com/shanghai-amr/portal/host/dict"
 	"github.com/shanghai-amr/portal/host/event"
 	"github.com/shanghai-amr/portal/host/i18n"
 	"github.com/shanghai-amr/portal/host/identity"
@@ -219,6 +220,12 @@ func New(ctx context.Context, c config.Config, log *slog.Logger) (*App, error) {
 			return nil, fmt.Errorf("demo process: %w", err)
 		}
 	}
+	dicts := dict.New(st.Client, al)
+	if err := dicts.Seed(ctx, dict.Defaults()...); err != nil {
+		st.Close()
+		return nil, err
+	}
+	dicts.MountAPI(srv, auth)
 	srv.SetFallback(ui.Handler())
 	var natsOpts *event.NATSOptions
 	if c.NATSURL != "" {

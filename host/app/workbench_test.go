@@ -154,16 +154,18 @@ func (p *portal) act(user string, task int, op map[string]any) {
 	p.ok(user, "POST", fmt.Sprintf("/api/v1/workbench/tasks/%d/actions", task), op, nil)
 }
 
-// lastAudit checks the newest audit entry's action and actor.
+// lastAudit checks the newest audit entry of the action's family (process.*,
+// dict.* …): its action and actor.
 func (p *portal) lastAudit(action, actor string) {
 	p.t.Helper()
-	e, err := p.a.Store.Client.AuditEntry.Query().Where(auditentry.ActionHasPrefix("process.")).
+	family, _, _ := strings.Cut(action, ".")
+	e, err := p.a.Store.Client.AuditEntry.Query().Where(auditentry.ActionHasPrefix(family + ".")).
 		Order(ent.Desc(auditentry.FieldSeq)).First(context.Background())
 	if err != nil {
 		p.t.Fatal(err)
 	}
 	if e.Action != action || e.Actor != actor {
-		p.t.Fatalf("last process audit entry = %s by %s, want %s by %s", e.Action, e.Actor, action, actor)
+		p.t.Fatalf("last %s audit entry = %s by %s, want %s by %s", family, e.Action, e.Actor, action, actor)
 	}
 }
 

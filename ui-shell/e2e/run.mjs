@@ -224,7 +224,7 @@ try {
   await step('upload and upgrade a plugin from the admin console', page, async () => {
     await logout(page)
     await login(page, base, 'admin', adminPassword)
-    await tour(base, ['/admin/plugins', '/admin/processes', '/admin/calendars', '/admin/users'])
+    await tour(base, ['/admin/plugins', '/admin/processes', '/admin/calendars', '/admin/users', '/admin/dicts'])
     await page.goto(base + '/admin/plugins')
     await page.locator('[data-test=plugins]').getByText('0.1.0').waitFor()
     const chooser = page.waitForEvent('filechooser')

@@ -6,7 +6,7 @@
 //   views:
 //     form:
 //       sections: [{title: {zh-CN: 基本信息, en: Basics}, fields: [kind, title, amount]}]
-//       widgets: {body: textarea, kind: select, date: date}
+//       widgets: {body: textarea, kind: select, date: date, district: "dict:district"}
 //       rules:
 //         - {when: {field: kind, equals: urgent}, show: [deadline], require: [deadline]}
 //       messages: {title: {zh-CN: 请填写标题, en: Enter a title}}
@@ -50,6 +50,8 @@ export interface FieldModel {
   label: string
   widget: 'text' | 'textarea' | 'number' | 'select' | 'date'
   options: { value: string | number; label: string }[]
+  // dict names a host data dictionary (widget "dict:<key>") the options come from.
+  dict?: string
   schema: PropSchema
 }
 
@@ -64,6 +66,7 @@ function label(p: PropSchema, name: string, lang: Lang): string {
 
 function widgetOf(name: string, p: PropSchema, ui: UISchema): FieldModel['widget'] {
   const w = ui.widgets?.[name]
+  if (w?.startsWith('dict:')) return 'select'
   if (w === 'textarea' || w === 'number' || w === 'select' || w === 'date' || w === 'text') return w
   if (p.enum) return 'select'
   if (p.type === 'number' || p.type === 'integer') return 'number'
@@ -79,6 +82,7 @@ export function sections(s: RecordSchema, ui: UISchema, lang: Lang): SectionMode
     const p = props[name] ?? {}
     return {
       name, label: label(p, name, lang), widget: widgetOf(name, p, ui), schema: p,
+      dict: ui.widgets?.[name]?.startsWith('dict:') ? ui.widgets[name]!.slice(5) : undefined,
       options: (p.enum ?? []).map((v, i) => ({ value: v, label: p.enumNames?.[i]?.[lang] ?? p.enumNames?.[i]?.['zh-CN'] ?? String(v) })),
     }
   }

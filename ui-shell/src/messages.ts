@@ -5,7 +5,7 @@ export const zhCN = {
   nav: {
     home: '工作台', inbox: '待办事项', start: '发起审批', messages: '消息中心', admin: '系统管理',
     plugins: '插件管理', processes: '流程定义', calendars: '工作日历', audit: '审计日志', profile: '个人设置',
-    business: '业务应用', sessions: '在线会话', policies: '访问策略', users: '用户与机构',
+    business: '业务应用', sessions: '在线会话', policies: '访问策略', users: '用户与机构', dicts: '数据字典',
   },
   common: {
     search: '搜索', submit: '提交', cancel: '取消', save: '保存', ok: '确定', refresh: '刷新', loading: '加载中…',
@@ -53,6 +53,7 @@ export const zhCN = {
     orgs: '组织机构', name: '姓名', org: '所在机构', roles: '角色', lastLogin: '最近登录', create: '新建用户', created: '用户已创建',
     saved: '已保存', disable: '停用', enable: '启用', unlock: '解锁', status: { active: '正常', disabled: '停用', locked: '锁定' },
   },
+  dicts: { key: '字典标识', items: '条目数' },
   sessions: { signedIn: '登录时间', lastSeen: '最近活动', client: '客户端', end: '强制下线' },
   policies: { test: '测试决策', input: '输入（JSON）', publish: '发布', published: '策略已发布并生效' },
 }
@@ -64,7 +65,7 @@ export const en: Messages = {
   nav: {
     home: 'Workbench', inbox: 'Inbox', start: 'Start an approval', messages: 'Messages', admin: 'Administration',
     plugins: 'Plugins', processes: 'Processes', calendars: 'Calendars', audit: 'Audit log', profile: 'Profile',
-    business: 'Business', sessions: 'Online sessions', policies: 'Policies', users: 'Users and organisations',
+    business: 'Business', sessions: 'Online sessions', policies: 'Policies', users: 'Users and organisations', dicts: 'Dictionaries',
   },
   common: {
     search: 'Search', submit: 'Submit', cancel: 'Cancel', save: 'Save', ok: 'OK', refresh: 'Refresh', loading: 'Loading…',
@@ -112,6 +113,7 @@ export const en: Messages = {
     orgs: 'Organisations', name: 'Name', org: 'Organisation', roles: 'Roles', lastLogin: 'Last sign-in', create: 'New user', created: 'User created',
     saved: 'Saved', disable: 'Disable', enable: 'Enable', unlock: 'Unlock', status: { active: 'Active', disabled: 'Disabled', locked: 'Locked' },
   },
+  dicts: { key: 'Key', items: 'Entries' },
   sessions: { signedIn: 'Signed in', lastSeen: 'Last active', client: 'Client', end: 'End session' },
   policies: { test: 'Test a decision', input: 'Input (JSON)', publish: 'Publish', published: 'Policy published and in force' },
 }

@@ -27,6 +27,7 @@ const routes: RouteRecordRaw[] = [
       { path: 'admin/processes', component: () => import('./admin/ProcessesPage.vue') },
       { path: 'admin/calendars', component: () => import('./admin/CalendarsPage.vue') },
       { path: 'admin/audit', component: () => import('./admin/AuditPage.vue') },
+      { path: 'admin/dicts', component: () => import('./admin/DictsPage.vue') },
       { path: 'admin/users', component: () => import('./admin/UsersPage.vue') },
       { path: 'admin/sessions', component: () => import('./admin/SessionsPage.vue') },
       { path: 'admin/policies', component: () => import('./admin/PoliciesPage.vue') },

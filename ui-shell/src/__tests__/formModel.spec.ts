@@ -28,6 +28,10 @@ describe('schema-driven forms', () => {
     expect(basics!.fields[2]!.widget).toBe('date')
     expect(rest!.fields.map((f) => [f.name, f.widget])).toEqual([['amount', 'number'], ['body', 'textarea']])
   })
+  it('takes options from a host dictionary', () => {
+    const [sec] = sections({ properties: { district: { type: 'string', title: '区' } } }, { widgets: { district: 'dict:district' } }, 'zh-CN')
+    expect(sec!.fields[0]).toMatchObject({ widget: 'select', dict: 'district' })
+  })
   it('shows and requires fields by linkage rules', () => {
     expect(visible('deadline', ui, { kind: 'normal' })).toBe(false)
     expect(visible('deadline', ui, { kind: 'urgent' })).toBe(true)
