@@ -166,7 +166,7 @@ func (s *Sessions) createUser(c *gin.Context) {
 	case ent.IsConstraintError(err):
 		server.Fail(c, apierror.New(http.StatusConflict, "identity.user_exists", nil))
 		return
-	case err != nil && strings.HasPrefix(err.Error(), "identity:"):
+	case errors.Is(err, ErrUnknownReference):
 		server.Fail(c, apierror.Invalid(err.Error()))
 		return
 	case err != nil:

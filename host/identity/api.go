@@ -33,7 +33,7 @@ func (s *Sessions) MountAPI(srv *server.Server, auth gin.HandlerFunc) {
 		var in struct {
 			Actions []string `json:"actions"`
 		}
-		if !decode(c, &in) {
+		if !server.Decode(c, &in) {
 			return
 		}
 		if len(in.Actions) == 0 || len(in.Actions) > 200 {
@@ -74,14 +74,12 @@ func requireSignedIn(c *gin.Context) {
 	c.Next()
 }
 
-func decode(c *gin.Context, v any) bool { return server.Decode(c, v) }
-
 func (s *Sessions) login(c *gin.Context) {
 	var in struct {
 		Username string `json:"username"`
 		Password string `json:"password"`
 	}
-	if !decode(c, &in) {
+	if !server.Decode(c, &in) {
 		return
 	}
 	sess, err := s.Login(c.Request.Context(), in.Username, in.Password, c.ClientIP(), c.Request.UserAgent())
@@ -120,7 +118,7 @@ func (s *Sessions) changePassword(c *gin.Context) {
 		Old string `json:"old_password"`
 		New string `json:"new_password"`
 	}
-	if !decode(c, &in) {
+	if !server.Decode(c, &in) {
 		return
 	}
 	id := From(c.Request.Context())

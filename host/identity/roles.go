@@ -107,6 +107,10 @@ type NewUser struct {
 	MobileSealed string
 }
 
+// ErrUnknownReference: a new account names a role, post or organisation that
+// does not exist.
+var ErrUnknownReference = errors.New("identity: no such role, post or organisation")
+
 // CreateUser creates a staff account after checking the password policy and
 // the separation of administrator roles.
 func CreateUser(ctx context.Context, c *ent.Client, nu NewUser) (*ent.User, error) {
@@ -125,14 +129,14 @@ func CreateUser(ctx context.Context, c *ent.Client, nu NewUser) (*ent.User, erro
 		return nil, err
 	}
 	if len(roles) != len(nu.Roles) {
-		return nil, fmt.Errorf("identity: unknown role among %v", nu.Roles)
+		return nil, fmt.Errorf("%w: roles %v", ErrUnknownReference, nu.Roles)
 	}
 	posts, err := c.Post.Query().Where(post.KeyIn(nu.Posts...)).All(ctx)
 	if err != nil {
 		return nil, err
 	}
 	if len(posts) != len(nu.Posts) {
-		return nil, fmt.Errorf("identity: unknown post among %v", nu.Posts)
+		return nil, fmt.Errorf("%w: posts %v", ErrUnknownReference, nu.Posts)
 	}
 	if nu.MobileSealed != "" && !strings.HasPrefix(nu.MobileSealed, "sm4gcm:") {
 		return nil, errors.New("identity: mobile numbers are stored sealed (pii.Sealer)")
@@ -142,6 +146,9 @@ func CreateUser(ctx context.Context, c *ent.Client, nu NewUser) (*ent.User, erro
 	if nu.OrgCode != "" {
 		o, err := c.Organization.Query().Where(organization.Code(nu.OrgCode)).Only(ctx)
 		if err != nil {
+			if ent.IsNotFound(err) {
+				return nil, fmt.Errorf("%w: organisation %s", ErrUnknownReference, nu.OrgCode)
+			}
 			return nil, fmt.Errorf("identity: organisation %s: %w", nu.OrgCode, err)
 		}
 		q.SetOrganization(o)

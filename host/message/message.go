@@ -22,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"text/template"
@@ -29,9 +30,11 @@ import (
 
 	"golang.org/x/text/language"
 
+	"github.com/shanghai-amr/portal/host/apierror"
 	"github.com/shanghai-amr/portal/host/i18n"
 	"github.com/shanghai-amr/portal/host/store/ent"
 	"github.com/shanghai-amr/portal/host/store/ent/message"
+	"github.com/shanghai-amr/portal/host/store/ent/user"
 )
 
 // Categories of messages.
@@ -374,4 +377,26 @@ func (c *Center) latestID(ctx context.Context, user int) (int, error) {
 // unread counts a user's unread messages.
 func (c *Center) unread(ctx context.Context, user int) (int, error) {
 	return c.client.Message.Query().Where(message.RecipientID(user), message.ReadAtIsNil()).Count(ctx)
+}
+
+// SendToUsers sends one of a plugin's templates (an i18n key of its manifest)
+// to staff users named by username, and wakes their live streams.
+func (c *Center) SendToUsers(ctx context.Context, plugin string, usernames []string, template string, params map[string]any) error {
+	usernames = slices.Compact(slices.Sorted(slices.Values(usernames)))
+	if len(usernames) == 0 || len(usernames) > 1000 {
+		return apierror.Invalid("one to 1000 recipients")
+	}
+	ids, err := c.client.User.Query().Where(user.UsernameIn(usernames...)).IDs(ctx)
+	if err != nil {
+		return err
+	}
+	if len(ids) != len(usernames) {
+		return apierror.Invalid("a recipient is not a user")
+	}
+	if err := c.Send(ctx, c.client, Message{Recipients: ids, Category: CategoryPlugin, Source: plugin,
+		Template: "plugin." + plugin + "." + template, Params: params}); err != nil {
+		return err
+	}
+	c.Wake(ids...)
+	return nil
 }

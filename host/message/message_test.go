@@ -605,3 +605,22 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 	t.Fatalf("timed out waiting for %s", what)
 }
+
+func TestSendToUsersByUsername(t *testing.T) {
+	f := newFixture(t, "sqlite", Options{})
+	ctx := context.Background()
+	f.center.RegisterTemplates("notice", map[string]map[string]string{"zh-CN": {"published": "公告已发布"}})
+	if err := f.center.SendToUsers(ctx, "notice", []string{"pd_li", "pd_wang", "pd_li"}, "published", nil); err != nil {
+		t.Fatal(err)
+	}
+	n, err := f.st.Client.Message.Query().Count(ctx)
+	if err != nil || n != 2 {
+		t.Fatalf("messages: %d %v (a repeated username gets one)", n, err)
+	}
+	if err := f.center.SendToUsers(ctx, "notice", []string{"pd_li", "nobody"}, "published", nil); err == nil {
+		t.Fatal("an unknown recipient was accepted")
+	}
+	if err := f.center.SendToUsers(ctx, "notice", nil, "published", nil); err == nil {
+		t.Fatal("no recipients was accepted")
+	}
+}

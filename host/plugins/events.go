@@ -67,10 +67,7 @@ func (h *hostServices) PublishEvent(ctx context.Context, r *pluginv1.PublishEven
 // restarting, parked, or not installed here — so the bus waits for it
 // without counting an attempt.
 func (m *Manager) Deliver(ctx context.Context, subscriber string, ev event.Event) error {
-	g := m.router.current(subscriber)
-	for g != nil && !g.acquire() {
-		g = m.router.current(subscriber) // draining: its successor, if any
-	}
+	g := m.router.lease(subscriber, m.router.current(subscriber))
 	if g == nil {
 		if m.router.get(subscriber) == nil && !m.installed(ctx, subscriber) {
 			return fmt.Errorf("%w: plugin %s is not installed", event.ErrGone, subscriber)

@@ -15,6 +15,7 @@ import (
 	"github.com/shanghai-amr/portal/host/audit"
 	"github.com/shanghai-amr/portal/host/clock"
 	"github.com/shanghai-amr/portal/host/identity"
+	"github.com/shanghai-amr/portal/host/message"
 	"github.com/shanghai-amr/portal/host/policy"
 	"github.com/shanghai-amr/portal/host/store/ent"
 	"github.com/shanghai-amr/portal/host/store/ent/organization"
@@ -153,6 +154,7 @@ type hostServices struct {
 	plugin   string
 	manifest *manifest.Manifest
 	workflow *workflow.Engine
+	messages *message.Center
 	events   *pluginEvents // Events service (events.go)
 }
 

@@ -553,7 +553,7 @@ func (m *Manager) startGen(ctx context.Context, ref *storedBundle) (g *generatio
 		m.opts.Messages.RegisterTemplates(id, ref.manifest.I18n)
 	}
 	hs := &hostServices{client: m.opts.Store.Client, audit: m.opts.Audit, policy: m.opts.Policy, calendar: m.opts.Calendar, plugin: id,
-		manifest: ref.manifest, workflow: m.opts.Workflow, events: m.pluginEvents(ref.manifest)}
+		manifest: ref.manifest, workflow: m.opts.Workflow, messages: m.opts.Messages, events: m.pluginEvents(ref.manifest)}
 	return startGeneration(ctx, spec{
 		manifest: ref.manifest, binary: ref.binary, web: filepath.Join(ref.dir, "web"), checksum: ref.checksum, n: m.gens.Add(1),
 		database: db, settings: settings.Values, scratchDir: scratch, socketDir: m.sockets, logs: ring, log: m.log,

@@ -95,6 +95,16 @@ func (r *Router) set(id string, e *entry) *entry {
 
 func (r *Router) get(id string) *entry { return (*r.table.Load())[id] }
 
+// lease takes an in-flight lease on g, the generation serving id when the
+// caller read the table, or — if g started draining since — on its
+// successor. nil: nothing serves id. The caller releases the lease.
+func (r *Router) lease(id string, g *generation) *generation {
+	for g != nil && !g.acquire() {
+		g = r.current(id)
+	}
+	return g
+}
+
 // current is the generation serving id, if any.
 func (r *Router) current(id string) *generation {
 	if e := r.get(id); e != nil {
@@ -118,10 +128,7 @@ func (r *Router) handle(c *gin.Context) {
 	// between the table read and here, the table already points at its
 	// successor. Everything below — route, permission, call — is that
 	// generation's, so a request never mixes two versions' routes.
-	g := e.gen
-	for g != nil && !g.acquire() {
-		g = r.current(id)
-	}
+	g := r.lease(id, e.gen)
 	if g == nil {
 		unavailable(c)
 		return

@@ -181,7 +181,7 @@ func (h *hostServices) GetProcess(ctx context.Context, r *pluginv1.GetProcessReq
 // SendMessage sends one of the plugin's message templates (i18n keys of its
 // manifest) to users by username.
 func (h *hostServices) SendMessage(ctx context.Context, r *pluginv1.SendMessageRequest) (*pluginv1.SendMessageResponse, error) {
-	if h.workflow == nil {
+	if h.messages == nil {
 		return nil, status.Error(codes.Unavailable, "no message centre")
 	}
 	if _, ok := h.manifest.I18n["zh-CN"][r.Template]; !ok {
@@ -193,7 +193,7 @@ func (h *hostServices) SendMessage(ctx context.Context, r *pluginv1.SendMessageR
 			return nil, status.Error(codes.InvalidArgument, "data must be a JSON object")
 		}
 	}
-	if err := h.workflow.Notify(ctx, h.plugin, r.Recipients, r.Template, params, ""); err != nil {
+	if err := h.messages.SendToUsers(ctx, h.plugin, r.Recipients, r.Template, params); err != nil {
 		return nil, grpcError(err)
 	}
 	return &pluginv1.SendMessageResponse{}, nil
@@ -245,10 +245,7 @@ func (m *Manager) withGeneration(id string, f func(*generation) error) error {
 	if e == nil || e.down != "" {
 		return errNotRunning
 	}
-	g := e.gen
-	for g != nil && !g.acquire() {
-		g = m.router.current(id)
-	}
+	g := m.router.lease(id, e.gen)
 	if g == nil {
 		return errNotRunning
 	}

@@ -2,14 +2,12 @@ package workflow
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 
 	"github.com/shanghai-amr/portal/host/apierror"
 	"github.com/shanghai-amr/portal/host/identity"
 	"github.com/shanghai-amr/portal/host/store/ent"
-	"github.com/shanghai-amr/portal/host/store/ent/processinstance"
 	"github.com/shanghai-amr/portal/host/store/ent/task"
 	"github.com/shanghai-amr/portal/host/store/ent/taskcandidate"
 	"github.com/shanghai-amr/portal/host/store/ent/user"
@@ -355,6 +353,3 @@ func (e *Engine) actTodo(ctx context.Context, who *identity.Identity, me *ent.Us
 	}
 	return nil
 }
-
-var _ = json.Marshal
-var _ = processinstance.StatusRunning

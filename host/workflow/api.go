@@ -106,7 +106,7 @@ func (e *Engine) MountAPI(s *server.Server, auth gin.HandlerFunc) {
 		}
 		// Over HTTP only host processes start; a plugin's processes start
 		// through the plugin, which checks its own business rules first.
-		inst, err := e.Start(c.Request.Context(), identity.From(c.Request.Context()), StartInput{Key: in.Key, Plugin: hostOnly,
+		inst, err := e.Start(c.Request.Context(), identity.From(c.Request.Context()), StartInput{Key: in.Key,
 			BusinessKey: in.BusinessKey, Title: in.Title, Form: in.Form})
 		if err != nil {
 			server.Fail(c, err)
@@ -227,9 +227,6 @@ func (e *Engine) MountAPI(s *server.Server, auth gin.HandlerFunc) {
 		c.JSON(http.StatusCreated, gin.H{"key": d.Key, "version": d.Version})
 	})
 }
-
-// hostOnly marks a start request that may use host processes only.
-const hostOnly = "\x00host"
 
 func manages(c *gin.Context) bool { return identity.Can(c, []string{PermManage})[PermManage] }
 

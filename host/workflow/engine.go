@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -117,6 +116,7 @@ func (e *Engine) Publish(ctx context.Context, key, plugin, pluginVersion, source
 	sum := sha256.Sum256(canonical)
 	digest := hex.EncodeToString(sum[:])
 	var out *ent.ProcessDefinition
+	created := false
 	err = e.inTx(ctx, func(tx *ent.Tx) error {
 		latest, err := tx.ProcessDefinition.Query().Where(processdefinition.Key(key)).
 			Order(ent.Desc(processdefinition.FieldVersion)).First(ctx)
@@ -141,12 +141,13 @@ func (e *Engine) Publish(ctx context.Context, key, plugin, pluginVersion, source
 		out, err = tx.ProcessDefinition.Create().SetKey(key).SetVersion(version).SetPlugin(plugin).
 			SetSource(source).SetPluginVersion(pluginVersion).SetSpec(string(canonical)).SetDigest(digest).
 			SetCreatedBy(by).Save(ctx)
+		created = err == nil
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	if out.Digest == digest && out.CreatedBy == by {
+	if created {
 		e.audit(ctx, by, "", "process.publish", fmt.Sprintf("process:%s@%d", key, out.Version), map[string]any{"source": source})
 	}
 	return out, nil
@@ -155,7 +156,7 @@ func (e *Engine) Publish(ctx context.Context, key, plugin, pluginVersion, source
 // StartInput is what starting an instance needs.
 type StartInput struct {
 	Key         string
-	Plugin      string // the plugin starting it; must own the key (empty: the host)
+	Plugin      string // the plugin starting it, which must own the process; empty: the host, for host processes
 	BusinessKey string
 	Title       string
 	Link        string
@@ -181,13 +182,7 @@ func (e *Engine) Start(ctx context.Context, who *identity.Identity, in StartInpu
 	if err != nil {
 		return nil, err
 	}
-	if in.Plugin == hostOnly {
-		in.Plugin = ""
-		if def.Plugin != "" {
-			return nil, ErrNoDefinition.WithDetails(map[string]any{"key": in.Key})
-		}
-	}
-	if in.Plugin != "" && def.Plugin != in.Plugin {
+	if def.Plugin != in.Plugin { // a plugin starts its own processes; the host, host processes
 		return nil, ErrNoDefinition.WithDetails(map[string]any{"key": in.Key})
 	}
 	if in.Form == nil {
@@ -212,7 +207,7 @@ func (e *Engine) Start(ctx context.Context, who *identity.Identity, in StartInpu
 		if inst, err = c.Save(ctx); err != nil {
 			return err
 		}
-		x, err := e.load(ctx, tx, inst.ID, who, initiator.ID)
+		x, err := e.load(ctx, tx, inst.ID, who, initiator.ID, true)
 		if err != nil {
 			return err
 		}
@@ -280,7 +275,7 @@ func (e *Engine) Act(ctx context.Context, who *identity.Identity, taskID int, op
 	var inst *ent.ProcessInstance
 	var woken []int
 	err = e.inTx(ctx, func(tx *ent.Tx) error {
-		x, err := e.load(ctx, tx, *t.InstanceID, who, me.ID)
+		x, err := e.load(ctx, tx, *t.InstanceID, who, me.ID, true)
 		if err != nil {
 			return err
 		}
@@ -329,7 +324,7 @@ func (e *Engine) ActOnInstance(ctx context.Context, who *identity.Identity, id i
 	var inst *ent.ProcessInstance
 	var woken []int
 	err = e.inTx(ctx, func(tx *ent.Tx) error {
-		x, err := e.load(ctx, tx, id, who, me.ID)
+		x, err := e.load(ctx, tx, id, who, me.ID, true)
 		if err != nil {
 			return err
 		}
@@ -431,10 +426,11 @@ func (e *Engine) userOf(ctx context.Context, who *identity.Identity) (*ent.User,
 	return u, err
 }
 
-// load reads an instance — locked when acting (who set) — and compiles its definition version.
-func (e *Engine) load(ctx context.Context, tx *ent.Tx, id int, who *identity.Identity, actorID int) (*exec, error) {
+// load reads an instance — with a row lock when lock is set (to act on it) —
+// and compiles its definition version.
+func (e *Engine) load(ctx context.Context, tx *ent.Tx, id int, who *identity.Identity, actorID int, lock bool) (*exec, error) {
 	q := tx.ProcessInstance.Query().Where(processinstance.ID(id))
-	if e.o.LockRows && who != nil {
+	if e.o.LockRows && lock {
 		q.ForUpdate()
 	}
 	inst, err := q.Only(ctx)
@@ -483,9 +479,13 @@ type exec struct {
 	now     time.Time
 	woken   []int // users with new messages
 	depth   int
+	err     error // the first failed timeline write; save reports it
 }
 
 func (x *exec) save() error {
+	if x.err != nil {
+		return x.err
+	}
 	sb, _ := json.Marshal(x.st)
 	fb, _ := json.Marshal(x.form)
 	inst, err := x.inst.Update().SetState(string(sb)).SetForm(string(fb)).Save(x.ctx)
@@ -512,10 +512,10 @@ func (x *exec) log(node string, taskID *int, action, comment string, attachments
 		b, _ := json.Marshal(detail)
 		c.SetDetail(string(b))
 	}
-	// An error here fails the transaction at commit time through the
-	// driver; record it on the exec instead of ignoring it.
-	if _, err := c.Save(x.ctx); err != nil {
-		x.e.o.Log.Error("workflow: timeline entry", "err", err)
+	// The timeline is part of the operation: a failed write fails it (save
+	// reports the first error, so the transaction is rolled back).
+	if _, err := c.Save(x.ctx); err != nil && x.err == nil {
+		x.err = fmt.Errorf("workflow: timeline entry: %w", err)
 	}
 }
 
@@ -524,11 +524,8 @@ func (x *exec) people() people {
 }
 
 func (x *exec) exprInput() exprInput {
-	in := exprInput{Form: x.form, Instance: map[string]any{"id": x.inst.ID, "key": x.inst.Key, "business_key": x.inst.BusinessKey}}
-	if x.who != nil {
-		in.Initiator = map[string]any{"org_path": x.inst.OrgPath}
-	}
-	return in
+	return exprInput{Form: x.form, Initiator: map[string]any{"org_path": x.inst.OrgPath},
+		Instance: map[string]any{"id": x.inst.ID, "key": x.inst.Key, "business_key": x.inst.BusinessKey}}
 }
 
 // enter activates a node (or a join, or the end).
@@ -943,5 +940,3 @@ func (x *exec) node(id string) *cnode {
 	}
 	return x.g.nodes[id]
 }
-
-var errSkip = errors.New("skip")

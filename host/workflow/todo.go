@@ -7,11 +7,9 @@ import (
 	"time"
 
 	"github.com/shanghai-amr/portal/host/apierror"
-	"github.com/shanghai-amr/portal/host/message"
 	"github.com/shanghai-amr/portal/host/store/ent"
 	"github.com/shanghai-amr/portal/host/store/ent/processinstance"
 	"github.com/shanghai-amr/portal/host/store/ent/task"
-	"github.com/shanghai-amr/portal/host/store/ent/user"
 )
 
 // TodoInput is a to-do a plugin puts in the workbench, outside any process.
@@ -149,27 +147,4 @@ func (e *Engine) Get(ctx context.Context, plugin string, id int) (*Summary, erro
 		s.Current = append(s.Current, n)
 	}
 	return s, nil
-}
-
-// Notify sends a plugin's message to users by username.
-func (e *Engine) Notify(ctx context.Context, plugin string, usernames []string, template string, params map[string]any, link string) error {
-	if e.o.Messages == nil {
-		return apierror.Unavailable
-	}
-	if len(usernames) == 0 || len(usernames) > 1000 {
-		return apierror.Invalid("one to 1000 recipients")
-	}
-	ids, err := e.o.Client.User.Query().Where(user.UsernameIn(usernames...)).IDs(ctx)
-	if err != nil {
-		return err
-	}
-	if len(ids) != len(usernames) {
-		return ErrNoUser
-	}
-	if err := e.o.Messages.Send(ctx, e.o.Client, message.Message{Recipients: ids, Category: message.CategoryPlugin, Source: plugin,
-		Template: "plugin." + plugin + "." + template, Params: params, Link: link}); err != nil {
-		return err
-	}
-	e.o.Messages.Wake(ids...)
-	return nil
 }

@@ -3,10 +3,8 @@ package workflow
 import (
 	"context"
 	"encoding/json"
-	"net/http"
 	"time"
 
-	"github.com/shanghai-amr/portal/host/apierror"
 	"github.com/shanghai-amr/portal/host/store/ent"
 	"github.com/shanghai-amr/portal/host/store/ent/processaction"
 	"github.com/shanghai-amr/portal/host/store/ent/task"
@@ -54,8 +52,6 @@ type Returnable struct {
 	Name string `json:"name"`
 }
 
-var errNotVisible = apierror.New(http.StatusNotFound, "workflow.no_task", nil)
-
 // Task returns the task page for the user; manage lets process managers see
 // any task.
 func (e *Engine) Task(ctx context.Context, userID, taskID int, manage bool) (*TaskView, error) {
@@ -74,7 +70,7 @@ func (e *Engine) Task(ctx context.Context, userID, taskID int, manage bool) (*Ta
 	visible := mine || candidate || (t.CompletedBy != nil && *t.CompletedBy == userID) ||
 		(t.InitiatorID != nil && *t.InitiatorID == userID) || manage
 	if !visible {
-		return nil, errNotVisible
+		return nil, ErrNoTask // as for a missing task: ids reveal nothing
 	}
 	now := e.o.Now().UTC()
 	v := &TaskView{Task: itemOf(t, now), Actions: []string{}}
@@ -156,7 +152,7 @@ func (e *Engine) instanceView(ctx context.Context, id int) (*InstanceView, *exec
 		return nil, nil, err
 	}
 	defer tx.Rollback()
-	x, err := e.load(ctx, tx, id, nil, 0)
+	x, err := e.load(ctx, tx, id, nil, 0, false)
 	if err != nil {
 		return nil, nil, err
 	}
