@@ -16,11 +16,16 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/shanghai-amr/portal/host/store/ent/auditentry"
+	"github.com/shanghai-amr/portal/host/store/ent/document"
+	"github.com/shanghai-amr/portal/host/store/ent/dossier"
+	"github.com/shanghai-amr/portal/host/store/ent/dossieritem"
 	"github.com/shanghai-amr/portal/host/store/ent/event"
 	"github.com/shanghai-amr/portal/host/store/ent/eventdelivery"
+	"github.com/shanghai-amr/portal/host/store/ent/file"
 	"github.com/shanghai-amr/portal/host/store/ent/jobrun"
 	"github.com/shanghai-amr/portal/host/store/ent/loginthrottle"
 	"github.com/shanghai-amr/portal/host/store/ent/message"
+	"github.com/shanghai-amr/portal/host/store/ent/numbersequence"
 	"github.com/shanghai-amr/portal/host/store/ent/organization"
 	"github.com/shanghai-amr/portal/host/store/ent/plugin"
 	"github.com/shanghai-amr/portal/host/store/ent/pluginbundle"
@@ -45,16 +50,26 @@ type Client struct {
 	Schema *migrate.Schema
 	// AuditEntry is the client for interacting with the AuditEntry builders.
 	AuditEntry *AuditEntryClient
+	// Document is the client for interacting with the Document builders.
+	Document *DocumentClient
+	// Dossier is the client for interacting with the Dossier builders.
+	Dossier *DossierClient
+	// DossierItem is the client for interacting with the DossierItem builders.
+	DossierItem *DossierItemClient
 	// Event is the client for interacting with the Event builders.
 	Event *EventClient
 	// EventDelivery is the client for interacting with the EventDelivery builders.
 	EventDelivery *EventDeliveryClient
+	// File is the client for interacting with the File builders.
+	File *FileClient
 	// JobRun is the client for interacting with the JobRun builders.
 	JobRun *JobRunClient
 	// LoginThrottle is the client for interacting with the LoginThrottle builders.
 	LoginThrottle *LoginThrottleClient
 	// Message is the client for interacting with the Message builders.
 	Message *MessageClient
+	// NumberSequence is the client for interacting with the NumberSequence builders.
+	NumberSequence *NumberSequenceClient
 	// Organization is the client for interacting with the Organization builders.
 	Organization *OrganizationClient
 	// Plugin is the client for interacting with the Plugin builders.
@@ -93,11 +108,16 @@ func NewClient(opts ...Option) *Client {
 func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
 	c.AuditEntry = NewAuditEntryClient(c.config)
+	c.Document = NewDocumentClient(c.config)
+	c.Dossier = NewDossierClient(c.config)
+	c.DossierItem = NewDossierItemClient(c.config)
 	c.Event = NewEventClient(c.config)
 	c.EventDelivery = NewEventDeliveryClient(c.config)
+	c.File = NewFileClient(c.config)
 	c.JobRun = NewJobRunClient(c.config)
 	c.LoginThrottle = NewLoginThrottleClient(c.config)
 	c.Message = NewMessageClient(c.config)
+	c.NumberSequence = NewNumberSequenceClient(c.config)
 	c.Organization = NewOrganizationClient(c.config)
 	c.Plugin = NewPluginClient(c.config)
 	c.PluginBundle = NewPluginBundleClient(c.config)
@@ -204,11 +224,16 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		ctx:               ctx,
 		config:            cfg,
 		AuditEntry:        NewAuditEntryClient(cfg),
+		Document:          NewDocumentClient(cfg),
+		Dossier:           NewDossierClient(cfg),
+		DossierItem:       NewDossierItemClient(cfg),
 		Event:             NewEventClient(cfg),
 		EventDelivery:     NewEventDeliveryClient(cfg),
+		File:              NewFileClient(cfg),
 		JobRun:            NewJobRunClient(cfg),
 		LoginThrottle:     NewLoginThrottleClient(cfg),
 		Message:           NewMessageClient(cfg),
+		NumberSequence:    NewNumberSequenceClient(cfg),
 		Organization:      NewOrganizationClient(cfg),
 		Plugin:            NewPluginClient(cfg),
 		PluginBundle:      NewPluginBundleClient(cfg),
@@ -242,11 +267,16 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		ctx:               ctx,
 		config:            cfg,
 		AuditEntry:        NewAuditEntryClient(cfg),
+		Document:          NewDocumentClient(cfg),
+		Dossier:           NewDossierClient(cfg),
+		DossierItem:       NewDossierItemClient(cfg),
 		Event:             NewEventClient(cfg),
 		EventDelivery:     NewEventDeliveryClient(cfg),
+		File:              NewFileClient(cfg),
 		JobRun:            NewJobRunClient(cfg),
 		LoginThrottle:     NewLoginThrottleClient(cfg),
 		Message:           NewMessageClient(cfg),
+		NumberSequence:    NewNumberSequenceClient(cfg),
 		Organization:      NewOrganizationClient(cfg),
 		Plugin:            NewPluginClient(cfg),
 		PluginBundle:      NewPluginBundleClient(cfg),
@@ -289,10 +319,11 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.AuditEntry, c.Event, c.EventDelivery, c.JobRun, c.LoginThrottle, c.Message,
-		c.Organization, c.Plugin, c.PluginBundle, c.Post, c.ProcessAction,
-		c.ProcessDefinition, c.ProcessInstance, c.Role, c.Session, c.Setting, c.Task,
-		c.TaskCandidate, c.User,
+		c.AuditEntry, c.Document, c.Dossier, c.DossierItem, c.Event, c.EventDelivery,
+		c.File, c.JobRun, c.LoginThrottle, c.Message, c.NumberSequence, c.Organization,
+		c.Plugin, c.PluginBundle, c.Post, c.ProcessAction, c.ProcessDefinition,
+		c.ProcessInstance, c.Role, c.Session, c.Setting, c.Task, c.TaskCandidate,
+		c.User,
 	} {
 		n.Use(hooks...)
 	}
@@ -302,10 +333,11 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.AuditEntry, c.Event, c.EventDelivery, c.JobRun, c.LoginThrottle, c.Message,
-		c.Organization, c.Plugin, c.PluginBundle, c.Post, c.ProcessAction,
-		c.ProcessDefinition, c.ProcessInstance, c.Role, c.Session, c.Setting, c.Task,
-		c.TaskCandidate, c.User,
+		c.AuditEntry, c.Document, c.Dossier, c.DossierItem, c.Event, c.EventDelivery,
+		c.File, c.JobRun, c.LoginThrottle, c.Message, c.NumberSequence, c.Organization,
+		c.Plugin, c.PluginBundle, c.Post, c.ProcessAction, c.ProcessDefinition,
+		c.ProcessInstance, c.Role, c.Session, c.Setting, c.Task, c.TaskCandidate,
+		c.User,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -316,16 +348,26 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 	switch m := m.(type) {
 	case *AuditEntryMutation:
 		return c.AuditEntry.mutate(ctx, m)
+	case *DocumentMutation:
+		return c.Document.mutate(ctx, m)
+	case *DossierMutation:
+		return c.Dossier.mutate(ctx, m)
+	case *DossierItemMutation:
+		return c.DossierItem.mutate(ctx, m)
 	case *EventMutation:
 		return c.Event.mutate(ctx, m)
 	case *EventDeliveryMutation:
 		return c.EventDelivery.mutate(ctx, m)
+	case *FileMutation:
+		return c.File.mutate(ctx, m)
 	case *JobRunMutation:
 		return c.JobRun.mutate(ctx, m)
 	case *LoginThrottleMutation:
 		return c.LoginThrottle.mutate(ctx, m)
 	case *MessageMutation:
 		return c.Message.mutate(ctx, m)
+	case *NumberSequenceMutation:
+		return c.NumberSequence.mutate(ctx, m)
 	case *OrganizationMutation:
 		return c.Organization.mutate(ctx, m)
 	case *PluginMutation:
@@ -487,6 +529,405 @@ func (c *AuditEntryClient) mutate(ctx context.Context, m *AuditEntryMutation) (V
 		return (&AuditEntryDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown AuditEntry mutation op: %q", m.Op())
+	}
+}
+
+// DocumentClient is a client for the Document schema.
+type DocumentClient struct {
+	config
+}
+
+// NewDocumentClient returns a client for the Document from the given config.
+func NewDocumentClient(c config) *DocumentClient {
+	return &DocumentClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `document.Hooks(f(g(h())))`.
+func (c *DocumentClient) Use(hooks ...Hook) {
+	c.hooks.Document = append(c.hooks.Document, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `document.Intercept(f(g(h())))`.
+func (c *DocumentClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Document = append(c.inters.Document, interceptors...)
+}
+
+// Create returns a builder for creating a Document entity.
+func (c *DocumentClient) Create() *DocumentCreate {
+	mutation := newDocumentMutation(c.config, OpCreate)
+	return &DocumentCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Document entities.
+func (c *DocumentClient) CreateBulk(builders ...*DocumentCreate) *DocumentCreateBulk {
+	return &DocumentCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *DocumentClient) MapCreateBulk(slice any, setFunc func(*DocumentCreate, int)) *DocumentCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &DocumentCreateBulk{err: fmt.Errorf("calling to DocumentClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*DocumentCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &DocumentCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Document.
+func (c *DocumentClient) Update() *DocumentUpdate {
+	mutation := newDocumentMutation(c.config, OpUpdate)
+	return &DocumentUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *DocumentClient) UpdateOne(_m *Document) *DocumentUpdateOne {
+	mutation := newDocumentMutation(c.config, OpUpdateOne, withDocument(_m))
+	return &DocumentUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *DocumentClient) UpdateOneID(id int) *DocumentUpdateOne {
+	mutation := newDocumentMutation(c.config, OpUpdateOne, withDocumentID(id))
+	return &DocumentUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Document.
+func (c *DocumentClient) Delete() *DocumentDelete {
+	mutation := newDocumentMutation(c.config, OpDelete)
+	return &DocumentDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *DocumentClient) DeleteOne(_m *Document) *DocumentDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *DocumentClient) DeleteOneID(id int) *DocumentDeleteOne {
+	builder := c.Delete().Where(document.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &DocumentDeleteOne{builder}
+}
+
+// Query returns a query builder for Document.
+func (c *DocumentClient) Query() *DocumentQuery {
+	return &DocumentQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeDocument},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Document entity by its id.
+func (c *DocumentClient) Get(ctx context.Context, id int) (*Document, error) {
+	return c.Query().Where(document.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *DocumentClient) GetX(ctx context.Context, id int) *Document {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *DocumentClient) Hooks() []Hook {
+	return c.hooks.Document
+}
+
+// Interceptors returns the client interceptors.
+func (c *DocumentClient) Interceptors() []Interceptor {
+	return c.inters.Document
+}
+
+func (c *DocumentClient) mutate(ctx context.Context, m *DocumentMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&DocumentCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&DocumentUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&DocumentUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&DocumentDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Document mutation op: %q", m.Op())
+	}
+}
+
+// DossierClient is a client for the Dossier schema.
+type DossierClient struct {
+	config
+}
+
+// NewDossierClient returns a client for the Dossier from the given config.
+func NewDossierClient(c config) *DossierClient {
+	return &DossierClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `dossier.Hooks(f(g(h())))`.
+func (c *DossierClient) Use(hooks ...Hook) {
+	c.hooks.Dossier = append(c.hooks.Dossier, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `dossier.Intercept(f(g(h())))`.
+func (c *DossierClient) Intercept(interceptors ...Interceptor) {
+	c.inters.Dossier = append(c.inters.Dossier, interceptors...)
+}
+
+// Create returns a builder for creating a Dossier entity.
+func (c *DossierClient) Create() *DossierCreate {
+	mutation := newDossierMutation(c.config, OpCreate)
+	return &DossierCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of Dossier entities.
+func (c *DossierClient) CreateBulk(builders ...*DossierCreate) *DossierCreateBulk {
+	return &DossierCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *DossierClient) MapCreateBulk(slice any, setFunc func(*DossierCreate, int)) *DossierCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &DossierCreateBulk{err: fmt.Errorf("calling to DossierClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*DossierCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &DossierCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for Dossier.
+func (c *DossierClient) Update() *DossierUpdate {
+	mutation := newDossierMutation(c.config, OpUpdate)
+	return &DossierUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *DossierClient) UpdateOne(_m *Dossier) *DossierUpdateOne {
+	mutation := newDossierMutation(c.config, OpUpdateOne, withDossier(_m))
+	return &DossierUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *DossierClient) UpdateOneID(id int) *DossierUpdateOne {
+	mutation := newDossierMutation(c.config, OpUpdateOne, withDossierID(id))
+	return &DossierUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for Dossier.
+func (c *DossierClient) Delete() *DossierDelete {
+	mutation := newDossierMutation(c.config, OpDelete)
+	return &DossierDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *DossierClient) DeleteOne(_m *Dossier) *DossierDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *DossierClient) DeleteOneID(id int) *DossierDeleteOne {
+	builder := c.Delete().Where(dossier.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &DossierDeleteOne{builder}
+}
+
+// Query returns a query builder for Dossier.
+func (c *DossierClient) Query() *DossierQuery {
+	return &DossierQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeDossier},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a Dossier entity by its id.
+func (c *DossierClient) Get(ctx context.Context, id int) (*Dossier, error) {
+	return c.Query().Where(dossier.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *DossierClient) GetX(ctx context.Context, id int) *Dossier {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *DossierClient) Hooks() []Hook {
+	return c.hooks.Dossier
+}
+
+// Interceptors returns the client interceptors.
+func (c *DossierClient) Interceptors() []Interceptor {
+	return c.inters.Dossier
+}
+
+func (c *DossierClient) mutate(ctx context.Context, m *DossierMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&DossierCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&DossierUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&DossierUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&DossierDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown Dossier mutation op: %q", m.Op())
+	}
+}
+
+// DossierItemClient is a client for the DossierItem schema.
+type DossierItemClient struct {
+	config
+}
+
+// NewDossierItemClient returns a client for the DossierItem from the given config.
+func NewDossierItemClient(c config) *DossierItemClient {
+	return &DossierItemClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `dossieritem.Hooks(f(g(h())))`.
+func (c *DossierItemClient) Use(hooks ...Hook) {
+	c.hooks.DossierItem = append(c.hooks.DossierItem, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `dossieritem.Intercept(f(g(h())))`.
+func (c *DossierItemClient) Intercept(interceptors ...Interceptor) {
+	c.inters.DossierItem = append(c.inters.DossierItem, interceptors...)
+}
+
+// Create returns a builder for creating a DossierItem entity.
+func (c *DossierItemClient) Create() *DossierItemCreate {
+	mutation := newDossierItemMutation(c.config, OpCreate)
+	return &DossierItemCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of DossierItem entities.
+func (c *DossierItemClient) CreateBulk(builders ...*DossierItemCreate) *DossierItemCreateBulk {
+	return &DossierItemCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *DossierItemClient) MapCreateBulk(slice any, setFunc func(*DossierItemCreate, int)) *DossierItemCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &DossierItemCreateBulk{err: fmt.Errorf("calling to DossierItemClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*DossierItemCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &DossierItemCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for DossierItem.
+func (c *DossierItemClient) Update() *DossierItemUpdate {
+	mutation := newDossierItemMutation(c.config, OpUpdate)
+	return &DossierItemUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *DossierItemClient) UpdateOne(_m *DossierItem) *DossierItemUpdateOne {
+	mutation := newDossierItemMutation(c.config, OpUpdateOne, withDossierItem(_m))
+	return &DossierItemUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *DossierItemClient) UpdateOneID(id int) *DossierItemUpdateOne {
+	mutation := newDossierItemMutation(c.config, OpUpdateOne, withDossierItemID(id))
+	return &DossierItemUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for DossierItem.
+func (c *DossierItemClient) Delete() *DossierItemDelete {
+	mutation := newDossierItemMutation(c.config, OpDelete)
+	return &DossierItemDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *DossierItemClient) DeleteOne(_m *DossierItem) *DossierItemDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *DossierItemClient) DeleteOneID(id int) *DossierItemDeleteOne {
+	builder := c.Delete().Where(dossieritem.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &DossierItemDeleteOne{builder}
+}
+
+// Query returns a query builder for DossierItem.
+func (c *DossierItemClient) Query() *DossierItemQuery {
+	return &DossierItemQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeDossierItem},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a DossierItem entity by its id.
+func (c *DossierItemClient) Get(ctx context.Context, id int) (*DossierItem, error) {
+	return c.Query().Where(dossieritem.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *DossierItemClient) GetX(ctx context.Context, id int) *DossierItem {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *DossierItemClient) Hooks() []Hook {
+	return c.hooks.DossierItem
+}
+
+// Interceptors returns the client interceptors.
+func (c *DossierItemClient) Interceptors() []Interceptor {
+	return c.inters.DossierItem
+}
+
+func (c *DossierItemClient) mutate(ctx context.Context, m *DossierItemMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&DossierItemCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&DossierItemUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&DossierItemUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&DossierItemDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown DossierItem mutation op: %q", m.Op())
 	}
 }
 
@@ -753,6 +1194,139 @@ func (c *EventDeliveryClient) mutate(ctx context.Context, m *EventDeliveryMutati
 		return (&EventDeliveryDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown EventDelivery mutation op: %q", m.Op())
+	}
+}
+
+// FileClient is a client for the File schema.
+type FileClient struct {
+	config
+}
+
+// NewFileClient returns a client for the File from the given config.
+func NewFileClient(c config) *FileClient {
+	return &FileClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `file.Hooks(f(g(h())))`.
+func (c *FileClient) Use(hooks ...Hook) {
+	c.hooks.File = append(c.hooks.File, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `file.Intercept(f(g(h())))`.
+func (c *FileClient) Intercept(interceptors ...Interceptor) {
+	c.inters.File = append(c.inters.File, interceptors...)
+}
+
+// Create returns a builder for creating a File entity.
+func (c *FileClient) Create() *FileCreate {
+	mutation := newFileMutation(c.config, OpCreate)
+	return &FileCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of File entities.
+func (c *FileClient) CreateBulk(builders ...*FileCreate) *FileCreateBulk {
+	return &FileCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *FileClient) MapCreateBulk(slice any, setFunc func(*FileCreate, int)) *FileCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &FileCreateBulk{err: fmt.Errorf("calling to FileClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*FileCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &FileCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for File.
+func (c *FileClient) Update() *FileUpdate {
+	mutation := newFileMutation(c.config, OpUpdate)
+	return &FileUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *FileClient) UpdateOne(_m *File) *FileUpdateOne {
+	mutation := newFileMutation(c.config, OpUpdateOne, withFile(_m))
+	return &FileUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *FileClient) UpdateOneID(id int) *FileUpdateOne {
+	mutation := newFileMutation(c.config, OpUpdateOne, withFileID(id))
+	return &FileUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for File.
+func (c *FileClient) Delete() *FileDelete {
+	mutation := newFileMutation(c.config, OpDelete)
+	return &FileDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *FileClient) DeleteOne(_m *File) *FileDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *FileClient) DeleteOneID(id int) *FileDeleteOne {
+	builder := c.Delete().Where(file.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &FileDeleteOne{builder}
+}
+
+// Query returns a query builder for File.
+func (c *FileClient) Query() *FileQuery {
+	return &FileQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeFile},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a File entity by its id.
+func (c *FileClient) Get(ctx context.Context, id int) (*File, error) {
+	return c.Query().Where(file.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *FileClient) GetX(ctx context.Context, id int) *File {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *FileClient) Hooks() []Hook {
+	return c.hooks.File
+}
+
+// Interceptors returns the client interceptors.
+func (c *FileClient) Interceptors() []Interceptor {
+	return c.inters.File
+}
+
+func (c *FileClient) mutate(ctx context.Context, m *FileMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&FileCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&FileUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&FileUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&FileDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown File mutation op: %q", m.Op())
 	}
 }
 
@@ -1152,6 +1726,139 @@ func (c *MessageClient) mutate(ctx context.Context, m *MessageMutation) (Value, 
 		return (&MessageDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Message mutation op: %q", m.Op())
+	}
+}
+
+// NumberSequenceClient is a client for the NumberSequence schema.
+type NumberSequenceClient struct {
+	config
+}
+
+// NewNumberSequenceClient returns a client for the NumberSequence from the given config.
+func NewNumberSequenceClient(c config) *NumberSequenceClient {
+	return &NumberSequenceClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `numbersequence.Hooks(f(g(h())))`.
+func (c *NumberSequenceClient) Use(hooks ...Hook) {
+	c.hooks.NumberSequence = append(c.hooks.NumberSequence, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `numbersequence.Intercept(f(g(h())))`.
+func (c *NumberSequenceClient) Intercept(interceptors ...Interceptor) {
+	c.inters.NumberSequence = append(c.inters.NumberSequence, interceptors...)
+}
+
+// Create returns a builder for creating a NumberSequence entity.
+func (c *NumberSequenceClient) Create() *NumberSequenceCreate {
+	mutation := newNumberSequenceMutation(c.config, OpCreate)
+	return &NumberSequenceCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of NumberSequence entities.
+func (c *NumberSequenceClient) CreateBulk(builders ...*NumberSequenceCreate) *NumberSequenceCreateBulk {
+	return &NumberSequenceCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *NumberSequenceClient) MapCreateBulk(slice any, setFunc func(*NumberSequenceCreate, int)) *NumberSequenceCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &NumberSequenceCreateBulk{err: fmt.Errorf("calling to NumberSequenceClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*NumberSequenceCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &NumberSequenceCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for NumberSequence.
+func (c *NumberSequenceClient) Update() *NumberSequenceUpdate {
+	mutation := newNumberSequenceMutation(c.config, OpUpdate)
+	return &NumberSequenceUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *NumberSequenceClient) UpdateOne(_m *NumberSequence) *NumberSequenceUpdateOne {
+	mutation := newNumberSequenceMutation(c.config, OpUpdateOne, withNumberSequence(_m))
+	return &NumberSequenceUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *NumberSequenceClient) UpdateOneID(id int) *NumberSequenceUpdateOne {
+	mutation := newNumberSequenceMutation(c.config, OpUpdateOne, withNumberSequenceID(id))
+	return &NumberSequenceUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for NumberSequence.
+func (c *NumberSequenceClient) Delete() *NumberSequenceDelete {
+	mutation := newNumberSequenceMutation(c.config, OpDelete)
+	return &NumberSequenceDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *NumberSequenceClient) DeleteOne(_m *NumberSequence) *NumberSequenceDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *NumberSequenceClient) DeleteOneID(id int) *NumberSequenceDeleteOne {
+	builder := c.Delete().Where(numbersequence.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &NumberSequenceDeleteOne{builder}
+}
+
+// Query returns a query builder for NumberSequence.
+func (c *NumberSequenceClient) Query() *NumberSequenceQuery {
+	return &NumberSequenceQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeNumberSequence},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a NumberSequence entity by its id.
+func (c *NumberSequenceClient) Get(ctx context.Context, id int) (*NumberSequence, error) {
+	return c.Query().Where(numbersequence.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *NumberSequenceClient) GetX(ctx context.Context, id int) *NumberSequence {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *NumberSequenceClient) Hooks() []Hook {
+	return c.hooks.NumberSequence
+}
+
+// Interceptors returns the client interceptors.
+func (c *NumberSequenceClient) Interceptors() []Interceptor {
+	return c.inters.NumberSequence
+}
+
+func (c *NumberSequenceClient) mutate(ctx context.Context, m *NumberSequenceMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&NumberSequenceCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&NumberSequenceUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&NumberSequenceUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&NumberSequenceDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown NumberSequence mutation op: %q", m.Op())
 	}
 }
 
@@ -3031,14 +3738,16 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		AuditEntry, Event, EventDelivery, JobRun, LoginThrottle, Message, Organization,
-		Plugin, PluginBundle, Post, ProcessAction, ProcessDefinition, ProcessInstance,
-		Role, Session, Setting, Task, TaskCandidate, User []ent.Hook
+		AuditEntry, Document, Dossier, DossierItem, Event, EventDelivery, File, JobRun,
+		LoginThrottle, Message, NumberSequence, Organization, Plugin, PluginBundle,
+		Post, ProcessAction, ProcessDefinition, ProcessInstance, Role, Session,
+		Setting, Task, TaskCandidate, User []ent.Hook
 	}
 	inters struct {
-		AuditEntry, Event, EventDelivery, JobRun, LoginThrottle, Message, Organization,
-		Plugin, PluginBundle, Post, ProcessAction, ProcessDefinition, ProcessInstance,
-		Role, Session, Setting, Task, TaskCandidate, User []ent.Interceptor
+		AuditEntry, Document, Dossier, DossierItem, Event, EventDelivery, File, JobRun,
+		LoginThrottle, Message, NumberSequence, Organization, Plugin, PluginBundle,
+		Post, ProcessAction, ProcessDefinition, ProcessInstance, Role, Session,
+		Setting, Task, TaskCandidate, User []ent.Interceptor
 	}
 )
 

@@ -13,11 +13,16 @@ import (
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/shanghai-amr/portal/host/store/ent/auditentry"
+	"github.com/shanghai-amr/portal/host/store/ent/document"
+	"github.com/shanghai-amr/portal/host/store/ent/dossier"
+	"github.com/shanghai-amr/portal/host/store/ent/dossieritem"
 	"github.com/shanghai-amr/portal/host/store/ent/event"
 	"github.com/shanghai-amr/portal/host/store/ent/eventdelivery"
+	"github.com/shanghai-amr/portal/host/store/ent/file"
 	"github.com/shanghai-amr/portal/host/store/ent/jobrun"
 	"github.com/shanghai-amr/portal/host/store/ent/loginthrottle"
 	"github.com/shanghai-amr/portal/host/store/ent/message"
+	"github.com/shanghai-amr/portal/host/store/ent/numbersequence"
 	"github.com/shanghai-amr/portal/host/store/ent/organization"
 	"github.com/shanghai-amr/portal/host/store/ent/plugin"
 	"github.com/shanghai-amr/portal/host/store/ent/pluginbundle"
@@ -92,11 +97,16 @@ func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
 			auditentry.Table:        auditentry.ValidColumn,
+			document.Table:          document.ValidColumn,
+			dossier.Table:           dossier.ValidColumn,
+			dossieritem.Table:       dossieritem.ValidColumn,
 			event.Table:             event.ValidColumn,
 			eventdelivery.Table:     eventdelivery.ValidColumn,
+			file.Table:              file.ValidColumn,
 			jobrun.Table:            jobrun.ValidColumn,
 			loginthrottle.Table:     loginthrottle.ValidColumn,
 			message.Table:           message.ValidColumn,
+			numbersequence.Table:    numbersequence.ValidColumn,
 			organization.Table:      organization.ValidColumn,
 			plugin.Table:            plugin.ValidColumn,
 			pluginbundle.Table:      pluginbundle.ValidColumn,

@@ -12,11 +12,16 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"github.com/shanghai-amr/portal/host/store/ent/auditentry"
+	"github.com/shanghai-amr/portal/host/store/ent/document"
+	"github.com/shanghai-amr/portal/host/store/ent/dossier"
+	"github.com/shanghai-amr/portal/host/store/ent/dossieritem"
 	"github.com/shanghai-amr/portal/host/store/ent/event"
 	"github.com/shanghai-amr/portal/host/store/ent/eventdelivery"
+	"github.com/shanghai-amr/portal/host/store/ent/file"
 	"github.com/shanghai-amr/portal/host/store/ent/jobrun"
 	"github.com/shanghai-amr/portal/host/store/ent/loginthrottle"
 	"github.com/shanghai-amr/portal/host/store/ent/message"
+	"github.com/shanghai-amr/portal/host/store/ent/numbersequence"
 	"github.com/shanghai-amr/portal/host/store/ent/organization"
 	"github.com/shanghai-amr/portal/host/store/ent/plugin"
 	"github.com/shanghai-amr/portal/host/store/ent/pluginbundle"
@@ -43,11 +48,16 @@ const (
 
 	// Node types.
 	TypeAuditEntry        = "AuditEntry"
+	TypeDocument          = "Document"
+	TypeDossier           = "Dossier"
+	TypeDossierItem       = "DossierItem"
 	TypeEvent             = "Event"
 	TypeEventDelivery     = "EventDelivery"
+	TypeFile              = "File"
 	TypeJobRun            = "JobRun"
 	TypeLoginThrottle     = "LoginThrottle"
 	TypeMessage           = "Message"
+	TypeNumberSequence    = "NumberSequence"
 	TypeOrganization      = "Organization"
 	TypePlugin            = "Plugin"
 	TypePluginBundle      = "PluginBundle"
@@ -1096,6 +1106,3846 @@ func (m *AuditEntryMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *AuditEntryMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown AuditEntry edge %s", name)
+}
+
+// DocumentMutation represents an operation that mutates the Document nodes in the graph.
+type DocumentMutation struct {
+	config
+	op                  Op
+	typ                 string
+	id                  *int
+	_type               *string
+	template_version    *int
+	addtemplate_version *int
+	number              *string
+	title               *string
+	owner               *string
+	subject             *string
+	org_code            *string
+	org_path            *string
+	data                *string
+	file_id             *int
+	addfile_id          *int
+	sm3                 *string
+	signer              *string
+	cert_serial         *string
+	signed_at           *time.Time
+	created_by          *int
+	addcreated_by       *int
+	status              *document.Status
+	revoke_reason       *string
+	clearedFields       map[string]struct{}
+	done                bool
+	oldValue            func(context.Context) (*Document, error)
+	predicates          []predicate.Document
+}
+
+var _ ent.Mutation = (*DocumentMutation)(nil)
+
+// documentOption allows management of the mutation configuration using functional options.
+type documentOption func(*DocumentMutation)
+
+// newDocumentMutation creates new mutation for the Document entity.
+func newDocumentMutation(c config, op Op, opts ...documentOption) *DocumentMutation {
+	m := &DocumentMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeDocument,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withDocumentID sets the ID field of the mutation.
+func withDocumentID(id int) documentOption {
+	return func(m *DocumentMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Document
+		)
+		m.oldValue = func(ctx context.Context) (*Document, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Document.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withDocument sets the old Document of the mutation.
+func withDocument(node *Document) documentOption {
+	return func(m *DocumentMutation) {
+		m.oldValue = func(context.Context) (*Document, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m DocumentMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m DocumentMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *DocumentMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *DocumentMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Document.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetType sets the "type" field.
+func (m *DocumentMutation) SetType(s string) {
+	m._type = &s
+}
+
+// GetType returns the value of the "type" field in the mutation.
+func (m *DocumentMutation) GetType() (r string, exists bool) {
+	v := m._type
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldType returns the old "type" field's value of the Document entity.
+// If the Document object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DocumentMutation) OldType(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldType is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldType requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldType: %w", err)
+	}
+	return oldValue.Type, nil
+}
+
+// ResetType resets all changes to the "type" field.
+func (m *DocumentMutation) ResetType() {
+	m._type = nil
+}
+
+// SetTemplateVersion sets the "template_version" field.
+func (m *DocumentMutation) SetTemplateVersion(i int) {
+	m.template_version = &i
+	m.addtemplate_version = nil
+}
+
+// TemplateVersion returns the value of the "template_version" field in the mutation.
+func (m *DocumentMutation) TemplateVersion() (r int, exists bool) {
+	v := m.template_version
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTemplateVersion returns the old "template_version" field's value of the Document entity.
+// If the Document object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DocumentMutation) OldTemplateVersion(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTemplateVersion is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTemplateVersion requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTemplateVersion: %w", err)
+	}
+	return oldValue.TemplateVersion, nil
+}
+
+// AddTemplateVersion adds i to the "template_version" field.
+func (m *DocumentMutation) AddTemplateVersion(i int) {
+	if m.addtemplate_version != nil {
+		*m.addtemplate_version += i
+	} else {
+		m.addtemplate_version = &i
+	}
+}
+
+// AddedTemplateVersion returns the value that was added to the "template_version" field in this mutation.
+func (m *DocumentMutation) AddedTemplateVersion() (r int, exists bool) {
+	v := m.addtemplate_version
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetTemplateVersion resets all changes to the "template_version" field.
+func (m *DocumentMutation) ResetTemplateVersion() {
+	m.template_version = nil
+	m.addtemplate_version = nil
+}
+
+// SetNumber sets the "number" field.
+func (m *DocumentMutation) SetNumber(s string) {
+	m.number = &s
+}
+
+// Number returns the value of the "number" field in the mutation.
+func (m *DocumentMutation) Number() (r string, exists bool) {
+	v := m.number
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNumber returns the old "number" field's value of the Document entity.
+// If the Document object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DocumentMutation) OldNumber(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNumber is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNumber requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNumber: %w", err)
+	}
+	return oldValue.Number, nil
+}
+
+// ClearNumber clears the value of the "number" field.
+func (m *DocumentMutation) ClearNumber() {
+	m.number = nil
+	m.clearedFields[document.FieldNumber] = struct{}{}
+}
+
+// NumberCleared returns if the "number" field was cleared in this mutation.
+func (m *DocumentMutation) NumberCleared() bool {
+	_, ok := m.clearedFields[document.FieldNumber]
+	return ok
+}
+
+// ResetNumber resets all changes to the "number" field.
+func (m *DocumentMutation) ResetNumber() {
+	m.number = nil
+	delete(m.clearedFields, document.FieldNumber)
+}
+
+// SetTitle sets the "title" field.
+func (m *DocumentMutation) SetTitle(s string) {
+	m.title = &s
+}
+
+// Title returns the value of the "title" field in the mutation.
+func (m *DocumentMutation) Title() (r string, exists bool) {
+	v := m.title
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTitle returns the old "title" field's value of the Document entity.
+// If the Document object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DocumentMutation) OldTitle(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTitle is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTitle requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTitle: %w", err)
+	}
+	return oldValue.Title, nil
+}
+
+// ResetTitle resets all changes to the "title" field.
+func (m *DocumentMutation) ResetTitle() {
+	m.title = nil
+}
+
+// SetOwner sets the "owner" field.
+func (m *DocumentMutation) SetOwner(s string) {
+	m.owner = &s
+}
+
+// Owner returns the value of the "owner" field in the mutation.
+func (m *DocumentMutation) Owner() (r string, exists bool) {
+	v := m.owner
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOwner returns the old "owner" field's value of the Document entity.
+// If the Document object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DocumentMutation) OldOwner(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOwner is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOwner requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOwner: %w", err)
+	}
+	return oldValue.Owner, nil
+}
+
+// ResetOwner resets all changes to the "owner" field.
+func (m *DocumentMutation) ResetOwner() {
+	m.owner = nil
+}
+
+// SetSubject sets the "subject" field.
+func (m *DocumentMutation) SetSubject(s string) {
+	m.subject = &s
+}
+
+// Subject returns the value of the "subject" field in the mutation.
+func (m *DocumentMutation) Subject() (r string, exists bool) {
+	v := m.subject
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSubject returns the old "subject" field's value of the Document entity.
+// If the Document object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DocumentMutation) OldSubject(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSubject is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSubject requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSubject: %w", err)
+	}
+	return oldValue.Subject, nil
+}
+
+// ClearSubject clears the value of the "subject" field.
+func (m *DocumentMutation) ClearSubject() {
+	m.subject = nil
+	m.clearedFields[document.FieldSubject] = struct{}{}
+}
+
+// SubjectCleared returns if the "subject" field was cleared in this mutation.
+func (m *DocumentMutation) SubjectCleared() bool {
+	_, ok := m.clearedFields[document.FieldSubject]
+	return ok
+}
+
+// ResetSubject resets all changes to the "subject" field.
+func (m *DocumentMutation) ResetSubject() {
+	m.subject = nil
+	delete(m.clearedFields, document.FieldSubject)
+}
+
+// SetOrgCode sets the "org_code" field.
+func (m *DocumentMutation) SetOrgCode(s string) {
+	m.org_code = &s
+}
+
+// OrgCode returns the value of the "org_code" field in the mutation.
+func (m *DocumentMutation) OrgCode() (r string, exists bool) {
+	v := m.org_code
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOrgCode returns the old "org_code" field's value of the Document entity.
+// If the Document object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DocumentMutation) OldOrgCode(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOrgCode is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOrgCode requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOrgCode: %w", err)
+	}
+	return oldValue.OrgCode, nil
+}
+
+// ResetOrgCode resets all changes to the "org_code" field.
+func (m *DocumentMutation) ResetOrgCode() {
+	m.org_code = nil
+}
+
+// SetOrgPath sets the "org_path" field.
+func (m *DocumentMutation) SetOrgPath(s string) {
+	m.org_path = &s
+}
+
+// OrgPath returns the value of the "org_path" field in the mutation.
+func (m *DocumentMutation) OrgPath() (r string, exists bool) {
+	v := m.org_path
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOrgPath returns the old "org_path" field's value of the Document entity.
+// If the Document object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DocumentMutation) OldOrgPath(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOrgPath is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOrgPath requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOrgPath: %w", err)
+	}
+	return oldValue.OrgPath, nil
+}
+
+// ResetOrgPath resets all changes to the "org_path" field.
+func (m *DocumentMutation) ResetOrgPath() {
+	m.org_path = nil
+}
+
+// SetData sets the "data" field.
+func (m *DocumentMutation) SetData(s string) {
+	m.data = &s
+}
+
+// Data returns the value of the "data" field in the mutation.
+func (m *DocumentMutation) Data() (r string, exists bool) {
+	v := m.data
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldData returns the old "data" field's value of the Document entity.
+// If the Document object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DocumentMutation) OldData(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldData is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldData requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldData: %w", err)
+	}
+	return oldValue.Data, nil
+}
+
+// ResetData resets all changes to the "data" field.
+func (m *DocumentMutation) ResetData() {
+	m.data = nil
+}
+
+// SetFileID sets the "file_id" field.
+func (m *DocumentMutation) SetFileID(i int) {
+	m.file_id = &i
+	m.addfile_id = nil
+}
+
+// FileID returns the value of the "file_id" field in the mutation.
+func (m *DocumentMutation) FileID() (r int, exists bool) {
+	v := m.file_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFileID returns the old "file_id" field's value of the Document entity.
+// If the Document object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DocumentMutation) OldFileID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFileID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFileID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFileID: %w", err)
+	}
+	return oldValue.FileID, nil
+}
+
+// AddFileID adds i to the "file_id" field.
+func (m *DocumentMutation) AddFileID(i int) {
+	if m.addfile_id != nil {
+		*m.addfile_id += i
+	} else {
+		m.addfile_id = &i
+	}
+}
+
+// AddedFileID returns the value that was added to the "file_id" field in this mutation.
+func (m *DocumentMutation) AddedFileID() (r int, exists bool) {
+	v := m.addfile_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetFileID resets all changes to the "file_id" field.
+func (m *DocumentMutation) ResetFileID() {
+	m.file_id = nil
+	m.addfile_id = nil
+}
+
+// SetSm3 sets the "sm3" field.
+func (m *DocumentMutation) SetSm3(s string) {
+	m.sm3 = &s
+}
+
+// Sm3 returns the value of the "sm3" field in the mutation.
+func (m *DocumentMutation) Sm3() (r string, exists bool) {
+	v := m.sm3
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSm3 returns the old "sm3" field's value of the Document entity.
+// If the Document object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DocumentMutation) OldSm3(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSm3 is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSm3 requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSm3: %w", err)
+	}
+	return oldValue.Sm3, nil
+}
+
+// ResetSm3 resets all changes to the "sm3" field.
+func (m *DocumentMutation) ResetSm3() {
+	m.sm3 = nil
+}
+
+// SetSigner sets the "signer" field.
+func (m *DocumentMutation) SetSigner(s string) {
+	m.signer = &s
+}
+
+// Signer returns the value of the "signer" field in the mutation.
+func (m *DocumentMutation) Signer() (r string, exists bool) {
+	v := m.signer
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSigner returns the old "signer" field's value of the Document entity.
+// If the Document object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DocumentMutation) OldSigner(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSigner is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSigner requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSigner: %w", err)
+	}
+	return oldValue.Signer, nil
+}
+
+// ResetSigner resets all changes to the "signer" field.
+func (m *DocumentMutation) ResetSigner() {
+	m.signer = nil
+}
+
+// SetCertSerial sets the "cert_serial" field.
+func (m *DocumentMutation) SetCertSerial(s string) {
+	m.cert_serial = &s
+}
+
+// CertSerial returns the value of the "cert_serial" field in the mutation.
+func (m *DocumentMutation) CertSerial() (r string, exists bool) {
+	v := m.cert_serial
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCertSerial returns the old "cert_serial" field's value of the Document entity.
+// If the Document object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DocumentMutation) OldCertSerial(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCertSerial is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCertSerial requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCertSerial: %w", err)
+	}
+	return oldValue.CertSerial, nil
+}
+
+// ResetCertSerial resets all changes to the "cert_serial" field.
+func (m *DocumentMutation) ResetCertSerial() {
+	m.cert_serial = nil
+}
+
+// SetSignedAt sets the "signed_at" field.
+func (m *DocumentMutation) SetSignedAt(t time.Time) {
+	m.signed_at = &t
+}
+
+// SignedAt returns the value of the "signed_at" field in the mutation.
+func (m *DocumentMutation) SignedAt() (r time.Time, exists bool) {
+	v := m.signed_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSignedAt returns the old "signed_at" field's value of the Document entity.
+// If the Document object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DocumentMutation) OldSignedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSignedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSignedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSignedAt: %w", err)
+	}
+	return oldValue.SignedAt, nil
+}
+
+// ResetSignedAt resets all changes to the "signed_at" field.
+func (m *DocumentMutation) ResetSignedAt() {
+	m.signed_at = nil
+}
+
+// SetCreatedBy sets the "created_by" field.
+func (m *DocumentMutation) SetCreatedBy(i int) {
+	m.created_by = &i
+	m.addcreated_by = nil
+}
+
+// CreatedBy returns the value of the "created_by" field in the mutation.
+func (m *DocumentMutation) CreatedBy() (r int, exists bool) {
+	v := m.created_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedBy returns the old "created_by" field's value of the Document entity.
+// If the Document object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DocumentMutation) OldCreatedBy(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedBy: %w", err)
+	}
+	return oldValue.CreatedBy, nil
+}
+
+// AddCreatedBy adds i to the "created_by" field.
+func (m *DocumentMutation) AddCreatedBy(i int) {
+	if m.addcreated_by != nil {
+		*m.addcreated_by += i
+	} else {
+		m.addcreated_by = &i
+	}
+}
+
+// AddedCreatedBy returns the value that was added to the "created_by" field in this mutation.
+func (m *DocumentMutation) AddedCreatedBy() (r int, exists bool) {
+	v := m.addcreated_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearCreatedBy clears the value of the "created_by" field.
+func (m *DocumentMutation) ClearCreatedBy() {
+	m.created_by = nil
+	m.addcreated_by = nil
+	m.clearedFields[document.FieldCreatedBy] = struct{}{}
+}
+
+// CreatedByCleared returns if the "created_by" field was cleared in this mutation.
+func (m *DocumentMutation) CreatedByCleared() bool {
+	_, ok := m.clearedFields[document.FieldCreatedBy]
+	return ok
+}
+
+// ResetCreatedBy resets all changes to the "created_by" field.
+func (m *DocumentMutation) ResetCreatedBy() {
+	m.created_by = nil
+	m.addcreated_by = nil
+	delete(m.clearedFields, document.FieldCreatedBy)
+}
+
+// SetStatus sets the "status" field.
+func (m *DocumentMutation) SetStatus(d document.Status) {
+	m.status = &d
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *DocumentMutation) Status() (r document.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the Document entity.
+// If the Document object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DocumentMutation) OldStatus(ctx context.Context) (v document.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *DocumentMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetRevokeReason sets the "revoke_reason" field.
+func (m *DocumentMutation) SetRevokeReason(s string) {
+	m.revoke_reason = &s
+}
+
+// RevokeReason returns the value of the "revoke_reason" field in the mutation.
+func (m *DocumentMutation) RevokeReason() (r string, exists bool) {
+	v := m.revoke_reason
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRevokeReason returns the old "revoke_reason" field's value of the Document entity.
+// If the Document object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DocumentMutation) OldRevokeReason(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRevokeReason is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRevokeReason requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRevokeReason: %w", err)
+	}
+	return oldValue.RevokeReason, nil
+}
+
+// ClearRevokeReason clears the value of the "revoke_reason" field.
+func (m *DocumentMutation) ClearRevokeReason() {
+	m.revoke_reason = nil
+	m.clearedFields[document.FieldRevokeReason] = struct{}{}
+}
+
+// RevokeReasonCleared returns if the "revoke_reason" field was cleared in this mutation.
+func (m *DocumentMutation) RevokeReasonCleared() bool {
+	_, ok := m.clearedFields[document.FieldRevokeReason]
+	return ok
+}
+
+// ResetRevokeReason resets all changes to the "revoke_reason" field.
+func (m *DocumentMutation) ResetRevokeReason() {
+	m.revoke_reason = nil
+	delete(m.clearedFields, document.FieldRevokeReason)
+}
+
+// Where appends a list predicates to the DocumentMutation builder.
+func (m *DocumentMutation) Where(ps ...predicate.Document) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the DocumentMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *DocumentMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Document, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *DocumentMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *DocumentMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Document).
+func (m *DocumentMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *DocumentMutation) Fields() []string {
+	fields := make([]string, 0, 17)
+	if m._type != nil {
+		fields = append(fields, document.FieldType)
+	}
+	if m.template_version != nil {
+		fields = append(fields, document.FieldTemplateVersion)
+	}
+	if m.number != nil {
+		fields = append(fields, document.FieldNumber)
+	}
+	if m.title != nil {
+		fields = append(fields, document.FieldTitle)
+	}
+	if m.owner != nil {
+		fields = append(fields, document.FieldOwner)
+	}
+	if m.subject != nil {
+		fields = append(fields, document.FieldSubject)
+	}
+	if m.org_code != nil {
+		fields = append(fields, document.FieldOrgCode)
+	}
+	if m.org_path != nil {
+		fields = append(fields, document.FieldOrgPath)
+	}
+	if m.data != nil {
+		fields = append(fields, document.FieldData)
+	}
+	if m.file_id != nil {
+		fields = append(fields, document.FieldFileID)
+	}
+	if m.sm3 != nil {
+		fields = append(fields, document.FieldSm3)
+	}
+	if m.signer != nil {
+		fields = append(fields, document.FieldSigner)
+	}
+	if m.cert_serial != nil {
+		fields = append(fields, document.FieldCertSerial)
+	}
+	if m.signed_at != nil {
+		fields = append(fields, document.FieldSignedAt)
+	}
+	if m.created_by != nil {
+		fields = append(fields, document.FieldCreatedBy)
+	}
+	if m.status != nil {
+		fields = append(fields, document.FieldStatus)
+	}
+	if m.revoke_reason != nil {
+		fields = append(fields, document.FieldRevokeReason)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *DocumentMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case document.FieldType:
+		return m.GetType()
+	case document.FieldTemplateVersion:
+		return m.TemplateVersion()
+	case document.FieldNumber:
+		return m.Number()
+	case document.FieldTitle:
+		return m.Title()
+	case document.FieldOwner:
+		return m.Owner()
+	case document.FieldSubject:
+		return m.Subject()
+	case document.FieldOrgCode:
+		return m.OrgCode()
+	case document.FieldOrgPath:
+		return m.OrgPath()
+	case document.FieldData:
+		return m.Data()
+	case document.FieldFileID:
+		return m.FileID()
+	case document.FieldSm3:
+		return m.Sm3()
+	case document.FieldSigner:
+		return m.Signer()
+	case document.FieldCertSerial:
+		return m.CertSerial()
+	case document.FieldSignedAt:
+		return m.SignedAt()
+	case document.FieldCreatedBy:
+		return m.CreatedBy()
+	case document.FieldStatus:
+		return m.Status()
+	case document.FieldRevokeReason:
+		return m.RevokeReason()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *DocumentMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case document.FieldType:
+		return m.OldType(ctx)
+	case document.FieldTemplateVersion:
+		return m.OldTemplateVersion(ctx)
+	case document.FieldNumber:
+		return m.OldNumber(ctx)
+	case document.FieldTitle:
+		return m.OldTitle(ctx)
+	case document.FieldOwner:
+		return m.OldOwner(ctx)
+	case document.FieldSubject:
+		return m.OldSubject(ctx)
+	case document.FieldOrgCode:
+		return m.OldOrgCode(ctx)
+	case document.FieldOrgPath:
+		return m.OldOrgPath(ctx)
+	case document.FieldData:
+		return m.OldData(ctx)
+	case document.FieldFileID:
+		return m.OldFileID(ctx)
+	case document.FieldSm3:
+		return m.OldSm3(ctx)
+	case document.FieldSigner:
+		return m.OldSigner(ctx)
+	case document.FieldCertSerial:
+		return m.OldCertSerial(ctx)
+	case document.FieldSignedAt:
+		return m.OldSignedAt(ctx)
+	case document.FieldCreatedBy:
+		return m.OldCreatedBy(ctx)
+	case document.FieldStatus:
+		return m.OldStatus(ctx)
+	case document.FieldRevokeReason:
+		return m.OldRevokeReason(ctx)
+	}
+	return nil, fmt.Errorf("unknown Document field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *DocumentMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case document.FieldType:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetType(v)
+		return nil
+	case document.FieldTemplateVersion:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTemplateVersion(v)
+		return nil
+	case document.FieldNumber:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNumber(v)
+		return nil
+	case document.FieldTitle:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTitle(v)
+		return nil
+	case document.FieldOwner:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOwner(v)
+		return nil
+	case document.FieldSubject:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSubject(v)
+		return nil
+	case document.FieldOrgCode:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOrgCode(v)
+		return nil
+	case document.FieldOrgPath:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOrgPath(v)
+		return nil
+	case document.FieldData:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetData(v)
+		return nil
+	case document.FieldFileID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFileID(v)
+		return nil
+	case document.FieldSm3:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSm3(v)
+		return nil
+	case document.FieldSigner:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSigner(v)
+		return nil
+	case document.FieldCertSerial:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCertSerial(v)
+		return nil
+	case document.FieldSignedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSignedAt(v)
+		return nil
+	case document.FieldCreatedBy:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedBy(v)
+		return nil
+	case document.FieldStatus:
+		v, ok := value.(document.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case document.FieldRevokeReason:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRevokeReason(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Document field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *DocumentMutation) AddedFields() []string {
+	var fields []string
+	if m.addtemplate_version != nil {
+		fields = append(fields, document.FieldTemplateVersion)
+	}
+	if m.addfile_id != nil {
+		fields = append(fields, document.FieldFileID)
+	}
+	if m.addcreated_by != nil {
+		fields = append(fields, document.FieldCreatedBy)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *DocumentMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case document.FieldTemplateVersion:
+		return m.AddedTemplateVersion()
+	case document.FieldFileID:
+		return m.AddedFileID()
+	case document.FieldCreatedBy:
+		return m.AddedCreatedBy()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *DocumentMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case document.FieldTemplateVersion:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddTemplateVersion(v)
+		return nil
+	case document.FieldFileID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddFileID(v)
+		return nil
+	case document.FieldCreatedBy:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCreatedBy(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Document numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *DocumentMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(document.FieldNumber) {
+		fields = append(fields, document.FieldNumber)
+	}
+	if m.FieldCleared(document.FieldSubject) {
+		fields = append(fields, document.FieldSubject)
+	}
+	if m.FieldCleared(document.FieldCreatedBy) {
+		fields = append(fields, document.FieldCreatedBy)
+	}
+	if m.FieldCleared(document.FieldRevokeReason) {
+		fields = append(fields, document.FieldRevokeReason)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *DocumentMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *DocumentMutation) ClearField(name string) error {
+	switch name {
+	case document.FieldNumber:
+		m.ClearNumber()
+		return nil
+	case document.FieldSubject:
+		m.ClearSubject()
+		return nil
+	case document.FieldCreatedBy:
+		m.ClearCreatedBy()
+		return nil
+	case document.FieldRevokeReason:
+		m.ClearRevokeReason()
+		return nil
+	}
+	return fmt.Errorf("unknown Document nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *DocumentMutation) ResetField(name string) error {
+	switch name {
+	case document.FieldType:
+		m.ResetType()
+		return nil
+	case document.FieldTemplateVersion:
+		m.ResetTemplateVersion()
+		return nil
+	case document.FieldNumber:
+		m.ResetNumber()
+		return nil
+	case document.FieldTitle:
+		m.ResetTitle()
+		return nil
+	case document.FieldOwner:
+		m.ResetOwner()
+		return nil
+	case document.FieldSubject:
+		m.ResetSubject()
+		return nil
+	case document.FieldOrgCode:
+		m.ResetOrgCode()
+		return nil
+	case document.FieldOrgPath:
+		m.ResetOrgPath()
+		return nil
+	case document.FieldData:
+		m.ResetData()
+		return nil
+	case document.FieldFileID:
+		m.ResetFileID()
+		return nil
+	case document.FieldSm3:
+		m.ResetSm3()
+		return nil
+	case document.FieldSigner:
+		m.ResetSigner()
+		return nil
+	case document.FieldCertSerial:
+		m.ResetCertSerial()
+		return nil
+	case document.FieldSignedAt:
+		m.ResetSignedAt()
+		return nil
+	case document.FieldCreatedBy:
+		m.ResetCreatedBy()
+		return nil
+	case document.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case document.FieldRevokeReason:
+		m.ResetRevokeReason()
+		return nil
+	}
+	return fmt.Errorf("unknown Document field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *DocumentMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *DocumentMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *DocumentMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *DocumentMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *DocumentMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *DocumentMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *DocumentMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown Document unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *DocumentMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown Document edge %s", name)
+}
+
+// DossierMutation represents an operation that mutates the Dossier nodes in the graph.
+type DossierMutation struct {
+	config
+	op                 Op
+	typ                string
+	id                 *int
+	owner              *string
+	subject            *string
+	title              *string
+	kind               *string
+	org_code           *string
+	org_path           *string
+	head               *string
+	items              *int
+	additems           *int
+	status             *dossier.Status
+	archive_code       *string
+	archive_file_id    *int
+	addarchive_file_id *int
+	archived_at        *time.Time
+	created_at         *time.Time
+	clearedFields      map[string]struct{}
+	done               bool
+	oldValue           func(context.Context) (*Dossier, error)
+	predicates         []predicate.Dossier
+}
+
+var _ ent.Mutation = (*DossierMutation)(nil)
+
+// dossierOption allows management of the mutation configuration using functional options.
+type dossierOption func(*DossierMutation)
+
+// newDossierMutation creates new mutation for the Dossier entity.
+func newDossierMutation(c config, op Op, opts ...dossierOption) *DossierMutation {
+	m := &DossierMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeDossier,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withDossierID sets the ID field of the mutation.
+func withDossierID(id int) dossierOption {
+	return func(m *DossierMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *Dossier
+		)
+		m.oldValue = func(ctx context.Context) (*Dossier, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().Dossier.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withDossier sets the old Dossier of the mutation.
+func withDossier(node *Dossier) dossierOption {
+	return func(m *DossierMutation) {
+		m.oldValue = func(context.Context) (*Dossier, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m DossierMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m DossierMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *DossierMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *DossierMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().Dossier.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetOwner sets the "owner" field.
+func (m *DossierMutation) SetOwner(s string) {
+	m.owner = &s
+}
+
+// Owner returns the value of the "owner" field in the mutation.
+func (m *DossierMutation) Owner() (r string, exists bool) {
+	v := m.owner
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOwner returns the old "owner" field's value of the Dossier entity.
+// If the Dossier object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DossierMutation) OldOwner(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOwner is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOwner requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOwner: %w", err)
+	}
+	return oldValue.Owner, nil
+}
+
+// ResetOwner resets all changes to the "owner" field.
+func (m *DossierMutation) ResetOwner() {
+	m.owner = nil
+}
+
+// SetSubject sets the "subject" field.
+func (m *DossierMutation) SetSubject(s string) {
+	m.subject = &s
+}
+
+// Subject returns the value of the "subject" field in the mutation.
+func (m *DossierMutation) Subject() (r string, exists bool) {
+	v := m.subject
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSubject returns the old "subject" field's value of the Dossier entity.
+// If the Dossier object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DossierMutation) OldSubject(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSubject is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSubject requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSubject: %w", err)
+	}
+	return oldValue.Subject, nil
+}
+
+// ResetSubject resets all changes to the "subject" field.
+func (m *DossierMutation) ResetSubject() {
+	m.subject = nil
+}
+
+// SetTitle sets the "title" field.
+func (m *DossierMutation) SetTitle(s string) {
+	m.title = &s
+}
+
+// Title returns the value of the "title" field in the mutation.
+func (m *DossierMutation) Title() (r string, exists bool) {
+	v := m.title
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTitle returns the old "title" field's value of the Dossier entity.
+// If the Dossier object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DossierMutation) OldTitle(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTitle is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTitle requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTitle: %w", err)
+	}
+	return oldValue.Title, nil
+}
+
+// ResetTitle resets all changes to the "title" field.
+func (m *DossierMutation) ResetTitle() {
+	m.title = nil
+}
+
+// SetKind sets the "kind" field.
+func (m *DossierMutation) SetKind(s string) {
+	m.kind = &s
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *DossierMutation) Kind() (r string, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the Dossier entity.
+// If the Dossier object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DossierMutation) OldKind(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *DossierMutation) ResetKind() {
+	m.kind = nil
+}
+
+// SetOrgCode sets the "org_code" field.
+func (m *DossierMutation) SetOrgCode(s string) {
+	m.org_code = &s
+}
+
+// OrgCode returns the value of the "org_code" field in the mutation.
+func (m *DossierMutation) OrgCode() (r string, exists bool) {
+	v := m.org_code
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOrgCode returns the old "org_code" field's value of the Dossier entity.
+// If the Dossier object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DossierMutation) OldOrgCode(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOrgCode is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOrgCode requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOrgCode: %w", err)
+	}
+	return oldValue.OrgCode, nil
+}
+
+// ResetOrgCode resets all changes to the "org_code" field.
+func (m *DossierMutation) ResetOrgCode() {
+	m.org_code = nil
+}
+
+// SetOrgPath sets the "org_path" field.
+func (m *DossierMutation) SetOrgPath(s string) {
+	m.org_path = &s
+}
+
+// OrgPath returns the value of the "org_path" field in the mutation.
+func (m *DossierMutation) OrgPath() (r string, exists bool) {
+	v := m.org_path
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOrgPath returns the old "org_path" field's value of the Dossier entity.
+// If the Dossier object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DossierMutation) OldOrgPath(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOrgPath is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOrgPath requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOrgPath: %w", err)
+	}
+	return oldValue.OrgPath, nil
+}
+
+// ResetOrgPath resets all changes to the "org_path" field.
+func (m *DossierMutation) ResetOrgPath() {
+	m.org_path = nil
+}
+
+// SetHead sets the "head" field.
+func (m *DossierMutation) SetHead(s string) {
+	m.head = &s
+}
+
+// Head returns the value of the "head" field in the mutation.
+func (m *DossierMutation) Head() (r string, exists bool) {
+	v := m.head
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHead returns the old "head" field's value of the Dossier entity.
+// If the Dossier object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DossierMutation) OldHead(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHead is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHead requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHead: %w", err)
+	}
+	return oldValue.Head, nil
+}
+
+// ResetHead resets all changes to the "head" field.
+func (m *DossierMutation) ResetHead() {
+	m.head = nil
+}
+
+// SetItems sets the "items" field.
+func (m *DossierMutation) SetItems(i int) {
+	m.items = &i
+	m.additems = nil
+}
+
+// Items returns the value of the "items" field in the mutation.
+func (m *DossierMutation) Items() (r int, exists bool) {
+	v := m.items
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldItems returns the old "items" field's value of the Dossier entity.
+// If the Dossier object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DossierMutation) OldItems(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldItems is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldItems requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldItems: %w", err)
+	}
+	return oldValue.Items, nil
+}
+
+// AddItems adds i to the "items" field.
+func (m *DossierMutation) AddItems(i int) {
+	if m.additems != nil {
+		*m.additems += i
+	} else {
+		m.additems = &i
+	}
+}
+
+// AddedItems returns the value that was added to the "items" field in this mutation.
+func (m *DossierMutation) AddedItems() (r int, exists bool) {
+	v := m.additems
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetItems resets all changes to the "items" field.
+func (m *DossierMutation) ResetItems() {
+	m.items = nil
+	m.additems = nil
+}
+
+// SetStatus sets the "status" field.
+func (m *DossierMutation) SetStatus(d dossier.Status) {
+	m.status = &d
+}
+
+// Status returns the value of the "status" field in the mutation.
+func (m *DossierMutation) Status() (r dossier.Status, exists bool) {
+	v := m.status
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldStatus returns the old "status" field's value of the Dossier entity.
+// If the Dossier object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DossierMutation) OldStatus(ctx context.Context) (v dossier.Status, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldStatus is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldStatus requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldStatus: %w", err)
+	}
+	return oldValue.Status, nil
+}
+
+// ResetStatus resets all changes to the "status" field.
+func (m *DossierMutation) ResetStatus() {
+	m.status = nil
+}
+
+// SetArchiveCode sets the "archive_code" field.
+func (m *DossierMutation) SetArchiveCode(s string) {
+	m.archive_code = &s
+}
+
+// ArchiveCode returns the value of the "archive_code" field in the mutation.
+func (m *DossierMutation) ArchiveCode() (r string, exists bool) {
+	v := m.archive_code
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldArchiveCode returns the old "archive_code" field's value of the Dossier entity.
+// If the Dossier object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DossierMutation) OldArchiveCode(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldArchiveCode is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldArchiveCode requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldArchiveCode: %w", err)
+	}
+	return oldValue.ArchiveCode, nil
+}
+
+// ClearArchiveCode clears the value of the "archive_code" field.
+func (m *DossierMutation) ClearArchiveCode() {
+	m.archive_code = nil
+	m.clearedFields[dossier.FieldArchiveCode] = struct{}{}
+}
+
+// ArchiveCodeCleared returns if the "archive_code" field was cleared in this mutation.
+func (m *DossierMutation) ArchiveCodeCleared() bool {
+	_, ok := m.clearedFields[dossier.FieldArchiveCode]
+	return ok
+}
+
+// ResetArchiveCode resets all changes to the "archive_code" field.
+func (m *DossierMutation) ResetArchiveCode() {
+	m.archive_code = nil
+	delete(m.clearedFields, dossier.FieldArchiveCode)
+}
+
+// SetArchiveFileID sets the "archive_file_id" field.
+func (m *DossierMutation) SetArchiveFileID(i int) {
+	m.archive_file_id = &i
+	m.addarchive_file_id = nil
+}
+
+// ArchiveFileID returns the value of the "archive_file_id" field in the mutation.
+func (m *DossierMutation) ArchiveFileID() (r int, exists bool) {
+	v := m.archive_file_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldArchiveFileID returns the old "archive_file_id" field's value of the Dossier entity.
+// If the Dossier object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DossierMutation) OldArchiveFileID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldArchiveFileID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldArchiveFileID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldArchiveFileID: %w", err)
+	}
+	return oldValue.ArchiveFileID, nil
+}
+
+// AddArchiveFileID adds i to the "archive_file_id" field.
+func (m *DossierMutation) AddArchiveFileID(i int) {
+	if m.addarchive_file_id != nil {
+		*m.addarchive_file_id += i
+	} else {
+		m.addarchive_file_id = &i
+	}
+}
+
+// AddedArchiveFileID returns the value that was added to the "archive_file_id" field in this mutation.
+func (m *DossierMutation) AddedArchiveFileID() (r int, exists bool) {
+	v := m.addarchive_file_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearArchiveFileID clears the value of the "archive_file_id" field.
+func (m *DossierMutation) ClearArchiveFileID() {
+	m.archive_file_id = nil
+	m.addarchive_file_id = nil
+	m.clearedFields[dossier.FieldArchiveFileID] = struct{}{}
+}
+
+// ArchiveFileIDCleared returns if the "archive_file_id" field was cleared in this mutation.
+func (m *DossierMutation) ArchiveFileIDCleared() bool {
+	_, ok := m.clearedFields[dossier.FieldArchiveFileID]
+	return ok
+}
+
+// ResetArchiveFileID resets all changes to the "archive_file_id" field.
+func (m *DossierMutation) ResetArchiveFileID() {
+	m.archive_file_id = nil
+	m.addarchive_file_id = nil
+	delete(m.clearedFields, dossier.FieldArchiveFileID)
+}
+
+// SetArchivedAt sets the "archived_at" field.
+func (m *DossierMutation) SetArchivedAt(t time.Time) {
+	m.archived_at = &t
+}
+
+// ArchivedAt returns the value of the "archived_at" field in the mutation.
+func (m *DossierMutation) ArchivedAt() (r time.Time, exists bool) {
+	v := m.archived_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldArchivedAt returns the old "archived_at" field's value of the Dossier entity.
+// If the Dossier object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DossierMutation) OldArchivedAt(ctx context.Context) (v *time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldArchivedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldArchivedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldArchivedAt: %w", err)
+	}
+	return oldValue.ArchivedAt, nil
+}
+
+// ClearArchivedAt clears the value of the "archived_at" field.
+func (m *DossierMutation) ClearArchivedAt() {
+	m.archived_at = nil
+	m.clearedFields[dossier.FieldArchivedAt] = struct{}{}
+}
+
+// ArchivedAtCleared returns if the "archived_at" field was cleared in this mutation.
+func (m *DossierMutation) ArchivedAtCleared() bool {
+	_, ok := m.clearedFields[dossier.FieldArchivedAt]
+	return ok
+}
+
+// ResetArchivedAt resets all changes to the "archived_at" field.
+func (m *DossierMutation) ResetArchivedAt() {
+	m.archived_at = nil
+	delete(m.clearedFields, dossier.FieldArchivedAt)
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *DossierMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *DossierMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the Dossier entity.
+// If the Dossier object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DossierMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *DossierMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// Where appends a list predicates to the DossierMutation builder.
+func (m *DossierMutation) Where(ps ...predicate.Dossier) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the DossierMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *DossierMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.Dossier, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *DossierMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *DossierMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (Dossier).
+func (m *DossierMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *DossierMutation) Fields() []string {
+	fields := make([]string, 0, 13)
+	if m.owner != nil {
+		fields = append(fields, dossier.FieldOwner)
+	}
+	if m.subject != nil {
+		fields = append(fields, dossier.FieldSubject)
+	}
+	if m.title != nil {
+		fields = append(fields, dossier.FieldTitle)
+	}
+	if m.kind != nil {
+		fields = append(fields, dossier.FieldKind)
+	}
+	if m.org_code != nil {
+		fields = append(fields, dossier.FieldOrgCode)
+	}
+	if m.org_path != nil {
+		fields = append(fields, dossier.FieldOrgPath)
+	}
+	if m.head != nil {
+		fields = append(fields, dossier.FieldHead)
+	}
+	if m.items != nil {
+		fields = append(fields, dossier.FieldItems)
+	}
+	if m.status != nil {
+		fields = append(fields, dossier.FieldStatus)
+	}
+	if m.archive_code != nil {
+		fields = append(fields, dossier.FieldArchiveCode)
+	}
+	if m.archive_file_id != nil {
+		fields = append(fields, dossier.FieldArchiveFileID)
+	}
+	if m.archived_at != nil {
+		fields = append(fields, dossier.FieldArchivedAt)
+	}
+	if m.created_at != nil {
+		fields = append(fields, dossier.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *DossierMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case dossier.FieldOwner:
+		return m.Owner()
+	case dossier.FieldSubject:
+		return m.Subject()
+	case dossier.FieldTitle:
+		return m.Title()
+	case dossier.FieldKind:
+		return m.Kind()
+	case dossier.FieldOrgCode:
+		return m.OrgCode()
+	case dossier.FieldOrgPath:
+		return m.OrgPath()
+	case dossier.FieldHead:
+		return m.Head()
+	case dossier.FieldItems:
+		return m.Items()
+	case dossier.FieldStatus:
+		return m.Status()
+	case dossier.FieldArchiveCode:
+		return m.ArchiveCode()
+	case dossier.FieldArchiveFileID:
+		return m.ArchiveFileID()
+	case dossier.FieldArchivedAt:
+		return m.ArchivedAt()
+	case dossier.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *DossierMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case dossier.FieldOwner:
+		return m.OldOwner(ctx)
+	case dossier.FieldSubject:
+		return m.OldSubject(ctx)
+	case dossier.FieldTitle:
+		return m.OldTitle(ctx)
+	case dossier.FieldKind:
+		return m.OldKind(ctx)
+	case dossier.FieldOrgCode:
+		return m.OldOrgCode(ctx)
+	case dossier.FieldOrgPath:
+		return m.OldOrgPath(ctx)
+	case dossier.FieldHead:
+		return m.OldHead(ctx)
+	case dossier.FieldItems:
+		return m.OldItems(ctx)
+	case dossier.FieldStatus:
+		return m.OldStatus(ctx)
+	case dossier.FieldArchiveCode:
+		return m.OldArchiveCode(ctx)
+	case dossier.FieldArchiveFileID:
+		return m.OldArchiveFileID(ctx)
+	case dossier.FieldArchivedAt:
+		return m.OldArchivedAt(ctx)
+	case dossier.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown Dossier field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *DossierMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case dossier.FieldOwner:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOwner(v)
+		return nil
+	case dossier.FieldSubject:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSubject(v)
+		return nil
+	case dossier.FieldTitle:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTitle(v)
+		return nil
+	case dossier.FieldKind:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
+		return nil
+	case dossier.FieldOrgCode:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOrgCode(v)
+		return nil
+	case dossier.FieldOrgPath:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOrgPath(v)
+		return nil
+	case dossier.FieldHead:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHead(v)
+		return nil
+	case dossier.FieldItems:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetItems(v)
+		return nil
+	case dossier.FieldStatus:
+		v, ok := value.(dossier.Status)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetStatus(v)
+		return nil
+	case dossier.FieldArchiveCode:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetArchiveCode(v)
+		return nil
+	case dossier.FieldArchiveFileID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetArchiveFileID(v)
+		return nil
+	case dossier.FieldArchivedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetArchivedAt(v)
+		return nil
+	case dossier.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Dossier field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *DossierMutation) AddedFields() []string {
+	var fields []string
+	if m.additems != nil {
+		fields = append(fields, dossier.FieldItems)
+	}
+	if m.addarchive_file_id != nil {
+		fields = append(fields, dossier.FieldArchiveFileID)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *DossierMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case dossier.FieldItems:
+		return m.AddedItems()
+	case dossier.FieldArchiveFileID:
+		return m.AddedArchiveFileID()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *DossierMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case dossier.FieldItems:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddItems(v)
+		return nil
+	case dossier.FieldArchiveFileID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddArchiveFileID(v)
+		return nil
+	}
+	return fmt.Errorf("unknown Dossier numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *DossierMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(dossier.FieldArchiveCode) {
+		fields = append(fields, dossier.FieldArchiveCode)
+	}
+	if m.FieldCleared(dossier.FieldArchiveFileID) {
+		fields = append(fields, dossier.FieldArchiveFileID)
+	}
+	if m.FieldCleared(dossier.FieldArchivedAt) {
+		fields = append(fields, dossier.FieldArchivedAt)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *DossierMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *DossierMutation) ClearField(name string) error {
+	switch name {
+	case dossier.FieldArchiveCode:
+		m.ClearArchiveCode()
+		return nil
+	case dossier.FieldArchiveFileID:
+		m.ClearArchiveFileID()
+		return nil
+	case dossier.FieldArchivedAt:
+		m.ClearArchivedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Dossier nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *DossierMutation) ResetField(name string) error {
+	switch name {
+	case dossier.FieldOwner:
+		m.ResetOwner()
+		return nil
+	case dossier.FieldSubject:
+		m.ResetSubject()
+		return nil
+	case dossier.FieldTitle:
+		m.ResetTitle()
+		return nil
+	case dossier.FieldKind:
+		m.ResetKind()
+		return nil
+	case dossier.FieldOrgCode:
+		m.ResetOrgCode()
+		return nil
+	case dossier.FieldOrgPath:
+		m.ResetOrgPath()
+		return nil
+	case dossier.FieldHead:
+		m.ResetHead()
+		return nil
+	case dossier.FieldItems:
+		m.ResetItems()
+		return nil
+	case dossier.FieldStatus:
+		m.ResetStatus()
+		return nil
+	case dossier.FieldArchiveCode:
+		m.ResetArchiveCode()
+		return nil
+	case dossier.FieldArchiveFileID:
+		m.ResetArchiveFileID()
+		return nil
+	case dossier.FieldArchivedAt:
+		m.ResetArchivedAt()
+		return nil
+	case dossier.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown Dossier field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *DossierMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *DossierMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *DossierMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *DossierMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *DossierMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *DossierMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *DossierMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown Dossier unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *DossierMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown Dossier edge %s", name)
+}
+
+// DossierItemMutation represents an operation that mutates the DossierItem nodes in the graph.
+type DossierItemMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	dossier_id    *int
+	adddossier_id *int
+	seq           *int
+	addseq        *int
+	kind          *string
+	doc_type      *string
+	title         *string
+	file_id       *int
+	addfile_id    *int
+	sm3           *string
+	format        *string
+	version       *int
+	addversion    *int
+	parent_seq    *int
+	addparent_seq *int
+	meta          *string
+	prev          *string
+	hash          *string
+	created_by    *int
+	addcreated_by *int
+	created_at    *time.Time
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*DossierItem, error)
+	predicates    []predicate.DossierItem
+}
+
+var _ ent.Mutation = (*DossierItemMutation)(nil)
+
+// dossieritemOption allows management of the mutation configuration using functional options.
+type dossieritemOption func(*DossierItemMutation)
+
+// newDossierItemMutation creates new mutation for the DossierItem entity.
+func newDossierItemMutation(c config, op Op, opts ...dossieritemOption) *DossierItemMutation {
+	m := &DossierItemMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeDossierItem,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withDossierItemID sets the ID field of the mutation.
+func withDossierItemID(id int) dossieritemOption {
+	return func(m *DossierItemMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *DossierItem
+		)
+		m.oldValue = func(ctx context.Context) (*DossierItem, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().DossierItem.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withDossierItem sets the old DossierItem of the mutation.
+func withDossierItem(node *DossierItem) dossieritemOption {
+	return func(m *DossierItemMutation) {
+		m.oldValue = func(context.Context) (*DossierItem, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m DossierItemMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m DossierItemMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *DossierItemMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *DossierItemMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().DossierItem.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetDossierID sets the "dossier_id" field.
+func (m *DossierItemMutation) SetDossierID(i int) {
+	m.dossier_id = &i
+	m.adddossier_id = nil
+}
+
+// DossierID returns the value of the "dossier_id" field in the mutation.
+func (m *DossierItemMutation) DossierID() (r int, exists bool) {
+	v := m.dossier_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDossierID returns the old "dossier_id" field's value of the DossierItem entity.
+// If the DossierItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DossierItemMutation) OldDossierID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDossierID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDossierID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDossierID: %w", err)
+	}
+	return oldValue.DossierID, nil
+}
+
+// AddDossierID adds i to the "dossier_id" field.
+func (m *DossierItemMutation) AddDossierID(i int) {
+	if m.adddossier_id != nil {
+		*m.adddossier_id += i
+	} else {
+		m.adddossier_id = &i
+	}
+}
+
+// AddedDossierID returns the value that was added to the "dossier_id" field in this mutation.
+func (m *DossierItemMutation) AddedDossierID() (r int, exists bool) {
+	v := m.adddossier_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetDossierID resets all changes to the "dossier_id" field.
+func (m *DossierItemMutation) ResetDossierID() {
+	m.dossier_id = nil
+	m.adddossier_id = nil
+}
+
+// SetSeq sets the "seq" field.
+func (m *DossierItemMutation) SetSeq(i int) {
+	m.seq = &i
+	m.addseq = nil
+}
+
+// Seq returns the value of the "seq" field in the mutation.
+func (m *DossierItemMutation) Seq() (r int, exists bool) {
+	v := m.seq
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSeq returns the old "seq" field's value of the DossierItem entity.
+// If the DossierItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DossierItemMutation) OldSeq(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSeq is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSeq requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSeq: %w", err)
+	}
+	return oldValue.Seq, nil
+}
+
+// AddSeq adds i to the "seq" field.
+func (m *DossierItemMutation) AddSeq(i int) {
+	if m.addseq != nil {
+		*m.addseq += i
+	} else {
+		m.addseq = &i
+	}
+}
+
+// AddedSeq returns the value that was added to the "seq" field in this mutation.
+func (m *DossierItemMutation) AddedSeq() (r int, exists bool) {
+	v := m.addseq
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetSeq resets all changes to the "seq" field.
+func (m *DossierItemMutation) ResetSeq() {
+	m.seq = nil
+	m.addseq = nil
+}
+
+// SetKind sets the "kind" field.
+func (m *DossierItemMutation) SetKind(s string) {
+	m.kind = &s
+}
+
+// Kind returns the value of the "kind" field in the mutation.
+func (m *DossierItemMutation) Kind() (r string, exists bool) {
+	v := m.kind
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldKind returns the old "kind" field's value of the DossierItem entity.
+// If the DossierItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DossierItemMutation) OldKind(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldKind is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldKind requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldKind: %w", err)
+	}
+	return oldValue.Kind, nil
+}
+
+// ResetKind resets all changes to the "kind" field.
+func (m *DossierItemMutation) ResetKind() {
+	m.kind = nil
+}
+
+// SetDocType sets the "doc_type" field.
+func (m *DossierItemMutation) SetDocType(s string) {
+	m.doc_type = &s
+}
+
+// DocType returns the value of the "doc_type" field in the mutation.
+func (m *DossierItemMutation) DocType() (r string, exists bool) {
+	v := m.doc_type
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldDocType returns the old "doc_type" field's value of the DossierItem entity.
+// If the DossierItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DossierItemMutation) OldDocType(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldDocType is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldDocType requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldDocType: %w", err)
+	}
+	return oldValue.DocType, nil
+}
+
+// ClearDocType clears the value of the "doc_type" field.
+func (m *DossierItemMutation) ClearDocType() {
+	m.doc_type = nil
+	m.clearedFields[dossieritem.FieldDocType] = struct{}{}
+}
+
+// DocTypeCleared returns if the "doc_type" field was cleared in this mutation.
+func (m *DossierItemMutation) DocTypeCleared() bool {
+	_, ok := m.clearedFields[dossieritem.FieldDocType]
+	return ok
+}
+
+// ResetDocType resets all changes to the "doc_type" field.
+func (m *DossierItemMutation) ResetDocType() {
+	m.doc_type = nil
+	delete(m.clearedFields, dossieritem.FieldDocType)
+}
+
+// SetTitle sets the "title" field.
+func (m *DossierItemMutation) SetTitle(s string) {
+	m.title = &s
+}
+
+// Title returns the value of the "title" field in the mutation.
+func (m *DossierItemMutation) Title() (r string, exists bool) {
+	v := m.title
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldTitle returns the old "title" field's value of the DossierItem entity.
+// If the DossierItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DossierItemMutation) OldTitle(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldTitle is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldTitle requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldTitle: %w", err)
+	}
+	return oldValue.Title, nil
+}
+
+// ResetTitle resets all changes to the "title" field.
+func (m *DossierItemMutation) ResetTitle() {
+	m.title = nil
+}
+
+// SetFileID sets the "file_id" field.
+func (m *DossierItemMutation) SetFileID(i int) {
+	m.file_id = &i
+	m.addfile_id = nil
+}
+
+// FileID returns the value of the "file_id" field in the mutation.
+func (m *DossierItemMutation) FileID() (r int, exists bool) {
+	v := m.file_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFileID returns the old "file_id" field's value of the DossierItem entity.
+// If the DossierItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DossierItemMutation) OldFileID(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFileID is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFileID requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFileID: %w", err)
+	}
+	return oldValue.FileID, nil
+}
+
+// AddFileID adds i to the "file_id" field.
+func (m *DossierItemMutation) AddFileID(i int) {
+	if m.addfile_id != nil {
+		*m.addfile_id += i
+	} else {
+		m.addfile_id = &i
+	}
+}
+
+// AddedFileID returns the value that was added to the "file_id" field in this mutation.
+func (m *DossierItemMutation) AddedFileID() (r int, exists bool) {
+	v := m.addfile_id
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetFileID resets all changes to the "file_id" field.
+func (m *DossierItemMutation) ResetFileID() {
+	m.file_id = nil
+	m.addfile_id = nil
+}
+
+// SetSm3 sets the "sm3" field.
+func (m *DossierItemMutation) SetSm3(s string) {
+	m.sm3 = &s
+}
+
+// Sm3 returns the value of the "sm3" field in the mutation.
+func (m *DossierItemMutation) Sm3() (r string, exists bool) {
+	v := m.sm3
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSm3 returns the old "sm3" field's value of the DossierItem entity.
+// If the DossierItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DossierItemMutation) OldSm3(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSm3 is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSm3 requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSm3: %w", err)
+	}
+	return oldValue.Sm3, nil
+}
+
+// ResetSm3 resets all changes to the "sm3" field.
+func (m *DossierItemMutation) ResetSm3() {
+	m.sm3 = nil
+}
+
+// SetFormat sets the "format" field.
+func (m *DossierItemMutation) SetFormat(s string) {
+	m.format = &s
+}
+
+// Format returns the value of the "format" field in the mutation.
+func (m *DossierItemMutation) Format() (r string, exists bool) {
+	v := m.format
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldFormat returns the old "format" field's value of the DossierItem entity.
+// If the DossierItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DossierItemMutation) OldFormat(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldFormat is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldFormat requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldFormat: %w", err)
+	}
+	return oldValue.Format, nil
+}
+
+// ResetFormat resets all changes to the "format" field.
+func (m *DossierItemMutation) ResetFormat() {
+	m.format = nil
+}
+
+// SetVersion sets the "version" field.
+func (m *DossierItemMutation) SetVersion(i int) {
+	m.version = &i
+	m.addversion = nil
+}
+
+// Version returns the value of the "version" field in the mutation.
+func (m *DossierItemMutation) Version() (r int, exists bool) {
+	v := m.version
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldVersion returns the old "version" field's value of the DossierItem entity.
+// If the DossierItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DossierItemMutation) OldVersion(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldVersion is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldVersion requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldVersion: %w", err)
+	}
+	return oldValue.Version, nil
+}
+
+// AddVersion adds i to the "version" field.
+func (m *DossierItemMutation) AddVersion(i int) {
+	if m.addversion != nil {
+		*m.addversion += i
+	} else {
+		m.addversion = &i
+	}
+}
+
+// AddedVersion returns the value that was added to the "version" field in this mutation.
+func (m *DossierItemMutation) AddedVersion() (r int, exists bool) {
+	v := m.addversion
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetVersion resets all changes to the "version" field.
+func (m *DossierItemMutation) ResetVersion() {
+	m.version = nil
+	m.addversion = nil
+}
+
+// SetParentSeq sets the "parent_seq" field.
+func (m *DossierItemMutation) SetParentSeq(i int) {
+	m.parent_seq = &i
+	m.addparent_seq = nil
+}
+
+// ParentSeq returns the value of the "parent_seq" field in the mutation.
+func (m *DossierItemMutation) ParentSeq() (r int, exists bool) {
+	v := m.parent_seq
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldParentSeq returns the old "parent_seq" field's value of the DossierItem entity.
+// If the DossierItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DossierItemMutation) OldParentSeq(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldParentSeq is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldParentSeq requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldParentSeq: %w", err)
+	}
+	return oldValue.ParentSeq, nil
+}
+
+// AddParentSeq adds i to the "parent_seq" field.
+func (m *DossierItemMutation) AddParentSeq(i int) {
+	if m.addparent_seq != nil {
+		*m.addparent_seq += i
+	} else {
+		m.addparent_seq = &i
+	}
+}
+
+// AddedParentSeq returns the value that was added to the "parent_seq" field in this mutation.
+func (m *DossierItemMutation) AddedParentSeq() (r int, exists bool) {
+	v := m.addparent_seq
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearParentSeq clears the value of the "parent_seq" field.
+func (m *DossierItemMutation) ClearParentSeq() {
+	m.parent_seq = nil
+	m.addparent_seq = nil
+	m.clearedFields[dossieritem.FieldParentSeq] = struct{}{}
+}
+
+// ParentSeqCleared returns if the "parent_seq" field was cleared in this mutation.
+func (m *DossierItemMutation) ParentSeqCleared() bool {
+	_, ok := m.clearedFields[dossieritem.FieldParentSeq]
+	return ok
+}
+
+// ResetParentSeq resets all changes to the "parent_seq" field.
+func (m *DossierItemMutation) ResetParentSeq() {
+	m.parent_seq = nil
+	m.addparent_seq = nil
+	delete(m.clearedFields, dossieritem.FieldParentSeq)
+}
+
+// SetMeta sets the "meta" field.
+func (m *DossierItemMutation) SetMeta(s string) {
+	m.meta = &s
+}
+
+// Meta returns the value of the "meta" field in the mutation.
+func (m *DossierItemMutation) Meta() (r string, exists bool) {
+	v := m.meta
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldMeta returns the old "meta" field's value of the DossierItem entity.
+// If the DossierItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DossierItemMutation) OldMeta(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldMeta is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldMeta requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldMeta: %w", err)
+	}
+	return oldValue.Meta, nil
+}
+
+// ClearMeta clears the value of the "meta" field.
+func (m *DossierItemMutation) ClearMeta() {
+	m.meta = nil
+	m.clearedFields[dossieritem.FieldMeta] = struct{}{}
+}
+
+// MetaCleared returns if the "meta" field was cleared in this mutation.
+func (m *DossierItemMutation) MetaCleared() bool {
+	_, ok := m.clearedFields[dossieritem.FieldMeta]
+	return ok
+}
+
+// ResetMeta resets all changes to the "meta" field.
+func (m *DossierItemMutation) ResetMeta() {
+	m.meta = nil
+	delete(m.clearedFields, dossieritem.FieldMeta)
+}
+
+// SetPrev sets the "prev" field.
+func (m *DossierItemMutation) SetPrev(s string) {
+	m.prev = &s
+}
+
+// Prev returns the value of the "prev" field in the mutation.
+func (m *DossierItemMutation) Prev() (r string, exists bool) {
+	v := m.prev
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPrev returns the old "prev" field's value of the DossierItem entity.
+// If the DossierItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DossierItemMutation) OldPrev(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPrev is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPrev requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPrev: %w", err)
+	}
+	return oldValue.Prev, nil
+}
+
+// ResetPrev resets all changes to the "prev" field.
+func (m *DossierItemMutation) ResetPrev() {
+	m.prev = nil
+}
+
+// SetHash sets the "hash" field.
+func (m *DossierItemMutation) SetHash(s string) {
+	m.hash = &s
+}
+
+// Hash returns the value of the "hash" field in the mutation.
+func (m *DossierItemMutation) Hash() (r string, exists bool) {
+	v := m.hash
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldHash returns the old "hash" field's value of the DossierItem entity.
+// If the DossierItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DossierItemMutation) OldHash(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldHash is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldHash requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldHash: %w", err)
+	}
+	return oldValue.Hash, nil
+}
+
+// ResetHash resets all changes to the "hash" field.
+func (m *DossierItemMutation) ResetHash() {
+	m.hash = nil
+}
+
+// SetCreatedBy sets the "created_by" field.
+func (m *DossierItemMutation) SetCreatedBy(i int) {
+	m.created_by = &i
+	m.addcreated_by = nil
+}
+
+// CreatedBy returns the value of the "created_by" field in the mutation.
+func (m *DossierItemMutation) CreatedBy() (r int, exists bool) {
+	v := m.created_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedBy returns the old "created_by" field's value of the DossierItem entity.
+// If the DossierItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DossierItemMutation) OldCreatedBy(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedBy: %w", err)
+	}
+	return oldValue.CreatedBy, nil
+}
+
+// AddCreatedBy adds i to the "created_by" field.
+func (m *DossierItemMutation) AddCreatedBy(i int) {
+	if m.addcreated_by != nil {
+		*m.addcreated_by += i
+	} else {
+		m.addcreated_by = &i
+	}
+}
+
+// AddedCreatedBy returns the value that was added to the "created_by" field in this mutation.
+func (m *DossierItemMutation) AddedCreatedBy() (r int, exists bool) {
+	v := m.addcreated_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearCreatedBy clears the value of the "created_by" field.
+func (m *DossierItemMutation) ClearCreatedBy() {
+	m.created_by = nil
+	m.addcreated_by = nil
+	m.clearedFields[dossieritem.FieldCreatedBy] = struct{}{}
+}
+
+// CreatedByCleared returns if the "created_by" field was cleared in this mutation.
+func (m *DossierItemMutation) CreatedByCleared() bool {
+	_, ok := m.clearedFields[dossieritem.FieldCreatedBy]
+	return ok
+}
+
+// ResetCreatedBy resets all changes to the "created_by" field.
+func (m *DossierItemMutation) ResetCreatedBy() {
+	m.created_by = nil
+	m.addcreated_by = nil
+	delete(m.clearedFields, dossieritem.FieldCreatedBy)
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *DossierItemMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *DossierItemMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the DossierItem entity.
+// If the DossierItem object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DossierItemMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *DossierItemMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// Where appends a list predicates to the DossierItemMutation builder.
+func (m *DossierItemMutation) Where(ps ...predicate.DossierItem) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the DossierItemMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *DossierItemMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.DossierItem, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *DossierItemMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *DossierItemMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (DossierItem).
+func (m *DossierItemMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *DossierItemMutation) Fields() []string {
+	fields := make([]string, 0, 15)
+	if m.dossier_id != nil {
+		fields = append(fields, dossieritem.FieldDossierID)
+	}
+	if m.seq != nil {
+		fields = append(fields, dossieritem.FieldSeq)
+	}
+	if m.kind != nil {
+		fields = append(fields, dossieritem.FieldKind)
+	}
+	if m.doc_type != nil {
+		fields = append(fields, dossieritem.FieldDocType)
+	}
+	if m.title != nil {
+		fields = append(fields, dossieritem.FieldTitle)
+	}
+	if m.file_id != nil {
+		fields = append(fields, dossieritem.FieldFileID)
+	}
+	if m.sm3 != nil {
+		fields = append(fields, dossieritem.FieldSm3)
+	}
+	if m.format != nil {
+		fields = append(fields, dossieritem.FieldFormat)
+	}
+	if m.version != nil {
+		fields = append(fields, dossieritem.FieldVersion)
+	}
+	if m.parent_seq != nil {
+		fields = append(fields, dossieritem.FieldParentSeq)
+	}
+	if m.meta != nil {
+		fields = append(fields, dossieritem.FieldMeta)
+	}
+	if m.prev != nil {
+		fields = append(fields, dossieritem.FieldPrev)
+	}
+	if m.hash != nil {
+		fields = append(fields, dossieritem.FieldHash)
+	}
+	if m.created_by != nil {
+		fields = append(fields, dossieritem.FieldCreatedBy)
+	}
+	if m.created_at != nil {
+		fields = append(fields, dossieritem.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *DossierItemMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case dossieritem.FieldDossierID:
+		return m.DossierID()
+	case dossieritem.FieldSeq:
+		return m.Seq()
+	case dossieritem.FieldKind:
+		return m.Kind()
+	case dossieritem.FieldDocType:
+		return m.DocType()
+	case dossieritem.FieldTitle:
+		return m.Title()
+	case dossieritem.FieldFileID:
+		return m.FileID()
+	case dossieritem.FieldSm3:
+		return m.Sm3()
+	case dossieritem.FieldFormat:
+		return m.Format()
+	case dossieritem.FieldVersion:
+		return m.Version()
+	case dossieritem.FieldParentSeq:
+		return m.ParentSeq()
+	case dossieritem.FieldMeta:
+		return m.Meta()
+	case dossieritem.FieldPrev:
+		return m.Prev()
+	case dossieritem.FieldHash:
+		return m.Hash()
+	case dossieritem.FieldCreatedBy:
+		return m.CreatedBy()
+	case dossieritem.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *DossierItemMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case dossieritem.FieldDossierID:
+		return m.OldDossierID(ctx)
+	case dossieritem.FieldSeq:
+		return m.OldSeq(ctx)
+	case dossieritem.FieldKind:
+		return m.OldKind(ctx)
+	case dossieritem.FieldDocType:
+		return m.OldDocType(ctx)
+	case dossieritem.FieldTitle:
+		return m.OldTitle(ctx)
+	case dossieritem.FieldFileID:
+		return m.OldFileID(ctx)
+	case dossieritem.FieldSm3:
+		return m.OldSm3(ctx)
+	case dossieritem.FieldFormat:
+		return m.OldFormat(ctx)
+	case dossieritem.FieldVersion:
+		return m.OldVersion(ctx)
+	case dossieritem.FieldParentSeq:
+		return m.OldParentSeq(ctx)
+	case dossieritem.FieldMeta:
+		return m.OldMeta(ctx)
+	case dossieritem.FieldPrev:
+		return m.OldPrev(ctx)
+	case dossieritem.FieldHash:
+		return m.OldHash(ctx)
+	case dossieritem.FieldCreatedBy:
+		return m.OldCreatedBy(ctx)
+	case dossieritem.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown DossierItem field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *DossierItemMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case dossieritem.FieldDossierID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDossierID(v)
+		return nil
+	case dossieritem.FieldSeq:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSeq(v)
+		return nil
+	case dossieritem.FieldKind:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetKind(v)
+		return nil
+	case dossieritem.FieldDocType:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetDocType(v)
+		return nil
+	case dossieritem.FieldTitle:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetTitle(v)
+		return nil
+	case dossieritem.FieldFileID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFileID(v)
+		return nil
+	case dossieritem.FieldSm3:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSm3(v)
+		return nil
+	case dossieritem.FieldFormat:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetFormat(v)
+		return nil
+	case dossieritem.FieldVersion:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetVersion(v)
+		return nil
+	case dossieritem.FieldParentSeq:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetParentSeq(v)
+		return nil
+	case dossieritem.FieldMeta:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetMeta(v)
+		return nil
+	case dossieritem.FieldPrev:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPrev(v)
+		return nil
+	case dossieritem.FieldHash:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetHash(v)
+		return nil
+	case dossieritem.FieldCreatedBy:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedBy(v)
+		return nil
+	case dossieritem.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown DossierItem field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *DossierItemMutation) AddedFields() []string {
+	var fields []string
+	if m.adddossier_id != nil {
+		fields = append(fields, dossieritem.FieldDossierID)
+	}
+	if m.addseq != nil {
+		fields = append(fields, dossieritem.FieldSeq)
+	}
+	if m.addfile_id != nil {
+		fields = append(fields, dossieritem.FieldFileID)
+	}
+	if m.addversion != nil {
+		fields = append(fields, dossieritem.FieldVersion)
+	}
+	if m.addparent_seq != nil {
+		fields = append(fields, dossieritem.FieldParentSeq)
+	}
+	if m.addcreated_by != nil {
+		fields = append(fields, dossieritem.FieldCreatedBy)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *DossierItemMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case dossieritem.FieldDossierID:
+		return m.AddedDossierID()
+	case dossieritem.FieldSeq:
+		return m.AddedSeq()
+	case dossieritem.FieldFileID:
+		return m.AddedFileID()
+	case dossieritem.FieldVersion:
+		return m.AddedVersion()
+	case dossieritem.FieldParentSeq:
+		return m.AddedParentSeq()
+	case dossieritem.FieldCreatedBy:
+		return m.AddedCreatedBy()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *DossierItemMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case dossieritem.FieldDossierID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddDossierID(v)
+		return nil
+	case dossieritem.FieldSeq:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSeq(v)
+		return nil
+	case dossieritem.FieldFileID:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddFileID(v)
+		return nil
+	case dossieritem.FieldVersion:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddVersion(v)
+		return nil
+	case dossieritem.FieldParentSeq:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddParentSeq(v)
+		return nil
+	case dossieritem.FieldCreatedBy:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCreatedBy(v)
+		return nil
+	}
+	return fmt.Errorf("unknown DossierItem numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *DossierItemMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(dossieritem.FieldDocType) {
+		fields = append(fields, dossieritem.FieldDocType)
+	}
+	if m.FieldCleared(dossieritem.FieldParentSeq) {
+		fields = append(fields, dossieritem.FieldParentSeq)
+	}
+	if m.FieldCleared(dossieritem.FieldMeta) {
+		fields = append(fields, dossieritem.FieldMeta)
+	}
+	if m.FieldCleared(dossieritem.FieldCreatedBy) {
+		fields = append(fields, dossieritem.FieldCreatedBy)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *DossierItemMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *DossierItemMutation) ClearField(name string) error {
+	switch name {
+	case dossieritem.FieldDocType:
+		m.ClearDocType()
+		return nil
+	case dossieritem.FieldParentSeq:
+		m.ClearParentSeq()
+		return nil
+	case dossieritem.FieldMeta:
+		m.ClearMeta()
+		return nil
+	case dossieritem.FieldCreatedBy:
+		m.ClearCreatedBy()
+		return nil
+	}
+	return fmt.Errorf("unknown DossierItem nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *DossierItemMutation) ResetField(name string) error {
+	switch name {
+	case dossieritem.FieldDossierID:
+		m.ResetDossierID()
+		return nil
+	case dossieritem.FieldSeq:
+		m.ResetSeq()
+		return nil
+	case dossieritem.FieldKind:
+		m.ResetKind()
+		return nil
+	case dossieritem.FieldDocType:
+		m.ResetDocType()
+		return nil
+	case dossieritem.FieldTitle:
+		m.ResetTitle()
+		return nil
+	case dossieritem.FieldFileID:
+		m.ResetFileID()
+		return nil
+	case dossieritem.FieldSm3:
+		m.ResetSm3()
+		return nil
+	case dossieritem.FieldFormat:
+		m.ResetFormat()
+		return nil
+	case dossieritem.FieldVersion:
+		m.ResetVersion()
+		return nil
+	case dossieritem.FieldParentSeq:
+		m.ResetParentSeq()
+		return nil
+	case dossieritem.FieldMeta:
+		m.ResetMeta()
+		return nil
+	case dossieritem.FieldPrev:
+		m.ResetPrev()
+		return nil
+	case dossieritem.FieldHash:
+		m.ResetHash()
+		return nil
+	case dossieritem.FieldCreatedBy:
+		m.ResetCreatedBy()
+		return nil
+	case dossieritem.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown DossierItem field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *DossierItemMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *DossierItemMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *DossierItemMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *DossierItemMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *DossierItemMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *DossierItemMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *DossierItemMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown DossierItem unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *DossierItemMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown DossierItem edge %s", name)
 }
 
 // EventMutation represents an operation that mutates the Event nodes in the graph.
@@ -2460,6 +6310,894 @@ func (m *EventDeliveryMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *EventDeliveryMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown EventDelivery edge %s", name)
+}
+
+// FileMutation represents an operation that mutates the File nodes in the graph.
+type FileMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	sm3           *string
+	size          *int64
+	addsize       *int64
+	name          *string
+	content_type  *string
+	owner         *string
+	purpose       *string
+	created_by    *int
+	addcreated_by *int
+	org_path      *string
+	created_at    *time.Time
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*File, error)
+	predicates    []predicate.File
+}
+
+var _ ent.Mutation = (*FileMutation)(nil)
+
+// fileOption allows management of the mutation configuration using functional options.
+type fileOption func(*FileMutation)
+
+// newFileMutation creates new mutation for the File entity.
+func newFileMutation(c config, op Op, opts ...fileOption) *FileMutation {
+	m := &FileMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeFile,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withFileID sets the ID field of the mutation.
+func withFileID(id int) fileOption {
+	return func(m *FileMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *File
+		)
+		m.oldValue = func(ctx context.Context) (*File, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().File.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withFile sets the old File of the mutation.
+func withFile(node *File) fileOption {
+	return func(m *FileMutation) {
+		m.oldValue = func(context.Context) (*File, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m FileMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m FileMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *FileMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *FileMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().File.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetSm3 sets the "sm3" field.
+func (m *FileMutation) SetSm3(s string) {
+	m.sm3 = &s
+}
+
+// Sm3 returns the value of the "sm3" field in the mutation.
+func (m *FileMutation) Sm3() (r string, exists bool) {
+	v := m.sm3
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSm3 returns the old "sm3" field's value of the File entity.
+// If the File object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FileMutation) OldSm3(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSm3 is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSm3 requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSm3: %w", err)
+	}
+	return oldValue.Sm3, nil
+}
+
+// ResetSm3 resets all changes to the "sm3" field.
+func (m *FileMutation) ResetSm3() {
+	m.sm3 = nil
+}
+
+// SetSize sets the "size" field.
+func (m *FileMutation) SetSize(i int64) {
+	m.size = &i
+	m.addsize = nil
+}
+
+// Size returns the value of the "size" field in the mutation.
+func (m *FileMutation) Size() (r int64, exists bool) {
+	v := m.size
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldSize returns the old "size" field's value of the File entity.
+// If the File object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FileMutation) OldSize(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldSize is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldSize requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldSize: %w", err)
+	}
+	return oldValue.Size, nil
+}
+
+// AddSize adds i to the "size" field.
+func (m *FileMutation) AddSize(i int64) {
+	if m.addsize != nil {
+		*m.addsize += i
+	} else {
+		m.addsize = &i
+	}
+}
+
+// AddedSize returns the value that was added to the "size" field in this mutation.
+func (m *FileMutation) AddedSize() (r int64, exists bool) {
+	v := m.addsize
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetSize resets all changes to the "size" field.
+func (m *FileMutation) ResetSize() {
+	m.size = nil
+	m.addsize = nil
+}
+
+// SetName sets the "name" field.
+func (m *FileMutation) SetName(s string) {
+	m.name = &s
+}
+
+// Name returns the value of the "name" field in the mutation.
+func (m *FileMutation) Name() (r string, exists bool) {
+	v := m.name
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldName returns the old "name" field's value of the File entity.
+// If the File object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FileMutation) OldName(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldName is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldName requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldName: %w", err)
+	}
+	return oldValue.Name, nil
+}
+
+// ResetName resets all changes to the "name" field.
+func (m *FileMutation) ResetName() {
+	m.name = nil
+}
+
+// SetContentType sets the "content_type" field.
+func (m *FileMutation) SetContentType(s string) {
+	m.content_type = &s
+}
+
+// ContentType returns the value of the "content_type" field in the mutation.
+func (m *FileMutation) ContentType() (r string, exists bool) {
+	v := m.content_type
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldContentType returns the old "content_type" field's value of the File entity.
+// If the File object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FileMutation) OldContentType(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldContentType is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldContentType requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldContentType: %w", err)
+	}
+	return oldValue.ContentType, nil
+}
+
+// ResetContentType resets all changes to the "content_type" field.
+func (m *FileMutation) ResetContentType() {
+	m.content_type = nil
+}
+
+// SetOwner sets the "owner" field.
+func (m *FileMutation) SetOwner(s string) {
+	m.owner = &s
+}
+
+// Owner returns the value of the "owner" field in the mutation.
+func (m *FileMutation) Owner() (r string, exists bool) {
+	v := m.owner
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOwner returns the old "owner" field's value of the File entity.
+// If the File object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FileMutation) OldOwner(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOwner is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOwner requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOwner: %w", err)
+	}
+	return oldValue.Owner, nil
+}
+
+// ResetOwner resets all changes to the "owner" field.
+func (m *FileMutation) ResetOwner() {
+	m.owner = nil
+}
+
+// SetPurpose sets the "purpose" field.
+func (m *FileMutation) SetPurpose(s string) {
+	m.purpose = &s
+}
+
+// Purpose returns the value of the "purpose" field in the mutation.
+func (m *FileMutation) Purpose() (r string, exists bool) {
+	v := m.purpose
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldPurpose returns the old "purpose" field's value of the File entity.
+// If the File object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FileMutation) OldPurpose(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldPurpose is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldPurpose requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldPurpose: %w", err)
+	}
+	return oldValue.Purpose, nil
+}
+
+// ClearPurpose clears the value of the "purpose" field.
+func (m *FileMutation) ClearPurpose() {
+	m.purpose = nil
+	m.clearedFields[file.FieldPurpose] = struct{}{}
+}
+
+// PurposeCleared returns if the "purpose" field was cleared in this mutation.
+func (m *FileMutation) PurposeCleared() bool {
+	_, ok := m.clearedFields[file.FieldPurpose]
+	return ok
+}
+
+// ResetPurpose resets all changes to the "purpose" field.
+func (m *FileMutation) ResetPurpose() {
+	m.purpose = nil
+	delete(m.clearedFields, file.FieldPurpose)
+}
+
+// SetCreatedBy sets the "created_by" field.
+func (m *FileMutation) SetCreatedBy(i int) {
+	m.created_by = &i
+	m.addcreated_by = nil
+}
+
+// CreatedBy returns the value of the "created_by" field in the mutation.
+func (m *FileMutation) CreatedBy() (r int, exists bool) {
+	v := m.created_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedBy returns the old "created_by" field's value of the File entity.
+// If the File object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FileMutation) OldCreatedBy(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedBy is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedBy requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedBy: %w", err)
+	}
+	return oldValue.CreatedBy, nil
+}
+
+// AddCreatedBy adds i to the "created_by" field.
+func (m *FileMutation) AddCreatedBy(i int) {
+	if m.addcreated_by != nil {
+		*m.addcreated_by += i
+	} else {
+		m.addcreated_by = &i
+	}
+}
+
+// AddedCreatedBy returns the value that was added to the "created_by" field in this mutation.
+func (m *FileMutation) AddedCreatedBy() (r int, exists bool) {
+	v := m.addcreated_by
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ClearCreatedBy clears the value of the "created_by" field.
+func (m *FileMutation) ClearCreatedBy() {
+	m.created_by = nil
+	m.addcreated_by = nil
+	m.clearedFields[file.FieldCreatedBy] = struct{}{}
+}
+
+// CreatedByCleared returns if the "created_by" field was cleared in this mutation.
+func (m *FileMutation) CreatedByCleared() bool {
+	_, ok := m.clearedFields[file.FieldCreatedBy]
+	return ok
+}
+
+// ResetCreatedBy resets all changes to the "created_by" field.
+func (m *FileMutation) ResetCreatedBy() {
+	m.created_by = nil
+	m.addcreated_by = nil
+	delete(m.clearedFields, file.FieldCreatedBy)
+}
+
+// SetOrgPath sets the "org_path" field.
+func (m *FileMutation) SetOrgPath(s string) {
+	m.org_path = &s
+}
+
+// OrgPath returns the value of the "org_path" field in the mutation.
+func (m *FileMutation) OrgPath() (r string, exists bool) {
+	v := m.org_path
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldOrgPath returns the old "org_path" field's value of the File entity.
+// If the File object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FileMutation) OldOrgPath(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldOrgPath is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldOrgPath requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldOrgPath: %w", err)
+	}
+	return oldValue.OrgPath, nil
+}
+
+// ClearOrgPath clears the value of the "org_path" field.
+func (m *FileMutation) ClearOrgPath() {
+	m.org_path = nil
+	m.clearedFields[file.FieldOrgPath] = struct{}{}
+}
+
+// OrgPathCleared returns if the "org_path" field was cleared in this mutation.
+func (m *FileMutation) OrgPathCleared() bool {
+	_, ok := m.clearedFields[file.FieldOrgPath]
+	return ok
+}
+
+// ResetOrgPath resets all changes to the "org_path" field.
+func (m *FileMutation) ResetOrgPath() {
+	m.org_path = nil
+	delete(m.clearedFields, file.FieldOrgPath)
+}
+
+// SetCreatedAt sets the "created_at" field.
+func (m *FileMutation) SetCreatedAt(t time.Time) {
+	m.created_at = &t
+}
+
+// CreatedAt returns the value of the "created_at" field in the mutation.
+func (m *FileMutation) CreatedAt() (r time.Time, exists bool) {
+	v := m.created_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldCreatedAt returns the old "created_at" field's value of the File entity.
+// If the File object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *FileMutation) OldCreatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldCreatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldCreatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldCreatedAt: %w", err)
+	}
+	return oldValue.CreatedAt, nil
+}
+
+// ResetCreatedAt resets all changes to the "created_at" field.
+func (m *FileMutation) ResetCreatedAt() {
+	m.created_at = nil
+}
+
+// Where appends a list predicates to the FileMutation builder.
+func (m *FileMutation) Where(ps ...predicate.File) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the FileMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *FileMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.File, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *FileMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *FileMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (File).
+func (m *FileMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *FileMutation) Fields() []string {
+	fields := make([]string, 0, 9)
+	if m.sm3 != nil {
+		fields = append(fields, file.FieldSm3)
+	}
+	if m.size != nil {
+		fields = append(fields, file.FieldSize)
+	}
+	if m.name != nil {
+		fields = append(fields, file.FieldName)
+	}
+	if m.content_type != nil {
+		fields = append(fields, file.FieldContentType)
+	}
+	if m.owner != nil {
+		fields = append(fields, file.FieldOwner)
+	}
+	if m.purpose != nil {
+		fields = append(fields, file.FieldPurpose)
+	}
+	if m.created_by != nil {
+		fields = append(fields, file.FieldCreatedBy)
+	}
+	if m.org_path != nil {
+		fields = append(fields, file.FieldOrgPath)
+	}
+	if m.created_at != nil {
+		fields = append(fields, file.FieldCreatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *FileMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case file.FieldSm3:
+		return m.Sm3()
+	case file.FieldSize:
+		return m.Size()
+	case file.FieldName:
+		return m.Name()
+	case file.FieldContentType:
+		return m.ContentType()
+	case file.FieldOwner:
+		return m.Owner()
+	case file.FieldPurpose:
+		return m.Purpose()
+	case file.FieldCreatedBy:
+		return m.CreatedBy()
+	case file.FieldOrgPath:
+		return m.OrgPath()
+	case file.FieldCreatedAt:
+		return m.CreatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *FileMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case file.FieldSm3:
+		return m.OldSm3(ctx)
+	case file.FieldSize:
+		return m.OldSize(ctx)
+	case file.FieldName:
+		return m.OldName(ctx)
+	case file.FieldContentType:
+		return m.OldContentType(ctx)
+	case file.FieldOwner:
+		return m.OldOwner(ctx)
+	case file.FieldPurpose:
+		return m.OldPurpose(ctx)
+	case file.FieldCreatedBy:
+		return m.OldCreatedBy(ctx)
+	case file.FieldOrgPath:
+		return m.OldOrgPath(ctx)
+	case file.FieldCreatedAt:
+		return m.OldCreatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown File field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *FileMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case file.FieldSm3:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSm3(v)
+		return nil
+	case file.FieldSize:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetSize(v)
+		return nil
+	case file.FieldName:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetName(v)
+		return nil
+	case file.FieldContentType:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetContentType(v)
+		return nil
+	case file.FieldOwner:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOwner(v)
+		return nil
+	case file.FieldPurpose:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetPurpose(v)
+		return nil
+	case file.FieldCreatedBy:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedBy(v)
+		return nil
+	case file.FieldOrgPath:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetOrgPath(v)
+		return nil
+	case file.FieldCreatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetCreatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown File field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *FileMutation) AddedFields() []string {
+	var fields []string
+	if m.addsize != nil {
+		fields = append(fields, file.FieldSize)
+	}
+	if m.addcreated_by != nil {
+		fields = append(fields, file.FieldCreatedBy)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *FileMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case file.FieldSize:
+		return m.AddedSize()
+	case file.FieldCreatedBy:
+		return m.AddedCreatedBy()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *FileMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case file.FieldSize:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddSize(v)
+		return nil
+	case file.FieldCreatedBy:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddCreatedBy(v)
+		return nil
+	}
+	return fmt.Errorf("unknown File numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *FileMutation) ClearedFields() []string {
+	var fields []string
+	if m.FieldCleared(file.FieldPurpose) {
+		fields = append(fields, file.FieldPurpose)
+	}
+	if m.FieldCleared(file.FieldCreatedBy) {
+		fields = append(fields, file.FieldCreatedBy)
+	}
+	if m.FieldCleared(file.FieldOrgPath) {
+		fields = append(fields, file.FieldOrgPath)
+	}
+	return fields
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *FileMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *FileMutation) ClearField(name string) error {
+	switch name {
+	case file.FieldPurpose:
+		m.ClearPurpose()
+		return nil
+	case file.FieldCreatedBy:
+		m.ClearCreatedBy()
+		return nil
+	case file.FieldOrgPath:
+		m.ClearOrgPath()
+		return nil
+	}
+	return fmt.Errorf("unknown File nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *FileMutation) ResetField(name string) error {
+	switch name {
+	case file.FieldSm3:
+		m.ResetSm3()
+		return nil
+	case file.FieldSize:
+		m.ResetSize()
+		return nil
+	case file.FieldName:
+		m.ResetName()
+		return nil
+	case file.FieldContentType:
+		m.ResetContentType()
+		return nil
+	case file.FieldOwner:
+		m.ResetOwner()
+		return nil
+	case file.FieldPurpose:
+		m.ResetPurpose()
+		return nil
+	case file.FieldCreatedBy:
+		m.ResetCreatedBy()
+		return nil
+	case file.FieldOrgPath:
+		m.ResetOrgPath()
+		return nil
+	case file.FieldCreatedAt:
+		m.ResetCreatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown File field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *FileMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *FileMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *FileMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *FileMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *FileMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *FileMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *FileMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown File unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *FileMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown File edge %s", name)
 }
 
 // JobRunMutation represents an operation that mutates the JobRun nodes in the graph.
@@ -4516,6 +9254,617 @@ func (m *MessageMutation) ClearEdge(name string) error {
 // It returns an error if the edge is not defined in the schema.
 func (m *MessageMutation) ResetEdge(name string) error {
 	return fmt.Errorf("unknown Message edge %s", name)
+}
+
+// NumberSequenceMutation represents an operation that mutates the NumberSequence nodes in the graph.
+type NumberSequenceMutation struct {
+	config
+	op            Op
+	typ           string
+	id            *int
+	rule          *string
+	scope         *string
+	year          *int
+	addyear       *int
+	last          *int64
+	addlast       *int64
+	updated_at    *time.Time
+	clearedFields map[string]struct{}
+	done          bool
+	oldValue      func(context.Context) (*NumberSequence, error)
+	predicates    []predicate.NumberSequence
+}
+
+var _ ent.Mutation = (*NumberSequenceMutation)(nil)
+
+// numbersequenceOption allows management of the mutation configuration using functional options.
+type numbersequenceOption func(*NumberSequenceMutation)
+
+// newNumberSequenceMutation creates new mutation for the NumberSequence entity.
+func newNumberSequenceMutation(c config, op Op, opts ...numbersequenceOption) *NumberSequenceMutation {
+	m := &NumberSequenceMutation{
+		config:        c,
+		op:            op,
+		typ:           TypeNumberSequence,
+		clearedFields: make(map[string]struct{}),
+	}
+	for _, opt := range opts {
+		opt(m)
+	}
+	return m
+}
+
+// withNumberSequenceID sets the ID field of the mutation.
+func withNumberSequenceID(id int) numbersequenceOption {
+	return func(m *NumberSequenceMutation) {
+		var (
+			err   error
+			once  sync.Once
+			value *NumberSequence
+		)
+		m.oldValue = func(ctx context.Context) (*NumberSequence, error) {
+			once.Do(func() {
+				if m.done {
+					err = errors.New("querying old values post mutation is not allowed")
+				} else {
+					value, err = m.Client().NumberSequence.Get(ctx, id)
+				}
+			})
+			return value, err
+		}
+		m.id = &id
+	}
+}
+
+// withNumberSequence sets the old NumberSequence of the mutation.
+func withNumberSequence(node *NumberSequence) numbersequenceOption {
+	return func(m *NumberSequenceMutation) {
+		m.oldValue = func(context.Context) (*NumberSequence, error) {
+			return node, nil
+		}
+		m.id = &node.ID
+	}
+}
+
+// Client returns a new `ent.Client` from the mutation. If the mutation was
+// executed in a transaction (ent.Tx), a transactional client is returned.
+func (m NumberSequenceMutation) Client() *Client {
+	client := &Client{config: m.config}
+	client.init()
+	return client
+}
+
+// Tx returns an `ent.Tx` for mutations that were executed in transactions;
+// it returns an error otherwise.
+func (m NumberSequenceMutation) Tx() (*Tx, error) {
+	if _, ok := m.driver.(*txDriver); !ok {
+		return nil, errors.New("ent: mutation is not running in a transaction")
+	}
+	tx := &Tx{config: m.config}
+	tx.init()
+	return tx, nil
+}
+
+// ID returns the ID value in the mutation. Note that the ID is only available
+// if it was provided to the builder or after it was returned from the database.
+func (m *NumberSequenceMutation) ID() (id int, exists bool) {
+	if m.id == nil {
+		return
+	}
+	return *m.id, true
+}
+
+// IDs queries the database and returns the entity ids that match the mutation's predicate.
+// That means, if the mutation is applied within a transaction with an isolation level such
+// as sql.LevelSerializable, the returned ids match the ids of the rows that will be updated
+// or updated by the mutation.
+func (m *NumberSequenceMutation) IDs(ctx context.Context) ([]int, error) {
+	switch {
+	case m.op.Is(OpUpdateOne | OpDeleteOne):
+		id, exists := m.ID()
+		if exists {
+			return []int{id}, nil
+		}
+		fallthrough
+	case m.op.Is(OpUpdate | OpDelete):
+		return m.Client().NumberSequence.Query().Where(m.predicates...).IDs(ctx)
+	default:
+		return nil, fmt.Errorf("IDs is not allowed on %s operations", m.op)
+	}
+}
+
+// SetRule sets the "rule" field.
+func (m *NumberSequenceMutation) SetRule(s string) {
+	m.rule = &s
+}
+
+// Rule returns the value of the "rule" field in the mutation.
+func (m *NumberSequenceMutation) Rule() (r string, exists bool) {
+	v := m.rule
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRule returns the old "rule" field's value of the NumberSequence entity.
+// If the NumberSequence object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *NumberSequenceMutation) OldRule(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRule is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRule requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRule: %w", err)
+	}
+	return oldValue.Rule, nil
+}
+
+// ResetRule resets all changes to the "rule" field.
+func (m *NumberSequenceMutation) ResetRule() {
+	m.rule = nil
+}
+
+// SetScope sets the "scope" field.
+func (m *NumberSequenceMutation) SetScope(s string) {
+	m.scope = &s
+}
+
+// Scope returns the value of the "scope" field in the mutation.
+func (m *NumberSequenceMutation) Scope() (r string, exists bool) {
+	v := m.scope
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldScope returns the old "scope" field's value of the NumberSequence entity.
+// If the NumberSequence object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *NumberSequenceMutation) OldScope(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldScope is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldScope requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldScope: %w", err)
+	}
+	return oldValue.Scope, nil
+}
+
+// ResetScope resets all changes to the "scope" field.
+func (m *NumberSequenceMutation) ResetScope() {
+	m.scope = nil
+}
+
+// SetYear sets the "year" field.
+func (m *NumberSequenceMutation) SetYear(i int) {
+	m.year = &i
+	m.addyear = nil
+}
+
+// Year returns the value of the "year" field in the mutation.
+func (m *NumberSequenceMutation) Year() (r int, exists bool) {
+	v := m.year
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldYear returns the old "year" field's value of the NumberSequence entity.
+// If the NumberSequence object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *NumberSequenceMutation) OldYear(ctx context.Context) (v int, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldYear is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldYear requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldYear: %w", err)
+	}
+	return oldValue.Year, nil
+}
+
+// AddYear adds i to the "year" field.
+func (m *NumberSequenceMutation) AddYear(i int) {
+	if m.addyear != nil {
+		*m.addyear += i
+	} else {
+		m.addyear = &i
+	}
+}
+
+// AddedYear returns the value that was added to the "year" field in this mutation.
+func (m *NumberSequenceMutation) AddedYear() (r int, exists bool) {
+	v := m.addyear
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetYear resets all changes to the "year" field.
+func (m *NumberSequenceMutation) ResetYear() {
+	m.year = nil
+	m.addyear = nil
+}
+
+// SetLast sets the "last" field.
+func (m *NumberSequenceMutation) SetLast(i int64) {
+	m.last = &i
+	m.addlast = nil
+}
+
+// Last returns the value of the "last" field in the mutation.
+func (m *NumberSequenceMutation) Last() (r int64, exists bool) {
+	v := m.last
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldLast returns the old "last" field's value of the NumberSequence entity.
+// If the NumberSequence object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *NumberSequenceMutation) OldLast(ctx context.Context) (v int64, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldLast is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldLast requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldLast: %w", err)
+	}
+	return oldValue.Last, nil
+}
+
+// AddLast adds i to the "last" field.
+func (m *NumberSequenceMutation) AddLast(i int64) {
+	if m.addlast != nil {
+		*m.addlast += i
+	} else {
+		m.addlast = &i
+	}
+}
+
+// AddedLast returns the value that was added to the "last" field in this mutation.
+func (m *NumberSequenceMutation) AddedLast() (r int64, exists bool) {
+	v := m.addlast
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// ResetLast resets all changes to the "last" field.
+func (m *NumberSequenceMutation) ResetLast() {
+	m.last = nil
+	m.addlast = nil
+}
+
+// SetUpdatedAt sets the "updated_at" field.
+func (m *NumberSequenceMutation) SetUpdatedAt(t time.Time) {
+	m.updated_at = &t
+}
+
+// UpdatedAt returns the value of the "updated_at" field in the mutation.
+func (m *NumberSequenceMutation) UpdatedAt() (r time.Time, exists bool) {
+	v := m.updated_at
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldUpdatedAt returns the old "updated_at" field's value of the NumberSequence entity.
+// If the NumberSequence object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *NumberSequenceMutation) OldUpdatedAt(ctx context.Context) (v time.Time, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldUpdatedAt is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldUpdatedAt requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldUpdatedAt: %w", err)
+	}
+	return oldValue.UpdatedAt, nil
+}
+
+// ResetUpdatedAt resets all changes to the "updated_at" field.
+func (m *NumberSequenceMutation) ResetUpdatedAt() {
+	m.updated_at = nil
+}
+
+// Where appends a list predicates to the NumberSequenceMutation builder.
+func (m *NumberSequenceMutation) Where(ps ...predicate.NumberSequence) {
+	m.predicates = append(m.predicates, ps...)
+}
+
+// WhereP appends storage-level predicates to the NumberSequenceMutation builder. Using this method,
+// users can use type-assertion to append predicates that do not depend on any generated package.
+func (m *NumberSequenceMutation) WhereP(ps ...func(*sql.Selector)) {
+	p := make([]predicate.NumberSequence, len(ps))
+	for i := range ps {
+		p[i] = ps[i]
+	}
+	m.Where(p...)
+}
+
+// Op returns the operation name.
+func (m *NumberSequenceMutation) Op() Op {
+	return m.op
+}
+
+// SetOp allows setting the mutation operation.
+func (m *NumberSequenceMutation) SetOp(op Op) {
+	m.op = op
+}
+
+// Type returns the node type of this mutation (NumberSequence).
+func (m *NumberSequenceMutation) Type() string {
+	return m.typ
+}
+
+// Fields returns all fields that were changed during this mutation. Note that in
+// order to get all numeric fields that were incremented/decremented, call
+// AddedFields().
+func (m *NumberSequenceMutation) Fields() []string {
+	fields := make([]string, 0, 5)
+	if m.rule != nil {
+		fields = append(fields, numbersequence.FieldRule)
+	}
+	if m.scope != nil {
+		fields = append(fields, numbersequence.FieldScope)
+	}
+	if m.year != nil {
+		fields = append(fields, numbersequence.FieldYear)
+	}
+	if m.last != nil {
+		fields = append(fields, numbersequence.FieldLast)
+	}
+	if m.updated_at != nil {
+		fields = append(fields, numbersequence.FieldUpdatedAt)
+	}
+	return fields
+}
+
+// Field returns the value of a field with the given name. The second boolean
+// return value indicates that this field was not set, or was not defined in the
+// schema.
+func (m *NumberSequenceMutation) Field(name string) (ent.Value, bool) {
+	switch name {
+	case numbersequence.FieldRule:
+		return m.Rule()
+	case numbersequence.FieldScope:
+		return m.Scope()
+	case numbersequence.FieldYear:
+		return m.Year()
+	case numbersequence.FieldLast:
+		return m.Last()
+	case numbersequence.FieldUpdatedAt:
+		return m.UpdatedAt()
+	}
+	return nil, false
+}
+
+// OldField returns the old value of the field from the database. An error is
+// returned if the mutation operation is not UpdateOne, or the query to the
+// database failed.
+func (m *NumberSequenceMutation) OldField(ctx context.Context, name string) (ent.Value, error) {
+	switch name {
+	case numbersequence.FieldRule:
+		return m.OldRule(ctx)
+	case numbersequence.FieldScope:
+		return m.OldScope(ctx)
+	case numbersequence.FieldYear:
+		return m.OldYear(ctx)
+	case numbersequence.FieldLast:
+		return m.OldLast(ctx)
+	case numbersequence.FieldUpdatedAt:
+		return m.OldUpdatedAt(ctx)
+	}
+	return nil, fmt.Errorf("unknown NumberSequence field %s", name)
+}
+
+// SetField sets the value of a field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *NumberSequenceMutation) SetField(name string, value ent.Value) error {
+	switch name {
+	case numbersequence.FieldRule:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRule(v)
+		return nil
+	case numbersequence.FieldScope:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetScope(v)
+		return nil
+	case numbersequence.FieldYear:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetYear(v)
+		return nil
+	case numbersequence.FieldLast:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetLast(v)
+		return nil
+	case numbersequence.FieldUpdatedAt:
+		v, ok := value.(time.Time)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetUpdatedAt(v)
+		return nil
+	}
+	return fmt.Errorf("unknown NumberSequence field %s", name)
+}
+
+// AddedFields returns all numeric fields that were incremented/decremented during
+// this mutation.
+func (m *NumberSequenceMutation) AddedFields() []string {
+	var fields []string
+	if m.addyear != nil {
+		fields = append(fields, numbersequence.FieldYear)
+	}
+	if m.addlast != nil {
+		fields = append(fields, numbersequence.FieldLast)
+	}
+	return fields
+}
+
+// AddedField returns the numeric value that was incremented/decremented on a field
+// with the given name. The second boolean return value indicates that this field
+// was not set, or was not defined in the schema.
+func (m *NumberSequenceMutation) AddedField(name string) (ent.Value, bool) {
+	switch name {
+	case numbersequence.FieldYear:
+		return m.AddedYear()
+	case numbersequence.FieldLast:
+		return m.AddedLast()
+	}
+	return nil, false
+}
+
+// AddField adds the value to the field with the given name. It returns an error if
+// the field is not defined in the schema, or if the type mismatched the field
+// type.
+func (m *NumberSequenceMutation) AddField(name string, value ent.Value) error {
+	switch name {
+	case numbersequence.FieldYear:
+		v, ok := value.(int)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddYear(v)
+		return nil
+	case numbersequence.FieldLast:
+		v, ok := value.(int64)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.AddLast(v)
+		return nil
+	}
+	return fmt.Errorf("unknown NumberSequence numeric field %s", name)
+}
+
+// ClearedFields returns all nullable fields that were cleared during this
+// mutation.
+func (m *NumberSequenceMutation) ClearedFields() []string {
+	return nil
+}
+
+// FieldCleared returns a boolean indicating if a field with the given name was
+// cleared in this mutation.
+func (m *NumberSequenceMutation) FieldCleared(name string) bool {
+	_, ok := m.clearedFields[name]
+	return ok
+}
+
+// ClearField clears the value of the field with the given name. It returns an
+// error if the field is not defined in the schema.
+func (m *NumberSequenceMutation) ClearField(name string) error {
+	return fmt.Errorf("unknown NumberSequence nullable field %s", name)
+}
+
+// ResetField resets all changes in the mutation for the field with the given name.
+// It returns an error if the field is not defined in the schema.
+func (m *NumberSequenceMutation) ResetField(name string) error {
+	switch name {
+	case numbersequence.FieldRule:
+		m.ResetRule()
+		return nil
+	case numbersequence.FieldScope:
+		m.ResetScope()
+		return nil
+	case numbersequence.FieldYear:
+		m.ResetYear()
+		return nil
+	case numbersequence.FieldLast:
+		m.ResetLast()
+		return nil
+	case numbersequence.FieldUpdatedAt:
+		m.ResetUpdatedAt()
+		return nil
+	}
+	return fmt.Errorf("unknown NumberSequence field %s", name)
+}
+
+// AddedEdges returns all edge names that were set/added in this mutation.
+func (m *NumberSequenceMutation) AddedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// AddedIDs returns all IDs (to other nodes) that were added for the given edge
+// name in this mutation.
+func (m *NumberSequenceMutation) AddedIDs(name string) []ent.Value {
+	return nil
+}
+
+// RemovedEdges returns all edge names that were removed in this mutation.
+func (m *NumberSequenceMutation) RemovedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// RemovedIDs returns all IDs (to other nodes) that were removed for the edge with
+// the given name in this mutation.
+func (m *NumberSequenceMutation) RemovedIDs(name string) []ent.Value {
+	return nil
+}
+
+// ClearedEdges returns all edge names that were cleared in this mutation.
+func (m *NumberSequenceMutation) ClearedEdges() []string {
+	edges := make([]string, 0, 0)
+	return edges
+}
+
+// EdgeCleared returns a boolean which indicates if the edge with the given name
+// was cleared in this mutation.
+func (m *NumberSequenceMutation) EdgeCleared(name string) bool {
+	return false
+}
+
+// ClearEdge clears the value of the edge with the given name. It returns an error
+// if that edge is not defined in the schema.
+func (m *NumberSequenceMutation) ClearEdge(name string) error {
+	return fmt.Errorf("unknown NumberSequence unique edge %s", name)
+}
+
+// ResetEdge resets all changes to the edge with the given name in this mutation.
+// It returns an error if the edge is not defined in the schema.
+func (m *NumberSequenceMutation) ResetEdge(name string) error {
+	return fmt.Errorf("unknown NumberSequence edge %s", name)
 }
 
 // OrganizationMutation represents an operation that mutates the Organization nodes in the graph.

@@ -6,11 +6,16 @@ import (
 	"time"
 
 	"github.com/shanghai-amr/portal/host/store/ent/auditentry"
+	"github.com/shanghai-amr/portal/host/store/ent/document"
+	"github.com/shanghai-amr/portal/host/store/ent/dossier"
+	"github.com/shanghai-amr/portal/host/store/ent/dossieritem"
 	"github.com/shanghai-amr/portal/host/store/ent/event"
 	"github.com/shanghai-amr/portal/host/store/ent/eventdelivery"
+	"github.com/shanghai-amr/portal/host/store/ent/file"
 	"github.com/shanghai-amr/portal/host/store/ent/jobrun"
 	"github.com/shanghai-amr/portal/host/store/ent/loginthrottle"
 	"github.com/shanghai-amr/portal/host/store/ent/message"
+	"github.com/shanghai-amr/portal/host/store/ent/numbersequence"
 	"github.com/shanghai-amr/portal/host/store/ent/organization"
 	"github.com/shanghai-amr/portal/host/store/ent/plugin"
 	"github.com/shanghai-amr/portal/host/store/ent/pluginbundle"
@@ -78,6 +83,138 @@ func init() {
 	auditentryDescHash := auditentryFields[11].Descriptor()
 	// auditentry.HashValidator is a validator for the "hash" field. It is called by the builders before save.
 	auditentry.HashValidator = auditentryDescHash.Validators[0].(func(string) error)
+	documentFields := schema.Document{}.Fields()
+	_ = documentFields
+	// documentDescType is the schema descriptor for type field.
+	documentDescType := documentFields[0].Descriptor()
+	// document.TypeValidator is a validator for the "type" field. It is called by the builders before save.
+	document.TypeValidator = documentDescType.Validators[0].(func(string) error)
+	// documentDescNumber is the schema descriptor for number field.
+	documentDescNumber := documentFields[2].Descriptor()
+	// document.NumberValidator is a validator for the "number" field. It is called by the builders before save.
+	document.NumberValidator = documentDescNumber.Validators[0].(func(string) error)
+	// documentDescTitle is the schema descriptor for title field.
+	documentDescTitle := documentFields[3].Descriptor()
+	// document.TitleValidator is a validator for the "title" field. It is called by the builders before save.
+	document.TitleValidator = documentDescTitle.Validators[0].(func(string) error)
+	// documentDescOwner is the schema descriptor for owner field.
+	documentDescOwner := documentFields[4].Descriptor()
+	// document.OwnerValidator is a validator for the "owner" field. It is called by the builders before save.
+	document.OwnerValidator = documentDescOwner.Validators[0].(func(string) error)
+	// documentDescSubject is the schema descriptor for subject field.
+	documentDescSubject := documentFields[5].Descriptor()
+	// document.SubjectValidator is a validator for the "subject" field. It is called by the builders before save.
+	document.SubjectValidator = documentDescSubject.Validators[0].(func(string) error)
+	// documentDescOrgCode is the schema descriptor for org_code field.
+	documentDescOrgCode := documentFields[6].Descriptor()
+	// document.OrgCodeValidator is a validator for the "org_code" field. It is called by the builders before save.
+	document.OrgCodeValidator = documentDescOrgCode.Validators[0].(func(string) error)
+	// documentDescOrgPath is the schema descriptor for org_path field.
+	documentDescOrgPath := documentFields[7].Descriptor()
+	// document.OrgPathValidator is a validator for the "org_path" field. It is called by the builders before save.
+	document.OrgPathValidator = documentDescOrgPath.Validators[0].(func(string) error)
+	// documentDescSm3 is the schema descriptor for sm3 field.
+	documentDescSm3 := documentFields[10].Descriptor()
+	// document.Sm3Validator is a validator for the "sm3" field. It is called by the builders before save.
+	document.Sm3Validator = documentDescSm3.Validators[0].(func(string) error)
+	// documentDescSigner is the schema descriptor for signer field.
+	documentDescSigner := documentFields[11].Descriptor()
+	// document.SignerValidator is a validator for the "signer" field. It is called by the builders before save.
+	document.SignerValidator = documentDescSigner.Validators[0].(func(string) error)
+	// documentDescCertSerial is the schema descriptor for cert_serial field.
+	documentDescCertSerial := documentFields[12].Descriptor()
+	// document.CertSerialValidator is a validator for the "cert_serial" field. It is called by the builders before save.
+	document.CertSerialValidator = documentDescCertSerial.Validators[0].(func(string) error)
+	// documentDescRevokeReason is the schema descriptor for revoke_reason field.
+	documentDescRevokeReason := documentFields[16].Descriptor()
+	// document.RevokeReasonValidator is a validator for the "revoke_reason" field. It is called by the builders before save.
+	document.RevokeReasonValidator = documentDescRevokeReason.Validators[0].(func(string) error)
+	dossierFields := schema.Dossier{}.Fields()
+	_ = dossierFields
+	// dossierDescOwner is the schema descriptor for owner field.
+	dossierDescOwner := dossierFields[0].Descriptor()
+	// dossier.OwnerValidator is a validator for the "owner" field. It is called by the builders before save.
+	dossier.OwnerValidator = dossierDescOwner.Validators[0].(func(string) error)
+	// dossierDescSubject is the schema descriptor for subject field.
+	dossierDescSubject := dossierFields[1].Descriptor()
+	// dossier.SubjectValidator is a validator for the "subject" field. It is called by the builders before save.
+	dossier.SubjectValidator = dossierDescSubject.Validators[0].(func(string) error)
+	// dossierDescTitle is the schema descriptor for title field.
+	dossierDescTitle := dossierFields[2].Descriptor()
+	// dossier.TitleValidator is a validator for the "title" field. It is called by the builders before save.
+	dossier.TitleValidator = dossierDescTitle.Validators[0].(func(string) error)
+	// dossierDescKind is the schema descriptor for kind field.
+	dossierDescKind := dossierFields[3].Descriptor()
+	// dossier.KindValidator is a validator for the "kind" field. It is called by the builders before save.
+	dossier.KindValidator = dossierDescKind.Validators[0].(func(string) error)
+	// dossierDescOrgCode is the schema descriptor for org_code field.
+	dossierDescOrgCode := dossierFields[4].Descriptor()
+	// dossier.OrgCodeValidator is a validator for the "org_code" field. It is called by the builders before save.
+	dossier.OrgCodeValidator = dossierDescOrgCode.Validators[0].(func(string) error)
+	// dossierDescOrgPath is the schema descriptor for org_path field.
+	dossierDescOrgPath := dossierFields[5].Descriptor()
+	// dossier.OrgPathValidator is a validator for the "org_path" field. It is called by the builders before save.
+	dossier.OrgPathValidator = dossierDescOrgPath.Validators[0].(func(string) error)
+	// dossierDescHead is the schema descriptor for head field.
+	dossierDescHead := dossierFields[6].Descriptor()
+	// dossier.DefaultHead holds the default value on creation for the head field.
+	dossier.DefaultHead = dossierDescHead.Default.(string)
+	// dossier.HeadValidator is a validator for the "head" field. It is called by the builders before save.
+	dossier.HeadValidator = dossierDescHead.Validators[0].(func(string) error)
+	// dossierDescItems is the schema descriptor for items field.
+	dossierDescItems := dossierFields[7].Descriptor()
+	// dossier.DefaultItems holds the default value on creation for the items field.
+	dossier.DefaultItems = dossierDescItems.Default.(int)
+	// dossierDescArchiveCode is the schema descriptor for archive_code field.
+	dossierDescArchiveCode := dossierFields[9].Descriptor()
+	// dossier.ArchiveCodeValidator is a validator for the "archive_code" field. It is called by the builders before save.
+	dossier.ArchiveCodeValidator = dossierDescArchiveCode.Validators[0].(func(string) error)
+	// dossierDescCreatedAt is the schema descriptor for created_at field.
+	dossierDescCreatedAt := dossierFields[12].Descriptor()
+	// dossier.DefaultCreatedAt holds the default value on creation for the created_at field.
+	dossier.DefaultCreatedAt = dossierDescCreatedAt.Default.(func() time.Time)
+	dossieritemFields := schema.DossierItem{}.Fields()
+	_ = dossieritemFields
+	// dossieritemDescSeq is the schema descriptor for seq field.
+	dossieritemDescSeq := dossieritemFields[1].Descriptor()
+	// dossieritem.SeqValidator is a validator for the "seq" field. It is called by the builders before save.
+	dossieritem.SeqValidator = dossieritemDescSeq.Validators[0].(func(int) error)
+	// dossieritemDescKind is the schema descriptor for kind field.
+	dossieritemDescKind := dossieritemFields[2].Descriptor()
+	// dossieritem.KindValidator is a validator for the "kind" field. It is called by the builders before save.
+	dossieritem.KindValidator = dossieritemDescKind.Validators[0].(func(string) error)
+	// dossieritemDescDocType is the schema descriptor for doc_type field.
+	dossieritemDescDocType := dossieritemFields[3].Descriptor()
+	// dossieritem.DocTypeValidator is a validator for the "doc_type" field. It is called by the builders before save.
+	dossieritem.DocTypeValidator = dossieritemDescDocType.Validators[0].(func(string) error)
+	// dossieritemDescTitle is the schema descriptor for title field.
+	dossieritemDescTitle := dossieritemFields[4].Descriptor()
+	// dossieritem.TitleValidator is a validator for the "title" field. It is called by the builders before save.
+	dossieritem.TitleValidator = dossieritemDescTitle.Validators[0].(func(string) error)
+	// dossieritemDescSm3 is the schema descriptor for sm3 field.
+	dossieritemDescSm3 := dossieritemFields[6].Descriptor()
+	// dossieritem.Sm3Validator is a validator for the "sm3" field. It is called by the builders before save.
+	dossieritem.Sm3Validator = dossieritemDescSm3.Validators[0].(func(string) error)
+	// dossieritemDescFormat is the schema descriptor for format field.
+	dossieritemDescFormat := dossieritemFields[7].Descriptor()
+	// dossieritem.FormatValidator is a validator for the "format" field. It is called by the builders before save.
+	dossieritem.FormatValidator = dossieritemDescFormat.Validators[0].(func(string) error)
+	// dossieritemDescVersion is the schema descriptor for version field.
+	dossieritemDescVersion := dossieritemFields[8].Descriptor()
+	// dossieritem.VersionValidator is a validator for the "version" field. It is called by the builders before save.
+	dossieritem.VersionValidator = dossieritemDescVersion.Validators[0].(func(int) error)
+	// dossieritemDescPrev is the schema descriptor for prev field.
+	dossieritemDescPrev := dossieritemFields[11].Descriptor()
+	// dossieritem.PrevValidator is a validator for the "prev" field. It is called by the builders before save.
+	dossieritem.PrevValidator = dossieritemDescPrev.Validators[0].(func(string) error)
+	// dossieritemDescHash is the schema descriptor for hash field.
+	dossieritemDescHash := dossieritemFields[12].Descriptor()
+	// dossieritem.HashValidator is a validator for the "hash" field. It is called by the builders before save.
+	dossieritem.HashValidator = dossieritemDescHash.Validators[0].(func(string) error)
+	// dossieritemDescCreatedAt is the schema descriptor for created_at field.
+	dossieritemDescCreatedAt := dossieritemFields[14].Descriptor()
+	// dossieritem.DefaultCreatedAt holds the default value on creation for the created_at field.
+	dossieritem.DefaultCreatedAt = dossieritemDescCreatedAt.Default.(func() time.Time)
 	eventFields := schema.Event{}.Fields()
 	_ = eventFields
 	// eventDescEventID is the schema descriptor for event_id field.
@@ -146,6 +283,40 @@ func init() {
 	eventdeliveryDescLastError := eventdeliveryFields[5].Descriptor()
 	// eventdelivery.LastErrorValidator is a validator for the "last_error" field. It is called by the builders before save.
 	eventdelivery.LastErrorValidator = eventdeliveryDescLastError.Validators[0].(func(string) error)
+	fileFields := schema.File{}.Fields()
+	_ = fileFields
+	// fileDescSm3 is the schema descriptor for sm3 field.
+	fileDescSm3 := fileFields[0].Descriptor()
+	// file.Sm3Validator is a validator for the "sm3" field. It is called by the builders before save.
+	file.Sm3Validator = fileDescSm3.Validators[0].(func(string) error)
+	// fileDescSize is the schema descriptor for size field.
+	fileDescSize := fileFields[1].Descriptor()
+	// file.SizeValidator is a validator for the "size" field. It is called by the builders before save.
+	file.SizeValidator = fileDescSize.Validators[0].(func(int64) error)
+	// fileDescName is the schema descriptor for name field.
+	fileDescName := fileFields[2].Descriptor()
+	// file.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	file.NameValidator = fileDescName.Validators[0].(func(string) error)
+	// fileDescContentType is the schema descriptor for content_type field.
+	fileDescContentType := fileFields[3].Descriptor()
+	// file.ContentTypeValidator is a validator for the "content_type" field. It is called by the builders before save.
+	file.ContentTypeValidator = fileDescContentType.Validators[0].(func(string) error)
+	// fileDescOwner is the schema descriptor for owner field.
+	fileDescOwner := fileFields[4].Descriptor()
+	// file.OwnerValidator is a validator for the "owner" field. It is called by the builders before save.
+	file.OwnerValidator = fileDescOwner.Validators[0].(func(string) error)
+	// fileDescPurpose is the schema descriptor for purpose field.
+	fileDescPurpose := fileFields[5].Descriptor()
+	// file.PurposeValidator is a validator for the "purpose" field. It is called by the builders before save.
+	file.PurposeValidator = fileDescPurpose.Validators[0].(func(string) error)
+	// fileDescOrgPath is the schema descriptor for org_path field.
+	fileDescOrgPath := fileFields[7].Descriptor()
+	// file.OrgPathValidator is a validator for the "org_path" field. It is called by the builders before save.
+	file.OrgPathValidator = fileDescOrgPath.Validators[0].(func(string) error)
+	// fileDescCreatedAt is the schema descriptor for created_at field.
+	fileDescCreatedAt := fileFields[8].Descriptor()
+	// file.DefaultCreatedAt holds the default value on creation for the created_at field.
+	file.DefaultCreatedAt = fileDescCreatedAt.Default.(func() time.Time)
 	jobrunFields := schema.JobRun{}.Fields()
 	_ = jobrunFields
 	// jobrunDescJob is the schema descriptor for job field.
@@ -224,6 +395,26 @@ func init() {
 	messageDescCreatedAt := messageFields[6].Descriptor()
 	// message.DefaultCreatedAt holds the default value on creation for the created_at field.
 	message.DefaultCreatedAt = messageDescCreatedAt.Default.(func() time.Time)
+	numbersequenceFields := schema.NumberSequence{}.Fields()
+	_ = numbersequenceFields
+	// numbersequenceDescRule is the schema descriptor for rule field.
+	numbersequenceDescRule := numbersequenceFields[0].Descriptor()
+	// numbersequence.RuleValidator is a validator for the "rule" field. It is called by the builders before save.
+	numbersequence.RuleValidator = numbersequenceDescRule.Validators[0].(func(string) error)
+	// numbersequenceDescScope is the schema descriptor for scope field.
+	numbersequenceDescScope := numbersequenceFields[1].Descriptor()
+	// numbersequence.ScopeValidator is a validator for the "scope" field. It is called by the builders before save.
+	numbersequence.ScopeValidator = numbersequenceDescScope.Validators[0].(func(string) error)
+	// numbersequenceDescLast is the schema descriptor for last field.
+	numbersequenceDescLast := numbersequenceFields[3].Descriptor()
+	// numbersequence.DefaultLast holds the default value on creation for the last field.
+	numbersequence.DefaultLast = numbersequenceDescLast.Default.(int64)
+	// numbersequenceDescUpdatedAt is the schema descriptor for updated_at field.
+	numbersequenceDescUpdatedAt := numbersequenceFields[4].Descriptor()
+	// numbersequence.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	numbersequence.DefaultUpdatedAt = numbersequenceDescUpdatedAt.Default.(func() time.Time)
+	// numbersequence.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	numbersequence.UpdateDefaultUpdatedAt = numbersequenceDescUpdatedAt.UpdateDefault.(func() time.Time)
 	organizationMixin := schema.Organization{}.Mixin()
 	organizationMixinFields0 := organizationMixin[0].Fields()
 	_ = organizationMixinFields0

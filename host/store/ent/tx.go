@@ -16,16 +16,26 @@ type Tx struct {
 	config
 	// AuditEntry is the client for interacting with the AuditEntry builders.
 	AuditEntry *AuditEntryClient
+	// Document is the client for interacting with the Document builders.
+	Document *DocumentClient
+	// Dossier is the client for interacting with the Dossier builders.
+	Dossier *DossierClient
+	// DossierItem is the client for interacting with the DossierItem builders.
+	DossierItem *DossierItemClient
 	// Event is the client for interacting with the Event builders.
 	Event *EventClient
 	// EventDelivery is the client for interacting with the EventDelivery builders.
 	EventDelivery *EventDeliveryClient
+	// File is the client for interacting with the File builders.
+	File *FileClient
 	// JobRun is the client for interacting with the JobRun builders.
 	JobRun *JobRunClient
 	// LoginThrottle is the client for interacting with the LoginThrottle builders.
 	LoginThrottle *LoginThrottleClient
 	// Message is the client for interacting with the Message builders.
 	Message *MessageClient
+	// NumberSequence is the client for interacting with the NumberSequence builders.
+	NumberSequence *NumberSequenceClient
 	// Organization is the client for interacting with the Organization builders.
 	Organization *OrganizationClient
 	// Plugin is the client for interacting with the Plugin builders.
@@ -184,11 +194,16 @@ func (tx *Tx) Client() *Client {
 
 func (tx *Tx) init() {
 	tx.AuditEntry = NewAuditEntryClient(tx.config)
+	tx.Document = NewDocumentClient(tx.config)
+	tx.Dossier = NewDossierClient(tx.config)
+	tx.DossierItem = NewDossierItemClient(tx.config)
 	tx.Event = NewEventClient(tx.config)
 	tx.EventDelivery = NewEventDeliveryClient(tx.config)
+	tx.File = NewFileClient(tx.config)
 	tx.JobRun = NewJobRunClient(tx.config)
 	tx.LoginThrottle = NewLoginThrottleClient(tx.config)
 	tx.Message = NewMessageClient(tx.config)
+	tx.NumberSequence = NewNumberSequenceClient(tx.config)
 	tx.Organization = NewOrganizationClient(tx.config)
 	tx.Plugin = NewPluginClient(tx.config)
 	tx.PluginBundle = NewPluginBundleClient(tx.config)

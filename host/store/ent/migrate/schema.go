@@ -52,6 +52,112 @@ var (
 			},
 		},
 	}
+	// DocumentsColumns holds the columns for the "documents" table.
+	DocumentsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "type", Type: field.TypeString, Size: 64},
+		{Name: "template_version", Type: field.TypeInt},
+		{Name: "number", Type: field.TypeString, Nullable: true, Size: 128},
+		{Name: "title", Type: field.TypeString, Size: 256},
+		{Name: "owner", Type: field.TypeString, Size: 64},
+		{Name: "subject", Type: field.TypeString, Nullable: true, Size: 128},
+		{Name: "org_code", Type: field.TypeString, Size: 64},
+		{Name: "org_path", Type: field.TypeString, Size: 512},
+		{Name: "data", Type: field.TypeString, Size: 2147483647},
+		{Name: "file_id", Type: field.TypeInt},
+		{Name: "sm3", Type: field.TypeString, Size: 64},
+		{Name: "signer", Type: field.TypeString, Size: 256},
+		{Name: "cert_serial", Type: field.TypeString, Size: 64},
+		{Name: "signed_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "created_by", Type: field.TypeInt, Nullable: true},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"issued", "revoked"}, Default: "issued"},
+		{Name: "revoke_reason", Type: field.TypeString, Nullable: true, Size: 512},
+	}
+	// DocumentsTable holds the schema information for the "documents" table.
+	DocumentsTable = &schema.Table{
+		Name:       "documents",
+		Columns:    DocumentsColumns,
+		PrimaryKey: []*schema.Column{DocumentsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "document_sm3",
+				Unique:  false,
+				Columns: []*schema.Column{DocumentsColumns[11]},
+			},
+			{
+				Name:    "document_owner_subject",
+				Unique:  false,
+				Columns: []*schema.Column{DocumentsColumns[5], DocumentsColumns[6]},
+			},
+			{
+				Name:    "document_number",
+				Unique:  false,
+				Columns: []*schema.Column{DocumentsColumns[3]},
+			},
+		},
+	}
+	// DossiersColumns holds the columns for the "dossiers" table.
+	DossiersColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "owner", Type: field.TypeString, Size: 64},
+		{Name: "subject", Type: field.TypeString, Size: 128},
+		{Name: "title", Type: field.TypeString, Size: 256},
+		{Name: "kind", Type: field.TypeString, Size: 64},
+		{Name: "org_code", Type: field.TypeString, Size: 64},
+		{Name: "org_path", Type: field.TypeString, Size: 512},
+		{Name: "head", Type: field.TypeString, Size: 64, Default: ""},
+		{Name: "items", Type: field.TypeInt, Default: 0},
+		{Name: "status", Type: field.TypeEnum, Enums: []string{"open", "archived"}, Default: "open"},
+		{Name: "archive_code", Type: field.TypeString, Nullable: true, Size: 64},
+		{Name: "archive_file_id", Type: field.TypeInt, Nullable: true},
+		{Name: "archived_at", Type: field.TypeTime, Nullable: true, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+		{Name: "created_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+	}
+	// DossiersTable holds the schema information for the "dossiers" table.
+	DossiersTable = &schema.Table{
+		Name:       "dossiers",
+		Columns:    DossiersColumns,
+		PrimaryKey: []*schema.Column{DossiersColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "dossier_owner_subject",
+				Unique:  true,
+				Columns: []*schema.Column{DossiersColumns[1], DossiersColumns[2]},
+			},
+		},
+	}
+	// DossierItemsColumns holds the columns for the "dossier_items" table.
+	DossierItemsColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "dossier_id", Type: field.TypeInt},
+		{Name: "seq", Type: field.TypeInt},
+		{Name: "kind", Type: field.TypeString, Size: 32},
+		{Name: "doc_type", Type: field.TypeString, Nullable: true, Size: 64},
+		{Name: "title", Type: field.TypeString, Size: 256},
+		{Name: "file_id", Type: field.TypeInt},
+		{Name: "sm3", Type: field.TypeString, Size: 64},
+		{Name: "format", Type: field.TypeString, Size: 16},
+		{Name: "version", Type: field.TypeInt},
+		{Name: "parent_seq", Type: field.TypeInt, Nullable: true},
+		{Name: "meta", Type: field.TypeString, Nullable: true, Size: 2147483647},
+		{Name: "prev", Type: field.TypeString, Size: 64},
+		{Name: "hash", Type: field.TypeString, Size: 64},
+		{Name: "created_by", Type: field.TypeInt, Nullable: true},
+		{Name: "created_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+	}
+	// DossierItemsTable holds the schema information for the "dossier_items" table.
+	DossierItemsTable = &schema.Table{
+		Name:       "dossier_items",
+		Columns:    DossierItemsColumns,
+		PrimaryKey: []*schema.Column{DossierItemsColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "dossieritem_dossier_id_seq",
+				Unique:  true,
+				Columns: []*schema.Column{DossierItemsColumns[1], DossierItemsColumns[2]},
+			},
+		},
+	}
 	// EventsColumns holds the columns for the "events" table.
 	EventsColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -106,6 +212,37 @@ var (
 				Name:    "eventdelivery_status_next_attempt_at",
 				Unique:  false,
 				Columns: []*schema.Column{EventDeliveriesColumns[3], EventDeliveriesColumns[5]},
+			},
+		},
+	}
+	// FilesColumns holds the columns for the "files" table.
+	FilesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "sm3", Type: field.TypeString, Size: 64},
+		{Name: "size", Type: field.TypeInt64},
+		{Name: "name", Type: field.TypeString, Size: 255},
+		{Name: "content_type", Type: field.TypeString, Size: 128},
+		{Name: "owner", Type: field.TypeString, Size: 64},
+		{Name: "purpose", Type: field.TypeString, Nullable: true, Size: 64},
+		{Name: "created_by", Type: field.TypeInt, Nullable: true},
+		{Name: "org_path", Type: field.TypeString, Nullable: true, Size: 512},
+		{Name: "created_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+	}
+	// FilesTable holds the schema information for the "files" table.
+	FilesTable = &schema.Table{
+		Name:       "files",
+		Columns:    FilesColumns,
+		PrimaryKey: []*schema.Column{FilesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "file_sm3",
+				Unique:  false,
+				Columns: []*schema.Column{FilesColumns[1]},
+			},
+			{
+				Name:    "file_owner",
+				Unique:  false,
+				Columns: []*schema.Column{FilesColumns[5]},
 			},
 		},
 	}
@@ -169,6 +306,28 @@ var (
 				Name:    "message_recipient_id_read_at",
 				Unique:  false,
 				Columns: []*schema.Column{MessagesColumns[1], MessagesColumns[8]},
+			},
+		},
+	}
+	// NumberSequencesColumns holds the columns for the "number_sequences" table.
+	NumberSequencesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "rule", Type: field.TypeString, Size: 128},
+		{Name: "scope", Type: field.TypeString, Size: 128},
+		{Name: "year", Type: field.TypeInt},
+		{Name: "last", Type: field.TypeInt64, Default: 0},
+		{Name: "updated_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+	}
+	// NumberSequencesTable holds the schema information for the "number_sequences" table.
+	NumberSequencesTable = &schema.Table{
+		Name:       "number_sequences",
+		Columns:    NumberSequencesColumns,
+		PrimaryKey: []*schema.Column{NumberSequencesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "numbersequence_rule_scope_year",
+				Unique:  true,
+				Columns: []*schema.Column{NumberSequencesColumns[1], NumberSequencesColumns[2], NumberSequencesColumns[3]},
 			},
 		},
 	}
@@ -621,11 +780,16 @@ var (
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
 		AuditEntriesTable,
+		DocumentsTable,
+		DossiersTable,
+		DossierItemsTable,
 		EventsTable,
 		EventDeliveriesTable,
+		FilesTable,
 		JobRunsTable,
 		LoginThrottlesTable,
 		MessagesTable,
+		NumberSequencesTable,
 		OrganizationsTable,
 		PluginsTable,
 		PluginBundlesTable,

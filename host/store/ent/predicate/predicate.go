@@ -9,11 +9,23 @@ import (
 // AuditEntry is the predicate function for auditentry builders.
 type AuditEntry func(*sql.Selector)
 
+// Document is the predicate function for document builders.
+type Document func(*sql.Selector)
+
+// Dossier is the predicate function for dossier builders.
+type Dossier func(*sql.Selector)
+
+// DossierItem is the predicate function for dossieritem builders.
+type DossierItem func(*sql.Selector)
+
 // Event is the predicate function for event builders.
 type Event func(*sql.Selector)
 
 // EventDelivery is the predicate function for eventdelivery builders.
 type EventDelivery func(*sql.Selector)
+
+// File is the predicate function for file builders.
+type File func(*sql.Selector)
 
 // JobRun is the predicate function for jobrun builders.
 type JobRun func(*sql.Selector)
@@ -23,6 +35,9 @@ type LoginThrottle func(*sql.Selector)
 
 // Message is the predicate function for message builders.
 type Message func(*sql.Selector)
+
+// NumberSequence is the predicate function for numbersequence builders.
+type NumberSequence func(*sql.Selector)
 
 // Organization is the predicate function for organization builders.
 type Organization func(*sql.Selector)
