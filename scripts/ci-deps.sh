@@ -9,6 +9,12 @@ command -v protoc >/dev/null || need_apt+=(protobuf-compiler)
 # needs a CJK font to render (screenshots of failures are read by people).
 command -v chromium >/dev/null || need_apt+=(chromium)
 [ -d /usr/share/fonts/opentype/noto ] || need_apt+=(fonts-noto-cjk)
+# Official documents are set in TrueType CJK fonts (docs/documents.md), and
+# their tests read the PDFs back with poppler (pdftotext, pdftoppm).
+[ -f /usr/share/fonts/truetype/arphic-gbsn00lp/gbsn00lp.ttf ] || need_apt+=(fonts-arphic-gbsn00lp)
+[ -f /usr/share/fonts/truetype/arphic-gkai00mp/gkai00mp.ttf ] || need_apt+=(fonts-arphic-gkai00mp)
+[ -f /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf ] || need_apt+=(fonts-droid-fallback)
+command -v pdftotext >/dev/null || need_apt+=(poppler-utils)
 command -v npm >/dev/null || need_apt+=(nodejs npm)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "installing: ${need_apt[*]}"

@@ -28,6 +28,7 @@ type Host struct {
 	Audit     pluginv1.AuditClient
 	Numbering pluginv1.NumberingClient
 	Settings  pluginv1.SettingsClient
+	Dossiers  pluginv1.DossiersClient
 }
 
 func newHost(c grpc.ClientConnInterface) *Host {
@@ -38,7 +39,7 @@ func newHost(c grpc.ClientConnInterface) *Host {
 		Events: pluginv1.NewEventsClient(c), Files: pluginv1.NewFilesClient(c),
 		Documents: pluginv1.NewDocumentsClient(c), Search: pluginv1.NewSearchClient(c),
 		Audit: pluginv1.NewAuditClient(c), Numbering: pluginv1.NewNumberingClient(c),
-		Settings: pluginv1.NewSettingsClient(c),
+		Settings: pluginv1.NewSettingsClient(c), Dossiers: pluginv1.NewDossiersClient(c),
 	}
 }
 

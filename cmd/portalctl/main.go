@@ -4,6 +4,7 @@
 //	portalctl bundle build  --plugin DIR --version V --key KEYFILE --out FILE [--platform linux/amd64,linux/arm64]
 //	portalctl bundle verify --trust DIR FILE
 //	portalctl plugin list|install|upgrade|rollback|enable|disable|uninstall|logs …
+//	portalctl doc verify [--ca CA.pem] FILE
 //
 // Every command takes --help. Exit status: 0 on success; 1 when the command
 // failed, with one line "portalctl: …" on stderr naming the reason; 2 for a
@@ -56,6 +57,7 @@ func commands() map[string]command {
 		bundleCommands(),
 		pluginCommands(),
 		auditCommands(),
+		docCommands(),
 	} {
 		maps.Copy(all, group)
 	}

@@ -51,6 +51,13 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("%s (%d)", e.Code, e.Status)
 }
 
+// Is makes errors.Is match copies made by Wrap and WithDetails: two errors
+// are the same when their status and code are.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.Status == e.Status && t.Code == e.Code
+}
+
 // Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.cause }
 

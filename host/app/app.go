@@ -21,13 +21,17 @@ import (
 	"entgo.io/ent/dialect"
 	"github.com/gin-gonic/gin"
 	"github.com/go-sql-driver/mysql"
+	"github.com/spf13/afero"
 
 	"github.com/shanghai-amr/portal/host/audit"
 	"github.com/shanghai-amr/portal/host/clock"
 	"github.com/shanghai-amr/portal/host/config"
 	"github.com/shanghai-amr/portal/host/devidp"
 	"github.com/shanghai-amr/portal/host/dict"
+	"github.com/shanghai-amr/portal/host/document"
+	"github.com/shanghai-amr/portal/host/dossier"
 	"github.com/shanghai-amr/portal/host/event"
+	"github.com/shanghai-amr/portal/host/files"
 	"github.com/shanghai-amr/portal/host/i18n"
 	"github.com/shanghai-amr/portal/host/identity"
 	"github.com/shanghai-amr/portal/host/message"
@@ -35,6 +39,7 @@ import (
 	"github.com/shanghai-amr/portal/host/pii"
 	"github.com/shanghai-amr/portal/host/plugins"
 	"github.com/shanghai-amr/portal/host/policy"
+	"github.com/shanghai-amr/portal/host/seal"
 	"github.com/shanghai-amr/portal/host/server"
 	"github.com/shanghai-amr/portal/host/store"
 	"github.com/shanghai-amr/portal/host/store/ent/processdefinition"
@@ -58,6 +63,9 @@ type App struct {
 	Messages *message.Center
 	Events   *event.Bus
 	Jobs     *event.Scheduler
+	Files    *files.Store
+	Docs     *document.Service
+	Dossiers *dossier.Service
 	// AdminTokenCreated reports that a new bootstrap token was written to
 	// <data-dir>/admin.token at this start.
 	AdminTokenCreated bool
@@ -226,6 +234,14 @@ func New(ctx context.Context, c config.Config, log *slog.Logger) (*App, error) {
 		return nil, err
 	}
 	dicts.MountAPI(srv, auth)
+	fileStore, docs, dossiers, err := openDocuments(c, st, al, pol, log)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	fileStore.MountAPI(srv, auth)
+	docs.MountAPI(srv, auth, pol)
+	dossiers.MountAPI(srv, auth, pol, fileStore)
 	srv.SetFallback(ui.Handler())
 	var natsOpts *event.NATSOptions
 	if c.NATSURL != "" {
@@ -235,6 +251,7 @@ func New(ctx context.Context, c config.Config, log *slog.Logger) (*App, error) {
 	pm := plugins.New(plugins.Options{Calendar: cal, Events: bus,
 		DataDir: c.DataDir, Store: st, Audit: al, Policy: pol, Log: log, HostVersion: Version,
 		BodyLimit: c.BodyLimit, RouteTimeout: c.RequestTimeout, Workflow: wf, Messages: msgs,
+		Files: fileStore, Documents: docs, Dossiers: dossiers,
 	})
 	wf.SetCallbacks(pm.TaskCallbacks())
 	bus.Attach(pm.Subscribers, pm)
@@ -249,7 +266,8 @@ func New(ctx context.Context, c config.Config, log *slog.Logger) (*App, error) {
 	if c.Bundles != "" {
 		pm.InstallDir(ctx, c.Bundles)
 	}
-	return &App{Config: c, Log: log, Store: st, Server: srv, Audit: al, Plugins: pm, Workflow: wf, Messages: msgs, Events: bus, Jobs: jobs, AdminTokenCreated: created,
+	return &App{Config: c, Log: log, Store: st, Server: srv, Audit: al, Plugins: pm, Workflow: wf, Messages: msgs, Events: bus, Jobs: jobs,
+		Files: fileStore, Docs: docs, Dossiers: dossiers, AdminTokenCreated: created,
 		AdminPassword: adminPassword, DemoLogins: demo}, nil
 }
 
@@ -497,4 +515,36 @@ func Fatal(prog string, err error) {
 	}
 	fmt.Fprintf(os.Stderr, "%s: %v\n", prog, err)
 	os.Exit(code)
+}
+
+// DossierKinds are the kinds of electronic dossier and the documents each
+// must hold before it may be archived (the 归档范围 check).
+var DossierKinds = map[string]dossier.Kind{
+	"penalty_general":   {Required: []string{"case_filing_approval", "penalty_notice", "penalty_decision", "service_receipt"}, Retention: "定期30年"},
+	"penalty_summary":   {Required: []string{"penalty_decision"}, Retention: "定期10年"},
+	"suspension_filing": {Required: []string{"suspension_notice"}, Retention: "定期10年"},
+}
+
+// openDocuments builds the file store (<data-dir>/files), the seal key store
+// (<data-dir>/keys/seal), the document service and the electronic dossier.
+func openDocuments(c config.Config, st *store.Store, al *audit.Log, pol *policy.Engine, log *slog.Logger) (*files.Store, *document.Service, *dossier.Service, error) {
+	osFs := afero.NewOsFs()
+	filesDir := filepath.Join(c.DataDir, "files")
+	if err := os.MkdirAll(filesDir, 0o700); err != nil {
+		return nil, nil, nil, fmt.Errorf("files: %w", err)
+	}
+	fs := files.New(files.Options{Client: st.Client, Fs: afero.NewBasePathFs(osFs, filesDir), Audit: al, Policy: pol})
+	keys, err := seal.OpenKeystore(osFs, seal.Dir(c.DataDir), seal.KeystoreOptions{})
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("seal keys: %w", err)
+	}
+	docs, err := document.New(document.Options{Client: st.Client, Audit: al, Files: fs, Keys: keys, Log: log,
+		VerifyURL: c.BaseURL() + "/verify/"})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	ds := dossier.New(dossier.Options{Client: st.Client, Audit: al, Blobs: fs, Scanner: files.EICARScanner{},
+		Notary: seal.Notary{Keys: keys, Subject: seal.ArchiveSubject}, Kinds: DossierKinds,
+		LockRows: st.DSN.Dialect == dialect.MySQL, Log: log})
+	return fs, docs, ds, nil
 }

@@ -36,11 +36,12 @@ var BuiltinRoles = []BuiltinRole{
 	{RoleSystemAdmin, "系统管理员", "System administrator", []string{"plugins.read", "plugins.manage", "org.read", "org.manage", "users.read", "users.manage", "processes.read", "processes.manage", "calendars.manage", "dicts.manage", "workbench.use"}},
 	{RoleSecurityAdmin, "安全管理员", "Security administrator", []string{"sessions.read", "sessions.manage", "users.read", "users.unlock", "roles.manage", "policies.read", "policies.manage", "workbench.use"}},
 	{RoleAuditAdmin, "审计管理员", "Audit administrator", []string{"audit.read", "audit.verify", "workbench.use"}},
-	{"handler", "承办人", "Case handler", []string{"notice.read", "notice.write", "enforcement.case.read", "enforcement.case.write", "workbench.use"}},
-	{"case_lead", "办案机构负责人", "Head of the handling unit", []string{"notice.read", "enforcement.case.read", "enforcement.case.approve", "workbench.use"}},
-	{"legal_reviewer", "法制审核人员", "Legal reviewer", []string{"notice.read", "enforcement.case.read", "enforcement.case.legal_review", "workbench.use"}},
-	{"agency_head", "机关负责人", "Head of the agency", []string{"notice.read", "enforcement.case.read", "enforcement.case.decide", "workbench.use"}},
-	{"registration_reviewer", "登记审核员", "Registration reviewer", []string{"notice.read", "registration.application.read", "registration.application.review", "workbench.use"}},
+	{"handler", "承办人", "Case handler", []string{"notice.read", "notice.write", "enforcement.case.read", "enforcement.case.write", "documents.read", "documents.issue", "files.read", "dossiers.read", "dossiers.write", "workbench.use"}},
+	{"case_lead", "办案机构负责人", "Head of the handling unit", []string{"notice.read", "enforcement.case.read", "enforcement.case.approve", "documents.read", "files.read", "dossiers.read", "workbench.use"}},
+	{"legal_reviewer", "法制审核人员", "Legal reviewer", []string{"notice.read", "enforcement.case.read", "enforcement.case.legal_review", "documents.read", "files.read", "dossiers.read", "workbench.use"}},
+	{"agency_head", "机关负责人", "Head of the agency", []string{"notice.read", "enforcement.case.read", "enforcement.case.decide", "documents.read", "documents.revoke", "files.read", "dossiers.read", "workbench.use"}},
+	{"registration_reviewer", "登记审核员", "Registration reviewer", []string{"notice.read", "registration.application.read", "registration.application.review", "documents.read", "documents.issue", "files.read", "dossiers.read", "dossiers.write", "workbench.use"}},
+	{"archivist", "档案人员", "Archivist", []string{"documents.read", "files.read", "dossiers.read", "dossiers.check", "workbench.use"}},
 }
 
 // rolePermissions returns a copy of a built-in role's permissions.

@@ -14,6 +14,9 @@ import (
 
 	"github.com/shanghai-amr/portal/host/audit"
 	"github.com/shanghai-amr/portal/host/clock"
+	"github.com/shanghai-amr/portal/host/document"
+	"github.com/shanghai-amr/portal/host/dossier"
+	"github.com/shanghai-amr/portal/host/files"
 	"github.com/shanghai-amr/portal/host/identity"
 	"github.com/shanghai-amr/portal/host/message"
 	"github.com/shanghai-amr/portal/host/policy"
@@ -47,6 +50,9 @@ func capabilityOf(fullMethod string) string {
 	case "Events":
 		return manifest.CapEventsPublish
 	case "Files":
+		if method == "PutFile" {
+			return manifest.CapFilesWrite
+		}
 		return manifest.CapFilesRead
 	case "Documents":
 		return manifest.CapDocumentsWrite
@@ -56,6 +62,8 @@ func capabilityOf(fullMethod string) string {
 		return manifest.CapAuditWrite
 	case "Numbering":
 		return manifest.CapNumberingNext
+	case "Dossiers":
+		return manifest.CapDossiersWrite
 	case "Settings":
 		if method == "PutSetting" {
 			return manifest.CapSettingsWrite
@@ -146,6 +154,7 @@ type hostServices struct {
 	pluginv1.UnimplementedAuditServer
 	pluginv1.UnimplementedNumberingServer
 	pluginv1.UnimplementedSettingsServer
+	pluginv1.UnimplementedDossiersServer
 
 	client   *ent.Client
 	audit    *audit.Log
@@ -156,6 +165,10 @@ type hostServices struct {
 	workflow *workflow.Engine
 	messages *message.Center
 	events   *pluginEvents // Events service (events.go)
+	// Files, Documents, Numbering and Dossiers services (documents.go).
+	files     *files.Store
+	documents *document.Service
+	dossiers  *dossier.Service
 }
 
 // ComputeDeadline computes a statutory deadline on the working-day calendar
@@ -245,6 +258,7 @@ func registerHostServices(s *grpc.Server, h *hostServices) {
 	pluginv1.RegisterAuditServer(s, h)
 	pluginv1.RegisterNumberingServer(s, h)
 	pluginv1.RegisterSettingsServer(s, h)
+	pluginv1.RegisterDossiersServer(s, h)
 }
 
 // Write records an audit entry attributed to the acting user (or the plugin).

@@ -33,7 +33,10 @@ import (
 	"github.com/shanghai-amr/portal/host/apierror"
 	"github.com/shanghai-amr/portal/host/audit"
 	"github.com/shanghai-amr/portal/host/clock"
+	"github.com/shanghai-amr/portal/host/document"
+	"github.com/shanghai-amr/portal/host/dossier"
 	"github.com/shanghai-amr/portal/host/event"
+	"github.com/shanghai-amr/portal/host/files"
 	"github.com/shanghai-amr/portal/host/message"
 	"github.com/shanghai-amr/portal/host/policy"
 	"github.com/shanghai-amr/portal/host/store"
@@ -63,7 +66,12 @@ type Options struct {
 	Messages *message.Center
 	// Events is the host's event bus: plugins publish to it (Events service)
 	// and it delivers to them through Manager.Deliver; nil answers Unavailable.
-	Events      *event.Bus
+	Events *event.Bus
+	// Files, Documents and Dossiers serve the services of the same names
+	// (and Numbering); nil answers Unavailable.
+	Files       *files.Store
+	Documents   *document.Service
+	Dossiers    *dossier.Service
 	Log         *slog.Logger
 	HostVersion string
 	// BodyLimit is the default body limit of plugin routes (a route may set its own).
@@ -553,7 +561,8 @@ func (m *Manager) startGen(ctx context.Context, ref *storedBundle) (g *generatio
 		m.opts.Messages.RegisterTemplates(id, ref.manifest.I18n)
 	}
 	hs := &hostServices{client: m.opts.Store.Client, audit: m.opts.Audit, policy: m.opts.Policy, calendar: m.opts.Calendar, plugin: id,
-		manifest: ref.manifest, workflow: m.opts.Workflow, messages: m.opts.Messages, events: m.pluginEvents(ref.manifest)}
+		manifest: ref.manifest, workflow: m.opts.Workflow, messages: m.opts.Messages, events: m.pluginEvents(ref.manifest),
+		files: m.opts.Files, documents: m.opts.Documents, dossiers: m.opts.Dossiers}
 	return startGeneration(ctx, spec{
 		manifest: ref.manifest, binary: ref.binary, web: filepath.Join(ref.dir, "web"), checksum: ref.checksum, n: m.gens.Add(1),
 		database: db, settings: settings.Values, scratchDir: scratch, socketDir: m.sockets, logs: ring, log: m.log,

@@ -24,6 +24,7 @@ const (
 	CapNumberingNext   = "numbering.next"
 	CapSettingsRead    = "settings.read"
 	CapSettingsWrite   = "settings.write"
+	CapDossiersWrite   = "dossiers.write"
 )
 
 // KnownCapabilities returns every capability name, in the order of the schema.
@@ -34,6 +35,7 @@ func KnownCapabilities() []string {
 		CapClocksRead, CapMessagesSend, CapEventsPublish, CapEventsSubscribe,
 		CapFilesRead, CapFilesWrite, CapDocumentsWrite, CapSearchIndex,
 		CapAuditWrite, CapNumberingNext, CapSettingsRead, CapSettingsWrite,
+		CapDossiersWrite,
 	}
 }
 

@@ -56,6 +56,12 @@ export const zhCN = {
   dicts: { key: '字典标识', items: '条目数' },
   sessions: { signedIn: '登录时间', lastSeen: '最近活动', client: '客户端', end: '强制下线' },
   policies: { test: '测试决策', input: '输入（JSON）', publish: '发布', published: '策略已发布并生效' },
+  verify: {
+    title: '文书核验', issued: '有效文书', revoked: '已撤销', docTitle: '文书名称', number: '文号', issuer: '制发机关',
+    signedAt: '签章时间', digest: '原件 SM3 摘要', copies: '已出具副本', reason: '撤销原因', checkFile: '核验文件',
+    checkHint: '选择一份电子文书（PDF），核验其电子签章、完整性和状态。', choose: '选择 PDF 文件', valid: '签章有效，文件未被改动',
+    invalid: '核验未通过', signer: '签章人',
+  },
 }
 
 export type Messages = typeof zhCN
@@ -116,4 +122,10 @@ export const en: Messages = {
   dicts: { key: 'Key', items: 'Entries' },
   sessions: { signedIn: 'Signed in', lastSeen: 'Last active', client: 'Client', end: 'End session' },
   policies: { test: 'Test a decision', input: 'Input (JSON)', publish: 'Publish', published: 'Policy published and in force' },
+  verify: {
+    title: 'Verify a document', issued: 'Valid document', revoked: 'Revoked', docTitle: 'Document', number: 'Number', issuer: 'Issued by',
+    signedAt: 'Signed at', digest: 'SM3 digest of the original', copies: 'Copies issued', reason: 'Reason for revocation', checkFile: 'Check a file',
+    checkHint: 'Choose an electronic document (PDF) to check its signature, its integrity and its status.', choose: 'Choose a PDF file', valid: 'Signature valid; the file is unchanged',
+    invalid: 'Verification failed', signer: 'Signed by',
+  },
 }

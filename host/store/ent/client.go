@@ -17,6 +17,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/shanghai-amr/portal/host/store/ent/auditentry"
 	"github.com/shanghai-amr/portal/host/store/ent/document"
+	"github.com/shanghai-amr/portal/host/store/ent/documentcopy"
 	"github.com/shanghai-amr/portal/host/store/ent/dossier"
 	"github.com/shanghai-amr/portal/host/store/ent/dossieritem"
 	"github.com/shanghai-amr/portal/host/store/ent/event"
@@ -52,6 +53,8 @@ type Client struct {
 	AuditEntry *AuditEntryClient
 	// Document is the client for interacting with the Document builders.
 	Document *DocumentClient
+	// DocumentCopy is the client for interacting with the DocumentCopy builders.
+	DocumentCopy *DocumentCopyClient
 	// Dossier is the client for interacting with the Dossier builders.
 	Dossier *DossierClient
 	// DossierItem is the client for interacting with the DossierItem builders.
@@ -109,6 +112,7 @@ func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
 	c.AuditEntry = NewAuditEntryClient(c.config)
 	c.Document = NewDocumentClient(c.config)
+	c.DocumentCopy = NewDocumentCopyClient(c.config)
 	c.Dossier = NewDossierClient(c.config)
 	c.DossierItem = NewDossierItemClient(c.config)
 	c.Event = NewEventClient(c.config)
@@ -225,6 +229,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 		config:            cfg,
 		AuditEntry:        NewAuditEntryClient(cfg),
 		Document:          NewDocumentClient(cfg),
+		DocumentCopy:      NewDocumentCopyClient(cfg),
 		Dossier:           NewDossierClient(cfg),
 		DossierItem:       NewDossierItemClient(cfg),
 		Event:             NewEventClient(cfg),
@@ -268,6 +273,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 		config:            cfg,
 		AuditEntry:        NewAuditEntryClient(cfg),
 		Document:          NewDocumentClient(cfg),
+		DocumentCopy:      NewDocumentCopyClient(cfg),
 		Dossier:           NewDossierClient(cfg),
 		DossierItem:       NewDossierItemClient(cfg),
 		Event:             NewEventClient(cfg),
@@ -319,11 +325,11 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.AuditEntry, c.Document, c.Dossier, c.DossierItem, c.Event, c.EventDelivery,
-		c.File, c.JobRun, c.LoginThrottle, c.Message, c.NumberSequence, c.Organization,
-		c.Plugin, c.PluginBundle, c.Post, c.ProcessAction, c.ProcessDefinition,
-		c.ProcessInstance, c.Role, c.Session, c.Setting, c.Task, c.TaskCandidate,
-		c.User,
+		c.AuditEntry, c.Document, c.DocumentCopy, c.Dossier, c.DossierItem, c.Event,
+		c.EventDelivery, c.File, c.JobRun, c.LoginThrottle, c.Message,
+		c.NumberSequence, c.Organization, c.Plugin, c.PluginBundle, c.Post,
+		c.ProcessAction, c.ProcessDefinition, c.ProcessInstance, c.Role, c.Session,
+		c.Setting, c.Task, c.TaskCandidate, c.User,
 	} {
 		n.Use(hooks...)
 	}
@@ -333,11 +339,11 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.AuditEntry, c.Document, c.Dossier, c.DossierItem, c.Event, c.EventDelivery,
-		c.File, c.JobRun, c.LoginThrottle, c.Message, c.NumberSequence, c.Organization,
-		c.Plugin, c.PluginBundle, c.Post, c.ProcessAction, c.ProcessDefinition,
-		c.ProcessInstance, c.Role, c.Session, c.Setting, c.Task, c.TaskCandidate,
-		c.User,
+		c.AuditEntry, c.Document, c.DocumentCopy, c.Dossier, c.DossierItem, c.Event,
+		c.EventDelivery, c.File, c.JobRun, c.LoginThrottle, c.Message,
+		c.NumberSequence, c.Organization, c.Plugin, c.PluginBundle, c.Post,
+		c.ProcessAction, c.ProcessDefinition, c.ProcessInstance, c.Role, c.Session,
+		c.Setting, c.Task, c.TaskCandidate, c.User,
 	} {
 		n.Intercept(interceptors...)
 	}
@@ -350,6 +356,8 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.AuditEntry.mutate(ctx, m)
 	case *DocumentMutation:
 		return c.Document.mutate(ctx, m)
+	case *DocumentCopyMutation:
+		return c.DocumentCopy.mutate(ctx, m)
 	case *DossierMutation:
 		return c.Dossier.mutate(ctx, m)
 	case *DossierItemMutation:
@@ -662,6 +670,139 @@ func (c *DocumentClient) mutate(ctx context.Context, m *DocumentMutation) (Value
 		return (&DocumentDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
 	default:
 		return nil, fmt.Errorf("ent: unknown Document mutation op: %q", m.Op())
+	}
+}
+
+// DocumentCopyClient is a client for the DocumentCopy schema.
+type DocumentCopyClient struct {
+	config
+}
+
+// NewDocumentCopyClient returns a client for the DocumentCopy from the given config.
+func NewDocumentCopyClient(c config) *DocumentCopyClient {
+	return &DocumentCopyClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `documentcopy.Hooks(f(g(h())))`.
+func (c *DocumentCopyClient) Use(hooks ...Hook) {
+	c.hooks.DocumentCopy = append(c.hooks.DocumentCopy, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `documentcopy.Intercept(f(g(h())))`.
+func (c *DocumentCopyClient) Intercept(interceptors ...Interceptor) {
+	c.inters.DocumentCopy = append(c.inters.DocumentCopy, interceptors...)
+}
+
+// Create returns a builder for creating a DocumentCopy entity.
+func (c *DocumentCopyClient) Create() *DocumentCopyCreate {
+	mutation := newDocumentCopyMutation(c.config, OpCreate)
+	return &DocumentCopyCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of DocumentCopy entities.
+func (c *DocumentCopyClient) CreateBulk(builders ...*DocumentCopyCreate) *DocumentCopyCreateBulk {
+	return &DocumentCopyCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *DocumentCopyClient) MapCreateBulk(slice any, setFunc func(*DocumentCopyCreate, int)) *DocumentCopyCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &DocumentCopyCreateBulk{err: fmt.Errorf("calling to DocumentCopyClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*DocumentCopyCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &DocumentCopyCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for DocumentCopy.
+func (c *DocumentCopyClient) Update() *DocumentCopyUpdate {
+	mutation := newDocumentCopyMutation(c.config, OpUpdate)
+	return &DocumentCopyUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *DocumentCopyClient) UpdateOne(_m *DocumentCopy) *DocumentCopyUpdateOne {
+	mutation := newDocumentCopyMutation(c.config, OpUpdateOne, withDocumentCopy(_m))
+	return &DocumentCopyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *DocumentCopyClient) UpdateOneID(id int) *DocumentCopyUpdateOne {
+	mutation := newDocumentCopyMutation(c.config, OpUpdateOne, withDocumentCopyID(id))
+	return &DocumentCopyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for DocumentCopy.
+func (c *DocumentCopyClient) Delete() *DocumentCopyDelete {
+	mutation := newDocumentCopyMutation(c.config, OpDelete)
+	return &DocumentCopyDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *DocumentCopyClient) DeleteOne(_m *DocumentCopy) *DocumentCopyDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *DocumentCopyClient) DeleteOneID(id int) *DocumentCopyDeleteOne {
+	builder := c.Delete().Where(documentcopy.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &DocumentCopyDeleteOne{builder}
+}
+
+// Query returns a query builder for DocumentCopy.
+func (c *DocumentCopyClient) Query() *DocumentCopyQuery {
+	return &DocumentCopyQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeDocumentCopy},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a DocumentCopy entity by its id.
+func (c *DocumentCopyClient) Get(ctx context.Context, id int) (*DocumentCopy, error) {
+	return c.Query().Where(documentcopy.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *DocumentCopyClient) GetX(ctx context.Context, id int) *DocumentCopy {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *DocumentCopyClient) Hooks() []Hook {
+	return c.hooks.DocumentCopy
+}
+
+// Interceptors returns the client interceptors.
+func (c *DocumentCopyClient) Interceptors() []Interceptor {
+	return c.inters.DocumentCopy
+}
+
+func (c *DocumentCopyClient) mutate(ctx context.Context, m *DocumentCopyMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&DocumentCopyCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&DocumentCopyUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&DocumentCopyUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&DocumentCopyDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown DocumentCopy mutation op: %q", m.Op())
 	}
 }
 
@@ -3738,16 +3879,16 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		AuditEntry, Document, Dossier, DossierItem, Event, EventDelivery, File, JobRun,
-		LoginThrottle, Message, NumberSequence, Organization, Plugin, PluginBundle,
-		Post, ProcessAction, ProcessDefinition, ProcessInstance, Role, Session,
-		Setting, Task, TaskCandidate, User []ent.Hook
+		AuditEntry, Document, DocumentCopy, Dossier, DossierItem, Event, EventDelivery,
+		File, JobRun, LoginThrottle, Message, NumberSequence, Organization, Plugin,
+		PluginBundle, Post, ProcessAction, ProcessDefinition, ProcessInstance, Role,
+		Session, Setting, Task, TaskCandidate, User []ent.Hook
 	}
 	inters struct {
-		AuditEntry, Document, Dossier, DossierItem, Event, EventDelivery, File, JobRun,
-		LoginThrottle, Message, NumberSequence, Organization, Plugin, PluginBundle,
-		Post, ProcessAction, ProcessDefinition, ProcessInstance, Role, Session,
-		Setting, Task, TaskCandidate, User []ent.Interceptor
+		AuditEntry, Document, DocumentCopy, Dossier, DossierItem, Event, EventDelivery,
+		File, JobRun, LoginThrottle, Message, NumberSequence, Organization, Plugin,
+		PluginBundle, Post, ProcessAction, ProcessDefinition, ProcessInstance, Role,
+		Session, Setting, Task, TaskCandidate, User []ent.Interceptor
 	}
 )
 

@@ -14,6 +14,7 @@ import (
 	"entgo.io/ent/dialect/sql/sqlgraph"
 	"github.com/shanghai-amr/portal/host/store/ent/auditentry"
 	"github.com/shanghai-amr/portal/host/store/ent/document"
+	"github.com/shanghai-amr/portal/host/store/ent/documentcopy"
 	"github.com/shanghai-amr/portal/host/store/ent/dossier"
 	"github.com/shanghai-amr/portal/host/store/ent/dossieritem"
 	"github.com/shanghai-amr/portal/host/store/ent/event"
@@ -98,6 +99,7 @@ func checkColumn(t, c string) error {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
 			auditentry.Table:        auditentry.ValidColumn,
 			document.Table:          document.ValidColumn,
+			documentcopy.Table:      documentcopy.ValidColumn,
 			dossier.Table:           dossier.ValidColumn,
 			dossieritem.Table:       dossieritem.ValidColumn,
 			event.Table:             event.ValidColumn,

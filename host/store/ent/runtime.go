@@ -7,6 +7,7 @@ import (
 
 	"github.com/shanghai-amr/portal/host/store/ent/auditentry"
 	"github.com/shanghai-amr/portal/host/store/ent/document"
+	"github.com/shanghai-amr/portal/host/store/ent/documentcopy"
 	"github.com/shanghai-amr/portal/host/store/ent/dossier"
 	"github.com/shanghai-amr/portal/host/store/ent/dossieritem"
 	"github.com/shanghai-amr/portal/host/store/ent/event"
@@ -129,6 +130,24 @@ func init() {
 	documentDescRevokeReason := documentFields[16].Descriptor()
 	// document.RevokeReasonValidator is a validator for the "revoke_reason" field. It is called by the builders before save.
 	document.RevokeReasonValidator = documentDescRevokeReason.Validators[0].(func(string) error)
+	documentcopyFields := schema.DocumentCopy{}.Fields()
+	_ = documentcopyFields
+	// documentcopyDescCode is the schema descriptor for code field.
+	documentcopyDescCode := documentcopyFields[1].Descriptor()
+	// documentcopy.CodeValidator is a validator for the "code" field. It is called by the builders before save.
+	documentcopy.CodeValidator = documentcopyDescCode.Validators[0].(func(string) error)
+	// documentcopyDescUsername is the schema descriptor for username field.
+	documentcopyDescUsername := documentcopyFields[3].Descriptor()
+	// documentcopy.UsernameValidator is a validator for the "username" field. It is called by the builders before save.
+	documentcopy.UsernameValidator = documentcopyDescUsername.Validators[0].(func(string) error)
+	// documentcopyDescPurpose is the schema descriptor for purpose field.
+	documentcopyDescPurpose := documentcopyFields[4].Descriptor()
+	// documentcopy.PurposeValidator is a validator for the "purpose" field. It is called by the builders before save.
+	documentcopy.PurposeValidator = documentcopyDescPurpose.Validators[0].(func(string) error)
+	// documentcopyDescCreatedAt is the schema descriptor for created_at field.
+	documentcopyDescCreatedAt := documentcopyFields[5].Descriptor()
+	// documentcopy.DefaultCreatedAt holds the default value on creation for the created_at field.
+	documentcopy.DefaultCreatedAt = documentcopyDescCreatedAt.Default.(func() time.Time)
 	dossierFields := schema.Dossier{}.Fields()
 	_ = dossierFields
 	// dossierDescOwner is the schema descriptor for owner field.

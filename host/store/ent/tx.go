@@ -18,6 +18,8 @@ type Tx struct {
 	AuditEntry *AuditEntryClient
 	// Document is the client for interacting with the Document builders.
 	Document *DocumentClient
+	// DocumentCopy is the client for interacting with the DocumentCopy builders.
+	DocumentCopy *DocumentCopyClient
 	// Dossier is the client for interacting with the Dossier builders.
 	Dossier *DossierClient
 	// DossierItem is the client for interacting with the DossierItem builders.
@@ -195,6 +197,7 @@ func (tx *Tx) Client() *Client {
 func (tx *Tx) init() {
 	tx.AuditEntry = NewAuditEntryClient(tx.config)
 	tx.Document = NewDocumentClient(tx.config)
+	tx.DocumentCopy = NewDocumentCopyClient(tx.config)
 	tx.Dossier = NewDossierClient(tx.config)
 	tx.DossierItem = NewDossierItemClient(tx.config)
 	tx.Event = NewEventClient(tx.config)

@@ -145,3 +145,25 @@ func (DossierItem) Fields() []ent.Field {
 func (DossierItem) Indexes() []ent.Index {
 	return []ent.Index{index.Fields("dossier_id", "seq").Unique()}
 }
+
+// DocumentCopy is one watermarked copy handed out (副本): who took it, when,
+// for what, and the copy code printed on it, so that a copy found anywhere can
+// be traced.
+type DocumentCopy struct{ ent.Schema }
+
+// Fields of DocumentCopy.
+func (DocumentCopy) Fields() []ent.Field {
+	return []ent.Field{
+		field.Int("document_id").Immutable(),
+		field.String("code").MaxLen(32).Unique().Immutable(),
+		field.Int("user_id").Optional().Immutable(),
+		field.String("username").MaxLen(64).Immutable(),
+		field.String("purpose").MaxLen(200).Immutable(),
+		field.Time("created_at").SchemaType(datetime).Default(nowUTC).Immutable(),
+	}
+}
+
+// Indexes of DocumentCopy.
+func (DocumentCopy) Indexes() []ent.Index {
+	return []ent.Index{index.Fields("document_id")}
+}

@@ -2637,6 +2637,8 @@ type FileInfo struct {
 	Size          int64                  `protobuf:"varint,3,opt,name=size,proto3" json:"size,omitempty"`
 	ContentType   string                 `protobuf:"bytes,4,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
 	Sm3           string                 `protobuf:"bytes,5,opt,name=sm3,proto3" json:"sm3,omitempty"`
+	Owner         string                 `protobuf:"bytes,6,opt,name=owner,proto3" json:"owner,omitempty"`
+	Purpose       string                 `protobuf:"bytes,7,opt,name=purpose,proto3" json:"purpose,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -2706,17 +2708,192 @@ func (x *FileInfo) GetSm3() string {
 	return ""
 }
 
-type RenderDocumentRequest struct {
+func (x *FileInfo) GetOwner() string {
+	if x != nil {
+		return x.Owner
+	}
+	return ""
+}
+
+func (x *FileInfo) GetPurpose() string {
+	if x != nil {
+		return x.Purpose
+	}
+	return ""
+}
+
+type GetFileRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
-	DocumentType  string                 `protobuf:"bytes,1,opt,name=document_type,json=documentType,proto3" json:"document_type,omitempty"`
-	Data          []byte                 `protobuf:"bytes,2,opt,name=data,proto3" json:"data,omitempty"`
+	FileId        string                 `protobuf:"bytes,1,opt,name=file_id,json=fileId,proto3" json:"file_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetFileRequest) Reset() {
+	*x = GetFileRequest{}
+	mi := &file_plugin_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetFileRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetFileRequest) ProtoMessage() {}
+
+func (x *GetFileRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetFileRequest.ProtoReflect.Descriptor instead.
+func (*GetFileRequest) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *GetFileRequest) GetFileId() string {
+	if x != nil {
+		return x.FileId
+	}
+	return ""
+}
+
+type FileContent struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Info          *FileInfo              `protobuf:"bytes,1,opt,name=info,proto3" json:"info,omitempty"`
+	Content       []byte                 `protobuf:"bytes,2,opt,name=content,proto3" json:"content,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FileContent) Reset() {
+	*x = FileContent{}
+	mi := &file_plugin_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FileContent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FileContent) ProtoMessage() {}
+
+func (x *FileContent) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FileContent.ProtoReflect.Descriptor instead.
+func (*FileContent) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *FileContent) GetInfo() *FileInfo {
+	if x != nil {
+		return x.Info
+	}
+	return nil
+}
+
+func (x *FileContent) GetContent() []byte {
+	if x != nil {
+		return x.Content
+	}
+	return nil
+}
+
+type PutFileRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// evidence, attachment, …: lower-case letters, digits, _ . -
+	Purpose       string `protobuf:"bytes,2,opt,name=purpose,proto3" json:"purpose,omitempty"`
+	Content       []byte `protobuf:"bytes,3,opt,name=content,proto3" json:"content,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PutFileRequest) Reset() {
+	*x = PutFileRequest{}
+	mi := &file_plugin_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PutFileRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PutFileRequest) ProtoMessage() {}
+
+func (x *PutFileRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PutFileRequest.ProtoReflect.Descriptor instead.
+func (*PutFileRequest) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{46}
+}
+
+func (x *PutFileRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *PutFileRequest) GetPurpose() string {
+	if x != nil {
+		return x.Purpose
+	}
+	return ""
+}
+
+func (x *PutFileRequest) GetContent() []byte {
+	if x != nil {
+		return x.Content
+	}
+	return nil
+}
+
+type RenderDocumentRequest struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	DocumentType string                 `protobuf:"bytes,1,opt,name=document_type,json=documentType,proto3" json:"document_type,omitempty"`
+	Data         []byte                 `protobuf:"bytes,2,opt,name=data,proto3" json:"data,omitempty"`
+	// The business record the document belongs to, e.g. a case id.
+	Subject string `protobuf:"bytes,3,opt,name=subject,proto3" json:"subject,omitempty"`
+	// The issuing organisation; empty: the acting user's organisation.
+	OrgCode       string `protobuf:"bytes,4,opt,name=org_code,json=orgCode,proto3" json:"org_code,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RenderDocumentRequest) Reset() {
 	*x = RenderDocumentRequest{}
-	mi := &file_plugin_proto_msgTypes[44]
+	mi := &file_plugin_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2728,7 +2905,7 @@ func (x *RenderDocumentRequest) String() string {
 func (*RenderDocumentRequest) ProtoMessage() {}
 
 func (x *RenderDocumentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[44]
+	mi := &file_plugin_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2741,7 +2918,7 @@ func (x *RenderDocumentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RenderDocumentRequest.ProtoReflect.Descriptor instead.
 func (*RenderDocumentRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{44}
+	return file_plugin_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *RenderDocumentRequest) GetDocumentType() string {
@@ -2758,17 +2935,38 @@ func (x *RenderDocumentRequest) GetData() []byte {
 	return nil
 }
 
+func (x *RenderDocumentRequest) GetSubject() string {
+	if x != nil {
+		return x.Subject
+	}
+	return ""
+}
+
+func (x *RenderDocumentRequest) GetOrgCode() string {
+	if x != nil {
+		return x.OrgCode
+	}
+	return ""
+}
+
 type DocumentRef struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	DocumentId    string                 `protobuf:"bytes,1,opt,name=document_id,json=documentId,proto3" json:"document_id,omitempty"`
-	Number        string                 `protobuf:"bytes,2,opt,name=number,proto3" json:"number,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	DocumentId string                 `protobuf:"bytes,1,opt,name=document_id,json=documentId,proto3" json:"document_id,omitempty"`
+	Number     string                 `protobuf:"bytes,2,opt,name=number,proto3" json:"number,omitempty"`
+	FileId     string                 `protobuf:"bytes,3,opt,name=file_id,json=fileId,proto3" json:"file_id,omitempty"`
+	Sm3        string                 `protobuf:"bytes,4,opt,name=sm3,proto3" json:"sm3,omitempty"`
+	Title      string                 `protobuf:"bytes,5,opt,name=title,proto3" json:"title,omitempty"`
+	Type       string                 `protobuf:"bytes,6,opt,name=type,proto3" json:"type,omitempty"`
+	// issued or revoked
+	Status         string `protobuf:"bytes,7,opt,name=status,proto3" json:"status,omitempty"`
+	SignedAtUnixMs int64  `protobuf:"varint,8,opt,name=signed_at_unix_ms,json=signedAtUnixMs,proto3" json:"signed_at_unix_ms,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *DocumentRef) Reset() {
 	*x = DocumentRef{}
-	mi := &file_plugin_proto_msgTypes[45]
+	mi := &file_plugin_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2780,7 +2978,7 @@ func (x *DocumentRef) String() string {
 func (*DocumentRef) ProtoMessage() {}
 
 func (x *DocumentRef) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[45]
+	mi := &file_plugin_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2793,7 +2991,7 @@ func (x *DocumentRef) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DocumentRef.ProtoReflect.Descriptor instead.
 func (*DocumentRef) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{45}
+	return file_plugin_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *DocumentRef) GetDocumentId() string {
@@ -2810,6 +3008,547 @@ func (x *DocumentRef) GetNumber() string {
 	return ""
 }
 
+func (x *DocumentRef) GetFileId() string {
+	if x != nil {
+		return x.FileId
+	}
+	return ""
+}
+
+func (x *DocumentRef) GetSm3() string {
+	if x != nil {
+		return x.Sm3
+	}
+	return ""
+}
+
+func (x *DocumentRef) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *DocumentRef) GetType() string {
+	if x != nil {
+		return x.Type
+	}
+	return ""
+}
+
+func (x *DocumentRef) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *DocumentRef) GetSignedAtUnixMs() int64 {
+	if x != nil {
+		return x.SignedAtUnixMs
+	}
+	return 0
+}
+
+type GetDocumentRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	DocumentId    string                 `protobuf:"bytes,1,opt,name=document_id,json=documentId,proto3" json:"document_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetDocumentRequest) Reset() {
+	*x = GetDocumentRequest{}
+	mi := &file_plugin_proto_msgTypes[49]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetDocumentRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetDocumentRequest) ProtoMessage() {}
+
+func (x *GetDocumentRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[49]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetDocumentRequest.ProtoReflect.Descriptor instead.
+func (*GetDocumentRequest) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{49}
+}
+
+func (x *GetDocumentRequest) GetDocumentId() string {
+	if x != nil {
+		return x.DocumentId
+	}
+	return ""
+}
+
+type OpenDossierRequest struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Subject string                 `protobuf:"bytes,1,opt,name=subject,proto3" json:"subject,omitempty"`
+	// Selects the archive scope check (required document types).
+	Kind          string `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"`
+	Title         string `protobuf:"bytes,3,opt,name=title,proto3" json:"title,omitempty"`
+	OrgCode       string `protobuf:"bytes,4,opt,name=org_code,json=orgCode,proto3" json:"org_code,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OpenDossierRequest) Reset() {
+	*x = OpenDossierRequest{}
+	mi := &file_plugin_proto_msgTypes[50]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OpenDossierRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OpenDossierRequest) ProtoMessage() {}
+
+func (x *OpenDossierRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[50]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OpenDossierRequest.ProtoReflect.Descriptor instead.
+func (*OpenDossierRequest) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{50}
+}
+
+func (x *OpenDossierRequest) GetSubject() string {
+	if x != nil {
+		return x.Subject
+	}
+	return ""
+}
+
+func (x *OpenDossierRequest) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *OpenDossierRequest) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *OpenDossierRequest) GetOrgCode() string {
+	if x != nil {
+		return x.OrgCode
+	}
+	return ""
+}
+
+type DossierInfo struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	DossierId     string                 `protobuf:"bytes,1,opt,name=dossier_id,json=dossierId,proto3" json:"dossier_id,omitempty"`
+	Subject       string                 `protobuf:"bytes,2,opt,name=subject,proto3" json:"subject,omitempty"`
+	Status        string                 `protobuf:"bytes,3,opt,name=status,proto3" json:"status,omitempty"`
+	Items         int32                  `protobuf:"varint,4,opt,name=items,proto3" json:"items,omitempty"`
+	Head          string                 `protobuf:"bytes,5,opt,name=head,proto3" json:"head,omitempty"`
+	ArchiveCode   string                 `protobuf:"bytes,6,opt,name=archive_code,json=archiveCode,proto3" json:"archive_code,omitempty"`
+	ArchiveFileId string                 `protobuf:"bytes,7,opt,name=archive_file_id,json=archiveFileId,proto3" json:"archive_file_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DossierInfo) Reset() {
+	*x = DossierInfo{}
+	mi := &file_plugin_proto_msgTypes[51]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DossierInfo) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DossierInfo) ProtoMessage() {}
+
+func (x *DossierInfo) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[51]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DossierInfo.ProtoReflect.Descriptor instead.
+func (*DossierInfo) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{51}
+}
+
+func (x *DossierInfo) GetDossierId() string {
+	if x != nil {
+		return x.DossierId
+	}
+	return ""
+}
+
+func (x *DossierInfo) GetSubject() string {
+	if x != nil {
+		return x.Subject
+	}
+	return ""
+}
+
+func (x *DossierInfo) GetStatus() string {
+	if x != nil {
+		return x.Status
+	}
+	return ""
+}
+
+func (x *DossierInfo) GetItems() int32 {
+	if x != nil {
+		return x.Items
+	}
+	return 0
+}
+
+func (x *DossierInfo) GetHead() string {
+	if x != nil {
+		return x.Head
+	}
+	return ""
+}
+
+func (x *DossierInfo) GetArchiveCode() string {
+	if x != nil {
+		return x.ArchiveCode
+	}
+	return ""
+}
+
+func (x *DossierInfo) GetArchiveFileId() string {
+	if x != nil {
+		return x.ArchiveFileId
+	}
+	return ""
+}
+
+type AppendDossierRequest struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Subject string                 `protobuf:"bytes,1,opt,name=subject,proto3" json:"subject,omitempty"`
+	// document, evidence or attachment
+	Kind      string `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"`
+	DocType   string `protobuf:"bytes,3,opt,name=doc_type,json=docType,proto3" json:"doc_type,omitempty"`
+	Title     string `protobuf:"bytes,4,opt,name=title,proto3" json:"title,omitempty"`
+	FileId    string `protobuf:"bytes,5,opt,name=file_id,json=fileId,proto3" json:"file_id,omitempty"`
+	ParentSeq int32  `protobuf:"varint,6,opt,name=parent_seq,json=parentSeq,proto3" json:"parent_seq,omitempty"`
+	// JSON object: date, pages, author, …
+	Meta          []byte `protobuf:"bytes,7,opt,name=meta,proto3" json:"meta,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AppendDossierRequest) Reset() {
+	*x = AppendDossierRequest{}
+	mi := &file_plugin_proto_msgTypes[52]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AppendDossierRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AppendDossierRequest) ProtoMessage() {}
+
+func (x *AppendDossierRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[52]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AppendDossierRequest.ProtoReflect.Descriptor instead.
+func (*AppendDossierRequest) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{52}
+}
+
+func (x *AppendDossierRequest) GetSubject() string {
+	if x != nil {
+		return x.Subject
+	}
+	return ""
+}
+
+func (x *AppendDossierRequest) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *AppendDossierRequest) GetDocType() string {
+	if x != nil {
+		return x.DocType
+	}
+	return ""
+}
+
+func (x *AppendDossierRequest) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *AppendDossierRequest) GetFileId() string {
+	if x != nil {
+		return x.FileId
+	}
+	return ""
+}
+
+func (x *AppendDossierRequest) GetParentSeq() int32 {
+	if x != nil {
+		return x.ParentSeq
+	}
+	return 0
+}
+
+func (x *AppendDossierRequest) GetMeta() []byte {
+	if x != nil {
+		return x.Meta
+	}
+	return nil
+}
+
+type DossierEntry struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Seq           int32                  `protobuf:"varint,1,opt,name=seq,proto3" json:"seq,omitempty"`
+	Version       int32                  `protobuf:"varint,2,opt,name=version,proto3" json:"version,omitempty"`
+	Hash          string                 `protobuf:"bytes,3,opt,name=hash,proto3" json:"hash,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DossierEntry) Reset() {
+	*x = DossierEntry{}
+	mi := &file_plugin_proto_msgTypes[53]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DossierEntry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DossierEntry) ProtoMessage() {}
+
+func (x *DossierEntry) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[53]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DossierEntry.ProtoReflect.Descriptor instead.
+func (*DossierEntry) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{53}
+}
+
+func (x *DossierEntry) GetSeq() int32 {
+	if x != nil {
+		return x.Seq
+	}
+	return 0
+}
+
+func (x *DossierEntry) GetVersion() int32 {
+	if x != nil {
+		return x.Version
+	}
+	return 0
+}
+
+func (x *DossierEntry) GetHash() string {
+	if x != nil {
+		return x.Hash
+	}
+	return ""
+}
+
+type ArchiveDossierRequest struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Subject string                 `protobuf:"bytes,1,opt,name=subject,proto3" json:"subject,omitempty"`
+	// 全宗号
+	Fonds string `protobuf:"bytes,2,opt,name=fonds,proto3" json:"fonds,omitempty"`
+	Year  int32  `protobuf:"varint,3,opt,name=year,proto3" json:"year,omitempty"`
+	// 永久, 定期30年 or 定期10年
+	Retention string `protobuf:"bytes,4,opt,name=retention,proto3" json:"retention,omitempty"`
+	// 机构（问题）代码
+	OrgCode       string `protobuf:"bytes,5,opt,name=org_code,json=orgCode,proto3" json:"org_code,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ArchiveDossierRequest) Reset() {
+	*x = ArchiveDossierRequest{}
+	mi := &file_plugin_proto_msgTypes[54]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ArchiveDossierRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ArchiveDossierRequest) ProtoMessage() {}
+
+func (x *ArchiveDossierRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[54]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ArchiveDossierRequest.ProtoReflect.Descriptor instead.
+func (*ArchiveDossierRequest) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{54}
+}
+
+func (x *ArchiveDossierRequest) GetSubject() string {
+	if x != nil {
+		return x.Subject
+	}
+	return ""
+}
+
+func (x *ArchiveDossierRequest) GetFonds() string {
+	if x != nil {
+		return x.Fonds
+	}
+	return ""
+}
+
+func (x *ArchiveDossierRequest) GetYear() int32 {
+	if x != nil {
+		return x.Year
+	}
+	return 0
+}
+
+func (x *ArchiveDossierRequest) GetRetention() string {
+	if x != nil {
+		return x.Retention
+	}
+	return ""
+}
+
+func (x *ArchiveDossierRequest) GetOrgCode() string {
+	if x != nil {
+		return x.OrgCode
+	}
+	return ""
+}
+
+type ArchiveResult struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Archived bool                   `protobuf:"varint,1,opt,name=archived,proto3" json:"archived,omitempty"`
+	Dossier  *DossierInfo           `protobuf:"bytes,2,opt,name=dossier,proto3" json:"dossier,omitempty"`
+	// The archive-check report, JSON.
+	Report        []byte `protobuf:"bytes,3,opt,name=report,proto3" json:"report,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ArchiveResult) Reset() {
+	*x = ArchiveResult{}
+	mi := &file_plugin_proto_msgTypes[55]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ArchiveResult) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ArchiveResult) ProtoMessage() {}
+
+func (x *ArchiveResult) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[55]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ArchiveResult.ProtoReflect.Descriptor instead.
+func (*ArchiveResult) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{55}
+}
+
+func (x *ArchiveResult) GetArchived() bool {
+	if x != nil {
+		return x.Archived
+	}
+	return false
+}
+
+func (x *ArchiveResult) GetDossier() *DossierInfo {
+	if x != nil {
+		return x.Dossier
+	}
+	return nil
+}
+
+func (x *ArchiveResult) GetReport() []byte {
+	if x != nil {
+		return x.Report
+	}
+	return nil
+}
+
 type IndexRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Entity        string                 `protobuf:"bytes,1,opt,name=entity,proto3" json:"entity,omitempty"`
@@ -2822,7 +3561,7 @@ type IndexRequest struct {
 
 func (x *IndexRequest) Reset() {
 	*x = IndexRequest{}
-	mi := &file_plugin_proto_msgTypes[46]
+	mi := &file_plugin_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2834,7 +3573,7 @@ func (x *IndexRequest) String() string {
 func (*IndexRequest) ProtoMessage() {}
 
 func (x *IndexRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[46]
+	mi := &file_plugin_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2847,7 +3586,7 @@ func (x *IndexRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndexRequest.ProtoReflect.Descriptor instead.
 func (*IndexRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{46}
+	return file_plugin_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *IndexRequest) GetEntity() string {
@@ -2886,7 +3625,7 @@ type IndexResponse struct {
 
 func (x *IndexResponse) Reset() {
 	*x = IndexResponse{}
-	mi := &file_plugin_proto_msgTypes[47]
+	mi := &file_plugin_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2898,7 +3637,7 @@ func (x *IndexResponse) String() string {
 func (*IndexResponse) ProtoMessage() {}
 
 func (x *IndexResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[47]
+	mi := &file_plugin_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2911,7 +3650,7 @@ func (x *IndexResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndexResponse.ProtoReflect.Descriptor instead.
 func (*IndexResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{47}
+	return file_plugin_proto_rawDescGZIP(), []int{57}
 }
 
 type AuditRecord struct {
@@ -2928,7 +3667,7 @@ type AuditRecord struct {
 
 func (x *AuditRecord) Reset() {
 	*x = AuditRecord{}
-	mi := &file_plugin_proto_msgTypes[48]
+	mi := &file_plugin_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2940,7 +3679,7 @@ func (x *AuditRecord) String() string {
 func (*AuditRecord) ProtoMessage() {}
 
 func (x *AuditRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[48]
+	mi := &file_plugin_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2953,7 +3692,7 @@ func (x *AuditRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditRecord.ProtoReflect.Descriptor instead.
 func (*AuditRecord) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{48}
+	return file_plugin_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *AuditRecord) GetAction() string {
@@ -2993,7 +3732,7 @@ type AuditAck struct {
 
 func (x *AuditAck) Reset() {
 	*x = AuditAck{}
-	mi := &file_plugin_proto_msgTypes[49]
+	mi := &file_plugin_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3005,7 +3744,7 @@ func (x *AuditAck) String() string {
 func (*AuditAck) ProtoMessage() {}
 
 func (x *AuditAck) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[49]
+	mi := &file_plugin_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3018,7 +3757,7 @@ func (x *AuditAck) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditAck.ProtoReflect.Descriptor instead.
 func (*AuditAck) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{49}
+	return file_plugin_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *AuditAck) GetSeq() int64 {
@@ -3039,7 +3778,7 @@ type NextNumberRequest struct {
 
 func (x *NextNumberRequest) Reset() {
 	*x = NextNumberRequest{}
-	mi := &file_plugin_proto_msgTypes[50]
+	mi := &file_plugin_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3051,7 +3790,7 @@ func (x *NextNumberRequest) String() string {
 func (*NextNumberRequest) ProtoMessage() {}
 
 func (x *NextNumberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[50]
+	mi := &file_plugin_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3064,7 +3803,7 @@ func (x *NextNumberRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NextNumberRequest.ProtoReflect.Descriptor instead.
 func (*NextNumberRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{50}
+	return file_plugin_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *NextNumberRequest) GetSequence() string {
@@ -3097,7 +3836,7 @@ type NextNumberResponse struct {
 
 func (x *NextNumberResponse) Reset() {
 	*x = NextNumberResponse{}
-	mi := &file_plugin_proto_msgTypes[51]
+	mi := &file_plugin_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3109,7 +3848,7 @@ func (x *NextNumberResponse) String() string {
 func (*NextNumberResponse) ProtoMessage() {}
 
 func (x *NextNumberResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[51]
+	mi := &file_plugin_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3122,7 +3861,7 @@ func (x *NextNumberResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NextNumberResponse.ProtoReflect.Descriptor instead.
 func (*NextNumberResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{51}
+	return file_plugin_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *NextNumberResponse) GetValue() int64 {
@@ -3140,7 +3879,7 @@ type GetSettingsRequest struct {
 
 func (x *GetSettingsRequest) Reset() {
 	*x = GetSettingsRequest{}
-	mi := &file_plugin_proto_msgTypes[52]
+	mi := &file_plugin_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3152,7 +3891,7 @@ func (x *GetSettingsRequest) String() string {
 func (*GetSettingsRequest) ProtoMessage() {}
 
 func (x *GetSettingsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[52]
+	mi := &file_plugin_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3165,7 +3904,7 @@ func (x *GetSettingsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSettingsRequest.ProtoReflect.Descriptor instead.
 func (*GetSettingsRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{52}
+	return file_plugin_proto_rawDescGZIP(), []int{62}
 }
 
 type PutSettingRequest struct {
@@ -3178,7 +3917,7 @@ type PutSettingRequest struct {
 
 func (x *PutSettingRequest) Reset() {
 	*x = PutSettingRequest{}
-	mi := &file_plugin_proto_msgTypes[53]
+	mi := &file_plugin_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3190,7 +3929,7 @@ func (x *PutSettingRequest) String() string {
 func (*PutSettingRequest) ProtoMessage() {}
 
 func (x *PutSettingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[53]
+	mi := &file_plugin_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3203,7 +3942,7 @@ func (x *PutSettingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutSettingRequest.ProtoReflect.Descriptor instead.
 func (*PutSettingRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{53}
+	return file_plugin_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *PutSettingRequest) GetKey() string {
@@ -3229,7 +3968,7 @@ type SettingsMap struct {
 
 func (x *SettingsMap) Reset() {
 	*x = SettingsMap{}
-	mi := &file_plugin_proto_msgTypes[54]
+	mi := &file_plugin_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3241,7 +3980,7 @@ func (x *SettingsMap) String() string {
 func (*SettingsMap) ProtoMessage() {}
 
 func (x *SettingsMap) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[54]
+	mi := &file_plugin_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3254,7 +3993,7 @@ func (x *SettingsMap) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsMap.ProtoReflect.Descriptor instead.
 func (*SettingsMap) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{54}
+	return file_plugin_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *SettingsMap) GetValues() map[string]string {
@@ -3464,20 +4203,79 @@ const file_plugin_proto_rawDesc = "" +
 	"\x14PublishEventResponse\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\"*\n" +
 	"\x0fStatFileRequest\x12\x17\n" +
-	"\afile_id\x18\x01 \x01(\tR\x06fileId\"\x80\x01\n" +
+	"\afile_id\x18\x01 \x01(\tR\x06fileId\"\xb0\x01\n" +
 	"\bFileInfo\x12\x17\n" +
 	"\afile_id\x18\x01 \x01(\tR\x06fileId\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x12\n" +
 	"\x04size\x18\x03 \x01(\x03R\x04size\x12!\n" +
 	"\fcontent_type\x18\x04 \x01(\tR\vcontentType\x12\x10\n" +
-	"\x03sm3\x18\x05 \x01(\tR\x03sm3\"P\n" +
+	"\x03sm3\x18\x05 \x01(\tR\x03sm3\x12\x14\n" +
+	"\x05owner\x18\x06 \x01(\tR\x05owner\x12\x18\n" +
+	"\apurpose\x18\a \x01(\tR\apurpose\")\n" +
+	"\x0eGetFileRequest\x12\x17\n" +
+	"\afile_id\x18\x01 \x01(\tR\x06fileId\"W\n" +
+	"\vFileContent\x12.\n" +
+	"\x04info\x18\x01 \x01(\v2\x1a.portal.plugin.v1.FileInfoR\x04info\x12\x18\n" +
+	"\acontent\x18\x02 \x01(\fR\acontent\"X\n" +
+	"\x0ePutFileRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
+	"\apurpose\x18\x02 \x01(\tR\apurpose\x12\x18\n" +
+	"\acontent\x18\x03 \x01(\fR\acontent\"\x85\x01\n" +
 	"\x15RenderDocumentRequest\x12#\n" +
 	"\rdocument_type\x18\x01 \x01(\tR\fdocumentType\x12\x12\n" +
-	"\x04data\x18\x02 \x01(\fR\x04data\"F\n" +
+	"\x04data\x18\x02 \x01(\fR\x04data\x12\x18\n" +
+	"\asubject\x18\x03 \x01(\tR\asubject\x12\x19\n" +
+	"\borg_code\x18\x04 \x01(\tR\aorgCode\"\xde\x01\n" +
 	"\vDocumentRef\x12\x1f\n" +
 	"\vdocument_id\x18\x01 \x01(\tR\n" +
 	"documentId\x12\x16\n" +
-	"\x06number\x18\x02 \x01(\tR\x06number\"f\n" +
+	"\x06number\x18\x02 \x01(\tR\x06number\x12\x17\n" +
+	"\afile_id\x18\x03 \x01(\tR\x06fileId\x12\x10\n" +
+	"\x03sm3\x18\x04 \x01(\tR\x03sm3\x12\x14\n" +
+	"\x05title\x18\x05 \x01(\tR\x05title\x12\x12\n" +
+	"\x04type\x18\x06 \x01(\tR\x04type\x12\x16\n" +
+	"\x06status\x18\a \x01(\tR\x06status\x12)\n" +
+	"\x11signed_at_unix_ms\x18\b \x01(\x03R\x0esignedAtUnixMs\"5\n" +
+	"\x12GetDocumentRequest\x12\x1f\n" +
+	"\vdocument_id\x18\x01 \x01(\tR\n" +
+	"documentId\"s\n" +
+	"\x12OpenDossierRequest\x12\x18\n" +
+	"\asubject\x18\x01 \x01(\tR\asubject\x12\x12\n" +
+	"\x04kind\x18\x02 \x01(\tR\x04kind\x12\x14\n" +
+	"\x05title\x18\x03 \x01(\tR\x05title\x12\x19\n" +
+	"\borg_code\x18\x04 \x01(\tR\aorgCode\"\xd3\x01\n" +
+	"\vDossierInfo\x12\x1d\n" +
+	"\n" +
+	"dossier_id\x18\x01 \x01(\tR\tdossierId\x12\x18\n" +
+	"\asubject\x18\x02 \x01(\tR\asubject\x12\x16\n" +
+	"\x06status\x18\x03 \x01(\tR\x06status\x12\x14\n" +
+	"\x05items\x18\x04 \x01(\x05R\x05items\x12\x12\n" +
+	"\x04head\x18\x05 \x01(\tR\x04head\x12!\n" +
+	"\farchive_code\x18\x06 \x01(\tR\varchiveCode\x12&\n" +
+	"\x0farchive_file_id\x18\a \x01(\tR\rarchiveFileId\"\xc1\x01\n" +
+	"\x14AppendDossierRequest\x12\x18\n" +
+	"\asubject\x18\x01 \x01(\tR\asubject\x12\x12\n" +
+	"\x04kind\x18\x02 \x01(\tR\x04kind\x12\x19\n" +
+	"\bdoc_type\x18\x03 \x01(\tR\adocType\x12\x14\n" +
+	"\x05title\x18\x04 \x01(\tR\x05title\x12\x17\n" +
+	"\afile_id\x18\x05 \x01(\tR\x06fileId\x12\x1d\n" +
+	"\n" +
+	"parent_seq\x18\x06 \x01(\x05R\tparentSeq\x12\x12\n" +
+	"\x04meta\x18\a \x01(\fR\x04meta\"N\n" +
+	"\fDossierEntry\x12\x10\n" +
+	"\x03seq\x18\x01 \x01(\x05R\x03seq\x12\x18\n" +
+	"\aversion\x18\x02 \x01(\x05R\aversion\x12\x12\n" +
+	"\x04hash\x18\x03 \x01(\tR\x04hash\"\x94\x01\n" +
+	"\x15ArchiveDossierRequest\x12\x18\n" +
+	"\asubject\x18\x01 \x01(\tR\asubject\x12\x14\n" +
+	"\x05fonds\x18\x02 \x01(\tR\x05fonds\x12\x12\n" +
+	"\x04year\x18\x03 \x01(\x05R\x04year\x12\x1c\n" +
+	"\tretention\x18\x04 \x01(\tR\tretention\x12\x19\n" +
+	"\borg_code\x18\x05 \x01(\tR\aorgCode\"|\n" +
+	"\rArchiveResult\x12\x1a\n" +
+	"\barchived\x18\x01 \x01(\bR\barchived\x127\n" +
+	"\adossier\x18\x02 \x01(\v2\x1d.portal.plugin.v1.DossierInfoR\adossier\x12\x16\n" +
+	"\x06report\x18\x03 \x01(\fR\x06report\"f\n" +
 	"\fIndexRequest\x12\x16\n" +
 	"\x06entity\x18\x01 \x01(\tR\x06entity\x12\x0e\n" +
 	"\x02id\x18\x02 \x01(\tR\x02id\x12\x16\n" +
@@ -3539,11 +4337,18 @@ const file_plugin_proto_rawDesc = "" +
 	"\bMessages\x12Z\n" +
 	"\vSendMessage\x12$.portal.plugin.v1.SendMessageRequest\x1a%.portal.plugin.v1.SendMessageResponse2g\n" +
 	"\x06Events\x12]\n" +
-	"\fPublishEvent\x12%.portal.plugin.v1.PublishEventRequest\x1a&.portal.plugin.v1.PublishEventResponse2R\n" +
+	"\fPublishEvent\x12%.portal.plugin.v1.PublishEventRequest\x1a&.portal.plugin.v1.PublishEventResponse2\xe7\x01\n" +
 	"\x05Files\x12I\n" +
-	"\bStatFile\x12!.portal.plugin.v1.StatFileRequest\x1a\x1a.portal.plugin.v1.FileInfo2e\n" +
+	"\bStatFile\x12!.portal.plugin.v1.StatFileRequest\x1a\x1a.portal.plugin.v1.FileInfo\x12J\n" +
+	"\aGetFile\x12 .portal.plugin.v1.GetFileRequest\x1a\x1d.portal.plugin.v1.FileContent\x12G\n" +
+	"\aPutFile\x12 .portal.plugin.v1.PutFileRequest\x1a\x1a.portal.plugin.v1.FileInfo2\xb9\x01\n" +
 	"\tDocuments\x12X\n" +
-	"\x0eRenderDocument\x12'.portal.plugin.v1.RenderDocumentRequest\x1a\x1d.portal.plugin.v1.DocumentRef2R\n" +
+	"\x0eRenderDocument\x12'.portal.plugin.v1.RenderDocumentRequest\x1a\x1d.portal.plugin.v1.DocumentRef\x12R\n" +
+	"\vGetDocument\x12$.portal.plugin.v1.GetDocumentRequest\x1a\x1d.portal.plugin.v1.DocumentRef2\x93\x02\n" +
+	"\bDossiers\x12R\n" +
+	"\vOpenDossier\x12$.portal.plugin.v1.OpenDossierRequest\x1a\x1d.portal.plugin.v1.DossierInfo\x12W\n" +
+	"\rAppendDossier\x12&.portal.plugin.v1.AppendDossierRequest\x1a\x1e.portal.plugin.v1.DossierEntry\x12Z\n" +
+	"\x0eArchiveDossier\x12'.portal.plugin.v1.ArchiveDossierRequest\x1a\x1f.portal.plugin.v1.ArchiveResult2R\n" +
 	"\x06Search\x12H\n" +
 	"\x05Index\x12\x1e.portal.plugin.v1.IndexRequest\x1a\x1f.portal.plugin.v1.IndexResponse2K\n" +
 	"\x05Audit\x12B\n" +
@@ -3567,7 +4372,7 @@ func file_plugin_proto_rawDescGZIP() []byte {
 	return file_plugin_proto_rawDescData
 }
 
-var file_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 59)
+var file_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 69)
 var file_plugin_proto_goTypes = []any{
 	(*DescribeRequest)(nil),        // 0: portal.plugin.v1.DescribeRequest
 	(*DescribeResponse)(nil),       // 1: portal.plugin.v1.DescribeResponse
@@ -3613,95 +4418,119 @@ var file_plugin_proto_goTypes = []any{
 	(*PublishEventResponse)(nil),   // 41: portal.plugin.v1.PublishEventResponse
 	(*StatFileRequest)(nil),        // 42: portal.plugin.v1.StatFileRequest
 	(*FileInfo)(nil),               // 43: portal.plugin.v1.FileInfo
-	(*RenderDocumentRequest)(nil),  // 44: portal.plugin.v1.RenderDocumentRequest
-	(*DocumentRef)(nil),            // 45: portal.plugin.v1.DocumentRef
-	(*IndexRequest)(nil),           // 46: portal.plugin.v1.IndexRequest
-	(*IndexResponse)(nil),          // 47: portal.plugin.v1.IndexResponse
-	(*AuditRecord)(nil),            // 48: portal.plugin.v1.AuditRecord
-	(*AuditAck)(nil),               // 49: portal.plugin.v1.AuditAck
-	(*NextNumberRequest)(nil),      // 50: portal.plugin.v1.NextNumberRequest
-	(*NextNumberResponse)(nil),     // 51: portal.plugin.v1.NextNumberResponse
-	(*GetSettingsRequest)(nil),     // 52: portal.plugin.v1.GetSettingsRequest
-	(*PutSettingRequest)(nil),      // 53: portal.plugin.v1.PutSettingRequest
-	(*SettingsMap)(nil),            // 54: portal.plugin.v1.SettingsMap
-	nil,                            // 55: portal.plugin.v1.StartRequest.SettingsEntry
-	nil,                            // 56: portal.plugin.v1.HTTPRequest.ParamsEntry
-	nil,                            // 57: portal.plugin.v1.CreateTaskRequest.TitleEntry
-	nil,                            // 58: portal.plugin.v1.SettingsMap.ValuesEntry
+	(*GetFileRequest)(nil),         // 44: portal.plugin.v1.GetFileRequest
+	(*FileContent)(nil),            // 45: portal.plugin.v1.FileContent
+	(*PutFileRequest)(nil),         // 46: portal.plugin.v1.PutFileRequest
+	(*RenderDocumentRequest)(nil),  // 47: portal.plugin.v1.RenderDocumentRequest
+	(*DocumentRef)(nil),            // 48: portal.plugin.v1.DocumentRef
+	(*GetDocumentRequest)(nil),     // 49: portal.plugin.v1.GetDocumentRequest
+	(*OpenDossierRequest)(nil),     // 50: portal.plugin.v1.OpenDossierRequest
+	(*DossierInfo)(nil),            // 51: portal.plugin.v1.DossierInfo
+	(*AppendDossierRequest)(nil),   // 52: portal.plugin.v1.AppendDossierRequest
+	(*DossierEntry)(nil),           // 53: portal.plugin.v1.DossierEntry
+	(*ArchiveDossierRequest)(nil),  // 54: portal.plugin.v1.ArchiveDossierRequest
+	(*ArchiveResult)(nil),          // 55: portal.plugin.v1.ArchiveResult
+	(*IndexRequest)(nil),           // 56: portal.plugin.v1.IndexRequest
+	(*IndexResponse)(nil),          // 57: portal.plugin.v1.IndexResponse
+	(*AuditRecord)(nil),            // 58: portal.plugin.v1.AuditRecord
+	(*AuditAck)(nil),               // 59: portal.plugin.v1.AuditAck
+	(*NextNumberRequest)(nil),      // 60: portal.plugin.v1.NextNumberRequest
+	(*NextNumberResponse)(nil),     // 61: portal.plugin.v1.NextNumberResponse
+	(*GetSettingsRequest)(nil),     // 62: portal.plugin.v1.GetSettingsRequest
+	(*PutSettingRequest)(nil),      // 63: portal.plugin.v1.PutSettingRequest
+	(*SettingsMap)(nil),            // 64: portal.plugin.v1.SettingsMap
+	nil,                            // 65: portal.plugin.v1.StartRequest.SettingsEntry
+	nil,                            // 66: portal.plugin.v1.HTTPRequest.ParamsEntry
+	nil,                            // 67: portal.plugin.v1.CreateTaskRequest.TitleEntry
+	nil,                            // 68: portal.plugin.v1.SettingsMap.ValuesEntry
 }
 var file_plugin_proto_depIdxs = []int32{
 	3,  // 0: portal.plugin.v1.StartRequest.database:type_name -> portal.plugin.v1.Database
-	55, // 1: portal.plugin.v1.StartRequest.settings:type_name -> portal.plugin.v1.StartRequest.SettingsEntry
+	65, // 1: portal.plugin.v1.StartRequest.settings:type_name -> portal.plugin.v1.StartRequest.SettingsEntry
 	9,  // 2: portal.plugin.v1.HTTPRequest.headers:type_name -> portal.plugin.v1.Header
 	11, // 3: portal.plugin.v1.HTTPRequest.caller:type_name -> portal.plugin.v1.Caller
-	56, // 4: portal.plugin.v1.HTTPRequest.params:type_name -> portal.plugin.v1.HTTPRequest.ParamsEntry
+	66, // 4: portal.plugin.v1.HTTPRequest.params:type_name -> portal.plugin.v1.HTTPRequest.ParamsEntry
 	7,  // 5: portal.plugin.v1.HTTPStreamFrame.request:type_name -> portal.plugin.v1.HTTPRequest
 	10, // 6: portal.plugin.v1.HTTPStreamFrame.response:type_name -> portal.plugin.v1.HTTPResponse
 	9,  // 7: portal.plugin.v1.HTTPResponse.headers:type_name -> portal.plugin.v1.Header
 	11, // 8: portal.plugin.v1.TaskCallback.actor:type_name -> portal.plugin.v1.Caller
-	57, // 9: portal.plugin.v1.CreateTaskRequest.title:type_name -> portal.plugin.v1.CreateTaskRequest.TitleEntry
-	58, // 10: portal.plugin.v1.SettingsMap.values:type_name -> portal.plugin.v1.SettingsMap.ValuesEntry
-	0,  // 11: portal.plugin.v1.Plugin.Describe:input_type -> portal.plugin.v1.DescribeRequest
-	2,  // 12: portal.plugin.v1.Plugin.Start:input_type -> portal.plugin.v1.StartRequest
-	5,  // 13: portal.plugin.v1.Plugin.CheckHealth:input_type -> portal.plugin.v1.CheckHealthRequest
-	7,  // 14: portal.plugin.v1.Plugin.HandleHTTP:input_type -> portal.plugin.v1.HTTPRequest
-	8,  // 15: portal.plugin.v1.Plugin.HandleHTTPStream:input_type -> portal.plugin.v1.HTTPStreamFrame
-	12, // 16: portal.plugin.v1.Plugin.HandleTask:input_type -> portal.plugin.v1.TaskCallback
-	14, // 17: portal.plugin.v1.Plugin.DeliverEvent:input_type -> portal.plugin.v1.Event
-	16, // 18: portal.plugin.v1.Plugin.Drain:input_type -> portal.plugin.v1.DrainRequest
-	18, // 19: portal.plugin.v1.Plugin.Stop:input_type -> portal.plugin.v1.StopRequest
-	20, // 20: portal.plugin.v1.Identity.GetUser:input_type -> portal.plugin.v1.GetUserRequest
-	22, // 21: portal.plugin.v1.Identity.GetOrganization:input_type -> portal.plugin.v1.GetOrganizationRequest
-	24, // 22: portal.plugin.v1.Policy.Decide:input_type -> portal.plugin.v1.DecideRequest
-	26, // 23: portal.plugin.v1.Policy.DataFilter:input_type -> portal.plugin.v1.DataFilterRequest
-	28, // 24: portal.plugin.v1.Tasks.CreateTask:input_type -> portal.plugin.v1.CreateTaskRequest
-	29, // 25: portal.plugin.v1.Tasks.CompleteTask:input_type -> portal.plugin.v1.CompleteTaskRequest
-	31, // 26: portal.plugin.v1.Processes.StartProcess:input_type -> portal.plugin.v1.StartProcessRequest
-	32, // 27: portal.plugin.v1.Processes.GetProcess:input_type -> portal.plugin.v1.GetProcessRequest
-	36, // 28: portal.plugin.v1.Clocks.ComputeDeadline:input_type -> portal.plugin.v1.ComputeDeadlineRequest
-	34, // 29: portal.plugin.v1.Clocks.EvaluateTrack:input_type -> portal.plugin.v1.EvaluateTrackRequest
-	38, // 30: portal.plugin.v1.Messages.SendMessage:input_type -> portal.plugin.v1.SendMessageRequest
-	40, // 31: portal.plugin.v1.Events.PublishEvent:input_type -> portal.plugin.v1.PublishEventRequest
-	42, // 32: portal.plugin.v1.Files.StatFile:input_type -> portal.plugin.v1.StatFileRequest
-	44, // 33: portal.plugin.v1.Documents.RenderDocument:input_type -> portal.plugin.v1.RenderDocumentRequest
-	46, // 34: portal.plugin.v1.Search.Index:input_type -> portal.plugin.v1.IndexRequest
-	48, // 35: portal.plugin.v1.Audit.Write:input_type -> portal.plugin.v1.AuditRecord
-	50, // 36: portal.plugin.v1.Numbering.Next:input_type -> portal.plugin.v1.NextNumberRequest
-	52, // 37: portal.plugin.v1.Settings.GetSettings:input_type -> portal.plugin.v1.GetSettingsRequest
-	53, // 38: portal.plugin.v1.Settings.PutSetting:input_type -> portal.plugin.v1.PutSettingRequest
-	1,  // 39: portal.plugin.v1.Plugin.Describe:output_type -> portal.plugin.v1.DescribeResponse
-	4,  // 40: portal.plugin.v1.Plugin.Start:output_type -> portal.plugin.v1.StartResponse
-	6,  // 41: portal.plugin.v1.Plugin.CheckHealth:output_type -> portal.plugin.v1.CheckHealthResponse
-	10, // 42: portal.plugin.v1.Plugin.HandleHTTP:output_type -> portal.plugin.v1.HTTPResponse
-	8,  // 43: portal.plugin.v1.Plugin.HandleHTTPStream:output_type -> portal.plugin.v1.HTTPStreamFrame
-	13, // 44: portal.plugin.v1.Plugin.HandleTask:output_type -> portal.plugin.v1.TaskCallbackResult
-	15, // 45: portal.plugin.v1.Plugin.DeliverEvent:output_type -> portal.plugin.v1.EventAck
-	17, // 46: portal.plugin.v1.Plugin.Drain:output_type -> portal.plugin.v1.DrainResponse
-	19, // 47: portal.plugin.v1.Plugin.Stop:output_type -> portal.plugin.v1.StopResponse
-	21, // 48: portal.plugin.v1.Identity.GetUser:output_type -> portal.plugin.v1.User
-	23, // 49: portal.plugin.v1.Identity.GetOrganization:output_type -> portal.plugin.v1.Organization
-	25, // 50: portal.plugin.v1.Policy.Decide:output_type -> portal.plugin.v1.Decision
-	27, // 51: portal.plugin.v1.Policy.DataFilter:output_type -> portal.plugin.v1.DataFilterResponse
-	30, // 52: portal.plugin.v1.Tasks.CreateTask:output_type -> portal.plugin.v1.TaskRef
-	30, // 53: portal.plugin.v1.Tasks.CompleteTask:output_type -> portal.plugin.v1.TaskRef
-	33, // 54: portal.plugin.v1.Processes.StartProcess:output_type -> portal.plugin.v1.ProcessInstance
-	33, // 55: portal.plugin.v1.Processes.GetProcess:output_type -> portal.plugin.v1.ProcessInstance
-	37, // 56: portal.plugin.v1.Clocks.ComputeDeadline:output_type -> portal.plugin.v1.Deadline
-	35, // 57: portal.plugin.v1.Clocks.EvaluateTrack:output_type -> portal.plugin.v1.TrackStatus
-	39, // 58: portal.plugin.v1.Messages.SendMessage:output_type -> portal.plugin.v1.SendMessageResponse
-	41, // 59: portal.plugin.v1.Events.PublishEvent:output_type -> portal.plugin.v1.PublishEventResponse
-	43, // 60: portal.plugin.v1.Files.StatFile:output_type -> portal.plugin.v1.FileInfo
-	45, // 61: portal.plugin.v1.Documents.RenderDocument:output_type -> portal.plugin.v1.DocumentRef
-	47, // 62: portal.plugin.v1.Search.Index:output_type -> portal.plugin.v1.IndexResponse
-	49, // 63: portal.plugin.v1.Audit.Write:output_type -> portal.plugin.v1.AuditAck
-	51, // 64: portal.plugin.v1.Numbering.Next:output_type -> portal.plugin.v1.NextNumberResponse
-	54, // 65: portal.plugin.v1.Settings.GetSettings:output_type -> portal.plugin.v1.SettingsMap
-	54, // 66: portal.plugin.v1.Settings.PutSetting:output_type -> portal.plugin.v1.SettingsMap
-	39, // [39:67] is the sub-list for method output_type
-	11, // [11:39] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	67, // 9: portal.plugin.v1.CreateTaskRequest.title:type_name -> portal.plugin.v1.CreateTaskRequest.TitleEntry
+	43, // 10: portal.plugin.v1.FileContent.info:type_name -> portal.plugin.v1.FileInfo
+	51, // 11: portal.plugin.v1.ArchiveResult.dossier:type_name -> portal.plugin.v1.DossierInfo
+	68, // 12: portal.plugin.v1.SettingsMap.values:type_name -> portal.plugin.v1.SettingsMap.ValuesEntry
+	0,  // 13: portal.plugin.v1.Plugin.Describe:input_type -> portal.plugin.v1.DescribeRequest
+	2,  // 14: portal.plugin.v1.Plugin.Start:input_type -> portal.plugin.v1.StartRequest
+	5,  // 15: portal.plugin.v1.Plugin.CheckHealth:input_type -> portal.plugin.v1.CheckHealthRequest
+	7,  // 16: portal.plugin.v1.Plugin.HandleHTTP:input_type -> portal.plugin.v1.HTTPRequest
+	8,  // 17: portal.plugin.v1.Plugin.HandleHTTPStream:input_type -> portal.plugin.v1.HTTPStreamFrame
+	12, // 18: portal.plugin.v1.Plugin.HandleTask:input_type -> portal.plugin.v1.TaskCallback
+	14, // 19: portal.plugin.v1.Plugin.DeliverEvent:input_type -> portal.plugin.v1.Event
+	16, // 20: portal.plugin.v1.Plugin.Drain:input_type -> portal.plugin.v1.DrainRequest
+	18, // 21: portal.plugin.v1.Plugin.Stop:input_type -> portal.plugin.v1.StopRequest
+	20, // 22: portal.plugin.v1.Identity.GetUser:input_type -> portal.plugin.v1.GetUserRequest
+	22, // 23: portal.plugin.v1.Identity.GetOrganization:input_type -> portal.plugin.v1.GetOrganizationRequest
+	24, // 24: portal.plugin.v1.Policy.Decide:input_type -> portal.plugin.v1.DecideRequest
+	26, // 25: portal.plugin.v1.Policy.DataFilter:input_type -> portal.plugin.v1.DataFilterRequest
+	28, // 26: portal.plugin.v1.Tasks.CreateTask:input_type -> portal.plugin.v1.CreateTaskRequest
+	29, // 27: portal.plugin.v1.Tasks.CompleteTask:input_type -> portal.plugin.v1.CompleteTaskRequest
+	31, // 28: portal.plugin.v1.Processes.StartProcess:input_type -> portal.plugin.v1.StartProcessRequest
+	32, // 29: portal.plugin.v1.Processes.GetProcess:input_type -> portal.plugin.v1.GetProcessRequest
+	36, // 30: portal.plugin.v1.Clocks.ComputeDeadline:input_type -> portal.plugin.v1.ComputeDeadlineRequest
+	34, // 31: portal.plugin.v1.Clocks.EvaluateTrack:input_type -> portal.plugin.v1.EvaluateTrackRequest
+	38, // 32: portal.plugin.v1.Messages.SendMessage:input_type -> portal.plugin.v1.SendMessageRequest
+	40, // 33: portal.plugin.v1.Events.PublishEvent:input_type -> portal.plugin.v1.PublishEventRequest
+	42, // 34: portal.plugin.v1.Files.StatFile:input_type -> portal.plugin.v1.StatFileRequest
+	44, // 35: portal.plugin.v1.Files.GetFile:input_type -> portal.plugin.v1.GetFileRequest
+	46, // 36: portal.plugin.v1.Files.PutFile:input_type -> portal.plugin.v1.PutFileRequest
+	47, // 37: portal.plugin.v1.Documents.RenderDocument:input_type -> portal.plugin.v1.RenderDocumentRequest
+	49, // 38: portal.plugin.v1.Documents.GetDocument:input_type -> portal.plugin.v1.GetDocumentRequest
+	50, // 39: portal.plugin.v1.Dossiers.OpenDossier:input_type -> portal.plugin.v1.OpenDossierRequest
+	52, // 40: portal.plugin.v1.Dossiers.AppendDossier:input_type -> portal.plugin.v1.AppendDossierRequest
+	54, // 41: portal.plugin.v1.Dossiers.ArchiveDossier:input_type -> portal.plugin.v1.ArchiveDossierRequest
+	56, // 42: portal.plugin.v1.Search.Index:input_type -> portal.plugin.v1.IndexRequest
+	58, // 43: portal.plugin.v1.Audit.Write:input_type -> portal.plugin.v1.AuditRecord
+	60, // 44: portal.plugin.v1.Numbering.Next:input_type -> portal.plugin.v1.NextNumberRequest
+	62, // 45: portal.plugin.v1.Settings.GetSettings:input_type -> portal.plugin.v1.GetSettingsRequest
+	63, // 46: portal.plugin.v1.Settings.PutSetting:input_type -> portal.plugin.v1.PutSettingRequest
+	1,  // 47: portal.plugin.v1.Plugin.Describe:output_type -> portal.plugin.v1.DescribeResponse
+	4,  // 48: portal.plugin.v1.Plugin.Start:output_type -> portal.plugin.v1.StartResponse
+	6,  // 49: portal.plugin.v1.Plugin.CheckHealth:output_type -> portal.plugin.v1.CheckHealthResponse
+	10, // 50: portal.plugin.v1.Plugin.HandleHTTP:output_type -> portal.plugin.v1.HTTPResponse
+	8,  // 51: portal.plugin.v1.Plugin.HandleHTTPStream:output_type -> portal.plugin.v1.HTTPStreamFrame
+	13, // 52: portal.plugin.v1.Plugin.HandleTask:output_type -> portal.plugin.v1.TaskCallbackResult
+	15, // 53: portal.plugin.v1.Plugin.DeliverEvent:output_type -> portal.plugin.v1.EventAck
+	17, // 54: portal.plugin.v1.Plugin.Drain:output_type -> portal.plugin.v1.DrainResponse
+	19, // 55: portal.plugin.v1.Plugin.Stop:output_type -> portal.plugin.v1.StopResponse
+	21, // 56: portal.plugin.v1.Identity.GetUser:output_type -> portal.plugin.v1.User
+	23, // 57: portal.plugin.v1.Identity.GetOrganization:output_type -> portal.plugin.v1.Organization
+	25, // 58: portal.plugin.v1.Policy.Decide:output_type -> portal.plugin.v1.Decision
+	27, // 59: portal.plugin.v1.Policy.DataFilter:output_type -> portal.plugin.v1.DataFilterResponse
+	30, // 60: portal.plugin.v1.Tasks.CreateTask:output_type -> portal.plugin.v1.TaskRef
+	30, // 61: portal.plugin.v1.Tasks.CompleteTask:output_type -> portal.plugin.v1.TaskRef
+	33, // 62: portal.plugin.v1.Processes.StartProcess:output_type -> portal.plugin.v1.ProcessInstance
+	33, // 63: portal.plugin.v1.Processes.GetProcess:output_type -> portal.plugin.v1.ProcessInstance
+	37, // 64: portal.plugin.v1.Clocks.ComputeDeadline:output_type -> portal.plugin.v1.Deadline
+	35, // 65: portal.plugin.v1.Clocks.EvaluateTrack:output_type -> portal.plugin.v1.TrackStatus
+	39, // 66: portal.plugin.v1.Messages.SendMessage:output_type -> portal.plugin.v1.SendMessageResponse
+	41, // 67: portal.plugin.v1.Events.PublishEvent:output_type -> portal.plugin.v1.PublishEventResponse
+	43, // 68: portal.plugin.v1.Files.StatFile:output_type -> portal.plugin.v1.FileInfo
+	45, // 69: portal.plugin.v1.Files.GetFile:output_type -> portal.plugin.v1.FileContent
+	43, // 70: portal.plugin.v1.Files.PutFile:output_type -> portal.plugin.v1.FileInfo
+	48, // 71: portal.plugin.v1.Documents.RenderDocument:output_type -> portal.plugin.v1.DocumentRef
+	48, // 72: portal.plugin.v1.Documents.GetDocument:output_type -> portal.plugin.v1.DocumentRef
+	51, // 73: portal.plugin.v1.Dossiers.OpenDossier:output_type -> portal.plugin.v1.DossierInfo
+	53, // 74: portal.plugin.v1.Dossiers.AppendDossier:output_type -> portal.plugin.v1.DossierEntry
+	55, // 75: portal.plugin.v1.Dossiers.ArchiveDossier:output_type -> portal.plugin.v1.ArchiveResult
+	57, // 76: portal.plugin.v1.Search.Index:output_type -> portal.plugin.v1.IndexResponse
+	59, // 77: portal.plugin.v1.Audit.Write:output_type -> portal.plugin.v1.AuditAck
+	61, // 78: portal.plugin.v1.Numbering.Next:output_type -> portal.plugin.v1.NextNumberResponse
+	64, // 79: portal.plugin.v1.Settings.GetSettings:output_type -> portal.plugin.v1.SettingsMap
+	64, // 80: portal.plugin.v1.Settings.PutSetting:output_type -> portal.plugin.v1.SettingsMap
+	47, // [47:81] is the sub-list for method output_type
+	13, // [13:47] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_plugin_proto_init() }
@@ -3720,9 +4549,9 @@ func file_plugin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_plugin_proto_rawDesc), len(file_plugin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   59,
+			NumMessages:   69,
 			NumExtensions: 0,
-			NumServices:   14,
+			NumServices:   15,
 		},
 		GoTypes:           file_plugin_proto_goTypes,
 		DependencyIndexes: file_plugin_proto_depIdxs,

@@ -1446,6 +1446,8 @@ var Events_ServiceDesc = grpc.ServiceDesc{
 
 const (
 	Files_StatFile_FullMethodName = "/portal.plugin.v1.Files/StatFile"
+	Files_GetFile_FullMethodName  = "/portal.plugin.v1.Files/GetFile"
+	Files_PutFile_FullMethodName  = "/portal.plugin.v1.Files/PutFile"
 )
 
 // FilesClient is the client API for Files service.
@@ -1453,9 +1455,15 @@ const (
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
 // Files: the host's content-addressed file store (capabilities files.read,
-// files.write). Bodies are streamed in chunks.
+// files.write). Content travels in one message, at most 16 MiB; larger files
+// are uploaded by the user to the host (POST /api/v1/files, streamed) and
+// handed to the plugin by id. A plugin reads its own files, and files the
+// user it acts for may read.
 type FilesClient interface {
 	StatFile(ctx context.Context, in *StatFileRequest, opts ...grpc.CallOption) (*FileInfo, error)
+	GetFile(ctx context.Context, in *GetFileRequest, opts ...grpc.CallOption) (*FileContent, error)
+	// PutFile stores a file owned by the plugin (capability files.write).
+	PutFile(ctx context.Context, in *PutFileRequest, opts ...grpc.CallOption) (*FileInfo, error)
 }
 
 type filesClient struct {
@@ -1476,14 +1484,40 @@ func (c *filesClient) StatFile(ctx context.Context, in *StatFileRequest, opts ..
 	return out, nil
 }
 
+func (c *filesClient) GetFile(ctx context.Context, in *GetFileRequest, opts ...grpc.CallOption) (*FileContent, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(FileContent)
+	err := c.cc.Invoke(ctx, Files_GetFile_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *filesClient) PutFile(ctx context.Context, in *PutFileRequest, opts ...grpc.CallOption) (*FileInfo, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(FileInfo)
+	err := c.cc.Invoke(ctx, Files_PutFile_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // FilesServer is the server API for Files service.
 // All implementations must embed UnimplementedFilesServer
 // for forward compatibility.
 //
 // Files: the host's content-addressed file store (capabilities files.read,
-// files.write). Bodies are streamed in chunks.
+// files.write). Content travels in one message, at most 16 MiB; larger files
+// are uploaded by the user to the host (POST /api/v1/files, streamed) and
+// handed to the plugin by id. A plugin reads its own files, and files the
+// user it acts for may read.
 type FilesServer interface {
 	StatFile(context.Context, *StatFileRequest) (*FileInfo, error)
+	GetFile(context.Context, *GetFileRequest) (*FileContent, error)
+	// PutFile stores a file owned by the plugin (capability files.write).
+	PutFile(context.Context, *PutFileRequest) (*FileInfo, error)
 	mustEmbedUnimplementedFilesServer()
 }
 
@@ -1496,6 +1530,12 @@ type UnimplementedFilesServer struct{}
 
 func (UnimplementedFilesServer) StatFile(context.Context, *StatFileRequest) (*FileInfo, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method StatFile not implemented")
+}
+func (UnimplementedFilesServer) GetFile(context.Context, *GetFileRequest) (*FileContent, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GetFile not implemented")
+}
+func (UnimplementedFilesServer) PutFile(context.Context, *PutFileRequest) (*FileInfo, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method PutFile not implemented")
 }
 func (UnimplementedFilesServer) mustEmbedUnimplementedFilesServer() {}
 func (UnimplementedFilesServer) testEmbeddedByValue()               {}
@@ -1536,6 +1576,42 @@ func _Files_StatFile_Handler(srv interface{}, ctx context.Context, dec func(inte
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Files_GetFile_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetFileRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(FilesServer).GetFile(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Files_GetFile_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(FilesServer).GetFile(ctx, req.(*GetFileRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Files_PutFile_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PutFileRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(FilesServer).PutFile(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Files_PutFile_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(FilesServer).PutFile(ctx, req.(*PutFileRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Files_ServiceDesc is the grpc.ServiceDesc for Files service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1547,6 +1623,14 @@ var Files_ServiceDesc = grpc.ServiceDesc{
 			MethodName: "StatFile",
 			Handler:    _Files_StatFile_Handler,
 		},
+		{
+			MethodName: "GetFile",
+			Handler:    _Files_GetFile_Handler,
+		},
+		{
+			MethodName: "PutFile",
+			Handler:    _Files_PutFile_Handler,
+		},
 	},
 	Streams:  []grpc.StreamDesc{},
 	Metadata: "plugin.proto",
@@ -1554,6 +1638,7 @@ var Files_ServiceDesc = grpc.ServiceDesc{
 
 const (
 	Documents_RenderDocument_FullMethodName = "/portal.plugin.v1.Documents/RenderDocument"
+	Documents_GetDocument_FullMethodName    = "/portal.plugin.v1.Documents/GetDocument"
 )
 
 // DocumentsClient is the client API for Documents service.
@@ -1562,7 +1647,11 @@ const (
 //
 // Documents: official documents and signatures (capability documents.write).
 type DocumentsClient interface {
+	// RenderDocument issues a document: the template of document_type filled
+	// with data (a JSON object), numbered (文号), rendered to PDF, sealed with
+	// the organisation's seal, signed (SM2) and stored — in one transaction.
 	RenderDocument(ctx context.Context, in *RenderDocumentRequest, opts ...grpc.CallOption) (*DocumentRef, error)
+	GetDocument(ctx context.Context, in *GetDocumentRequest, opts ...grpc.CallOption) (*DocumentRef, error)
 }
 
 type documentsClient struct {
@@ -1583,13 +1672,27 @@ func (c *documentsClient) RenderDocument(ctx context.Context, in *RenderDocument
 	return out, nil
 }
 
+func (c *documentsClient) GetDocument(ctx context.Context, in *GetDocumentRequest, opts ...grpc.CallOption) (*DocumentRef, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DocumentRef)
+	err := c.cc.Invoke(ctx, Documents_GetDocument_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // DocumentsServer is the server API for Documents service.
 // All implementations must embed UnimplementedDocumentsServer
 // for forward compatibility.
 //
 // Documents: official documents and signatures (capability documents.write).
 type DocumentsServer interface {
+	// RenderDocument issues a document: the template of document_type filled
+	// with data (a JSON object), numbered (文号), rendered to PDF, sealed with
+	// the organisation's seal, signed (SM2) and stored — in one transaction.
 	RenderDocument(context.Context, *RenderDocumentRequest) (*DocumentRef, error)
+	GetDocument(context.Context, *GetDocumentRequest) (*DocumentRef, error)
 	mustEmbedUnimplementedDocumentsServer()
 }
 
@@ -1602,6 +1705,9 @@ type UnimplementedDocumentsServer struct{}
 
 func (UnimplementedDocumentsServer) RenderDocument(context.Context, *RenderDocumentRequest) (*DocumentRef, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method RenderDocument not implemented")
+}
+func (UnimplementedDocumentsServer) GetDocument(context.Context, *GetDocumentRequest) (*DocumentRef, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GetDocument not implemented")
 }
 func (UnimplementedDocumentsServer) mustEmbedUnimplementedDocumentsServer() {}
 func (UnimplementedDocumentsServer) testEmbeddedByValue()                   {}
@@ -1642,6 +1748,24 @@ func _Documents_RenderDocument_Handler(srv interface{}, ctx context.Context, dec
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Documents_GetDocument_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetDocumentRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DocumentsServer).GetDocument(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Documents_GetDocument_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DocumentsServer).GetDocument(ctx, req.(*GetDocumentRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Documents_ServiceDesc is the grpc.ServiceDesc for Documents service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1652,6 +1776,196 @@ var Documents_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RenderDocument",
 			Handler:    _Documents_RenderDocument_Handler,
+		},
+		{
+			MethodName: "GetDocument",
+			Handler:    _Documents_GetDocument_Handler,
+		},
+	},
+	Streams:  []grpc.StreamDesc{},
+	Metadata: "plugin.proto",
+}
+
+const (
+	Dossiers_OpenDossier_FullMethodName    = "/portal.plugin.v1.Dossiers/OpenDossier"
+	Dossiers_AppendDossier_FullMethodName  = "/portal.plugin.v1.Dossiers/AppendDossier"
+	Dossiers_ArchiveDossier_FullMethodName = "/portal.plugin.v1.Dossiers/ArchiveDossier"
+)
+
+// DossiersClient is the client API for Dossiers service.
+//
+// For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
+//
+// Dossiers: the electronic dossier (电子卷宗) of the plugin's business records
+// (capability dossiers.write): an append-only, hash-chained catalogue, then a
+// signed archive package that must pass the archive checks.
+type DossiersClient interface {
+	OpenDossier(ctx context.Context, in *OpenDossierRequest, opts ...grpc.CallOption) (*DossierInfo, error)
+	AppendDossier(ctx context.Context, in *AppendDossierRequest, opts ...grpc.CallOption) (*DossierEntry, error)
+	ArchiveDossier(ctx context.Context, in *ArchiveDossierRequest, opts ...grpc.CallOption) (*ArchiveResult, error)
+}
+
+type dossiersClient struct {
+	cc grpc.ClientConnInterface
+}
+
+func NewDossiersClient(cc grpc.ClientConnInterface) DossiersClient {
+	return &dossiersClient{cc}
+}
+
+func (c *dossiersClient) OpenDossier(ctx context.Context, in *OpenDossierRequest, opts ...grpc.CallOption) (*DossierInfo, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DossierInfo)
+	err := c.cc.Invoke(ctx, Dossiers_OpenDossier_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *dossiersClient) AppendDossier(ctx context.Context, in *AppendDossierRequest, opts ...grpc.CallOption) (*DossierEntry, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DossierEntry)
+	err := c.cc.Invoke(ctx, Dossiers_AppendDossier_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *dossiersClient) ArchiveDossier(ctx context.Context, in *ArchiveDossierRequest, opts ...grpc.CallOption) (*ArchiveResult, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ArchiveResult)
+	err := c.cc.Invoke(ctx, Dossiers_ArchiveDossier_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// DossiersServer is the server API for Dossiers service.
+// All implementations must embed UnimplementedDossiersServer
+// for forward compatibility.
+//
+// Dossiers: the electronic dossier (电子卷宗) of the plugin's business records
+// (capability dossiers.write): an append-only, hash-chained catalogue, then a
+// signed archive package that must pass the archive checks.
+type DossiersServer interface {
+	OpenDossier(context.Context, *OpenDossierRequest) (*DossierInfo, error)
+	AppendDossier(context.Context, *AppendDossierRequest) (*DossierEntry, error)
+	ArchiveDossier(context.Context, *ArchiveDossierRequest) (*ArchiveResult, error)
+	mustEmbedUnimplementedDossiersServer()
+}
+
+// UnimplementedDossiersServer must be embedded to have
+// forward compatible implementations.
+//
+// NOTE: this should be embedded by value instead of pointer to avoid a nil
+// pointer dereference when methods are called.
+type UnimplementedDossiersServer struct{}
+
+func (UnimplementedDossiersServer) OpenDossier(context.Context, *OpenDossierRequest) (*DossierInfo, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method OpenDossier not implemented")
+}
+func (UnimplementedDossiersServer) AppendDossier(context.Context, *AppendDossierRequest) (*DossierEntry, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method AppendDossier not implemented")
+}
+func (UnimplementedDossiersServer) ArchiveDossier(context.Context, *ArchiveDossierRequest) (*ArchiveResult, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ArchiveDossier not implemented")
+}
+func (UnimplementedDossiersServer) mustEmbedUnimplementedDossiersServer() {}
+func (UnimplementedDossiersServer) testEmbeddedByValue()                  {}
+
+// UnsafeDossiersServer may be embedded to opt out of forward compatibility for this service.
+// Use of this interface is not recommended, as added methods to DossiersServer will
+// result in compilation errors.
+type UnsafeDossiersServer interface {
+	mustEmbedUnimplementedDossiersServer()
+}
+
+func RegisterDossiersServer(s grpc.ServiceRegistrar, srv DossiersServer) {
+	// If the following call pancis, it indicates UnimplementedDossiersServer was
+	// embedded by pointer and is nil.  This will cause panics if an
+	// unimplemented method is ever invoked, so we test this at initialization
+	// time to prevent it from happening at runtime later due to I/O.
+	if t, ok := srv.(interface{ testEmbeddedByValue() }); ok {
+		t.testEmbeddedByValue()
+	}
+	s.RegisterService(&Dossiers_ServiceDesc, srv)
+}
+
+func _Dossiers_OpenDossier_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(OpenDossierRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DossiersServer).OpenDossier(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Dossiers_OpenDossier_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DossiersServer).OpenDossier(ctx, req.(*OpenDossierRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Dossiers_AppendDossier_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AppendDossierRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DossiersServer).AppendDossier(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Dossiers_AppendDossier_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DossiersServer).AppendDossier(ctx, req.(*AppendDossierRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Dossiers_ArchiveDossier_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ArchiveDossierRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DossiersServer).ArchiveDossier(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Dossiers_ArchiveDossier_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DossiersServer).ArchiveDossier(ctx, req.(*ArchiveDossierRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+// Dossiers_ServiceDesc is the grpc.ServiceDesc for Dossiers service.
+// It's only intended for direct use with grpc.RegisterService,
+// and not to be introspected or modified (even as a copy)
+var Dossiers_ServiceDesc = grpc.ServiceDesc{
+	ServiceName: "portal.plugin.v1.Dossiers",
+	HandlerType: (*DossiersServer)(nil),
+	Methods: []grpc.MethodDesc{
+		{
+			MethodName: "OpenDossier",
+			Handler:    _Dossiers_OpenDossier_Handler,
+		},
+		{
+			MethodName: "AppendDossier",
+			Handler:    _Dossiers_AppendDossier_Handler,
+		},
+		{
+			MethodName: "ArchiveDossier",
+			Handler:    _Dossiers_ArchiveDossier_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -33,6 +33,18 @@ func (f DocumentFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, er
 	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.DocumentMutation", m)
 }
 
+// The DocumentCopyFunc type is an adapter to allow the use of ordinary
+// function as DocumentCopy mutator.
+type DocumentCopyFunc func(context.Context, *ent.DocumentCopyMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f DocumentCopyFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.DocumentCopyMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.DocumentCopyMutation", m)
+}
+
 // The DossierFunc type is an adapter to allow the use of ordinary
 // function as Dossier mutator.
 type DossierFunc func(context.Context, *ent.DossierMutation) (ent.Value, error)

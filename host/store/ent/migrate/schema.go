@@ -96,6 +96,29 @@ var (
 			},
 		},
 	}
+	// DocumentCopiesColumns holds the columns for the "document_copies" table.
+	DocumentCopiesColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "document_id", Type: field.TypeInt},
+		{Name: "code", Type: field.TypeString, Unique: true, Size: 32},
+		{Name: "user_id", Type: field.TypeInt, Nullable: true},
+		{Name: "username", Type: field.TypeString, Size: 64},
+		{Name: "purpose", Type: field.TypeString, Size: 200},
+		{Name: "created_at", Type: field.TypeTime, SchemaType: map[string]string{"mysql": "datetime(6)"}},
+	}
+	// DocumentCopiesTable holds the schema information for the "document_copies" table.
+	DocumentCopiesTable = &schema.Table{
+		Name:       "document_copies",
+		Columns:    DocumentCopiesColumns,
+		PrimaryKey: []*schema.Column{DocumentCopiesColumns[0]},
+		Indexes: []*schema.Index{
+			{
+				Name:    "documentcopy_document_id",
+				Unique:  false,
+				Columns: []*schema.Column{DocumentCopiesColumns[1]},
+			},
+		},
+	}
 	// DossiersColumns holds the columns for the "dossiers" table.
 	DossiersColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -781,6 +804,7 @@ var (
 	Tables = []*schema.Table{
 		AuditEntriesTable,
 		DocumentsTable,
+		DocumentCopiesTable,
 		DossiersTable,
 		DossierItemsTable,
 		EventsTable,

@@ -12,6 +12,9 @@ type AuditEntry func(*sql.Selector)
 // Document is the predicate function for document builders.
 type Document func(*sql.Selector)
 
+// DocumentCopy is the predicate function for documentcopy builders.
+type DocumentCopy func(*sql.Selector)
+
 // Dossier is the predicate function for dossier builders.
 type Dossier func(*sql.Selector)
 

@@ -6,6 +6,12 @@ CREATE INDEX `document_sm3` ON `documents` (`sm3`);
 CREATE INDEX `document_owner_subject` ON `documents` (`owner`, `subject`);
 -- Create index "document_number" to table: "documents"
 CREATE INDEX `document_number` ON `documents` (`number`);
+-- Create "document_copies" table
+CREATE TABLE `document_copies` (`id` integer NOT NULL PRIMARY KEY AUTOINCREMENT, `document_id` integer NOT NULL, `code` text NOT NULL, `user_id` integer NULL, `username` text NOT NULL, `purpose` text NOT NULL, `created_at` datetime NOT NULL);
+-- Create index "document_copies_code_key" to table: "document_copies"
+CREATE UNIQUE INDEX `document_copies_code_key` ON `document_copies` (`code`);
+-- Create index "documentcopy_document_id" to table: "document_copies"
+CREATE INDEX `documentcopy_document_id` ON `document_copies` (`document_id`);
 -- Create "dossiers" table
 CREATE TABLE `dossiers` (`id` integer NOT NULL PRIMARY KEY AUTOINCREMENT, `owner` text NOT NULL, `subject` text NOT NULL, `title` text NOT NULL, `kind` text NOT NULL, `org_code` text NOT NULL, `org_path` text NOT NULL, `head` text NOT NULL DEFAULT (''), `items` integer NOT NULL DEFAULT (0), `status` text NOT NULL DEFAULT ('open'), `archive_code` text NULL, `archive_file_id` integer NULL, `archived_at` datetime NULL, `created_at` datetime NOT NULL);
 -- Create index "dossier_owner_subject" to table: "dossiers"
