@@ -12,6 +12,8 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/go-sql-driver/mysql"
+
 	"github.com/shanghai-amr/portal/host/audit"
 	"github.com/shanghai-amr/portal/host/clock"
 	"github.com/shanghai-amr/portal/host/store/ent"
@@ -102,6 +104,13 @@ func (s *Service) Archive(ctx context.Context, dossierID int, info ArchiveInfo) 
 
 var errCodeTaken = errors.New("dossier: archive code taken")
 
+// isDeadlock reports MySQL's deadlock error (1213), which InnoDB's gap locks
+// on the unique 档号 index can produce between two concurrent archivings.
+func isDeadlock(err error) bool {
+	var me *mysql.MySQLError
+	return errors.As(err, &me) && me.Number == 1213
+}
+
 func (s *Service) archiveOnce(ctx context.Context, dossierID int, info ArchiveInfo) ([]byte, *Report, error) {
 	d, err := s.Get(ctx, dossierID)
 	if err != nil {
@@ -135,10 +144,12 @@ func (s *Service) archiveOnce(ctx context.Context, dossierID int, info ArchiveIn
 		return zipData, rep, ErrChecksFailed
 	}
 	err = s.inTx(ctx, func(tx *ent.Tx) error {
-		// Is the 档号 free? On MySQL the locking read (archive_code has no
-		// index, so it locks the rows it scans) serialises archivings, and
-		// it comes before the dossier's own row lock so that two archivings
-		// take their locks in the same order. SQLite serialises writers.
+		// Is the 档号 free? On MySQL the locking read serialises archivings
+		// and comes before the dossier's own row lock, so that two
+		// archivings take their locks in the same order; the unique index on
+		// archive_code backs it, and a deadlock or duplicate between two
+		// archivings of the same 档号 is retried with the next number.
+		// SQLite serialises writers.
 		q := tx.Dossier.Query().Where(dossier.ArchiveCode(code), dossier.IDNEQ(d.ID))
 		if s.o.LockRows {
 			q.ForUpdate()
@@ -163,6 +174,9 @@ func (s *Service) archiveOnce(ctx context.Context, dossierID int, info ArchiveIn
 		return tx.Dossier.UpdateOneID(d.ID).SetStatus(dossier.StatusArchived).SetArchiveCode(code).
 			SetArchivedAt(now.UTC()).Exec(ctx)
 	})
+	if ent.IsConstraintError(err) || isDeadlock(err) {
+		return nil, nil, errCodeTaken
+	}
 	if err != nil {
 		return nil, nil, err
 	}

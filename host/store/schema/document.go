@@ -112,7 +112,7 @@ func (Dossier) Fields() []ent.Field {
 
 // Indexes of Dossier.
 func (Dossier) Indexes() []ent.Index {
-	return []ent.Index{index.Fields("owner", "subject").Unique()}
+	return []ent.Index{index.Fields("owner", "subject").Unique(), index.Fields("archive_code").Unique()}
 }
 
 // DossierItem is one catalogue entry: a version of a document or a piece of

@@ -147,6 +147,11 @@ var (
 				Unique:  true,
 				Columns: []*schema.Column{DossiersColumns[1], DossiersColumns[2]},
 			},
+			{
+				Name:    "dossier_archive_code",
+				Unique:  true,
+				Columns: []*schema.Column{DossiersColumns[10]},
+			},
 		},
 	}
 	// DossierItemsColumns holds the columns for the "dossier_items" table.

@@ -16,6 +16,8 @@ CREATE INDEX `documentcopy_document_id` ON `document_copies` (`document_id`);
 CREATE TABLE `dossiers` (`id` integer NOT NULL PRIMARY KEY AUTOINCREMENT, `owner` text NOT NULL, `subject` text NOT NULL, `title` text NOT NULL, `kind` text NOT NULL, `org_code` text NOT NULL, `org_path` text NOT NULL, `head` text NOT NULL DEFAULT (''), `items` integer NOT NULL DEFAULT (0), `status` text NOT NULL DEFAULT ('open'), `archive_code` text NULL, `archive_file_id` integer NULL, `archived_at` datetime NULL, `created_at` datetime NOT NULL);
 -- Create index "dossier_owner_subject" to table: "dossiers"
 CREATE UNIQUE INDEX `dossier_owner_subject` ON `dossiers` (`owner`, `subject`);
+-- Create index "dossier_archive_code" to table: "dossiers"
+CREATE UNIQUE INDEX `dossier_archive_code` ON `dossiers` (`archive_code`);
 -- Create "dossier_items" table
 CREATE TABLE `dossier_items` (`id` integer NOT NULL PRIMARY KEY AUTOINCREMENT, `dossier_id` integer NOT NULL, `seq` integer NOT NULL, `kind` text NOT NULL, `doc_type` text NULL, `title` text NOT NULL, `file_id` integer NOT NULL, `sm3` text NOT NULL, `format` text NOT NULL, `version` integer NOT NULL, `parent_seq` integer NULL, `meta` text NULL, `prev` text NOT NULL, `hash` text NOT NULL, `created_by` integer NULL, `created_at` datetime NOT NULL);
 -- Create index "dossieritem_dossier_id_seq" to table: "dossier_items"
