@@ -5,6 +5,7 @@
 //	portalctl bundle verify --trust DIR FILE
 //	portalctl plugin list|install|upgrade|rollback|enable|disable|uninstall|logs …
 //	portalctl doc verify [--ca CA.pem] FILE
+//	portalctl dossier check [--ca CA.pem] FILE
 //
 // Every command takes --help. Exit status: 0 on success; 1 when the command
 // failed, with one line "portalctl: …" on stderr naming the reason; 2 for a
@@ -58,6 +59,7 @@ func commands() map[string]command {
 		pluginCommands(),
 		auditCommands(),
 		docCommands(),
+		dossierCommands(),
 	} {
 		maps.Copy(all, group)
 	}

@@ -517,14 +517,6 @@ func Fatal(prog string, err error) {
 	os.Exit(code)
 }
 
-// DossierKinds are the kinds of electronic dossier and the documents each
-// must hold before it may be archived (the 归档范围 check).
-var DossierKinds = map[string]dossier.Kind{
-	"penalty_general":   {Required: []string{"case_filing_approval", "penalty_notice", "penalty_decision", "service_receipt"}, Retention: "定期30年"},
-	"penalty_summary":   {Required: []string{"penalty_decision"}, Retention: "定期10年"},
-	"suspension_filing": {Required: []string{"suspension_notice"}, Retention: "定期10年"},
-}
-
 // openDocuments builds the file store (<data-dir>/files), the seal key store
 // (<data-dir>/keys/seal), the document service and the electronic dossier.
 func openDocuments(c config.Config, st *store.Store, al *audit.Log, pol *policy.Engine, log *slog.Logger) (*files.Store, *document.Service, *dossier.Service, error) {
@@ -544,7 +536,7 @@ func openDocuments(c config.Config, st *store.Store, al *audit.Log, pol *policy.
 		return nil, nil, nil, err
 	}
 	ds := dossier.New(dossier.Options{Client: st.Client, Audit: al, Blobs: fs, Scanner: files.EICARScanner{},
-		Notary: seal.Notary{Keys: keys, Subject: seal.ArchiveSubject}, Kinds: DossierKinds,
+		Notary: seal.Notary{Keys: keys, Subject: seal.ArchiveSubject}, Kinds: dossier.DefaultKinds,
 		LockRows: st.DSN.Dialect == dialect.MySQL, Log: log})
 	return fs, docs, ds, nil
 }
