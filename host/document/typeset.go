@@ -103,7 +103,7 @@ type renderer struct {
 
 func newRenderer(l Layout) (*renderer, error) {
 	pdf := fpdf.New("P", "mm", "A4", "")
-	for name, role := range map[string]fonts.Role{"body": fonts.Body, "title": fonts.Title, "kai": fonts.Kai} {
+	for name, role := range map[string]fonts.Role{"body": fonts.Body, "title": fonts.Title} {
 		b, err := fonts.Load(role)
 		if err != nil {
 			return nil, err

@@ -1,12 +1,19 @@
 package document
 
 import (
+	"bytes"
+	"context"
+	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/spf13/afero"
+
+	"github.com/shanghai-amr/portal/host/seal"
 )
 
 func sampleValues(t *testing.T, tpl *Template) map[string]string {
@@ -124,4 +131,59 @@ func TestBuiltinTemplatesRenderReadableChinesePDF(t *testing.T) {
 	if d := os.Getenv("PORTAL_KEEP_PDF"); d != "" {
 		_ = exec.Command("cp", "-r", dir+"/.", d).Run()
 	}
+}
+
+// BenchmarkIssuePipeline measures the CPU work of one document: typesetting
+// the decision (two pages, CJK fonts), signing it (SM2, CMS, incremental
+// update) and verifying it. docs/benchmarks.md records the figures.
+func BenchmarkIssuePipeline(b *testing.B) {
+	tpls, err := Builtins()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var tpl *Template
+	for i := range tpls {
+		if tpls[i].Type == "penalty_decision" {
+			tpl = &tpls[i]
+		}
+	}
+	t := &testing.T{}
+	vals := sampleValues(t, tpl)
+	ks, err := seal.OpenKeystore(afero.NewMemMapFs(), "/k", seal.KeystoreOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	signer, err := ks.Signer(context.Background(), seal.Subject{Kind: seal.KindOrg, Code: "310115", Name: "浦东新区市场监督管理局"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	img, err := seal.SealImage("浦东新区市场监督管理局", "行政处罚专用章", 496)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var sealPNG bytes.Buffer
+	_ = png.Encode(&sealPNG, img)
+	layout := Layout{Template: tpl, Values: vals, Number: "沪市监浦罚〔2026〕1号", OrgName: "浦东新区市场监督管理局", Seal: sealPNG.Bytes(), IssuedAt: time.Now()}
+	var pdf, signed []byte
+	b.Run("render", func(b *testing.B) {
+		for b.Loop() {
+			if pdf, err = Render(layout); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("sign", func(b *testing.B) {
+		for b.Loop() {
+			if signed, err = seal.SignPDF(pdf, signer, time.Now(), seal.SignInfo{Reason: "bench"}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("verify", func(b *testing.B) {
+		for b.Loop() {
+			if rep, _ := seal.VerifyPDF(signed, ks.Roots()); !rep.Valid {
+				b.Fatal(rep.Summary())
+			}
+		}
+	})
 }
