@@ -110,7 +110,7 @@ page.on('console', (m) => {
 
 // tour opens each path as the signed-in user in both languages and fails on a
 // page error, an error message shown to the user, or an untranslated key.
-const rawKey = /\b(app|nav|common|login|home|inbox|task|start|messages|plugins|processes|calendars|audit|profile|portal|plugin|sessions|policies)\.[a-zA-Z_]+(\.[a-zA-Z_]+)*\b/
+const rawKey = /\b(app|nav|common|login|home|inbox|task|start|messages|plugins|processes|calendars|audit|profile|portal|plugin|sessions|policies|verify)\.[a-zA-Z_]+(\.[a-zA-Z_]+)*\b/
 async function tour(base, paths) {
   for (const lang of ['zh-CN', 'en']) {
     await page.evaluate((l) => localStorage.setItem('portal.lang', l), lang)
@@ -238,6 +238,32 @@ try {
     await login(page, base, 'pd_li')
     await page.goto(base + '/plugins/notice/stats')
     await page.getByText('各单位公告数量（新版）').waitFor()
+  })
+
+  await step('a document issued by a case handler verifies on the public page at 375 px', page, async () => {
+    const call = async (method, path, token, body, type = 'application/json') => {
+      const res = await fetch(base + path, { method, body, headers: { 'Content-Type': type, ...(token ? { Authorization: 'Bearer ' + token } : {}) } })
+      if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`)
+      return res
+    }
+    const { token } = await (await call('POST', '/api/v1/auth/login', '', JSON.stringify({ username: 'pd_li', password: 'Demo@2026!' }))).json()
+    const doc = await (await call('POST', '/api/v1/documents', token, JSON.stringify({ type: 'suspension_notice', org_code: '310115', subject: 'e2e-1',
+      data: { enterprise_name: '上海某某商贸有限公司', uscc: '91310115MA1FP0000X', apply_date: '2026-11-02', start_date: '2026-11-05',
+        end_date: '2027-11-04', service_address: '上海市浦东新区合欢路2号', issue_date: '2026-11-03' } }))).json()
+    const pdf = Buffer.from(await (await call('GET', `/api/v1/documents/${doc.id}/content`, token)).arrayBuffer())
+    await page.setViewportSize({ width: 375, height: 740 })
+    await page.goto(`${base}/verify/${doc.id}?h=${doc.sm3.slice(0, 16)}`)
+    await page.getByText('有效文书').waitFor()
+    await page.getByText(doc.number).waitFor()
+    await page.locator('input[type=file]').setInputFiles({ name: 'notice.pdf', mimeType: 'application/pdf', buffer: pdf })
+    await page.getByText('签章有效，文件未被改动').waitFor()
+    pdf[Math.floor(pdf.length / 3)] ^= 1
+    await page.locator('input[type=file]').setInputFiles({ name: 'changed.pdf', mimeType: 'application/pdf', buffer: pdf })
+    await page.getByText('核验未通过').waitFor()
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth)
+    if (overflow) throw new Error('the verification page is wider than the screen')
+    await page.setViewportSize({ width: 1280, height: 800 })
+    await tour(base, ['/verify'])
   })
 
   await step('the public portal works at 375 px', page, async () => {
