@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/shanghai-amr/portal/host/dossier"
+	"github.com/shanghai-amr/portal/host/store/storetest"
 )
 
 // decisionData is a complete 行政处罚决定书.
@@ -293,3 +294,60 @@ func jsonInto(t *testing.T, b []byte, v any) error {
 }
 
 func urlEscape(s string) string { return url.QueryEscape(s) }
+
+// The system administrator publishes a new version of a document type: new
+// documents use it, issued ones keep theirs; a template that does not check
+// is refused with the reason (issue 7: versioned templates).
+func TestDocumentTemplateVersions(t *testing.T) {
+	dir, dsn := t.TempDir(), storetest.DSN(t, "sqlite")
+	p := openPortal(t, dir, dsn)
+	var list struct {
+		Templates []map[string]any `json:"templates"`
+	}
+	p.ok("admin", "GET", "/api/v1/admin/document-templates", nil, &list)
+	var notice map[string]any
+	for _, tpl := range list.Templates {
+		if tpl["type"] == "suspension_notice" {
+			notice = tpl
+		}
+	}
+	if notice == nil || notice["version"].(float64) != 1 {
+		t.Fatalf("templates: %+v", list)
+	}
+	data := map[string]any{"enterprise_name": "上海某某商贸有限公司", "uscc": "91310115MA1FP0000X", "apply_date": "2026-11-02",
+		"start_date": "2026-11-05", "end_date": "2027-11-04", "service_address": "上海市浦东新区合欢路2号", "issue_date": "2026-11-03"}
+	var v1 docView
+	p.ok("pd_li", "POST", "/api/v1/documents", map[string]any{"type": "suspension_notice", "org_code": "310115", "data": data}, &v1)
+
+	blocks := notice["blocks"].([]any)
+	blocks = append(blocks[:len(blocks)-1], map[string]any{"kind": "paragraph", "text": "特此通知。"}, blocks[len(blocks)-1])
+	notice["blocks"] = blocks
+	var published map[string]any
+	p.ok("admin", "POST", "/api/v1/admin/document-templates", notice, &published)
+	if published["version"].(float64) != 2 {
+		t.Fatalf("published: %+v", published)
+	}
+	broken := map[string]any{"type": "suspension_notice", "title": "歇业备案通知书", "blocks": []any{map[string]any{"kind": "paragraph", "text": "{{nobody}}"}}}
+	if code, body := p.as("admin", "POST", "/api/v1/admin/document-templates", broken, nil); code != http.StatusBadRequest || !strings.Contains(body, "nobody") {
+		t.Fatalf("broken template: %d %s", code, body)
+	}
+	if code, _ := p.as("pd_li", "POST", "/api/v1/admin/document-templates", notice, nil); code != http.StatusForbidden {
+		t.Fatalf("a handler publishes templates: %d", code)
+	}
+
+	var v2 docView
+	p.ok("pd_li", "POST", "/api/v1/documents", map[string]any{"type": "suspension_notice", "org_code": "310115", "data": data}, &v2)
+	text := func(id int) string {
+		_, _, pdf := p.raw("pd_li", "GET", fmt.Sprintf("/api/v1/documents/%d/content", id), "", nil)
+		return pdfText(t, pdf)
+	}
+	if !strings.Contains(text(v2.ID), "特此通知") || strings.Contains(text(v1.ID), "特此通知") {
+		t.Fatal("the new version is not used by new documents only")
+	}
+	// Published versions are stored: a restarted host has them.
+	p.a.Close()
+	p = openPortal(t, dir, dsn)
+	if got, err := p.a.Docs.Template("suspension_notice", 0); err != nil || got.Version != 2 {
+		t.Fatalf("latest: %+v %v", got, err)
+	}
+}

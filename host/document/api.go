@@ -32,7 +32,10 @@ const maxVerifyBody = 50 << 20
 //	POST /api/v1/documents/:id/revoke      documents.revoke, in scope
 //	POST /api/v1/documents/verify          anyone: verify a PDF (the body)
 //	GET  /api/v1/verify/:id?h=…            anyone: the QR code's link (h: SM3 prefix)
+//
+// and the template administration of mountAdmin.
 func (s *Service) MountAPI(srv *server.Server, auth gin.HandlerFunc, pol *policy.Engine) {
+	s.mountAdmin(srv, auth)
 	api := srv.API()
 	g := api.Group("/v1/documents", auth)
 	g.GET("/templates", identity.Require("documents.read"), func(c *gin.Context) {

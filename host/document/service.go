@@ -49,6 +49,7 @@ type Options struct {
 // Service issues and verifies documents.
 type Service struct {
 	o         Options
+	mu        sync.RWMutex           // guards templates
 	templates map[string][]*Template // by type, ascending versions
 
 	sealMu sync.Mutex
@@ -81,6 +82,11 @@ func New(o Options) (*Service, error) {
 	for _, vs := range s.templates {
 		sort.Slice(vs, func(i, j int) bool { return vs[i].Version < vs[j].Version })
 	}
+	if o.Client != nil {
+		if err := s.loadPublished(context.Background()); err != nil {
+			return nil, err
+		}
+	}
 	return s, nil
 }
 
@@ -96,6 +102,8 @@ var (
 
 // Templates returns the latest version of every document type.
 func (s *Service) Templates() []*Template {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	out := make([]*Template, 0, len(s.templates))
 	for _, vs := range s.templates {
 		out = append(out, vs[len(vs)-1])
@@ -106,6 +114,8 @@ func (s *Service) Templates() []*Template {
 
 // Template returns one version of a type; version 0 is the latest.
 func (s *Service) Template(typ string, version int) (*Template, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	vs := s.templates[typ]
 	if len(vs) == 0 {
 		return nil, ErrUnknownType

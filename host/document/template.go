@@ -239,9 +239,7 @@ func Builtins() ([]Template, error) {
 // ParseTemplate reads a template from YAML (or JSON) and checks it.
 func ParseTemplate(b []byte) (*Template, error) {
 	var t Template
-	dec := yaml.NewDecoder(strings.NewReader(string(b)))
-	dec.KnownFields(true)
-	if err := dec.Decode(&t); err != nil {
+	if err := yamlStrict(b, &t); err != nil {
 		return nil, err
 	}
 	if err := t.Check(); err != nil {
@@ -254,4 +252,11 @@ func ParseTemplate(b []byte) (*Template, error) {
 // district code (district bureaus and stations carry their district's code).
 func scopeOf(orgCode string) numbering.Scope {
 	return numbering.Scope{OrgCode: orgCode, DivisionCode: orgCode}
+}
+
+// yamlStrict decodes YAML (JSON is YAML) refusing unknown keys.
+func yamlStrict(b []byte, v any) error {
+	dec := yaml.NewDecoder(strings.NewReader(string(b)))
+	dec.KnownFields(true)
+	return dec.Decode(v)
 }

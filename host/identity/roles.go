@@ -33,7 +33,7 @@ type BuiltinRole struct {
 // BuiltinRoles are created at start if missing; their permissions are reset
 // to these on every start so that an upgrade's changes take effect.
 var BuiltinRoles = []BuiltinRole{
-	{RoleSystemAdmin, "系统管理员", "System administrator", []string{"plugins.read", "plugins.manage", "org.read", "org.manage", "users.read", "users.manage", "processes.read", "processes.manage", "calendars.manage", "dicts.manage", "workbench.use"}},
+	{RoleSystemAdmin, "系统管理员", "System administrator", []string{"plugins.read", "plugins.manage", "org.read", "org.manage", "users.read", "users.manage", "processes.read", "processes.manage", "calendars.manage", "dicts.manage", "templates.manage", "workbench.use"}},
 	{RoleSecurityAdmin, "安全管理员", "Security administrator", []string{"sessions.read", "sessions.manage", "users.read", "users.unlock", "roles.manage", "policies.read", "policies.manage", "workbench.use"}},
 	{RoleAuditAdmin, "审计管理员", "Audit administrator", []string{"audit.read", "audit.verify", "workbench.use"}},
 	{"handler", "承办人", "Case handler", []string{"notice.read", "notice.write", "enforcement.case.read", "enforcement.case.write", "documents.read", "documents.issue", "files.read", "dossiers.read", "dossiers.write", "workbench.use"}},
