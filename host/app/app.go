@@ -63,6 +63,7 @@ type App struct {
 	Messages *message.Center
 	Events   *event.Bus
 	Jobs     *event.Scheduler
+	Calendar *clock.Calendar
 	Files    *files.Store
 	Docs     *document.Service
 	Dossiers *dossier.Service
@@ -267,7 +268,7 @@ func New(ctx context.Context, c config.Config, log *slog.Logger) (*App, error) {
 		pm.InstallDir(ctx, c.Bundles)
 	}
 	return &App{Config: c, Log: log, Store: st, Server: srv, Audit: al, Plugins: pm, Workflow: wf, Messages: msgs, Events: bus, Jobs: jobs,
-		Files: fileStore, Docs: docs, Dossiers: dossiers, AdminTokenCreated: created,
+		Calendar: cal, Files: fileStore, Docs: docs, Dossiers: dossiers, AdminTokenCreated: created,
 		AdminPassword: adminPassword, DemoLogins: demo}, nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/shanghai-amr/portal/host/apierror"
 	"github.com/shanghai-amr/portal/host/audit"
 	"github.com/shanghai-amr/portal/host/server"
+	"github.com/shanghai-amr/portal/host/store/ent/session"
 	"github.com/shanghai-amr/portal/host/store/ent/user"
 )
 
@@ -18,6 +19,7 @@ import (
 //	POST   /api/v1/auth/login      {"username","password"} → session, token, CSRF token; sets the cookie
 //	POST   /api/v1/auth/logout     ends the caller's session
 //	GET    /api/v1/auth/me         the caller's identity
+//	GET    /api/v1/auth/csrf       {"csrf_token"} of the cookie session (enterprise and public sign-ins get it here)
 //	POST   /api/v1/auth/password   {"old_password","new_password"}
 //	POST   /api/v1/auth/can        {"actions":[...]} → {"allowed":{action: bool}} (for buttons)
 //	GET    /api/v1/admin/sessions  active sessions (sessions.read)
@@ -28,6 +30,7 @@ func (s *Sessions) MountAPI(srv *server.Server, auth gin.HandlerFunc) {
 	authed := api.Group("", auth)
 	authed.POST("/auth/logout", requireSignedIn, s.logout)
 	authed.GET("/auth/me", requireSignedIn, func(c *gin.Context) { c.JSON(http.StatusOK, From(c.Request.Context())) })
+	authed.GET("/auth/csrf", requireSignedIn, s.csrf)
 	authed.POST("/auth/password", requireSignedIn, s.changePassword)
 	authed.POST("/auth/can", requireSignedIn, func(c *gin.Context) {
 		var in struct {
@@ -148,4 +151,22 @@ func (s *Sessions) changePassword(c *gin.Context) {
 	}
 	s.record(ctx, id.Username, id.OrgPath, c.ClientIP(), "auth.password.change", audit.Success, "")
 	c.Status(http.StatusNoContent)
+}
+
+// csrf answers the CSRF token of the caller's cookie session. Sign-in with a
+// password returns it; a sign-in through an identity provider ends in a
+// redirect, so the page asks here. Only same-origin script can read the
+// answer (no CORS), which is what makes the token a proof.
+func (s *Sessions) csrf(c *gin.Context) {
+	ck, err := c.Request.Cookie(SessionCookie)
+	if err != nil || ck.Value == "" {
+		server.Fail(c, apierror.Invalid("no cookie session: a bearer token needs no CSRF token"))
+		return
+	}
+	sess, err := s.client.Session.Query().Where(session.TokenHash(tokenHash(ck.Value))).Only(c.Request.Context())
+	if err != nil {
+		server.Fail(c, Unauthenticated)
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"csrf_token": sess.CsrfToken})
 }

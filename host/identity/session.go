@@ -244,7 +244,7 @@ func (s *Sessions) Authenticate(r *http.Request) (*Identity, error) {
 	if u == nil { // an enterprise or a member of the public, signed in through a provider
 		return &Identity{Audience: string(sess.Audience), Subject: "oidc:" + sess.Provider + ":" + sess.Subject,
 			Username: sess.Provider + ":" + sess.Subject, DisplayName: sess.DisplayName, USCC: sess.Uscc,
-			SessionID: sess.ID}, nil
+			Permissions: []string{"portal." + string(sess.Audience)}, SessionID: sess.ID}, nil
 	}
 	if u.Status != user.StatusActive {
 		return nil, fmt.Errorf("%w: account %s", ErrBadCredentials, u.Status)

@@ -32,6 +32,7 @@ async function startPortal() {
   const bundles = join(dir, 'bundles')
   mkdirSync(bundles)
   copyFileSync(join(data, 'bundles', 'notice-0.1.0.tar.gz'), join(bundles, 'notice-0.1.0.tar.gz'))
+  copyFileSync(join(data, 'bundles', 'enforcement-0.1.0.tar.gz'), join(bundles, 'enforcement-0.1.0.tar.gz'))
   // The upgrade uploaded from the admin console; its statistics page (an ES
   // module from the bundle) has a new title.
   const upgrade = join(dir, 'notice-0.1.1.tar.gz')
@@ -193,6 +194,48 @@ try {
     await page.locator('[data-test=instance-status]').getByText('已通过').waitFor()
   })
 
+  await step('a penalty case: filing approved in the workbench, the case in the plugin page', page, async () => {
+    const call = async (method, path, token, body) => {
+      const res = await fetch(base + path, { method, body: body && JSON.stringify(body), headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: 'Bearer ' + token } : {}) } })
+      if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`)
+      return res.json()
+    }
+    const token = async (u) => (await call('POST', '/api/v1/auth/login', '', { username: u, password: 'Demo@2026!' })).token
+    const li = await token('pd_li')
+    const lead = await call('POST', '/api/plugins/enforcement/leads', li, { source: 'complaint', party_name: '上海浦东示例科技有限公司',
+      party_id: '91310115MA1K4PTX8J', party_address: '上海市浦东新区张江路100号', summary: '群众投诉销售过期食品。' })
+    const { instance_id: inst } = await call('POST', `/api/plugins/enforcement/leads/${lead.id}/file`, li, { cause: '销售过期食品', opinion: '建议立案' })
+    // The head of the unit approves in the browser …
+    await logout(page)
+    await login(page, base, 'pd_wang')
+    await page.goto(base + '/workbench/inbox/todo')
+    await page.locator('[data-test=inbox]').getByText('立案审批').first().click()
+    await page.waitForURL(/\/workbench\/tasks\/\d+/)
+    await page.fill('textarea', '同意立案')
+    await page.click('[data-test=act-approve]')
+    await page.waitForURL(/\/workbench\/inbox/)
+    // … legal review and the head of the agency through the API …
+    for (const [u, node] of [['pd_legal', 'legal'], ['pd_head', 'agency_head']]) {
+      const tk = await token(u)
+      const todo = await call('GET', '/api/v1/workbench/boxes/todo?size=100', tk)
+      const task = (todo.items ?? []).find((i) => String(i.instance_id) === String(inst) && i.node === node)
+      if (!task) throw new Error(`no ${node} task for ${u}`)
+      await call('POST', `/api/v1/workbench/tasks/${task.id}/actions`, tk, { action: 'approve', comment: '同意' })
+    }
+    // … and the handler finds the case, numbered, in the penalties menu.
+    await logout(page)
+    await login(page, base, 'pd_li')
+    await page.getByText('业务应用').click()
+    await page.getByText('案件办理').click()
+    await page.waitForURL(/\/plugins\/enforcement\/cases/)
+    for (let i = 0; i < 50 && !(await page.locator('[data-test=plugin-list]').getByText('沪市监浦立').count()); i++) {
+      await page.waitForTimeout(200)
+      await page.reload()
+    }
+    await page.locator('[data-test=plugin-list]').getByText('沪市监浦立').first().waitFor()
+    if (await page.locator('[data-test=plugin-create]').count()) throw new Error('cases offer a New button')
+  })
+
   await step('switch language', page, async () => {
     await page.goto(base + '/workbench')
     await page.click('[data-test=lang]')
@@ -209,7 +252,8 @@ try {
     await logout(page)
     await login(page, base, 'pd_li')
     await tour(base, ['/workbench', '/workbench/inbox/todo', '/workbench/inbox/done', '/workbench/inbox/started', '/workbench/inbox/cc',
-      '/workbench/inbox/supervise', '/workbench/start', '/messages', '/profile', '/plugins/notice/notices', '/plugins/notice/notices/1'])
+      '/workbench/inbox/supervise', '/workbench/start', '/messages', '/profile', '/plugins/notice/notices', '/plugins/notice/notices/1',
+      '/plugins/enforcement/leads', '/plugins/enforcement/cases'])
   })
 
   await step('every page of the security and audit administrators opens in both languages', page, async () => {
@@ -226,7 +270,7 @@ try {
     await login(page, base, 'admin', adminPassword)
     await tour(base, ['/admin/plugins', '/admin/processes', '/admin/calendars', '/admin/users', '/admin/dicts'])
     await page.goto(base + '/admin/plugins')
-    await page.locator('[data-test=plugins]').getByText('0.1.0').waitFor()
+    await page.locator('[data-test=plugins] tr', { hasText: 'notice' }).getByText('0.1.0').waitFor()
     const chooser = page.waitForEvent('filechooser')
     await page.click('[data-test=upgrade-notice]')
     await (await chooser).setFiles(portal.upgrade)

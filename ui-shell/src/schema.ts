@@ -7,7 +7,8 @@ export interface Entity {
   name: string
   title: Record<string, string>
   schema: RecordSchema
-  views?: { form?: UISchema }
+  // create: false hides the New button (records made by a process, not a form).
+  views?: { form?: UISchema; create?: boolean }
 }
 
 export interface Field {

@@ -1,0 +1,396 @@
+package app_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shanghai-amr/portal/host/app"
+	"github.com/shanghai-amr/portal/host/clock"
+	"github.com/shanghai-amr/portal/host/config"
+	"github.com/shanghai-amr/portal/host/store/storetest"
+	"github.com/shanghai-amr/portal/sdk/bundle"
+)
+
+// enforcementPortal is a host with the enforcement plugin installed from a
+// signed bundle (a real plugin process) and the development identity
+// provider, on an address known before it starts (sign-in redirects).
+func enforcementPortal(t *testing.T) *portal {
+	t.Helper()
+	dir := t.TempDir()
+	kp, err := bundle.GenerateKey("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := bundle.WriteKeyPair(filepath.Join(dir, "trust"), kp); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(filepath.Join(dir, "trust", "test.key"))
+	bundles := filepath.Join(dir, "bundles")
+	if err := os.MkdirAll(bundles, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if _, err := bundle.Build(ctx, bundle.BuildOptions{PluginDir: "../../plugins/enforcement", Version: "0.1.0", Key: kp.Private,
+		Out: filepath.Join(bundles, "enforcement-0.1.0.tar.gz")}); err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewUnstartedServer(nil)
+	base := "http://" + ts.Listener.Addr().String()
+	cfg, err := config.Load("portal", []string{"--data-dir", dir, "--db-dsn", storetest.DSN(t, "sqlite"), "--demo", "--dev-idp",
+		"--public-url", base, "--bundles", bundles}, func(string) string { return "" }, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logw := io.Discard
+	if os.Getenv("PORTAL_TEST_LOG") != "" {
+		logw = os.Stderr
+	}
+	a, err := app.New(context.Background(), cfg, slog.New(slog.NewTextHandler(logw, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { a.Close() })
+	ts.Config.Handler = a.Server.Handler()
+	ts.Start()
+	t.Cleanup(ts.Close)
+	p := &portal{t: t, a: a, ts: ts, tokens: map[string]string{}}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		var info struct{ State string }
+		if code, _ := p.as("admin", "GET", "/api/v1/admin/plugins/enforcement", nil, &info); code == 200 && info.State == "running" {
+			return p
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the enforcement plugin did not start")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// enterprise signs in as the development provider's enterprise persona
+// (上海浦东示例科技有限公司, 91310115MA1K4PTX8J) and returns a client with
+// the session cookie and its CSRF token.
+func (p *portal) enterprise() func(method, path string, body any, out any) (int, string) {
+	p.t.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	base := p.ts.URL
+	resp, err := c.Get(base + "/api/v1/auth/oidc/yiwangtongban/login?return=/portal")
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	resp.Body.Close()
+	form := url.Values{"persona": {"ent-demo"}}
+	for k, v := range resp.Request.URL.Query() {
+		form[k] = v
+	}
+	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if !strings.HasPrefix(req.URL.Path, "/api/") && !strings.HasPrefix(req.URL.Path, "/dev-idp/") {
+			return http.ErrUseLastResponse
+		}
+		return nil
+	}
+	resp, err = c.PostForm(base+"/dev-idp/authorize", form)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	resp.Body.Close()
+	var csrf struct {
+		Token string `json:"csrf_token"`
+	}
+	resp, err = c.Get(base + "/api/v1/auth/csrf")
+	if err != nil || resp.StatusCode != 200 {
+		p.t.Fatalf("csrf: %v %v", err, resp.Status)
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&csrf)
+	resp.Body.Close()
+	return func(method, path string, body any, out any) (int, string) {
+		p.t.Helper()
+		var r io.Reader
+		if body != nil {
+			b, _ := json.Marshal(body)
+			r = strings.NewReader(string(b))
+		}
+		req, _ := http.NewRequest(method, base+path, r)
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-CSRF-Token", csrf.Token)
+		res, err := c.Do(req)
+		if err != nil {
+			p.t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		if out != nil && res.StatusCode < 300 {
+			if err := json.Unmarshal(b, out); err != nil {
+				p.t.Fatalf("%s %s: %v %s", method, path, err, b)
+			}
+		}
+		return res.StatusCode, string(b)
+	}
+}
+
+type clockJSON struct {
+	Due    time.Time
+	Colour string
+	Paused bool
+}
+
+type caseJSON struct {
+	ID           int64
+	Number       string
+	Status       string
+	StatementDue *time.Time `json:"statement_due"`
+	Clock        *clockJSON
+	Documents    []struct {
+		Type, Number string
+	}
+}
+
+const ep = "/api/plugins/enforcement"
+
+// fileCase registers a lead for the demo enterprise, has it approved through
+// the three-level filing approval (P2) by the right people of the Pudong
+// bureau, and returns the case the plugin created.
+func fileCase(t *testing.T, p *portal, receivedOn string) caseJSON {
+	t.Helper()
+	var l struct {
+		ID    int64
+		Clock *clockJSON
+	}
+	p.ok("pd_li", "POST", ep+"/leads", map[string]any{"source": "complaint", "party_name": "上海浦东示例科技有限公司",
+		"party_id": "91310115MA1K4PTX8J", "party_address": "上海市浦东新区张江路100号",
+		"summary": "群众投诉该公司销售标注虚假生产日期的预包装食品。", "received_on": receivedOn}, &l)
+	var started struct {
+		InstanceID string `json:"instance_id"`
+	}
+	p.ok("pd_li", "POST", fmt.Sprintf("%s/leads/%d/file", ep, l.ID), map[string]any{"cause": "销售标注虚假生产日期的食品",
+		"opinion": "经核查，当事人涉嫌违反《食品安全法》第三十四条，建议立案。"}, &started)
+	inst, _ := strconv.Atoi(started.InstanceID)
+	for _, step := range []struct{ user, node string }{{"pd_wang", "unit_head"}, {"pd_legal", "legal"}, {"pd_head", "agency_head"}} {
+		task := p.one(step.user, inst, step.node)
+		p.act(step.user, task.ID, map[string]any{"action": "approve", "comment": "同意立案"})
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var lead struct {
+			CaseID int64 `json:"case_id"`
+		}
+		p.ok("pd_li", "GET", fmt.Sprintf("%s/leads/%d", ep, l.ID), nil, &lead)
+		if lead.CaseID != 0 {
+			var c caseJSON
+			p.ok("pd_li", "GET", fmt.Sprintf("%s/cases/%d", ep, lead.CaseID), nil, &c)
+			if c.Number != "" {
+				return c
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the case was not created after the filing approval")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// One general-procedure case from lead to archive through the HTTP API, as
+// the right users in the right organisations, with the clocks checked at each
+// step (a span over the 2026 National Day holiday, an extension, a pause);
+// the party files 陈述申辩 inside the window and, on another case, one moment
+// after it closes; a Huangpu officer can neither see nor touch a Pudong case;
+// the final dossier passes the archive checks (issue 8).
+func TestPenaltyCaseFromLeadToArchive(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the enforcement plugin")
+	}
+	p := enforcementPortal(t)
+	cal := p.a.Calendar
+	// Clocks started now may run into next year, whose holiday schedule is
+	// published late in the year; until an administrator enters it, the test
+	// gives the calendar next year's weekends (as an administrator would).
+	have := map[int]bool{}
+	for _, y := range cal.Years() {
+		have[y.Year] = true
+	}
+	for y := time.Now().Year() + 1; y <= time.Now().Year()+2; y++ {
+		if !have[y] {
+			if err := cal.Load(clock.Year{Year: y}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+
+	// C11 / R-DL-2: a lead received on 2026-09-25 has 15 working days, which
+	// run over the National Day holiday (10-01 … 10-08).
+	var l struct {
+		ID    int64
+		Clock *clockJSON
+	}
+	p.ok("pd_li", "POST", ep+"/leads", map[string]any{"source": "inspection", "party_name": "上海浦东示例科技有限公司",
+		"party_id": "91310115MA1K4PTX8J", "party_address": "上海市浦东新区张江路100号", "summary": "日常检查发现疑似过期食品。",
+		"received_on": "2026-09-25"}, &l)
+	want, err := cal.Compute(time.Date(2026, 9, 25, 9, 0, 0, 0, clock.Shanghai), clock.Limit{Unit: clock.WorkingDays, Amount: 15, Start: clock.NextDay})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Clock == nil || !l.Clock.Due.Equal(want.Due) || !l.Clock.Due.After(time.Date(2026, 10, 16, 23, 0, 0, 0, clock.Shanghai)) {
+		t.Fatalf("lead clock %+v, want %s (after the holiday)", l.Clock, want.Due)
+	}
+	if l.Clock.Colour != "red" {
+		t.Fatalf("a lead past its check period is red: %+v", l.Clock)
+	}
+	// It ran out: the host's calendar refuses extending it, and nothing changes.
+	if code, body := p.as("pd_wang", "POST", fmt.Sprintf("%s/leads/%d/extend", ep, l.ID), map[string]any{"reason": "补充核查"}, nil); code != http.StatusUnprocessableEntity || !strings.Contains(body, "ran out") {
+		t.Fatalf("extending an expired lead: %d %s", code, body)
+	}
+	// A lead received today: the head of the unit extends it once, by 15
+	// working days (R-DL-2); a second extension and a handler's are refused.
+	var fresh struct {
+		ID    int64
+		Clock *clockJSON
+	}
+	p.ok("pd_li", "POST", ep+"/leads", map[string]any{"source": "complaint", "party_name": "上海浦东示例科技有限公司",
+		"party_id": "91310115MA1K4PTX8J", "party_address": "上海市浦东新区张江路100号", "summary": "投诉举报。"}, &fresh)
+	var ext struct{ Clock *clockJSON }
+	p.ok("pd_wang", "POST", fmt.Sprintf("%s/leads/%d/extend", ep, fresh.ID), map[string]any{"reason": "案情复杂，需调取银行流水"}, &ext)
+	if !ext.Clock.Due.After(fresh.Clock.Due.Add(14 * 24 * time.Hour)) {
+		t.Fatalf("extension: %s → %s", fresh.Clock.Due, ext.Clock.Due)
+	}
+	if code, _ := p.as("pd_wang", "POST", fmt.Sprintf("%s/leads/%d/extend", ep, fresh.ID), map[string]any{"reason": "again"}, nil); code != http.StatusConflict {
+		t.Fatalf("a second extension: %d", code)
+	}
+	if code, _ := p.as("pd_li", "POST", fmt.Sprintf("%s/leads/%d/extend", ep, fresh.ID), map[string]any{"reason": "x"}, nil); code != http.StatusForbidden {
+		t.Fatalf("a handler extends: %d", code)
+	}
+
+	c := fileCase(t, p, "")
+	if !strings.HasPrefix(c.Number, "沪市监浦立〔") || c.Status != "investigating" || c.Clock == nil {
+		t.Fatalf("case: %+v", c)
+	}
+	// R-DL-1: 90 natural days from filing.
+	filed := c.Clock.Due
+	// R-DL-3: time for testing is excluded — the clock pauses and resumes.
+	var cv caseJSON
+	p.ok("pd_wang", "POST", fmt.Sprintf("%s/cases/%d/pause", ep, c.ID), map[string]any{"reason": "送检：食品检验"}, &cv)
+	if !cv.Clock.Paused {
+		t.Fatalf("pause: %+v", cv.Clock)
+	}
+	p.ok("pd_wang", "POST", fmt.Sprintf("%s/cases/%d/resume", ep, c.ID), map[string]any{"reason": "检验报告已出具"}, &cv)
+	if cv.Clock.Paused || cv.Clock.Due.Before(filed) {
+		t.Fatalf("resume: %+v", cv.Clock)
+	}
+	p.ok("pd_wang", "POST", fmt.Sprintf("%s/cases/%d/extend", ep, c.ID), map[string]any{"reason": "案件延期（集体讨论通过）", "days": 30}, &cv)
+	if got := cv.Clock.Due.Sub(filed); got < 30*24*time.Hour {
+		t.Fatalf("extension by 30 days moved the due date by %s", got)
+	}
+
+	// Another district sees and touches nothing (C12 data scope).
+	for _, r := range []struct{ method, path string }{{"GET", "/cases/%d"}, {"POST", "/cases/%d/notice"}, {"POST", "/cases/%d/pause"}} {
+		if code, _ := p.as("hp_liu", r.method, fmt.Sprintf(ep+r.path, c.ID), map[string]any{"reason": "x"}, nil); code != http.StatusNotFound && code != http.StatusForbidden {
+			t.Fatalf("Huangpu officer %s %s: %d", r.method, r.path, code)
+		}
+	}
+	var hp struct{ Cases []caseJSON }
+	p.ok("hp_liu", "GET", ep+"/cases", nil, &hp)
+	if len(hp.Cases) != 0 {
+		t.Fatalf("Huangpu lists Pudong cases: %+v", hp.Cases)
+	}
+
+	// Evidence, uploaded to the host and filed in the dossier.
+	var photo struct{ ID int }
+	code, _, b := p.raw("pd_li", "POST", "/api/v1/files?name="+url.QueryEscape("现场照片.png")+"&purpose=evidence", "image/png", pngBytes(t))
+	if code != http.StatusCreated || json.Unmarshal(b, &photo) != nil {
+		t.Fatalf("upload: %d %s", code, b)
+	}
+	p.ok("pd_li", "POST", fmt.Sprintf("%s/cases/%d/evidence", ep, c.ID), map[string]any{"title": "现场检查照片", "file_id": strconv.Itoa(photo.ID)}, nil)
+
+	// 告知 with a 3-working-day window; the party confirms receipt online.
+	notice := map[string]any{"facts": "当事人销售标注虚假生产日期的预包装饼干1,200盒。", "evidence": "现场检查笔录、检验报告、进货单据",
+		"violated": "《中华人民共和国食品安全法》第三十四条", "basis": "《中华人民共和国食品安全法》第一百二十四条", "penalty": "罚款人民币50,000元",
+		"fine_yuan": 50000, "contact": "李娜 021-12345678", "address": "上海市浦东新区合欢路2号"}
+	p.ok("pd_li", "POST", fmt.Sprintf("%s/cases/%d/notice", ep, c.ID), notice, &cv)
+	if cv.Status != "notified" {
+		t.Fatalf("notice: %+v", cv)
+	}
+	party := p.enterprise()
+	var mine struct{ Cases []caseJSON }
+	if code, body := party("GET", ep+"/my/cases", nil, &mine); code != 200 || len(mine.Cases) != 1 {
+		t.Fatalf("my cases: %d %s", code, body)
+	}
+	if code, body := party("POST", fmt.Sprintf("%s/my/cases/%d/receipt", ep, c.ID), map[string]any{}, nil); code != 200 {
+		t.Fatalf("receipt: %d %s", code, body)
+	}
+	// R-NOT-1: inside the window — accepted.
+	if code, body := party("POST", fmt.Sprintf("%s/my/cases/%d/statement", ep, c.ID), map[string]any{"body": "我公司已下架全部涉案产品，请求从轻处罚。"}, nil); code != http.StatusCreated {
+		t.Fatalf("statement inside the window: %d %s", code, body)
+	}
+
+	// Decision by the head of the agency after the review of the statement;
+	// delivery; closing and archiving by the head of the unit.
+	p.ok("pd_head", "POST", fmt.Sprintf("%s/cases/%d/decision", ep, c.ID), map[string]any{"payment": "通过电子支付系统缴纳罚款",
+		"review_organ": "上海市浦东新区人民政府", "court": "上海铁路运输法院", "review": "当事人主动下架涉案产品，予以从轻处罚，但不予免除。"}, &cv)
+	if cv.Status != "decided" {
+		t.Fatalf("decision: %+v", cv)
+	}
+	today := time.Now().In(clock.Shanghai).Format("2006-01-02")
+	p.ok("pd_li", "POST", fmt.Sprintf("%s/cases/%d/delivery", ep, c.ID), map[string]any{"document": "penalty_decision", "method": "direct",
+		"date": today, "place": "当事人住所", "servers": "李娜、赵磊"}, &cv)
+	if cv.Status != "delivered" || len(cv.Documents) != 4 {
+		t.Fatalf("delivery: %+v", cv)
+	}
+	var closed struct {
+		ArchiveCode string `json:"archive_code"`
+		Report      struct {
+			Passed  bool
+			Results []struct {
+				Code   string
+				Passed bool
+			}
+		}
+	}
+	if code, body := p.as("pd_wang", "POST", fmt.Sprintf("%s/cases/%d/close", ep, c.ID), map[string]any{"retention": "定期30年"}, &closed); code != 200 || !closed.Report.Passed {
+		t.Fatalf("close: %d %s", code, body)
+	}
+	if !strings.HasPrefix(closed.ArchiveCode, "Z031-") || len(closed.Report.Results) < 14 {
+		t.Fatalf("archive: %+v", closed)
+	}
+
+	// R-NOT-1, late: a second case whose notice was received by post on the
+	// latest day that makes the window already closed — refused, naming the
+	// deadline.
+	c2 := fileCase(t, p, "")
+	p.ok("pd_li", "POST", fmt.Sprintf("%s/cases/%d/notice", ep, c2.ID), notice, nil)
+	now := time.Now()
+	var received time.Time
+	var due time.Time
+	for k := 1; k < 30; k++ {
+		d := time.Date(now.Year(), now.Month(), now.Day()-k, 9, 0, 0, 0, clock.Shanghai)
+		dl, err := cal.Compute(d, clock.Limit{Unit: clock.WorkingDays, Amount: 3, Start: clock.NextDay})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if dl.Due.Before(now) {
+			received, due = d, dl.Due
+			break
+		}
+	}
+	p.ok("pd_li", "POST", fmt.Sprintf("%s/cases/%d/delivery", ep, c2.ID), map[string]any{"document": "penalty_notice", "method": "post",
+		"date": received.Format("2006-01-02"), "place": "邮寄", "servers": "李娜"}, nil)
+	code, body := party("POST", fmt.Sprintf("%s/my/cases/%d/statement", ep, c2.ID), map[string]any{"body": "逾期提交的陈述"}, nil)
+	wantDate := fmt.Sprintf("%d年%d月%d日", due.Year(), int(due.Month()), due.Day())
+	if code != http.StatusUnprocessableEntity || !strings.Contains(body, "enforcement.window_closed") || !strings.Contains(body, wantDate) {
+		t.Fatalf("late statement: %d %s (want the deadline %s)", code, body, wantDate)
+	}
+	t.Logf("late statement refused: %s", body)
+}

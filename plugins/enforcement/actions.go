@@ -1,0 +1,225 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/shanghai-amr/portal/sdk/proto/pluginv1"
+)
+
+// notice issues the notice of intended penalty (行政处罚告知书) after the
+// investigation and opens the party's statement window once they receive it
+// (R-NOT-1; the window is configurable per case, default 3 working days).
+func (s *service) notice(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Facts, Evidence, Violated, Basis, Penalty, Contact, Address string
+		FineYuan                                                    int64 `json:"fine_yuan"`
+		WindowDays                                                  int   `json:"window_days"`
+	}
+	if !decode(w, r, &in) {
+		return
+	}
+	if in.WindowDays == 0 {
+		in.WindowDays = 3
+	}
+	if in.WindowDays < 1 || in.WindowDays > 30 || in.FineYuan < 0 {
+		fail(w, r, http.StatusBadRequest, "enforcement.invalid", "window_days: 1–30; fine_yuan: not negative", nil)
+		return
+	}
+	c, ok := s.loadCase(w, r, "enforcement.case.write")
+	if !ok {
+		return
+	}
+	if c.Status != "investigating" {
+		fail(w, r, http.StatusConflict, "enforcement.state", c.Status, nil)
+		return
+	}
+	findings := map[string]any{"facts": in.Facts, "evidence": in.Evidence, "violated": in.Violated, "basis": in.Basis, "penalty": in.Penalty}
+	data := map[string]any{"party_name": c.PartyName, "filing_date": c.CreatedAt.Format("2006-01-02"), "case_cause": c.Cause,
+		"window_days": fmt.Sprint(in.WindowDays), "contact": in.Contact, "address": in.Address,
+		"issue_date": time.Now().In(shanghai).Format("2006-01-02")}
+	for k, v := range findings {
+		data[k] = v
+	}
+	doc, err := s.issue(r.Context(), c, "penalty_notice", data)
+	if err != nil {
+		hostFailed(w, r, err)
+		return
+	}
+	fj, _ := json.Marshal(findings)
+	if _, err := s.db.ExecContext(r.Context(), "UPDATE cases SET status = 'notified', window_days = ?, fine_fen = ?, findings = ? WHERE id = ?",
+		in.WindowDays, in.FineYuan*100, string(fj), c.ID); err != nil {
+		fail(w, r, http.StatusInternalServerError, "enforcement.internal", "", err)
+		return
+	}
+	_ = audit(r.Context(), s.host, "enforcement.case.notice", fmt.Sprintf("case:%d", c.ID), map[string]any{"document": doc.DocumentId, "number": doc.Number})
+	if c, ok := s.loadCase(w, r, "enforcement.case.read"); ok {
+		writeJSON(w, http.StatusOK, c)
+	}
+}
+
+// decide issues the penalty decision (行政处罚决定书). The party's window must
+// have closed, or the party must have been heard (R-NOT-1, R-NOT-3).
+func (s *service) decide(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Payment     string `json:"payment"`
+		ReviewOrgan string `json:"review_organ"`
+		Court       string `json:"court"`
+		Review      string `json:"review"` // the 复核 of the party's statement, when there is one
+	}
+	if !decode(w, r, &in) {
+		return
+	}
+	if in.Payment == "" || in.ReviewOrgan == "" || in.Court == "" {
+		fail(w, r, http.StatusBadRequest, "enforcement.invalid", "payment, review_organ and court are required", nil)
+		return
+	}
+	c, ok := s.loadCase(w, r, "enforcement.case.decide")
+	if !ok {
+		return
+	}
+	if c.Status != "notified" {
+		fail(w, r, http.StatusConflict, "enforcement.state", c.Status, nil)
+		return
+	}
+	defence := "当事人在规定期限内未提出陈述、申辩意见。"
+	switch {
+	case len(c.Statements) > 0 && strings.TrimSpace(in.Review) == "":
+		fail(w, r, http.StatusBadRequest, "enforcement.invalid", "the party filed a statement: the review (复核) of it is required (R-NOT-3)", nil)
+		return
+	case len(c.Statements) > 0:
+		defence = "当事人在规定期限内提出了陈述、申辩意见。经复核，" + in.Review
+	case c.StatementDue == nil || time.Now().Before(*c.StatementDue):
+		fail(w, r, http.StatusConflict, "enforcement.state", "the party's statement window is still open", nil)
+		return
+	}
+	data := map[string]any{"party_name": c.PartyName, "party_id": c.PartyID, "party_address": c.PartyAddress,
+		"case_source": fmt.Sprintf("本局于%s对当事人%s一案立案调查。", c.CreatedAt.Format("2006年1月2日"), c.Cause),
+		"defence":     defence, "payment": in.Payment, "review_organ": in.ReviewOrgan, "court": in.Court,
+		"issue_date": time.Now().In(shanghai).Format("2006-01-02")}
+	for _, k := range []string{"facts", "evidence", "violated", "basis", "penalty"} {
+		data[k] = c.findings[k]
+	}
+	doc, err := s.issue(r.Context(), c, "penalty_decision", data)
+	if err != nil {
+		hostFailed(w, r, err)
+		return
+	}
+	if _, err := s.db.ExecContext(r.Context(), "UPDATE cases SET status = 'decided' WHERE id = ? AND status = 'notified'", c.ID); err != nil {
+		fail(w, r, http.StatusInternalServerError, "enforcement.internal", "", err)
+		return
+	}
+	_ = audit(r.Context(), s.host, "enforcement.case.decide", fmt.Sprintf("case:%d", c.ID), map[string]any{"document": doc.DocumentId, "number": doc.Number})
+	if c, ok := s.loadCase(w, r, "enforcement.case.read"); ok {
+		writeJSON(w, http.StatusOK, c)
+	}
+}
+
+// deliveryMethods are the methods of §2.4 with the date each counts from.
+var deliveryMethods = map[string]string{
+	"direct": "直接送达", "substitute": "留置送达（代收）", "post": "邮寄送达", "entrusted": "委托送达",
+	"electronic": "电子送达", "refused": "留置送达", "public_notice": "公告送达",
+}
+
+// deliver records the delivery of the notice or the decision with the
+// proof-of-service document (送达回证). The date is the one the method's rule
+// gives (§2.4: the recipient's sign date, the postal receipt's date, …),
+// entered by the server.
+func (s *service) deliver(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Document string `json:"document"` // penalty_notice or penalty_decision
+		Method   string `json:"method"`
+		Date     string `json:"date"` // YYYY-MM-DD
+		Place    string `json:"place"`
+		Servers  string `json:"servers"`
+	}
+	if !decode(w, r, &in) {
+		return
+	}
+	method, okMethod := deliveryMethods[in.Method]
+	on, err := time.ParseInLocation("2006-01-02", in.Date, shanghai)
+	if !okMethod || err != nil || on.After(time.Now()) || (in.Document != "penalty_notice" && in.Document != "penalty_decision") || in.Servers == "" {
+		fail(w, r, http.StatusBadRequest, "enforcement.invalid", "document (penalty_notice|penalty_decision), method, date (not in the future) and servers are required", err)
+		return
+	}
+	c, ok := s.loadCase(w, r, "enforcement.case.write")
+	if !ok {
+		return
+	}
+	var served *caseDoc
+	for i := range c.Documents {
+		if c.Documents[i].Type == in.Document {
+			served = &c.Documents[i]
+		}
+	}
+	if served == nil || (in.Document == "penalty_notice" && c.Status != "notified") || (in.Document == "penalty_decision" && c.Status != "decided") {
+		fail(w, r, http.StatusConflict, "enforcement.state", c.Status, nil)
+		return
+	}
+	title := map[string]string{"penalty_notice": "行政处罚告知书", "penalty_decision": "行政处罚决定书"}[in.Document]
+	if _, err := s.issue(r.Context(), c, "service_receipt", map[string]any{"documents": title + " " + served.Number, "recipient": c.PartyName,
+		"place": in.Place, "method": method, "servers": in.Servers, "received": "签收日期：" + on.Format("2006年1月2日"),
+		"issue_date": time.Now().In(shanghai).Format("2006-01-02")}); err != nil {
+		hostFailed(w, r, err)
+		return
+	}
+	at := on.Add(9 * time.Hour)
+	if in.Document == "penalty_notice" {
+		_, err = s.db.ExecContext(r.Context(), "UPDATE cases SET notice_received_at = ? WHERE id = ?", ms(at), c.ID)
+	} else {
+		_, err = s.db.ExecContext(r.Context(), "UPDATE cases SET status = 'delivered', delivered_at = ? WHERE id = ?", ms(at), c.ID)
+	}
+	if err != nil {
+		fail(w, r, http.StatusInternalServerError, "enforcement.internal", "", err)
+		return
+	}
+	_ = audit(r.Context(), s.host, "enforcement.case.deliver", fmt.Sprintf("case:%d", c.ID), map[string]any{"document": in.Document, "method": in.Method, "date": in.Date})
+	if c, ok := s.loadCase(w, r, "enforcement.case.read"); ok {
+		writeJSON(w, http.StatusOK, c)
+	}
+}
+
+// closeCase closes a delivered case and archives its dossier: the host builds
+// the package, signs it and runs the archive checks; a package that fails
+// leaves the case open and the answer carries the report.
+func (s *service) closeCase(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Fonds     string `json:"fonds"`
+		Retention string `json:"retention"`
+	}
+	if !decode(w, r, &in) {
+		return
+	}
+	if in.Fonds == "" {
+		in.Fonds = "Z031"
+	}
+	c, ok := s.loadCase(w, r, "enforcement.case.approve")
+	if !ok {
+		return
+	}
+	if c.Status != "delivered" {
+		fail(w, r, http.StatusConflict, "enforcement.state", c.Status, nil)
+		return
+	}
+	res, err := s.host.Dossiers.ArchiveDossier(r.Context(), &pluginv1.ArchiveDossierRequest{Subject: subject(c.ID), Fonds: in.Fonds,
+		Retention: in.Retention})
+	if err != nil {
+		hostFailed(w, r, err)
+		return
+	}
+	var report any
+	_ = json.Unmarshal(res.Report, &report)
+	if !res.Archived {
+		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"code": "enforcement.archive", "message": messages["enforcement.archive"][0], "details": report})
+		return
+	}
+	if _, err := s.db.ExecContext(r.Context(), "UPDATE cases SET status = 'archived' WHERE id = ?", c.ID); err != nil {
+		fail(w, r, http.StatusInternalServerError, "enforcement.internal", "", err)
+		return
+	}
+	_ = audit(r.Context(), s.host, "enforcement.case.archive", fmt.Sprintf("case:%d", c.ID), map[string]any{"archive_code": res.Dossier.ArchiveCode})
+	writeJSON(w, http.StatusOK, map[string]any{"archive_code": res.Dossier.ArchiveCode, "archive_file_id": res.Dossier.ArchiveFileId, "report": report})
+}

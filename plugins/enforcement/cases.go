@@ -1,0 +1,398 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/shanghai-amr/portal/sdk"
+	"github.com/shanghai-amr/portal/sdk/proto/pluginv1"
+)
+
+// kase is a general-procedure case (C12).
+type kase struct {
+	ID               int64      `json:"id"`
+	LeadID           int64      `json:"lead_id"`
+	Number           string     `json:"number"`
+	Cause            string     `json:"cause"`
+	PartyName        string     `json:"party_name"`
+	PartyID          string     `json:"party_id"`
+	PartyAddress     string     `json:"party_address"`
+	OrgCode          string     `json:"org_code"`
+	OrgPath          string     `json:"-"`
+	Status           string     `json:"status"` // investigating, notified, decided, delivered, archived
+	WindowDays       int        `json:"window_days,omitempty"`
+	NoticeReceivedAt *time.Time `json:"notice_received_at,omitempty"`
+	StatementDue     *time.Time `json:"statement_due,omitempty"`
+	FineFen          int64      `json:"fine_fen,omitempty"`
+	DeliveredAt      *time.Time `json:"delivered_at,omitempty"`
+	CreatedAt        time.Time  `json:"created_at"`
+	Clock            *clockView `json:"clock,omitempty"`
+	Documents        []caseDoc  `json:"documents"`
+	Statements       []stmt     `json:"statements"`
+	track            track
+	findings         map[string]any
+}
+
+type caseDoc struct {
+	Type       string `json:"type"`
+	DocumentID string `json:"document_id"`
+	FileID     string `json:"file_id"`
+	Number     string `json:"number,omitempty"`
+}
+
+type stmt struct {
+	Kind    string    `json:"kind"`
+	Body    string    `json:"body"`
+	FiledAt time.Time `json:"filed_at"`
+}
+
+const caseColumns = "id, lead_id, number, cause, party_name, party_id, party_address, org_code, org_path, status, track, window_days, notice_received_at, fine_fen, delivered_at, findings, created_at"
+
+func (s *service) readCase(ctx context.Context, where string, args ...any) (*kase, error) {
+	var c kase
+	var tj string
+	var findings sql.NullString
+	var received, delivered, at int64
+	err := s.db.QueryRowContext(ctx, "SELECT "+caseColumns+" FROM cases WHERE "+where, args...).Scan(&c.ID, &c.LeadID, &c.Number,
+		&c.Cause, &c.PartyName, &c.PartyID, &c.PartyAddress, &c.OrgCode, &c.OrgPath, &c.Status, &tj, &c.WindowDays, &received,
+		&c.FineFen, &delivered, &findings, &at)
+	if err != nil {
+		return nil, err
+	}
+	c.CreatedAt = fromMS(at)
+	if received > 0 {
+		t := fromMS(received)
+		c.NoticeReceivedAt = &t
+	}
+	if delivered > 0 {
+		t := fromMS(delivered)
+		c.DeliveredAt = &t
+	}
+	_ = json.Unmarshal([]byte(findings.String), &c.findings)
+	if err := json.Unmarshal([]byte(tj), &c.track); err != nil {
+		return nil, err
+	}
+	c.Documents, c.Statements = []caseDoc{}, []stmt{}
+	rows, err := s.db.QueryContext(ctx, "SELECT type, document_id, file_id, number FROM case_documents WHERE case_id = ? ORDER BY id", c.ID)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var d caseDoc
+		if err := rows.Scan(&d.Type, &d.DocumentID, &d.FileID, &d.Number); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		c.Documents = append(c.Documents, d)
+	}
+	rows.Close()
+	rows, err = s.db.QueryContext(ctx, "SELECT kind, body, filed_at FROM statements WHERE case_id = ? ORDER BY id", c.ID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var st stmt
+		var at int64
+		if err := rows.Scan(&st.Kind, &st.Body, &at); err != nil {
+			return nil, err
+		}
+		st.FiledAt = fromMS(at)
+		c.Statements = append(c.Statements, st)
+	}
+	return &c, rows.Err()
+}
+
+// loadCase reads a case the caller may take action on (404 when out of
+// scope), with its clock and the party's statement deadline.
+func (s *service) loadCase(w http.ResponseWriter, r *http.Request, action string) (*kase, bool) {
+	id, ok := pathID(w, r)
+	if !ok {
+		return nil, false
+	}
+	c, err := s.readCase(r.Context(), "id = ?", id)
+	if errors.Is(err, sql.ErrNoRows) {
+		fail(w, r, http.StatusNotFound, "enforcement.not_found", "", err)
+		return nil, false
+	} else if err != nil {
+		fail(w, r, http.StatusInternalServerError, "enforcement.internal", "", err)
+		return nil, false
+	}
+	ok, err = allowed(r.Context(), action, c.OrgPath)
+	if err != nil {
+		fail(w, r, http.StatusServiceUnavailable, "enforcement.host", err.Error(), err)
+		return nil, false
+	}
+	if !ok {
+		fail(w, r, http.StatusNotFound, "enforcement.not_found", "", nil)
+		return nil, false
+	}
+	if err := s.decorate(r.Context(), c); err != nil {
+		fail(w, r, http.StatusBadGateway, "enforcement.host", err.Error(), err)
+		return nil, false
+	}
+	return c, true
+}
+
+// decorate evaluates the case clock and the statement deadline on the host.
+func (s *service) decorate(ctx context.Context, c *kase) error {
+	if c.Status != "archived" {
+		cv, err := evaluate(ctx, s.host, c.track)
+		if reason, ok := unschedulable(err); ok {
+			// E.g. next year's holiday schedule is not entered yet: say so
+			// rather than fail the page.
+			cv, err = clockView{Explanation: reason, Track: c.track}, nil
+		}
+		if err != nil {
+			return err
+		}
+		c.Clock = &cv
+	}
+	if c.NoticeReceivedAt != nil {
+		due, err := s.statementDue(ctx, *c.NoticeReceivedAt, c.WindowDays)
+		if _, ok := unschedulable(err); ok {
+			return nil // no deadline can be given; filings are accepted
+		}
+		if err != nil {
+			return err
+		}
+		c.StatementDue = &due
+	}
+	return nil
+}
+
+// statementDue: "自收到本告知书之日起N个工作日内" (R-NOT-1), on the host's calendar.
+func (s *service) statementDue(ctx context.Context, received time.Time, days int) (time.Time, error) {
+	d, err := s.host.Clocks.ComputeDeadline(ctx, &pluginv1.ComputeDeadlineRequest{StartUnixMs: ms(received), Unit: "working_days",
+		Amount: int32(days), StartRule: "next_day"})
+	if err != nil {
+		return time.Time{}, err
+	}
+	return fromMS(d.DueUnixMs), nil
+}
+
+func (s *service) getCase(w http.ResponseWriter, r *http.Request) {
+	if c, ok := s.loadCase(w, r, "enforcement.case.read"); ok {
+		writeJSON(w, http.StatusOK, c)
+	}
+}
+
+func (s *service) listCases(w http.ResponseWriter, r *http.Request) {
+	where, args, ok := s.scope(w, r)
+	if !ok {
+		return
+	}
+	rows, err := s.db.QueryContext(r.Context(), "SELECT id FROM cases WHERE ("+where+") ORDER BY id DESC LIMIT 200", args...)
+	if err != nil {
+		fail(w, r, http.StatusInternalServerError, "enforcement.internal", "", err)
+		return
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		_ = rows.Scan(&id)
+		ids = append(ids, id)
+	}
+	rows.Close()
+	out := []*kase{}
+	for _, id := range ids {
+		c, err := s.readCase(r.Context(), "id = ?", id)
+		if err != nil {
+			fail(w, r, http.StatusInternalServerError, "enforcement.internal", "", err)
+			return
+		}
+		out = append(out, c)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"cases": out})
+}
+
+// bureau is the organisation that issues a case's documents: the district
+// (or city) bureau at the head of the organisation path.
+func bureau(orgPath string) string {
+	parts := strings.Split(strings.Trim(orgPath, "/"), "/")
+	if len(parts) >= 2 {
+		return parts[1]
+	}
+	return parts[0]
+}
+
+func subject(caseID int64) string { return fmt.Sprintf("case-%d", caseID) }
+
+// onTask learns the outcome of a filing approval. Approved: the case is
+// created, the 90-day clock starts, the 立案审批表 is issued and the dossier
+// opened. The host retries a callback that fails, so every step is
+// idempotent: the case is keyed by its lead, and a missing number or document
+// is completed on the next attempt.
+func onTask(ctx context.Context, ev sdk.TaskEvent) error {
+	if ev.TaskType != "enforcement.filing" || ev.InstanceID == "" || svc == nil {
+		return nil
+	}
+	leadID, err := strconv.ParseInt(ev.BusinessKey, 10, 64)
+	if err != nil {
+		return nil
+	}
+	s := svc
+	l, err := scanLead(s.db.QueryRowContext(ctx, "SELECT "+leadColumns+" FROM leads WHERE id = ? AND instance_id = ?", leadID, ev.InstanceID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if ev.Transition != "approved" {
+		if l.Status == "filing" {
+			_, err := s.db.ExecContext(ctx, "UPDATE leads SET status = 'not_filed' WHERE id = ? AND status = 'filing'", l.ID)
+			return err
+		}
+		return nil
+	}
+	var form struct {
+		Cause, Opinion string
+	}
+	_ = json.Unmarshal(ev.Form, &form)
+	filed := time.Now()
+	if l.CaseID == 0 {
+		tj, _ := json.Marshal(caseClock(filed))
+		res, err := s.db.ExecContext(ctx, `INSERT INTO cases (lead_id, number, cause, party_name, party_id, party_address, org_code,
+			org_path, status, track, created_at) VALUES (?, '', ?, ?, ?, ?, ?, ?, 'investigating', ?, ?)`,
+			l.ID, form.Cause, l.PartyName, l.PartyID, l.PartyAddress, l.OrgCode, l.OrgPath, string(tj), ms(filed))
+		if err != nil {
+			return err
+		}
+		id, _ := res.LastInsertId()
+		if _, err := s.db.ExecContext(ctx, "UPDATE leads SET status = 'filed', case_id = ? WHERE id = ?", id, l.ID); err != nil {
+			return err
+		}
+		l.CaseID = id
+	}
+	c, err := s.readCase(ctx, "id = ?", l.CaseID)
+	if err != nil {
+		return err
+	}
+	if _, err := s.host.Dossiers.OpenDossier(ctx, &pluginv1.OpenDossierRequest{Subject: subject(c.ID), Kind: "penalty_general",
+		Title: c.PartyName + c.Cause + "案", OrgCode: bureau(c.OrgPath)}); err != nil {
+		return err
+	}
+	if c.Number == "" {
+		doc, err := s.issue(ctx, c, "case_filing_approval", map[string]any{
+			"case_source": l.Source, "party_name": c.PartyName, "party_id": c.PartyID, "party_address": c.PartyAddress,
+			"case_cause": c.Cause, "summary": l.Summary, "handler_opinion": form.Opinion, "handlers": l.CreatedBy,
+			"unit_opinion": "同意立案", "head_opinion": "同意立案", "issue_date": filed.In(shanghai).Format("2006-01-02")})
+		if err != nil {
+			return err
+		}
+		if _, err := s.db.ExecContext(ctx, "UPDATE cases SET number = ? WHERE id = ?", doc.Number, c.ID); err != nil {
+			return err
+		}
+	}
+	return audit(ctx, s.host, "enforcement.case.file", fmt.Sprintf("case:%d", c.ID), map[string]any{"lead": l.ID, "instance": ev.InstanceID})
+}
+
+// issue has the host issue a document of the case, records it and files it
+// in the dossier.
+func (s *service) issue(ctx context.Context, c *kase, typ string, data map[string]any) (*pluginv1.DocumentRef, error) {
+	b, _ := json.Marshal(data)
+	doc, err := s.host.Documents.RenderDocument(ctx, &pluginv1.RenderDocumentRequest{DocumentType: typ, Data: b,
+		Subject: subject(c.ID), OrgCode: bureau(c.OrgPath)})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.db.ExecContext(ctx, "INSERT INTO case_documents (case_id, type, document_id, file_id, number, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+		c.ID, typ, doc.DocumentId, doc.FileId, doc.Number, ms(time.Now())); err != nil {
+		return nil, err
+	}
+	meta, _ := json.Marshal(map[string]any{"date": time.Now().In(shanghai).Format("2006-01-02"), "number": doc.Number})
+	if _, err := s.host.Dossiers.AppendDossier(ctx, &pluginv1.AppendDossierRequest{Subject: subject(c.ID), Kind: "document",
+		DocType: typ, Title: doc.Title, FileId: doc.FileId, Meta: meta}); err != nil {
+		return nil, err
+	}
+	return doc, nil
+}
+
+// caseClock pauses (e.g. for testing, inspection, appraisal: time excluded,
+// R-DL-3), resumes or extends a case's clock (R-DL-4; the permission
+// enforcement.case.approve stands for the approval, recorded with the reason).
+func (s *service) caseClock(op string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var in struct {
+			Reason string
+			Days   int
+		}
+		if !decode(w, r, &in) {
+			return
+		}
+		if strings.TrimSpace(in.Reason) == "" {
+			fail(w, r, http.StatusBadRequest, "enforcement.invalid", "reason is required", nil)
+			return
+		}
+		c, ok := s.loadCase(w, r, "enforcement.case.approve")
+		if !ok {
+			return
+		}
+		if c.Status == "archived" {
+			fail(w, r, http.StatusConflict, "enforcement.state", c.Status, nil)
+			return
+		}
+		if err := c.track.change(op, time.Now(), in.Days, in.Reason); err != nil {
+			fail(w, r, http.StatusConflict, "enforcement.invalid", err.Error(), err)
+			return
+		}
+		// The host's calendar decides whether the changed clock holds
+		// (e.g. no extension of a period that has already run out).
+		if _, err := evaluate(r.Context(), s.host, c.track); err != nil {
+			hostFailed(w, r, err)
+			return
+		}
+		tj, _ := json.Marshal(c.track)
+		if _, err := s.db.ExecContext(r.Context(), "UPDATE cases SET track = ? WHERE id = ?", string(tj), c.ID); err != nil {
+			fail(w, r, http.StatusInternalServerError, "enforcement.internal", "", err)
+			return
+		}
+		if err := audit(r.Context(), s.host, "enforcement.case."+op, fmt.Sprintf("case:%d", c.ID), map[string]any{"reason": in.Reason, "days": in.Days}); err != nil {
+			fail(w, r, http.StatusBadGateway, "enforcement.host", err.Error(), err)
+			return
+		}
+		if c, ok := s.loadCase(w, r, "enforcement.case.read"); ok {
+			writeJSON(w, http.StatusOK, c)
+		}
+	}
+}
+
+// addEvidence files a piece of evidence the user uploaded to the host
+// (POST /api/v1/files) in the case's dossier.
+func (s *service) addEvidence(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Title  string `json:"title"`
+		FileID string `json:"file_id"`
+		Date   string `json:"date"`
+	}
+	if !decode(w, r, &in) {
+		return
+	}
+	c, ok := s.loadCase(w, r, "enforcement.case.write")
+	if !ok {
+		return
+	}
+	if c.Status == "archived" {
+		fail(w, r, http.StatusConflict, "enforcement.state", c.Status, nil)
+		return
+	}
+	if in.Date == "" {
+		in.Date = time.Now().In(shanghai).Format("2006-01-02")
+	}
+	meta, _ := json.Marshal(map[string]any{"date": in.Date})
+	e, err := sdk.HostFrom(r.Context()).Dossiers.AppendDossier(r.Context(), &pluginv1.AppendDossierRequest{Subject: subject(c.ID),
+		Kind: "evidence", Title: in.Title, FileId: in.FileID, Meta: meta})
+	if err != nil {
+		hostFailed(w, r, err)
+		return
+	}
+	_ = audit(r.Context(), s.host, "enforcement.case.evidence", fmt.Sprintf("case:%d", c.ID), map[string]any{"file": in.FileID, "seq": e.Seq})
+	writeJSON(w, http.StatusCreated, map[string]any{"seq": e.Seq, "hash": e.Hash})
+}

@@ -1,0 +1,302 @@
+package main
+
+import (
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/shanghai-amr/portal/sdk"
+	"github.com/shanghai-amr/portal/sdk/filter"
+	"github.com/shanghai-amr/portal/sdk/idcode"
+	"github.com/shanghai-amr/portal/sdk/proto/pluginv1"
+)
+
+// lead is a case lead (线索, C11 module 1168).
+type lead struct {
+	ID           int64     `json:"id"`
+	Source       string    `json:"source"`
+	PartyName    string    `json:"party_name"`
+	PartyID      string    `json:"party_id"`
+	PartyAddress string    `json:"party_address"`
+	Summary      string    `json:"summary"`
+	OrgCode      string    `json:"org_code"`
+	OrgPath      string    `json:"-"`
+	Status       string    `json:"status"` // registered, filing, filed, not_filed
+	InstanceID   string    `json:"instance_id,omitempty"`
+	CaseID       int64     `json:"case_id,omitempty"`
+	CreatedBy    string    `json:"created_by"`
+	CreatedAt    time.Time `json:"created_at"`
+	track        track
+	Clock        *clockView `json:"clock,omitempty"`
+}
+
+var sources = map[string]bool{"complaint": true, "inspection": true, "referral": true, "monitoring": true, "other": true}
+
+// createLead registers a lead (manual registration, or another system's
+// intake through the same route) and starts its 15-working-day check clock
+// from the day the lead was received (R-DL-2).
+func (s *service) createLead(w http.ResponseWriter, r *http.Request) {
+	var in struct {
+		Source       string `json:"source"`
+		PartyName    string `json:"party_name"`
+		PartyID      string `json:"party_id"`
+		PartyAddress string `json:"party_address"`
+		Summary      string `json:"summary"`
+		ReceivedOn   string `json:"received_on"` // YYYY-MM-DD; default today
+	}
+	if !decode(w, r, &in) {
+		return
+	}
+	in.PartyName, in.Summary = strings.TrimSpace(in.PartyName), strings.TrimSpace(in.Summary)
+	var problems []string
+	if !sources[in.Source] {
+		problems = append(problems, "source: complaint, inspection, referral, monitoring or other")
+	}
+	if in.PartyName == "" || utf8.RuneCountInString(in.PartyName) > 100 {
+		problems = append(problems, "party_name: 1–100 characters")
+	}
+	if err := idcode.ValidUSCC(in.PartyID); err != nil {
+		problems = append(problems, "party_id: "+err.Error())
+	}
+	if in.Summary == "" || utf8.RuneCountInString(in.Summary) > 2000 || utf8.RuneCountInString(in.PartyAddress) > 200 {
+		problems = append(problems, "summary: 1–2000 characters; party_address: at most 200")
+	}
+	received := time.Now().In(shanghai)
+	if in.ReceivedOn != "" {
+		d, err := time.ParseInLocation("2006-01-02", in.ReceivedOn, shanghai)
+		if err != nil || d.After(received) || received.Sub(d) > 365*24*time.Hour {
+			problems = append(problems, "received_on: a date in the past year (YYYY-MM-DD)")
+		} else {
+			received = d.Add(9 * time.Hour)
+		}
+	}
+	if len(problems) > 0 {
+		fail(w, r, http.StatusBadRequest, "enforcement.invalid", strings.Join(problems, "; "), nil)
+		return
+	}
+	c := sdk.CallerFrom(r.Context())
+	t := leadClock(received)
+	tj, _ := json.Marshal(t)
+	res, err := s.db.ExecContext(r.Context(), `INSERT INTO leads (source, party_name, party_id, party_address, summary, org_code,
+		org_path, status, track, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'registered', ?, ?, ?)`,
+		in.Source, in.PartyName, in.PartyID, in.PartyAddress, in.Summary, c.OrgCode, c.OrgPath, string(tj), c.Username, ms(time.Now()))
+	if err != nil {
+		fail(w, r, http.StatusInternalServerError, "enforcement.internal", "", err)
+		return
+	}
+	id, _ := res.LastInsertId()
+	if err := audit(r.Context(), s.host, "enforcement.lead.create", fmt.Sprintf("lead:%d", id), map[string]any{"source": in.Source}); err != nil {
+		fail(w, r, http.StatusBadGateway, "enforcement.host", err.Error(), err)
+		return
+	}
+	l, ok := s.loadLead(w, r, id, "enforcement.case.read")
+	if ok {
+		writeJSON(w, http.StatusCreated, l)
+	}
+}
+
+const leadColumns = "id, source, party_name, party_id, party_address, summary, org_code, org_path, status, track, instance_id, case_id, created_by, created_at"
+
+func scanLead(row interface{ Scan(...any) error }) (*lead, error) {
+	var l lead
+	var tj string
+	var at int64
+	if err := row.Scan(&l.ID, &l.Source, &l.PartyName, &l.PartyID, &l.PartyAddress, &l.Summary, &l.OrgCode, &l.OrgPath,
+		&l.Status, &tj, &l.InstanceID, &l.CaseID, &l.CreatedBy, &at); err != nil {
+		return nil, err
+	}
+	l.CreatedAt = fromMS(at)
+	if err := json.Unmarshal([]byte(tj), &l.track); err != nil {
+		return nil, err
+	}
+	return &l, nil
+}
+
+// loadLead reads a lead the caller may take action on, with its clock; out
+// of scope answers 404 like a lead that does not exist.
+func (s *service) loadLead(w http.ResponseWriter, r *http.Request, id int64, action string) (*lead, bool) {
+	l, err := scanLead(s.db.QueryRowContext(r.Context(), "SELECT "+leadColumns+" FROM leads WHERE id = ?", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		fail(w, r, http.StatusNotFound, "enforcement.not_found", "", err)
+		return nil, false
+	} else if err != nil {
+		fail(w, r, http.StatusInternalServerError, "enforcement.internal", "", err)
+		return nil, false
+	}
+	ok, err := allowed(r.Context(), action, l.OrgPath)
+	if err != nil {
+		fail(w, r, http.StatusServiceUnavailable, "enforcement.host", err.Error(), err)
+		return nil, false
+	}
+	if !ok {
+		fail(w, r, http.StatusNotFound, "enforcement.not_found", "", nil)
+		return nil, false
+	}
+	if l.Status == "registered" || l.Status == "filing" {
+		cv, err := evaluate(r.Context(), s.host, l.track)
+		if err != nil {
+			fail(w, r, http.StatusBadGateway, "enforcement.host", err.Error(), err)
+			return nil, false
+		}
+		l.Clock = &cv
+	}
+	return l, true
+}
+
+func (s *service) getLead(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r)
+	if !ok {
+		return
+	}
+	if l, ok := s.loadLead(w, r, id, "enforcement.case.read"); ok {
+		writeJSON(w, http.StatusOK, l)
+	}
+}
+
+var scopeColumns = map[string]string{"resource.org_path": "org_path"}
+
+func (s *service) listLeads(w http.ResponseWriter, r *http.Request) {
+	where, args, ok := s.scope(w, r)
+	if !ok {
+		return
+	}
+	rows, err := s.db.QueryContext(r.Context(), "SELECT "+leadColumns+" FROM leads WHERE ("+where+") ORDER BY id DESC LIMIT 200", args...)
+	if err != nil {
+		fail(w, r, http.StatusInternalServerError, "enforcement.internal", "", err)
+		return
+	}
+	defer rows.Close()
+	out := []*lead{}
+	for rows.Next() {
+		l, err := scanLead(rows)
+		if err != nil {
+			fail(w, r, http.StatusInternalServerError, "enforcement.internal", "", err)
+			return
+		}
+		out = append(out, l)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"leads": out})
+}
+
+// scope is the caller's data scope as SQL, compiled by the host's policy.
+func (s *service) scope(w http.ResponseWriter, r *http.Request) (string, []any, bool) {
+	f, err := sdk.HostFrom(r.Context()).Policy.DataFilter(r.Context(), &pluginv1.DataFilterRequest{Action: "enforcement.case.read", ResourceType: "case"})
+	if err != nil {
+		fail(w, r, http.StatusServiceUnavailable, "enforcement.host", err.Error(), err)
+		return "", nil, false
+	}
+	where, args, err := filter.SQL(f, scopeColumns)
+	if err != nil {
+		fail(w, r, http.StatusInternalServerError, "enforcement.internal", "", err)
+		return "", nil, false
+	}
+	return where, args, true
+}
+
+// leadClock pauses, resumes or extends (by 15 working days, once) a lead's
+// check clock. The spec has these as approval flows (R-DL-4); here the
+// permission enforcement.case.approve (the head of the unit) is the approval,
+// recorded in the audit log with the reason.
+func (s *service) leadClock(op string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, ok := pathID(w, r)
+		if !ok {
+			return
+		}
+		var in struct{ Reason string }
+		if !decode(w, r, &in) {
+			return
+		}
+		if strings.TrimSpace(in.Reason) == "" {
+			fail(w, r, http.StatusBadRequest, "enforcement.invalid", "reason is required", nil)
+			return
+		}
+		l, ok := s.loadLead(w, r, id, "enforcement.case.approve")
+		if !ok {
+			return
+		}
+		if l.Status != "registered" {
+			fail(w, r, http.StatusConflict, "enforcement.state", l.Status, nil)
+			return
+		}
+		amount := 0
+		if op == "extend" {
+			if len(l.track.Extensions) > 0 {
+				fail(w, r, http.StatusConflict, "enforcement.invalid", "a lead's check period is extended once, by 15 working days (R-DL-2)", nil)
+				return
+			}
+			amount = 15
+		}
+		if err := l.track.change(op, time.Now(), amount, in.Reason); err != nil {
+			fail(w, r, http.StatusConflict, "enforcement.invalid", err.Error(), err)
+			return
+		}
+		// The host's calendar decides whether the changed clock holds
+		// (e.g. no extension of a period that has already run out).
+		if _, err := evaluate(r.Context(), s.host, l.track); err != nil {
+			hostFailed(w, r, err)
+			return
+		}
+		tj, _ := json.Marshal(l.track)
+		if _, err := s.db.ExecContext(r.Context(), "UPDATE leads SET track = ? WHERE id = ?", string(tj), l.ID); err != nil {
+			fail(w, r, http.StatusInternalServerError, "enforcement.internal", "", err)
+			return
+		}
+		if err := audit(r.Context(), s.host, "enforcement.lead."+op, fmt.Sprintf("lead:%d", l.ID), map[string]any{"reason": in.Reason}); err != nil {
+			fail(w, r, http.StatusBadGateway, "enforcement.host", err.Error(), err)
+			return
+		}
+		if l, ok := s.loadLead(w, r, id, "enforcement.case.read"); ok {
+			writeJSON(w, http.StatusOK, l)
+		}
+	}
+}
+
+// fileLead submits the filing approval (立案审批, P2 joint review) to the
+// host's process engine; the outcome arrives in onTask.
+func (s *service) fileLead(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r)
+	if !ok {
+		return
+	}
+	var in struct {
+		Cause   string `json:"cause"`
+		Opinion string `json:"opinion"`
+	}
+	if !decode(w, r, &in) {
+		return
+	}
+	if strings.TrimSpace(in.Cause) == "" || utf8.RuneCountInString(in.Cause) > 200 || strings.TrimSpace(in.Opinion) == "" {
+		fail(w, r, http.StatusBadRequest, "enforcement.invalid", "cause (1–200 characters) and opinion are required", nil)
+		return
+	}
+	l, ok := s.loadLead(w, r, id, "enforcement.case.write")
+	if !ok {
+		return
+	}
+	if l.Status != "registered" {
+		fail(w, r, http.StatusConflict, "enforcement.state", l.Status, nil)
+		return
+	}
+	form, _ := json.Marshal(map[string]any{"cause": in.Cause, "opinion": in.Opinion, "party_name": l.PartyName, "lead_id": l.ID})
+	inst, err := sdk.HostFrom(r.Context()).Processes.StartProcess(r.Context(), &pluginv1.StartProcessRequest{
+		ProcessKey: "enforcement.filing", BusinessKey: strconv.FormatInt(l.ID, 10), Variables: form,
+		Title: "立案审批：" + l.PartyName + " " + in.Cause, Page: "/leads/{business_key}"})
+	if err != nil {
+		hostFailed(w, r, err)
+		return
+	}
+	if _, err := s.db.ExecContext(r.Context(), "UPDATE leads SET status = 'filing', instance_id = ? WHERE id = ? AND status = 'registered'",
+		inst.InstanceId, l.ID); err != nil {
+		fail(w, r, http.StatusInternalServerError, "enforcement.internal", "", err)
+		return
+	}
+	_ = audit(r.Context(), s.host, "enforcement.lead.file", fmt.Sprintf("lead:%d", l.ID), map[string]any{"instance": inst.InstanceId, "cause": in.Cause})
+	writeJSON(w, http.StatusAccepted, map[string]any{"instance_id": inst.InstanceId, "state": inst.State})
+}

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/shanghai-amr/portal/sdk"
+	"github.com/shanghai-amr/portal/sdk/proto/pluginv1"
+)
+
+// shanghai is the time zone of dates on documents and in requests.
+var shanghai = time.FixedZone("CST", 8*3600)
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// messages are the plugin's error messages in both languages.
+var messages = map[string][2]string{
+	"enforcement.bad_id":        {"编号不正确", "Bad id"},
+	"enforcement.bad_json":      {"请求格式不正确", "The request is not valid JSON"},
+	"enforcement.invalid":       {"请求内容有误：%s", "Invalid request: %s"},
+	"enforcement.not_found":     {"记录不存在", "No such record"},
+	"enforcement.state":         {"当前状态（%s）不允许此操作", "Not allowed in the current state (%s)"},
+	"enforcement.internal":      {"服务器内部错误", "Internal error"},
+	"enforcement.host":          {"平台服务调用失败：%s", "A host service failed: %s"},
+	"enforcement.window_closed": {"%s", "%s"},
+	"enforcement.archive":       {"归档检测未通过，卷宗保持未归档状态", "The archive checks failed; the dossier stays open"},
+}
+
+// fail answers in the portal's error shape, in the caller's language; the
+// cause is logged, never shown.
+func fail(w http.ResponseWriter, r *http.Request, status int, code string, detail string, cause error) {
+	m := messages[code]
+	msg := m[0]
+	if sdk.CallerFrom(r.Context()).Locale == "en" {
+		msg = m[1]
+	}
+	if detail != "" {
+		msg = fmt.Sprintf(msg, detail)
+	}
+	if cause != nil && svc != nil && status >= 500 {
+		svc.log.Error("request failed", "code", code, "err", cause)
+	}
+	writeJSON(w, status, map[string]any{"code": code, "message": msg})
+}
+
+func decode(w http.ResponseWriter, r *http.Request, v any) bool {
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(v); err != nil {
+		fail(w, r, http.StatusBadRequest, "enforcement.bad_json", "", err)
+		return false
+	}
+	return true
+}
+
+func pathID(w http.ResponseWriter, r *http.Request) (int64, bool) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		fail(w, r, http.StatusBadRequest, "enforcement.bad_id", "", err)
+		return 0, false
+	}
+	return id, true
+}
+
+// allowed asks the host's policy whether the caller may take action on a
+// record of the organisation at orgPath (the data scope, R-SCOPE).
+func allowed(ctx context.Context, action, orgPath string) (bool, error) {
+	res, _ := json.Marshal(map[string]string{"org_path": orgPath})
+	d, err := sdk.HostFrom(ctx).Policy.Decide(ctx, &pluginv1.DecideRequest{Action: action, Resource: res})
+	if err != nil {
+		return false, err
+	}
+	return d.Allow, nil
+}
+
+// audit records a state change as the caller (or the plugin, in callbacks).
+func audit(ctx context.Context, host *sdk.Host, action, resource string, detail map[string]any) error {
+	b, _ := json.Marshal(detail)
+	_, err := host.Audit.Write(ctx, &pluginv1.AuditRecord{Action: action, Resource: resource, Outcome: "success", Detail: b})
+	return err
+}
+
+// hostFailed answers a failed host call, passing on the host's reason.
+func hostFailed(w http.ResponseWriter, r *http.Request, err error) {
+	status := http.StatusBadGateway
+	var reason string
+	if s, ok := statusOf(err); ok {
+		reason = s
+		status = http.StatusUnprocessableEntity
+	} else {
+		reason = err.Error()
+	}
+	fail(w, r, status, "enforcement.host", reason, err)
+}
+
+var errNoRows = errors.New("not found")
+
+func ms(t time.Time) int64 { return t.UnixMilli() }
+
+func fromMS(v int64) time.Time { return time.UnixMilli(v).In(shanghai) }
