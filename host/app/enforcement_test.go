@@ -20,6 +20,7 @@ import (
 	"github.com/shanghai-amr/portal/host/app"
 	"github.com/shanghai-amr/portal/host/clock"
 	"github.com/shanghai-amr/portal/host/config"
+	"github.com/shanghai-amr/portal/host/store/ent/auditentry"
 	"github.com/shanghai-amr/portal/host/store/storetest"
 	"github.com/shanghai-amr/portal/sdk/bundle"
 )
@@ -349,6 +350,66 @@ func TestPenaltyCaseFromLeadToArchive(t *testing.T) {
 	if cv.Status != "delivered" || len(cv.Documents) != 4 {
 		t.Fatalf("delivery: %+v", cv)
 	}
+	// C10: the party pays the fine through the (sandbox) payment platform; the
+	// signed notification reaches the plugin through the host; a repeated
+	// notification records one payment; a forged one is refused.
+	if err := p.a.Store.Client.Setting.Create().SetScope("enforcement").SetKey("payment.notify_url").
+		SetValue(p.ts.URL + ep + "/payment/notify").Exec(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var order struct {
+		OrderNo   string    `json:"order_no"`
+		AmountFen int64     `json:"amount_fen"`
+		ExpiresAt time.Time `json:"expires_at"`
+	}
+	if code, body := party("POST", fmt.Sprintf("%s/my/cases/%d/pay", ep, c.ID), map[string]any{}, &order); code != http.StatusCreated || order.AmountFen != 5000000 {
+		t.Fatalf("pay: %d %s", code, body)
+	}
+	if d := time.Until(order.ExpiresAt); d > 15*time.Minute || d < 14*time.Minute {
+		t.Fatalf("an order is valid 15 minutes (R-PAY-2): %s", d)
+	}
+	paid := func() int64 {
+		var mine struct {
+			Cases []struct {
+				ID      int64
+				PaidFen int64 `json:"paid_fen"`
+			}
+		}
+		party("GET", ep+"/my/cases", nil, &mine)
+		for _, mc := range mine.Cases {
+			if mc.ID == c.ID {
+				return mc.PaidFen
+			}
+		}
+		return 0
+	}
+	party("POST", fmt.Sprintf("%s/my/cases/%d/sandbox-pay", ep, c.ID), map[string]any{}, nil)
+	for i := 0; paid() == 0; i++ {
+		if i == 100 {
+			t.Fatal("the payment notification was not recorded")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	party("POST", fmt.Sprintf("%s/my/cases/%d/sandbox-pay?redeliver=1", ep, c.ID), map[string]any{}, nil)
+	time.Sleep(500 * time.Millisecond)
+	if n, err := p.a.Store.Client.AuditEntry.Query().Where(auditentry.Action("enforcement.case.paid")).Count(context.Background()); err != nil || n != 1 || paid() != 5000000 {
+		t.Fatalf("a repeated notification: %d payments recorded (%v), paid %d", n, err, paid())
+	}
+	forged, _ := http.NewRequest("POST", p.ts.URL+ep+"/payment/notify", strings.NewReader(fmt.Sprintf(
+		`{"notify_id":"x","event":"PAID","order_no":%q,"case_id":"%d","amount_fen":1,"paid_at":"2026-11-27T10:00:00+08:00"}`, order.OrderNo, c.ID)))
+	for k, v := range map[string]string{"X-Pay-App-Id": "samr-enforcement", "X-Pay-Key-Id": "dev", "X-Pay-Timestamp": strconv.FormatInt(time.Now().Unix(), 10),
+		"X-Pay-Nonce": "n1", "X-Pay-Sign-Type": "HMAC-SM3", "X-Pay-Signature": strings.Repeat("ab", 32), "Content-Type": "application/json"} {
+		forged.Header.Set(k, v)
+	}
+	res, err := http.DefaultClient.Do(forged)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusBadRequest {
+		t.Fatalf("a forged notification: %d", res.StatusCode)
+	}
+
 	var closed struct {
 		ArchiveCode string `json:"archive_code"`
 		Report      struct {

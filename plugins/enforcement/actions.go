@@ -55,7 +55,7 @@ func (s *service) notice(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, http.StatusInternalServerError, "enforcement.internal", "", err)
 		return
 	}
-	_ = audit(r.Context(), s.host, "enforcement.case.notice", fmt.Sprintf("case:%d", c.ID), map[string]any{"document": doc.DocumentId, "number": doc.Number})
+	_ = audit(r.Context(), s.host, "case.notice", fmt.Sprintf("case:%d", c.ID), map[string]any{"document": doc.DocumentId, "number": doc.Number})
 	if c, ok := s.loadCase(w, r, "enforcement.case.read"); ok {
 		writeJSON(w, http.StatusOK, c)
 	}
@@ -112,7 +112,7 @@ func (s *service) decide(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, http.StatusInternalServerError, "enforcement.internal", "", err)
 		return
 	}
-	_ = audit(r.Context(), s.host, "enforcement.case.decide", fmt.Sprintf("case:%d", c.ID), map[string]any{"document": doc.DocumentId, "number": doc.Number})
+	_ = audit(r.Context(), s.host, "case.decide", fmt.Sprintf("case:%d", c.ID), map[string]any{"document": doc.DocumentId, "number": doc.Number})
 	if c, ok := s.loadCase(w, r, "enforcement.case.read"); ok {
 		writeJSON(w, http.StatusOK, c)
 	}
@@ -176,7 +176,7 @@ func (s *service) deliver(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, http.StatusInternalServerError, "enforcement.internal", "", err)
 		return
 	}
-	_ = audit(r.Context(), s.host, "enforcement.case.deliver", fmt.Sprintf("case:%d", c.ID), map[string]any{"document": in.Document, "method": in.Method, "date": in.Date})
+	_ = audit(r.Context(), s.host, "case.deliver", fmt.Sprintf("case:%d", c.ID), map[string]any{"document": in.Document, "method": in.Method, "date": in.Date})
 	if c, ok := s.loadCase(w, r, "enforcement.case.read"); ok {
 		writeJSON(w, http.StatusOK, c)
 	}
@@ -220,6 +220,6 @@ func (s *service) closeCase(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, http.StatusInternalServerError, "enforcement.internal", "", err)
 		return
 	}
-	_ = audit(r.Context(), s.host, "enforcement.case.archive", fmt.Sprintf("case:%d", c.ID), map[string]any{"archive_code": res.Dossier.ArchiveCode})
+	_ = audit(r.Context(), s.host, "case.archive", fmt.Sprintf("case:%d", c.ID), map[string]any{"archive_code": res.Dossier.ArchiveCode})
 	writeJSON(w, http.StatusOK, map[string]any{"archive_code": res.Dossier.ArchiveCode, "archive_file_id": res.Dossier.ArchiveFileId, "report": report})
 }

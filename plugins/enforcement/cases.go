@@ -291,7 +291,7 @@ func onTask(ctx context.Context, ev sdk.TaskEvent) error {
 			return err
 		}
 	}
-	return audit(ctx, s.host, "enforcement.case.file", fmt.Sprintf("case:%d", c.ID), map[string]any{"lead": l.ID, "instance": ev.InstanceID})
+	return audit(ctx, s.host, "case.file", fmt.Sprintf("case:%d", c.ID), map[string]any{"lead": l.ID, "instance": ev.InstanceID})
 }
 
 // issue has the host issue a document of the case, records it and files it
@@ -354,7 +354,7 @@ func (s *service) caseClock(op string) http.HandlerFunc {
 			fail(w, r, http.StatusInternalServerError, "enforcement.internal", "", err)
 			return
 		}
-		if err := audit(r.Context(), s.host, "enforcement.case."+op, fmt.Sprintf("case:%d", c.ID), map[string]any{"reason": in.Reason, "days": in.Days}); err != nil {
+		if err := audit(r.Context(), s.host, "case."+op, fmt.Sprintf("case:%d", c.ID), map[string]any{"reason": in.Reason, "days": in.Days}); err != nil {
 			fail(w, r, http.StatusBadGateway, "enforcement.host", err.Error(), err)
 			return
 		}
@@ -393,6 +393,6 @@ func (s *service) addEvidence(w http.ResponseWriter, r *http.Request) {
 		hostFailed(w, r, err)
 		return
 	}
-	_ = audit(r.Context(), s.host, "enforcement.case.evidence", fmt.Sprintf("case:%d", c.ID), map[string]any{"file": in.FileID, "seq": e.Seq})
+	_ = audit(r.Context(), s.host, "case.evidence", fmt.Sprintf("case:%d", c.ID), map[string]any{"file": in.FileID, "seq": e.Seq})
 	writeJSON(w, http.StatusCreated, map[string]any{"seq": e.Seq, "hash": e.Hash})
 }

@@ -91,7 +91,7 @@ func (s *service) createLead(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id, _ := res.LastInsertId()
-	if err := audit(r.Context(), s.host, "enforcement.lead.create", fmt.Sprintf("lead:%d", id), map[string]any{"source": in.Source}); err != nil {
+	if err := audit(r.Context(), s.host, "lead.create", fmt.Sprintf("lead:%d", id), map[string]any{"source": in.Source}); err != nil {
 		fail(w, r, http.StatusBadGateway, "enforcement.host", err.Error(), err)
 		return
 	}
@@ -248,7 +248,7 @@ func (s *service) leadClock(op string) http.HandlerFunc {
 			fail(w, r, http.StatusInternalServerError, "enforcement.internal", "", err)
 			return
 		}
-		if err := audit(r.Context(), s.host, "enforcement.lead."+op, fmt.Sprintf("lead:%d", l.ID), map[string]any{"reason": in.Reason}); err != nil {
+		if err := audit(r.Context(), s.host, "lead."+op, fmt.Sprintf("lead:%d", l.ID), map[string]any{"reason": in.Reason}); err != nil {
 			fail(w, r, http.StatusBadGateway, "enforcement.host", err.Error(), err)
 			return
 		}
@@ -297,6 +297,6 @@ func (s *service) fileLead(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, http.StatusInternalServerError, "enforcement.internal", "", err)
 		return
 	}
-	_ = audit(r.Context(), s.host, "enforcement.lead.file", fmt.Sprintf("lead:%d", l.ID), map[string]any{"instance": inst.InstanceId, "cause": in.Cause})
+	_ = audit(r.Context(), s.host, "lead.file", fmt.Sprintf("lead:%d", l.ID), map[string]any{"instance": inst.InstanceId, "cause": in.Cause})
 	writeJSON(w, http.StatusAccepted, map[string]any{"instance_id": inst.InstanceId, "state": inst.State})
 }

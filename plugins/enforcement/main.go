@@ -36,6 +36,7 @@ type service struct {
 	db   *sql.DB
 	host *sdk.Host
 	log  *slog.Logger
+	pay  *payments
 }
 
 func start(ctx context.Context, env *sdk.Env) (http.Handler, error) {
@@ -47,6 +48,9 @@ func start(ctx context.Context, env *sdk.Env) (http.Handler, error) {
 		return nil, err
 	}
 	s := &service{db: db, host: env.Host, log: env.Log}
+	if s.pay, err = s.startPayments(ctx, env.Settings); err != nil {
+		return nil, err
+	}
 	svc = s
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /leads", s.listLeads)
@@ -69,6 +73,9 @@ func start(ctx context.Context, env *sdk.Env) (http.Handler, error) {
 	mux.HandleFunc("GET /my/cases", s.myCases)
 	mux.HandleFunc("POST /my/cases/{id}/receipt", s.receipt)
 	mux.HandleFunc("POST /my/cases/{id}/statement", s.statement)
+	mux.HandleFunc("POST /my/cases/{id}/pay", s.payFine)
+	mux.HandleFunc("POST /my/cases/{id}/sandbox-pay", s.sandboxPay)
+	mux.HandleFunc("POST /payment/notify", s.notify)
 	return mux, nil
 }
 
@@ -121,6 +128,15 @@ func migrate(ctx context.Context, db *sql.DB, dialect string) error {
 			document_id VARCHAR(32) NOT NULL,
 			file_id VARCHAR(32) NOT NULL,
 			number VARCHAR(128) NOT NULL,
+			created_at BIGINT NOT NULL)`,
+		`CREATE TABLE IF NOT EXISTS payments (
+			id ` + id + `,
+			order_no VARCHAR(64) NOT NULL UNIQUE,
+			case_id BIGINT NOT NULL,
+			amount_fen BIGINT NOT NULL,
+			surcharge_fen BIGINT NOT NULL,
+			paid_at BIGINT NOT NULL,
+			trade_no VARCHAR(64) NOT NULL,
 			created_at BIGINT NOT NULL)`,
 		`CREATE TABLE IF NOT EXISTS statements (
 			id ` + id + `,

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -37,8 +38,13 @@ func (s *service) myCase(w http.ResponseWriter, r *http.Request) (*kase, bool) {
 
 // partyView is what the party sees of its case: no internal clock or findings.
 func partyView(c *kase) map[string]any {
-	return map[string]any{"id": c.ID, "number": c.Number, "cause": c.Cause, "status": c.Status, "documents": c.Documents,
-		"notice_received_at": c.NoticeReceivedAt, "statement_due": c.StatementDue, "statements": c.Statements}
+	v := map[string]any{"id": c.ID, "number": c.Number, "cause": c.Cause, "status": c.Status, "documents": c.Documents,
+		"notice_received_at": c.NoticeReceivedAt, "statement_due": c.StatementDue, "statements": c.Statements,
+		"fine_fen": c.FineFen}
+	if amount, at := svc.paidOf(context.Background(), c.ID); amount > 0 {
+		v["paid_fen"], v["paid_at"] = amount, at
+	}
+	return v
 }
 
 // myCases lists the enterprise's cases that have reached it (a notice issued).
@@ -83,7 +89,7 @@ func (s *service) receipt(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, http.StatusInternalServerError, "enforcement.internal", "", err)
 		return
 	}
-	_ = audit(r.Context(), s.host, "enforcement.party.receipt", fmt.Sprintf("case:%d", c.ID), nil)
+	_ = audit(r.Context(), s.host, "party.receipt", fmt.Sprintf("case:%d", c.ID), nil)
 	if c, ok := s.myCase(w, r); ok {
 		writeJSON(w, http.StatusOK, partyView(c))
 	}
@@ -123,7 +129,7 @@ func (s *service) statement(w http.ResponseWriter, r *http.Request) {
 		if sdk.CallerFrom(r.Context()).Locale == "en" {
 			msg = fmt.Sprintf("The window closed at the end of %s (%d working days from receiving the notice); this filing was not accepted", due.Format("2 January 2006"), c.WindowDays)
 		}
-		_ = audit(r.Context(), s.host, "enforcement.party.statement_refused", fmt.Sprintf("case:%d", c.ID), map[string]any{"deadline": due.Format(time.RFC3339)})
+		_ = audit(r.Context(), s.host, "party.statement_refused", fmt.Sprintf("case:%d", c.ID), map[string]any{"deadline": due.Format(time.RFC3339)})
 		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"code": "enforcement.window_closed", "message": msg,
 			"details": map[string]any{"deadline": due}})
 		return
@@ -133,7 +139,7 @@ func (s *service) statement(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, http.StatusInternalServerError, "enforcement.internal", "", err)
 		return
 	}
-	_ = audit(r.Context(), s.host, "enforcement.party.statement", fmt.Sprintf("case:%d", c.ID), map[string]any{"kind": in.Kind})
+	_ = audit(r.Context(), s.host, "party.statement", fmt.Sprintf("case:%d", c.ID), map[string]any{"kind": in.Kind})
 	if c, ok := s.myCase(w, r); ok {
 		writeJSON(w, http.StatusCreated, partyView(c))
 	}

@@ -228,11 +228,17 @@ try {
     await page.getByText('业务应用').click()
     await page.getByText('案件办理').click()
     await page.waitForURL(/\/plugins\/enforcement\/cases/)
-    for (let i = 0; i < 50 && !(await page.locator('[data-test=plugin-list]').getByText('沪市监浦立').count()); i++) {
-      await page.waitForTimeout(200)
-      await page.reload()
+    // The case is created by the plugin when the approval ends (a callback):
+    // reload until it is listed.
+    for (let i = 0; ; i++) {
+      try {
+        await page.locator('[data-test=plugin-list]').getByText('沪市监浦立').first().waitFor({ timeout: 2000 })
+        break
+      } catch (e) {
+        if (i === 10) throw e
+        await page.reload()
+      }
     }
-    await page.locator('[data-test=plugin-list]').getByText('沪市监浦立').first().waitFor()
     if (await page.locator('[data-test=plugin-create]').count()) throw new Error('cases offer a New button')
   })
 
@@ -323,6 +329,8 @@ try {
   await browser.close()
   portal.proc.kill('SIGTERM')
   if (failed) console.log('portal log (last lines):\n' + portal.log.join('').split('\n').slice(-30).join('\n'))
+  const warnings = portal.log.join('').split('\n').filter((l) => /level=(WARN|ERROR)/.test(l))
+  if (warnings.length) console.log(`portal warnings and errors (${warnings.length}):\n` + warnings.slice(0, 20).join('\n'))
 }
 console.log(`e2e: ${results.filter((r) => r.ok).length} passed, ${results.filter((r) => !r.ok).length} failed`)
 process.exit(failed ? 1 : 0)
