@@ -28,7 +28,7 @@ import (
 // enforcementPortal is a host with the enforcement plugin installed from a
 // signed bundle (a real plugin process) and the development identity
 // provider, on an address known before it starts (sign-in redirects).
-func enforcementPortal(t *testing.T) *portal {
+func enforcementPortal(t *testing.T) (*portal, bundle.KeyPair) {
 	t.Helper()
 	dir := t.TempDir()
 	kp, err := bundle.GenerateKey("test")
@@ -73,7 +73,7 @@ func enforcementPortal(t *testing.T) *portal {
 	for {
 		var info struct{ State string }
 		if code, _ := p.as("admin", "GET", "/api/v1/admin/plugins/enforcement", nil, &info); code == 200 && info.State == "running" {
-			return p
+			return p, kp
 		}
 		if time.Now().After(deadline) {
 			t.Fatal("the enforcement plugin did not start")
@@ -215,25 +215,12 @@ func TestPenaltyCaseFromLeadToArchive(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the enforcement plugin")
 	}
-	p := enforcementPortal(t)
+	p, _ := enforcementPortal(t)
 	cal := p.a.Calendar
-	// Clocks started now may run into next year, whose holiday schedule is
-	// published late in the year; until an administrator enters it, the test
-	// gives the calendar next year's weekends (as an administrator would).
-	have := map[int]bool{}
-	for _, y := range cal.Years() {
-		have[y.Year] = true
-	}
-	for y := time.Now().Year() + 1; y <= time.Now().Year()+2; y++ {
-		if !have[y] {
-			if err := cal.Load(clock.Year{Year: y}); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
+	loadNextYears(t, cal)
 
 	// C11 / R-DL-2: a lead received on 2026-09-25 has 15 working days, which
-	// run over the National Day holiday (10-01 … 10-08).
+	// run over the National Day holiday (10-01 … 10-07).
 	var l struct {
 		ID    int64
 		Clock *clockJSON
@@ -296,11 +283,31 @@ func TestPenaltyCaseFromLeadToArchive(t *testing.T) {
 		t.Fatalf("extension by 30 days moved the due date by %s", got)
 	}
 
-	// Another district sees and touches nothing (C12 data scope).
-	for _, r := range []struct{ method, path string }{{"GET", "/cases/%d"}, {"POST", "/cases/%d/notice"}, {"POST", "/cases/%d/pause"}} {
-		if code, _ := p.as("hp_liu", r.method, fmt.Sprintf(ep+r.path, c.ID), map[string]any{"reason": "x"}, nil); code != http.StatusNotFound && code != http.StatusForbidden {
-			t.Fatalf("Huangpu officer %s %s: %d", r.method, r.path, code)
+	// Another district sees and touches nothing, by any route (C12 data
+	// scope): every staff route of the manifest, with this case's and this
+	// lead's ids, as a Huangpu handler and a Huangpu registration reviewer.
+	leadRoutes := []string{"GET /leads/%d", "POST /leads/%d/pause", "POST /leads/%d/resume", "POST /leads/%d/extend", "POST /leads/%d/file"}
+	caseRoutes := []string{"GET /cases/%d", "POST /cases/%d/pause", "POST /cases/%d/resume", "POST /cases/%d/extend", "POST /cases/%d/evidence",
+		"POST /cases/%d/notice", "POST /cases/%d/decision", "POST /cases/%d/delivery", "POST /cases/%d/close"}
+	probe := map[string]any{"reason": "x", "days": 5, "cause": "x", "opinion": "x", "payment": "x", "review_organ": "x", "court": "x",
+		"document": "penalty_notice", "method": "direct", "date": "2026-11-01", "servers": "x", "title": "x", "file_id": "1"}
+	for _, who := range []string{"hp_liu", "hp_reg"} {
+		for _, set := range []struct {
+			routes []string
+			id     int64
+		}{{leadRoutes, fresh.ID}, {caseRoutes, c.ID}} {
+			for _, r := range set.routes {
+				method, path, _ := strings.Cut(r, " ")
+				if code, b := p.as(who, method, fmt.Sprintf(ep+path, set.id), probe, nil); code != http.StatusNotFound && code != http.StatusForbidden {
+					t.Fatalf("%s %s %s: %d %s", who, method, path, code, b)
+				}
+			}
 		}
+	}
+	var still caseJSON
+	p.ok("pd_li", "GET", fmt.Sprintf("%s/cases/%d", ep, c.ID), nil, &still)
+	if still.Status != "investigating" || len(still.Documents) != 1 {
+		t.Fatalf("the refused calls changed the case: %+v", still)
 	}
 	var hp struct{ Cases []caseJSON }
 	p.ok("hp_liu", "GET", ep+"/cases", nil, &hp)
@@ -454,4 +461,147 @@ func TestPenaltyCaseFromLeadToArchive(t *testing.T) {
 		t.Fatalf("late statement: %d %s (want the deadline %s)", code, body, wantDate)
 	}
 	t.Logf("late statement refused: %s", body)
+}
+
+// loadNextYears: clocks started now may run into next year, whose holiday
+// schedule is published late in the year; until an administrator enters it,
+// the test gives the calendar next year's weekends (as an administrator would).
+func loadNextYears(t *testing.T, cal *clock.Calendar) {
+	t.Helper()
+	have := map[int]bool{}
+	for _, y := range cal.Years() {
+		have[y.Year] = true
+	}
+	for y := time.Now().Year() + 1; y <= time.Now().Year()+2; y++ {
+		if !have[y] {
+			if err := cal.Load(clock.Year{Year: y}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+// The plugin upgrades from one version to the next while loopback clients
+// read cases and a filing approval is in flight: no request fails, answers
+// switch to the new version, the approval that ends after the upgrade creates
+// its case in the new version, and the case created before is intact (issue 8).
+func TestEnforcementUpgradeWithCasesInFlight(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the enforcement plugin twice")
+	}
+	p, kp := enforcementPortal(t)
+	loadNextYears(t, p.a.Calendar)
+	before := fileCase(t, p, "")
+
+	// A second filing: two of its three approvals before the upgrade.
+	var l struct{ ID int64 }
+	p.ok("pd_li", "POST", ep+"/leads", map[string]any{"source": "referral", "party_name": "上海浦东示例科技有限公司",
+		"party_id": "91310115MA1K4PTX8J", "party_address": "上海市浦东新区张江路100号", "summary": "兄弟单位移送。"}, &l)
+	var started struct {
+		InstanceID string `json:"instance_id"`
+	}
+	p.ok("pd_li", "POST", fmt.Sprintf("%s/leads/%d/file", ep, l.ID), map[string]any{"cause": "无照经营", "opinion": "建议立案"}, &started)
+	inst, _ := strconv.Atoi(started.InstanceID)
+	for _, step := range []struct{ user, node string }{{"pd_wang", "unit_head"}, {"pd_legal", "legal"}} {
+		p.act(step.user, p.one(step.user, inst, step.node).ID, map[string]any{"action": "approve", "comment": "同意"})
+	}
+
+	next := filepath.Join(t.TempDir(), "enforcement-0.1.1.tar.gz")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if _, err := bundle.Build(ctx, bundle.BuildOptions{PluginDir: "../../plugins/enforcement", Version: "0.1.1", Key: kp.Private, Out: next}); err != nil {
+		t.Fatal(err)
+	}
+	upgrade, err := os.ReadFile(next)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// 16 loopback clients read the case list and a case until the upgrade
+	// is over and a second after (bounded).
+	p.as("pd_li", "GET", "/api/v1/auth/me", nil, nil)
+	token := p.tokens["pd_li"]
+	done := make(chan struct{})
+	type tally struct{ ok, failed, v1, v2 int }
+	results := make(chan tally, 16)
+	for i := 0; i < 16; i++ {
+		go func(i int) {
+			var t tally
+			path := ep + "/cases"
+			if i%2 == 1 {
+				path = fmt.Sprintf("%s/cases/%d", ep, before.ID)
+			}
+			for n := 0; n < 100000; n++ {
+				select {
+				case <-done:
+					results <- t
+					return
+				default:
+				}
+				req, _ := http.NewRequest("GET", p.ts.URL+path, nil)
+				req.Header.Set("Authorization", "Bearer "+token)
+				res, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.failed++
+					continue
+				}
+				_, _ = io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				switch {
+				case res.StatusCode != 200:
+					t.failed++
+				case res.Header.Get("X-Plugin-Version") == "0.1.1":
+					t.ok++
+					t.v2++
+				default:
+					t.ok++
+					t.v1++
+				}
+			}
+			results <- t
+		}(i)
+	}
+	time.Sleep(500 * time.Millisecond)
+	code, _, body := p.raw("admin", "POST", "/api/v1/admin/plugins/enforcement/upgrade", "application/gzip", upgrade)
+	time.Sleep(time.Second)
+	close(done)
+	var sum tally
+	for i := 0; i < 16; i++ {
+		r := <-results
+		sum.ok, sum.failed, sum.v1, sum.v2 = sum.ok+r.ok, sum.failed+r.failed, sum.v1+r.v1, sum.v2+r.v2
+	}
+	if code != 200 {
+		t.Fatalf("upgrade: %d %s", code, body)
+	}
+	t.Logf("during the upgrade: %d answered (%d by 0.1.0, %d by 0.1.1), %d failed", sum.ok, sum.v1, sum.v2, sum.failed)
+	if sum.failed != 0 || sum.v1 == 0 || sum.v2 == 0 {
+		t.Fatalf("upgrade under load: %+v", sum)
+	}
+
+	// The approval in flight ends after the upgrade: the new version makes
+	// the case; the case made before is intact.
+	p.act("pd_head", p.one("pd_head", inst, "agency_head").ID, map[string]any{"action": "approve", "comment": "同意"})
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var lead struct {
+			CaseID int64 `json:"case_id"`
+		}
+		p.ok("pd_li", "GET", fmt.Sprintf("%s/leads/%d", ep, l.ID), nil, &lead)
+		if lead.CaseID != 0 {
+			var c caseJSON
+			p.ok("pd_li", "GET", fmt.Sprintf("%s/cases/%d", ep, lead.CaseID), nil, &c)
+			if c.Number != "" && c.Status == "investigating" {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the filing approved after the upgrade did not become a case")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	var again caseJSON
+	p.ok("pd_li", "GET", fmt.Sprintf("%s/cases/%d", ep, before.ID), nil, &again)
+	if again.Number != before.Number || again.Status != before.Status || len(again.Documents) != len(before.Documents) {
+		t.Fatalf("the case made before the upgrade changed: %+v → %+v", before, again)
+	}
 }
