@@ -90,6 +90,12 @@ func TestEnterpriseAndPublicSignInThroughOIDC(t *testing.T) {
 		t.Fatalf("enterprise me = %d %s", resp.StatusCode, b)
 	}
 
+	// The security administrator's session list shows it (it has no account).
+	active, err := sessions.Active(ctx)
+	if err != nil || len(active) != 1 || active[0].Audience != "enterprise" || active[0].Username != "yiwangtongban:ent-demo" {
+		t.Fatalf("active sessions: %+v %v", active, err)
+	}
+
 	c, landed = signIn("suishenban", "person-demo", "/portal/home")
 	resp, _ = c.Get(base + "/api/v1/auth/me")
 	b = readAll(resp)

@@ -332,6 +332,7 @@ type SessionInfo struct {
 	ID         int       `json:"id"`
 	Username   string    `json:"username"`
 	CreatedAt  time.Time `json:"created_at"`
+	Audience   string    `json:"audience"`
 	LastSeenAt time.Time `json:"last_seen_at"`
 	ExpiresAt  time.Time `json:"expires_at"`
 	IP         string    `json:"ip"`
@@ -348,7 +349,13 @@ func (s *Sessions) Active(ctx context.Context) ([]SessionInfo, error) {
 	}
 	out := make([]SessionInfo, 0, len(rows))
 	for _, r := range rows {
-		out = append(out, SessionInfo{ID: r.ID, Username: r.Edges.User.Username, CreatedAt: r.CreatedAt,
+		// Enterprises and members of the public signed in through a provider
+		// have no account: they are named by provider and subject.
+		name := r.Provider + ":" + r.Subject
+		if r.Edges.User != nil {
+			name = r.Edges.User.Username
+		}
+		out = append(out, SessionInfo{ID: r.ID, Username: name, Audience: string(r.Audience), CreatedAt: r.CreatedAt,
 			LastSeenAt: r.LastSeenAt, ExpiresAt: r.ExpiresAt, IP: r.IP, UserAgent: r.UserAgent})
 	}
 	return out, nil

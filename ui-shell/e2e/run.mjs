@@ -240,6 +240,34 @@ try {
       }
     }
     if (await page.locator('[data-test=plugin-create]').count()) throw new Error('cases offer a New button')
+    // The handler issues the notice of intended penalty (API).
+    const cases = (await call('GET', '/api/plugins/enforcement/cases', li)).cases
+    await call('POST', `/api/plugins/enforcement/cases/${cases[0].id}/notice`, li, { facts: '当事人销售过期食品。', evidence: '现场检查笔录',
+      violated: '《食品安全法》第三十四条', basis: '《食品安全法》第一百二十四条', penalty: '罚款人民币20,000元', fine_yuan: 20000,
+      contact: '李娜 021-12345678', address: '上海市浦东新区合欢路2号' })
+  })
+
+  await step('the enterprise signs in on a phone, confirms receipt and files 陈述申辩 in the window', page, async () => {
+    await logout(page)
+    await page.setViewportSize({ width: 375, height: 740 })
+    await page.goto(base + '/portal')
+    await page.getByText('企业登录（一网通办）').click()
+    await page.check('input[value=ent-demo]')
+    await page.click('button[type=submit]')
+    await page.waitForURL(/\/portal/)
+    await page.locator('[data-test=portal-pages]').getByText('我的行政处罚案件').click()
+    await page.waitForURL(/\/portal\/plugins\/enforcement\/my/)
+    await page.click('[data-test=receipt]')
+    await page.getByText('陈述申辩截止').waitFor()
+    await page.fill('[data-test=my-cases] textarea', '我公司已下架全部涉案产品，请求从轻处罚。')
+    await page.click('[data-test=statement]')
+    await page.locator('[data-test=my-cases] blockquote').getByText('请求从轻处罚').waitFor()
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth)
+    if (overflow) throw new Error('the page is wider than the phone')
+    await page.setViewportSize({ width: 1280, height: 800 })
+    await page.context().clearCookies()
+    await page.evaluate(() => sessionStorage.clear())
+    await login(page, base, 'pd_li')
   })
 
   await step('switch language', page, async () => {

@@ -15,6 +15,10 @@ export class ApiError extends Error {
 
 const csrfKey = 'portal.csrf'
 
+export function hasCsrf(): boolean {
+  return sessionStorage.getItem(csrfKey) !== null
+}
+
 export function setCsrf(token: string | null): void {
   if (token) sessionStorage.setItem(csrfKey, token)
   else sessionStorage.removeItem(csrfKey)

@@ -10,6 +10,7 @@ import InboxPage from './pages/InboxPage.vue'
 const routes: RouteRecordRaw[] = [
   { path: '/login', component: LoginPage, meta: { public: true } },
   { path: '/portal', component: () => import('./portal/PortalHome.vue'), meta: { public: true } },
+  { path: '/portal/plugins/:plugin/:rest(.*)*', component: () => import('./portal/PortalPluginPage.vue'), meta: { public: true } },
   { path: '/verify/:id?', component: () => import('./portal/VerifyPage.vue'), meta: { public: true } },
   {
     path: '/',

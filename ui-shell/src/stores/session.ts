@@ -1,5 +1,5 @@
 import { defineStore } from 'pinia'
-import { ApiError, get, post, setCsrf, type Identity } from '../api'
+import { ApiError, get, hasCsrf, post, setCsrf, type Identity } from '../api'
 
 export const useSession = defineStore('session', {
   state: () => ({ me: null as Identity | null, checked: false }),
@@ -11,6 +11,11 @@ export const useSession = defineStore('session', {
     async load() {
       try {
         this.me = await get<Identity>('/v1/auth/me')
+        // A sign-in through 一网通办 / 随申办 ends in a redirect, not in an
+        // answer carrying the CSRF token: ask for it.
+        if (this.me.audience !== 'anonymous' && !hasCsrf()) {
+          setCsrf((await get<{ csrf_token: string }>('/v1/auth/csrf').catch(() => ({ csrf_token: '' }))).csrf_token || null)
+        }
       } catch (e) {
         if (!(e instanceof ApiError) || e.status !== 401) throw e
         this.me = null
