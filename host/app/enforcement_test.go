@@ -344,12 +344,30 @@ func TestPenaltyCaseFromLeadToArchive(t *testing.T) {
 		t.Fatalf("statement inside the window: %d %s", code, body)
 	}
 
-	// Decision by the head of the agency after the review of the statement;
-	// delivery; closing and archiving by the head of the unit.
-	p.ok("pd_head", "POST", fmt.Sprintf("%s/cases/%d/decision", ep, c.ID), map[string]any{"payment": "通过电子支付系统缴纳罚款",
-		"review_organ": "上海市浦东新区人民政府", "court": "上海铁路运输法院", "review": "当事人主动下架涉案产品，予以从轻处罚，但不予免除。"}, &cv)
-	if cv.Status != "decided" {
-		t.Fatalf("decision: %+v", cv)
+	// The decision, after the review of the statement, goes through legal
+	// review and the head of the agency (R-LEG-1) and is issued on approval;
+	// then delivery, and closing and archiving by the head of the unit.
+	decision := map[string]any{"payment": "通过电子支付系统缴纳罚款", "review_organ": "上海市浦东新区人民政府", "court": "上海铁路运输法院"}
+	if code, body := p.as("pd_li", "POST", fmt.Sprintf("%s/cases/%d/decision", ep, c.ID), decision, nil); code != http.StatusBadRequest || !strings.Contains(body, "R-NOT-3") {
+		t.Fatalf("a decision ignoring the party's statement: %d %s", code, body)
+	}
+	decision["review"] = "当事人主动下架涉案产品，予以从轻处罚，但不予免除。"
+	var submitted struct {
+		InstanceID string `json:"instance_id"`
+	}
+	p.ok("pd_li", "POST", fmt.Sprintf("%s/cases/%d/decision", ep, c.ID), decision, &submitted)
+	dinst, _ := strconv.Atoi(submitted.InstanceID)
+	p.act("pd_legal", p.one("pd_legal", dinst, "legal").ID, map[string]any{"action": "approve", "comment": "事实清楚，证据确凿，适用依据正确"})
+	p.act("pd_head", p.one("pd_head", dinst, "agency_head").ID, map[string]any{"action": "approve", "comment": "同意"})
+	for i := 0; ; i++ {
+		p.ok("pd_li", "GET", fmt.Sprintf("%s/cases/%d", ep, c.ID), nil, &cv)
+		if cv.Status == "decided" {
+			break
+		}
+		if i == 100 {
+			t.Fatalf("decision not issued after its approval: %+v", cv)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 	today := time.Now().In(clock.Shanghai).Format("2006-01-02")
 	p.ok("pd_li", "POST", fmt.Sprintf("%s/cases/%d/delivery", ep, c.ID), map[string]any{"document": "penalty_decision", "method": "direct",

@@ -1,12 +1,17 @@
 package main
 
 import (
+	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/shanghai-amr/portal/sdk"
 	"github.com/shanghai-amr/portal/sdk/proto/pluginv1"
 )
 
@@ -61,8 +66,11 @@ func (s *service) notice(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// decide issues the penalty decision (行政处罚决定书). The party's window must
-// have closed, or the party must have been heard (R-NOT-1, R-NOT-3).
+// decide submits the draft decision to its approval (R-LEG-1: 法制审核
+// before the decision, then the head of the agency) through the host's
+// process engine; the 行政处罚决定书 is issued when it is approved (onTask).
+// The party's window must have closed, or the party must have been heard and
+// its statement reviewed (R-NOT-1, R-NOT-3).
 func (s *service) decide(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		Payment     string `json:"payment"`
@@ -77,7 +85,7 @@ func (s *service) decide(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, http.StatusBadRequest, "enforcement.invalid", "payment, review_organ and court are required", nil)
 		return
 	}
-	c, ok := s.loadCase(w, r, "enforcement.case.decide")
+	c, ok := s.loadCase(w, r, "enforcement.case.write")
 	if !ok {
 		return
 	}
@@ -96,26 +104,70 @@ func (s *service) decide(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, http.StatusConflict, "enforcement.state", "the party's statement window is still open", nil)
 		return
 	}
-	data := map[string]any{"party_name": c.PartyName, "party_id": c.PartyID, "party_address": c.PartyAddress,
-		"case_source": fmt.Sprintf("本局于%s对当事人%s一案立案调查。", c.CreatedAt.Format("2006年1月2日"), c.Cause),
-		"defence":     defence, "payment": in.Payment, "review_organ": in.ReviewOrgan, "court": in.Court,
-		"issue_date": time.Now().In(shanghai).Format("2006-01-02")}
-	for _, k := range []string{"facts", "evidence", "violated", "basis", "penalty"} {
-		data[k] = c.findings[k]
-	}
-	doc, err := s.issue(r.Context(), c, "penalty_decision", data)
+	c.findings["decision"] = map[string]any{"defence": defence, "payment": in.Payment, "review_organ": in.ReviewOrgan, "court": in.Court}
+	fj, _ := json.Marshal(c.findings)
+	form, _ := json.Marshal(map[string]any{"case": c.Number, "party_name": c.PartyName, "penalty": c.findings["penalty"], "defence": defence})
+	inst, err := sdk.HostFrom(r.Context()).Processes.StartProcess(r.Context(), &pluginv1.StartProcessRequest{
+		ProcessKey: "enforcement.decision", BusinessKey: fmt.Sprint(c.ID), Variables: form,
+		Title: "处罚决定审批：" + c.PartyName + " " + c.Number, Page: "/cases/{business_key}"})
 	if err != nil {
 		hostFailed(w, r, err)
 		return
 	}
-	if _, err := s.db.ExecContext(r.Context(), "UPDATE cases SET status = 'decided' WHERE id = ? AND status = 'notified'", c.ID); err != nil {
+	if _, err := s.db.ExecContext(r.Context(), "UPDATE cases SET status = 'deciding', findings = ? WHERE id = ? AND status = 'notified'", string(fj), c.ID); err != nil {
 		fail(w, r, http.StatusInternalServerError, "enforcement.internal", "", err)
 		return
 	}
-	_ = audit(r.Context(), s.host, "case.decide", fmt.Sprintf("case:%d", c.ID), map[string]any{"document": doc.DocumentId, "number": doc.Number})
-	if c, ok := s.loadCase(w, r, "enforcement.case.read"); ok {
-		writeJSON(w, http.StatusOK, c)
+	_ = audit(r.Context(), s.host, "case.decision_submitted", fmt.Sprintf("case:%d", c.ID), map[string]any{"instance": inst.InstanceId})
+	writeJSON(w, http.StatusAccepted, map[string]any{"instance_id": inst.InstanceId, "state": inst.State})
+}
+
+// onDecision learns the outcome of a decision approval: approved, the
+// decision is issued (numbered, sealed, signed) and filed; otherwise the case
+// goes back to the handler (notified). Idempotent: a decision already issued
+// is not issued again.
+func (s *service) onDecision(ctx context.Context, ev sdk.TaskEvent) error {
+	id, err := strconv.ParseInt(ev.BusinessKey, 10, 64)
+	if err != nil {
+		return nil
 	}
+	c, err := s.readCase(ctx, "id = ?", id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	if c.Status != "deciding" {
+		return nil
+	}
+	if ev.Transition != "approved" {
+		_, err := s.db.ExecContext(ctx, "UPDATE cases SET status = 'notified' WHERE id = ? AND status = 'deciding'", c.ID)
+		return err
+	}
+	for _, d := range c.Documents {
+		if d.Type == "penalty_decision" {
+			_, err := s.db.ExecContext(ctx, "UPDATE cases SET status = 'decided' WHERE id = ?", c.ID)
+			return err
+		}
+	}
+	decision, _ := c.findings["decision"].(map[string]any)
+	data := map[string]any{"party_name": c.PartyName, "party_id": c.PartyID, "party_address": c.PartyAddress,
+		"case_source": fmt.Sprintf("本局于%s对当事人%s一案立案调查。", c.CreatedAt.Format("2006年1月2日"), c.Cause),
+		"issue_date":  time.Now().In(shanghai).Format("2006-01-02")}
+	for _, k := range []string{"defence", "payment", "review_organ", "court"} {
+		data[k] = decision[k]
+	}
+	for _, k := range []string{"facts", "evidence", "violated", "basis", "penalty"} {
+		data[k] = c.findings[k]
+	}
+	doc, err := s.issue(ctx, c, "penalty_decision", data)
+	if err != nil {
+		return err
+	}
+	if _, err := s.db.ExecContext(ctx, "UPDATE cases SET status = 'decided' WHERE id = ?", c.ID); err != nil {
+		return err
+	}
+	return audit(ctx, s.host, "case.decide", fmt.Sprintf("case:%d", c.ID), map[string]any{"document": doc.DocumentId, "number": doc.Number, "instance": ev.InstanceID})
 }
 
 // deliveryMethods are the methods of §2.4 with the date each counts from.

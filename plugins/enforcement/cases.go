@@ -26,7 +26,7 @@ type kase struct {
 	PartyAddress     string     `json:"party_address"`
 	OrgCode          string     `json:"org_code"`
 	OrgPath          string     `json:"-"`
-	Status           string     `json:"status"` // investigating, notified, decided, delivered, archived
+	Status           string     `json:"status"` // investigating, notified, deciding, decided, delivered, archived
 	WindowDays       int        `json:"window_days,omitempty"`
 	NoticeReceivedAt *time.Time `json:"notice_received_at,omitempty"`
 	StatementDue     *time.Time `json:"statement_due,omitempty"`
@@ -231,7 +231,13 @@ func subject(caseID int64) string { return fmt.Sprintf("case-%d", caseID) }
 // idempotent: the case is keyed by its lead, and a missing number or document
 // is completed on the next attempt.
 func onTask(ctx context.Context, ev sdk.TaskEvent) error {
-	if ev.TaskType != "enforcement.filing" || ev.InstanceID == "" || svc == nil {
+	if ev.InstanceID == "" || svc == nil {
+		return nil
+	}
+	if ev.TaskType == "enforcement.decision" {
+		return svc.onDecision(ctx, ev)
+	}
+	if ev.TaskType != "enforcement.filing" {
 		return nil
 	}
 	leadID, err := strconv.ParseInt(ev.BusinessKey, 10, 64)
