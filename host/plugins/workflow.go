@@ -14,7 +14,9 @@ import (
 
 	"github.com/shanghai-amr/portal/host/apierror"
 	"github.com/shanghai-amr/portal/host/identity"
+	"github.com/shanghai-amr/portal/host/policy"
 	"github.com/shanghai-amr/portal/host/store/ent"
+	"github.com/shanghai-amr/portal/host/store/ent/organization"
 	"github.com/shanghai-amr/portal/host/workflow"
 	"github.com/shanghai-amr/portal/sdk/manifest"
 	"github.com/shanghai-amr/portal/sdk/proto/pluginv1"
@@ -103,6 +105,17 @@ func (h *hostServices) CreateTask(ctx context.Context, r *pluginv1.CreateTaskReq
 	in := workflow.TodoInput{Plugin: h.plugin, Type: r.TaskType, BusinessKey: r.BusinessKey, Title: title,
 		Link: pageLink(h.plugin, tt.Page, r.BusinessKey), Assignees: r.Assignees, CandidateRoles: r.CandidateRoles,
 		OrgPath: actorFrom(ctx).orgPath()}
+	if r.OrgCode != "" {
+		o, err := h.client.Organization.Query().Where(organization.Code(r.OrgCode)).Only(ctx)
+		if err != nil {
+			return nil, status.Errorf(codes.NotFound, "no organisation %q", r.OrgCode)
+		}
+		if a := actorFrom(ctx); a.user != nil && a.user.Audience == identity.Staff && (h.policy == nil ||
+			!h.policy.Decide(ctx, policy.Input{Subject: a.user.PolicySubject(), Action: "workbench.use", Resource: map[string]any{"org_path": o.Path}}).Allow) {
+			return nil, status.Errorf(codes.PermissionDenied, "organisation %s is outside %s's scope", r.OrgCode, a.user.Username)
+		}
+		in.OrgPath = o.Path
+	}
 	if r.DueUnixMs > 0 {
 		due := time.UnixMilli(r.DueUnixMs)
 		in.Due = &due

@@ -1741,8 +1741,12 @@ type CreateTaskRequest struct {
 	// Role keys: one group task for their holders in the caller's bureau.
 	CandidateRoles []string `protobuf:"bytes,5,rep,name=candidate_roles,json=candidateRoles,proto3" json:"candidate_roles,omitempty"`
 	DueUnixMs      int64    `protobuf:"varint,6,opt,name=due_unix_ms,json=dueUnixMs,proto3" json:"due_unix_ms,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// The organisation the work belongs to, when it is not the caller's: e.g.
+	// the district bureau that reviews an enterprise's filing. A staff caller
+	// may name only an organisation in their data scope.
+	OrgCode       string `protobuf:"bytes,7,opt,name=org_code,json=orgCode,proto3" json:"org_code,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CreateTaskRequest) Reset() {
@@ -1815,6 +1819,13 @@ func (x *CreateTaskRequest) GetDueUnixMs() int64 {
 		return x.DueUnixMs
 	}
 	return 0
+}
+
+func (x *CreateTaskRequest) GetOrgCode() string {
+	if x != nil {
+		return x.OrgCode
+	}
+	return ""
 }
 
 type CompleteTaskRequest struct {
@@ -4134,14 +4145,15 @@ const file_plugin_proto_rawDesc = "" +
 	"\runconditional\x18\x01 \x01(\bR\runconditional\x12\x14\n" +
 	"\x05ucast\x18\x02 \x01(\fR\x05ucast\x12\x1d\n" +
 	"\n" +
-	"allow_none\x18\x03 \x01(\bR\tallowNone\"\xba\x02\n" +
+	"allow_none\x18\x03 \x01(\bR\tallowNone\"\xd5\x02\n" +
 	"\x11CreateTaskRequest\x12\x1b\n" +
 	"\ttask_type\x18\x01 \x01(\tR\btaskType\x12!\n" +
 	"\fbusiness_key\x18\x02 \x01(\tR\vbusinessKey\x12D\n" +
 	"\x05title\x18\x03 \x03(\v2..portal.plugin.v1.CreateTaskRequest.TitleEntryR\x05title\x12\x1c\n" +
 	"\tassignees\x18\x04 \x03(\tR\tassignees\x12'\n" +
 	"\x0fcandidate_roles\x18\x05 \x03(\tR\x0ecandidateRoles\x12\x1e\n" +
-	"\vdue_unix_ms\x18\x06 \x01(\x03R\tdueUnixMs\x1a8\n" +
+	"\vdue_unix_ms\x18\x06 \x01(\x03R\tdueUnixMs\x12\x19\n" +
+	"\borg_code\x18\a \x01(\tR\aorgCode\x1a8\n" +
 	"\n" +
 	"TitleEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
