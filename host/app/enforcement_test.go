@@ -30,6 +30,13 @@ import (
 // provider, on an address known before it starts (sign-in redirects).
 func enforcementPortal(t *testing.T) (*portal, bundle.KeyPair) {
 	t.Helper()
+	return pluginPortal(t, "enforcement")
+}
+
+// pluginPortal is a host with the named plugins of plugins/ installed from
+// signed bundles at start (real plugin processes).
+func pluginPortal(t *testing.T, plugins ...string) (*portal, bundle.KeyPair) {
+	t.Helper()
 	dir := t.TempDir()
 	kp, err := bundle.GenerateKey("test")
 	if err != nil {
@@ -45,9 +52,11 @@ func enforcementPortal(t *testing.T) (*portal, bundle.KeyPair) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	if _, err := bundle.Build(ctx, bundle.BuildOptions{PluginDir: "../../plugins/enforcement", Version: "0.1.0", Key: kp.Private,
-		Out: filepath.Join(bundles, "enforcement-0.1.0.tar.gz")}); err != nil {
-		t.Fatal(err)
+	for _, id := range plugins {
+		if _, err := bundle.Build(ctx, bundle.BuildOptions{PluginDir: "../../plugins/" + id, Version: "0.1.0", Key: kp.Private,
+			Out: filepath.Join(bundles, id+"-0.1.0.tar.gz")}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	ts := httptest.NewUnstartedServer(nil)
 	base := "http://" + ts.Listener.Addr().String()
@@ -70,16 +79,19 @@ func enforcementPortal(t *testing.T) (*portal, bundle.KeyPair) {
 	t.Cleanup(ts.Close)
 	p := &portal{t: t, a: a, ts: ts, tokens: map[string]string{}}
 	deadline := time.Now().Add(60 * time.Second)
-	for {
-		var info struct{ State string }
-		if code, _ := p.as("admin", "GET", "/api/v1/admin/plugins/enforcement", nil, &info); code == 200 && info.State == "running" {
-			return p, kp
+	for _, id := range plugins {
+		for {
+			var info struct{ State string }
+			if code, _ := p.as("admin", "GET", "/api/v1/admin/plugins/"+id, nil, &info); code == 200 && info.State == "running" {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the %s plugin did not start", id)
+			}
+			time.Sleep(200 * time.Millisecond)
 		}
-		if time.Now().After(deadline) {
-			t.Fatal("the enforcement plugin did not start")
-		}
-		time.Sleep(200 * time.Millisecond)
 	}
+	return p, kp
 }
 
 // enterprise signs in as the development provider's enterprise persona

@@ -27,6 +27,7 @@ var demoUsers = []struct {
 	{NewUser{Username: "zj_zhao", DisplayName: "赵磊", OrgCode: "310115-S02", Roles: []string{"handler"}, Posts: []string{"enforcement"}}, "case handler, Zhangjiang station (Pudong)", "15021390007"},
 	{NewUser{Username: "hp_liu", DisplayName: "刘洋", OrgCode: "310101-D03", Roles: []string{"handler"}, Posts: []string{"enforcement"}}, "case handler, Huangpu enforcement brigade", "18621550008"},
 	{NewUser{Username: "hp_reg", DisplayName: "周敏", OrgCode: "310101-D02", Roles: []string{"registration_reviewer"}, Posts: []string{"registration_review"}}, "registration reviewer, Huangpu bureau", "13524670009"},
+	{NewUser{Username: "pd_reg", DisplayName: "郑洁", OrgCode: "310115-D02", Roles: []string{"registration_reviewer"}, Posts: []string{"registration_review"}}, "registration reviewer, Pudong bureau", "13916620012"},
 	{NewUser{Username: "pd_head", DisplayName: "吴刚", OrgCode: "310115", Roles: []string{"agency_head"}}, "head of the agency, Pudong bureau", "13916620011"},
 	{NewUser{Username: "pd_arch", DisplayName: "孙丽", OrgCode: "310115-D01", Roles: []string{"archivist"}}, "archivist, Pudong bureau", "13916620010"},
 }
