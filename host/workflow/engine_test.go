@@ -281,16 +281,17 @@ func TestRemoveSignUrgeTerminateAndEmptyApprovers(t *testing.T) {
 		if s := f.status(i); s != "terminated" {
 			t.Fatalf("status %s", s)
 		}
-		// Empty approvers: error (nothing started), skip, admin.
-		f.publish("empty", `{"nodes":[{"id":"nobody","type":"approval","approvers":{"type":"role","role":"registration_reviewer"}}]}`)
+		// Empty approvers (no audit administrator works in Pudong): error
+		// (nothing started), skip, admin.
+		f.publish("empty", `{"nodes":[{"id":"nobody","type":"approval","approvers":{"type":"role","role":"auditadmin"}}]}`)
 		if _, err := f.e.Start(context.Background(), who("pd_li"), workflow.StartInput{Key: "empty", Title: "x"}); code(err) != "workflow.no_approver" {
 			t.Fatalf("no approver: %v", err)
 		}
-		f.publish("skip", `{"nodes":[{"id":"nobody","type":"approval","empty":"skip","approvers":{"type":"role","role":"registration_reviewer"}}]}`)
+		f.publish("skip", `{"nodes":[{"id":"nobody","type":"approval","empty":"skip","approvers":{"type":"role","role":"auditadmin"}}]}`)
 		if s := f.status(f.start("pd_li", "skip", nil)); s != "approved" {
 			t.Fatalf("skip: %s", s)
 		}
-		f.publish("toadmin", `{"nodes":[{"id":"nobody","type":"approval","empty":"admin","approvers":{"type":"role","role":"registration_reviewer"}}]}`)
+		f.publish("toadmin", `{"nodes":[{"id":"nobody","type":"approval","empty":"admin","approvers":{"type":"role","role":"auditadmin"}}]}`)
 		j := f.start("pd_li", "toadmin", nil)
 		v, err := f.e.Task(context.Background(), f.uid("admin"), f.one("admin", j, "nobody"), false)
 		f.must(err)
