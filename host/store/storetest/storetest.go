@@ -59,7 +59,21 @@ func DSN(t testing.TB, dialect string) string {
 		t.Fatalf("create test database: %v", err)
 	}
 	t.Cleanup(func() {
-		_, _ = admin.Exec("DROP DATABASE IF EXISTS " + store.QuoteIdent(name))
+		// The test database, and the per-plugin databases the host
+		// provisioned beside it (<name>__<plugin>).
+		names := []string{name}
+		if rows, err := admin.Query("SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE ?", strings.ReplaceAll(name, "_", `\_`)+`\_\_%`); err == nil {
+			for rows.Next() {
+				var n string
+				if rows.Scan(&n) == nil {
+					names = append(names, n)
+				}
+			}
+			rows.Close()
+		}
+		for _, n := range names {
+			_, _ = admin.Exec("DROP DATABASE IF EXISTS " + store.QuoteIdent(n))
+		}
 		admin.Close()
 	})
 	cfg.DBName = name
