@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -99,8 +98,6 @@ func hostFailed(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	fail(w, r, status, "enforcement.host", reason, err)
 }
-
-var errNoRows = errors.New("not found")
 
 func ms(t time.Time) int64 { return t.UnixMilli() }
 
