@@ -55,12 +55,22 @@ type stmt struct {
 
 const caseColumns = "id, lead_id, number, cause, party_name, party_id, party_address, org_code, org_path, status, track, window_days, notice_received_at, fine_fen, delivered_at, findings, created_at"
 
+// readCase reads one case with its documents and statements.
 func (s *service) readCase(ctx context.Context, where string, args ...any) (*kase, error) {
+	c, err := scanCase(s.db.QueryRowContext(ctx, "SELECT "+caseColumns+" FROM cases WHERE "+where, args...))
+	if err != nil {
+		return nil, err
+	}
+	return c, s.children(ctx, c)
+}
+
+// scanCase reads a case row (without documents and statements).
+func scanCase(row interface{ Scan(...any) error }) (*kase, error) {
 	var c kase
 	var tj string
 	var findings sql.NullString
 	var received, delivered, at int64
-	err := s.db.QueryRowContext(ctx, "SELECT "+caseColumns+" FROM cases WHERE "+where, args...).Scan(&c.ID, &c.LeadID, &c.Number,
+	err := row.Scan(&c.ID, &c.LeadID, &c.Number,
 		&c.Cause, &c.PartyName, &c.PartyID, &c.PartyAddress, &c.OrgCode, &c.OrgPath, &c.Status, &tj, &c.WindowDays, &received,
 		&c.FineFen, &delivered, &findings, &at)
 	if err != nil {
@@ -80,34 +90,39 @@ func (s *service) readCase(ctx context.Context, where string, args ...any) (*kas
 		return nil, err
 	}
 	c.Documents, c.Statements = []caseDoc{}, []stmt{}
+	return &c, nil
+}
+
+// children reads a case's documents and statements.
+func (s *service) children(ctx context.Context, c *kase) error {
 	rows, err := s.db.QueryContext(ctx, "SELECT type, document_id, file_id, number FROM case_documents WHERE case_id = ? ORDER BY id", c.ID)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for rows.Next() {
 		var d caseDoc
 		if err := rows.Scan(&d.Type, &d.DocumentID, &d.FileID, &d.Number); err != nil {
 			rows.Close()
-			return nil, err
+			return err
 		}
 		c.Documents = append(c.Documents, d)
 	}
 	rows.Close()
 	rows, err = s.db.QueryContext(ctx, "SELECT kind, body, filed_at FROM statements WHERE case_id = ? ORDER BY id", c.ID)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var st stmt
 		var at int64
 		if err := rows.Scan(&st.Kind, &st.Body, &at); err != nil {
-			return nil, err
+			return err
 		}
 		st.FiledAt = fromMS(at)
 		c.Statements = append(c.Statements, st)
 	}
-	return &c, rows.Err()
+	return rows.Err()
 }
 
 // loadCase reads a case the caller may take action on (404 when out of
@@ -189,21 +204,16 @@ func (s *service) listCases(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	rows, err := s.db.QueryContext(r.Context(), "SELECT id FROM cases WHERE ("+where+") ORDER BY id DESC LIMIT 200", args...)
+	// One query: the list shows the cases themselves, not their documents.
+	rows, err := s.db.QueryContext(r.Context(), "SELECT "+caseColumns+" FROM cases WHERE ("+where+") ORDER BY id DESC LIMIT 200", args...)
 	if err != nil {
 		fail(w, r, http.StatusInternalServerError, "enforcement.internal", "", err)
 		return
 	}
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		_ = rows.Scan(&id)
-		ids = append(ids, id)
-	}
-	rows.Close()
+	defer rows.Close()
 	out := []*kase{}
-	for _, id := range ids {
-		c, err := s.readCase(r.Context(), "id = ?", id)
+	for rows.Next() {
+		c, err := scanCase(rows)
 		if err != nil {
 			fail(w, r, http.StatusInternalServerError, "enforcement.internal", "", err)
 			return
