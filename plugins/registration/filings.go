@@ -24,19 +24,6 @@ const (
 	extendWindow  = 30      // 应当在歇业期满前30日内 (R32, module 47), in days
 )
 
-type enterprise struct {
-	USCC        string   `json:"uscc"`
-	Name        string   `json:"name"`
-	Kind        string   `json:"kind"`
-	Status      string   `json:"status"`
-	PriorStatus string   `json:"prior_status,omitempty"`
-	District    string   `json:"district"`
-	LegalRep    string   `json:"legal_rep"`
-	Address     string   `json:"address"`
-	Established string   `json:"established"`
-	Filings     []filing `json:"filings,omitempty"`
-}
-
 type filing struct {
 	ID             int64  `json:"id"`
 	Kind           string `json:"kind"` // filing, extension, termination
@@ -54,33 +41,6 @@ type filing struct {
 	DocumentID     string `json:"document_id,omitempty"`
 	Number         string `json:"number,omitempty"`
 	Note           string `json:"note,omitempty"`
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
-// refuse answers in the portal's error shape with a message for people, in
-// the caller's language.
-func refuse(w http.ResponseWriter, r *http.Request, status int, code, zh, en string) {
-	msg := zh
-	if sdk.CallerFrom(r.Context()).Locale == "en" {
-		msg = en
-	}
-	writeJSON(w, status, map[string]string{"code": code, "message": msg})
-}
-
-func internal(w http.ResponseWriter, r *http.Request, err error) {
-	refuse(w, r, http.StatusInternalServerError, "registration.internal", "服务器内部错误", "Internal error")
-}
-
-func (s *service) enterprise(ctx context.Context, uscc string) (*enterprise, error) {
-	var e enterprise
-	err := s.db.QueryRowContext(ctx, "SELECT uscc, name, kind, status, prior_status, district, legal_rep, address, established FROM enterprises WHERE uscc = ?", uscc).
-		Scan(&e.USCC, &e.Name, &e.Kind, &e.Status, &e.PriorStatus, &e.District, &e.LegalRep, &e.Address, &e.Established)
-	return &e, err
 }
 
 const filingColumns = "id, kind, parent_id, uscc, district, org_path, reason, start_date, end_date, service_address, status, task_id, document_id, number, note"
@@ -111,14 +71,15 @@ func (s *service) filings(ctx context.Context, where string, args ...any) ([]fil
 	return out, rows.Err()
 }
 
-func day(s string) (time.Time, bool) {
-	d, err := time.ParseInLocation("2006-01-02", s, shanghai)
-	return d, err == nil
-}
-
-func today() time.Time {
-	n := time.Now().In(shanghai)
-	return time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, shanghai)
+func (s *service) filingRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /suspensions", s.listFilings)
+	mux.HandleFunc("GET /suspensions/{id}", s.getFiling)
+	mux.HandleFunc("POST /suspensions/{id}/approve", s.decide(true))
+	mux.HandleFunc("POST /suspensions/{id}/reject", s.decide(false))
+	mux.HandleFunc("GET /my/enterprise", s.myEnterprise)
+	mux.HandleFunc("POST /my/suspensions", s.file)
+	mux.HandleFunc("POST /my/suspensions/{id}/extend", s.extend)
+	mux.HandleFunc("POST /my/suspensions/{id}/terminate", s.terminate)
 }
 
 // myEnterprise is the signed-in enterprise's record with its filings
@@ -468,69 +429,4 @@ func (s *service) decide(approve bool) http.HandlerFunc {
 		f.Status = status
 		writeJSON(w, http.StatusOK, f)
 	}
-}
-
-// listEnterprises: exact code, or a name fragment, within the caller's
-// district (the registry's search index at scale is package search).
-func (s *service) listEnterprises(w http.ResponseWriter, r *http.Request) {
-	q := strings.TrimSpace(r.URL.Query().Get("q"))
-	if utf8.RuneCountInString(q) > 50 {
-		refuse(w, r, http.StatusBadRequest, "registration.invalid", "查询条件过长", "The query is too long")
-		return
-	}
-	who := sdk.CallerFrom(r.Context())
-	query, args := "SELECT uscc FROM enterprises WHERE 1 = 1", []any{}
-	if who.Jurisdiction != "city" {
-		parts := strings.Split(strings.Trim(who.OrgPath, "/"), "/")
-		if len(parts) < 2 {
-			writeJSON(w, http.StatusOK, map[string]any{"enterprises": []any{}})
-			return
-		}
-		query += " AND district = ?"
-		args = append(args, parts[1])
-	}
-	if q != "" {
-		query += " AND (uscc = ? OR name LIKE ? ESCAPE '!')"
-		args = append(args, q, "%"+strings.NewReplacer("!", "!!", "%", "!%", "_", "!_").Replace(q)+"%")
-	}
-	rows, err := s.db.QueryContext(r.Context(), query+" ORDER BY uscc LIMIT 100", args...)
-	if err != nil {
-		internal(w, r, err)
-		return
-	}
-	var codes []string
-	for rows.Next() {
-		var c string
-		_ = rows.Scan(&c)
-		codes = append(codes, c)
-	}
-	rows.Close()
-	out := []*enterprise{}
-	for _, c := range codes {
-		if e, err := s.enterprise(r.Context(), c); err == nil {
-			out = append(out, e)
-		}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"enterprises": out})
-}
-
-func (s *service) getEnterprise(w http.ResponseWriter, r *http.Request) {
-	e, err := s.enterprise(r.Context(), r.PathValue("code"))
-	if err == nil {
-		res, _ := json.Marshal(map[string]string{"org_path": "/310000/" + e.District})
-		d, derr := sdk.HostFrom(r.Context()).Policy.Decide(r.Context(), &pluginv1.DecideRequest{Action: "registration.application.read", Resource: res})
-		if derr != nil || !d.Allow {
-			err = sql.ErrNoRows
-		}
-	}
-	if errors.Is(err, sql.ErrNoRows) {
-		refuse(w, r, http.StatusNotFound, "registration.not_found", "没有该市场主体", "No such entity")
-		return
-	} else if err != nil {
-		internal(w, r, err)
-		return
-	}
-	fs, _ := s.filings(r.Context(), "uscc = ?", e.USCC)
-	e.Filings = fs
-	writeJSON(w, http.StatusOK, e)
 }

@@ -1,0 +1,39 @@
+package main
+
+import (
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/shanghai-amr/portal/sdk"
+)
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// refuse answers in the portal's error shape with a message for people, in
+// the caller's language.
+func refuse(w http.ResponseWriter, r *http.Request, status int, code, zh, en string) {
+	msg := zh
+	if sdk.CallerFrom(r.Context()).Locale == "en" {
+		msg = en
+	}
+	writeJSON(w, status, map[string]string{"code": code, "message": msg})
+}
+
+func internal(w http.ResponseWriter, r *http.Request, err error) {
+	refuse(w, r, http.StatusInternalServerError, "registration.internal", "服务器内部错误", "Internal error")
+}
+
+func day(s string) (time.Time, bool) {
+	d, err := time.ParseInLocation("2006-01-02", s, shanghai)
+	return d, err == nil
+}
+
+func today() time.Time {
+	n := time.Now().In(shanghai)
+	return time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, shanghai)
+}
