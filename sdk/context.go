@@ -24,7 +24,11 @@ type Caller struct {
 	Jurisdiction string
 	Locale       string
 	// USCC is the unified social credit code of an enterprise caller.
-	USCC      string
+	USCC string
+	// PersonKey is, for a member of the public signed in with a real-name
+	// identity, this plugin's pseudonym of the identity number; compare it
+	// with Host.Identity.PersonKey of a number the plugin holds.
+	PersonKey string
 	callToken string
 }
 
@@ -37,7 +41,7 @@ func callerFromProto(c *pluginv1.Caller) Caller {
 	}
 	return Caller{Audience: c.Audience, Subject: c.Subject, Username: c.Username, DisplayName: c.DisplayName,
 		Roles: c.Roles, Posts: c.Posts, OrgCode: c.OrgCode, OrgPath: c.OrgPath, Jurisdiction: c.Jurisdiction,
-		Locale: c.Locale, USCC: c.Uscc, callToken: c.CallToken}
+		Locale: c.Locale, USCC: c.Uscc, PersonKey: c.PersonKey, callToken: c.CallToken}
 }
 
 type callerKey struct{}

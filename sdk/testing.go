@@ -29,5 +29,5 @@ func (discard) Write(b []byte) (int, error) { return len(b), nil }
 // TestCaller builds the wire form of a caller, for sdk/plugintest.
 func TestCaller(c Caller) *pluginv1.Caller {
 	return &pluginv1.Caller{Audience: c.Audience, Subject: c.Subject, Username: c.Username, DisplayName: c.DisplayName,
-		Roles: c.Roles, Posts: c.Posts, OrgCode: c.OrgCode, OrgPath: c.OrgPath, Jurisdiction: c.Jurisdiction, Locale: c.Locale, Uscc: c.USCC}
+		Roles: c.Roles, Posts: c.Posts, OrgCode: c.OrgCode, OrgPath: c.OrgPath, Jurisdiction: c.Jurisdiction, Locale: c.Locale, Uscc: c.USCC, PersonKey: c.PersonKey}
 }

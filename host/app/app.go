@@ -183,7 +183,12 @@ func New(ctx context.Context, c config.Config, log *slog.Logger) (*App, error) {
 			return nil, fmt.Errorf("demo users: %w", err)
 		}
 	}
-	sessions := identity.NewSessions(st.Client, al, identity.Options{Sealer: sealer,
+	pseudonyms, err := loadPersonKey(c.DataDir, os.Getenv("PORTAL_PERSON_KEY"), log)
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("person pseudonym key: %w", err)
+	}
+	sessions := identity.NewSessions(st.Client, al, identity.Options{Sealer: sealer, Pseudonyms: pseudonyms,
 		MaxFailures: c.LoginMaxFailures, FailureWindow: c.LoginWindow, LockFor: c.LoginLockout,
 		IdleTimeout: c.SessionIdleTimeout, AbsoluteTimeout: c.SessionAbsoluteTTL})
 	auth := identity.Middleware(identity.Guard{Policy: pol, Audit: al}, sessions, tok)
@@ -252,7 +257,7 @@ func New(ctx context.Context, c config.Config, log *slog.Logger) (*App, error) {
 	pm := plugins.New(plugins.Options{Calendar: cal, Events: bus,
 		DataDir: c.DataDir, Store: st, Audit: al, Policy: pol, Log: log, HostVersion: Version,
 		BodyLimit: c.BodyLimit, RouteTimeout: c.RequestTimeout, Workflow: wf, Messages: msgs,
-		Files: fileStore, Documents: docs, Dossiers: dossiers,
+		Files: fileStore, Documents: docs, Dossiers: dossiers, Pseudonyms: pseudonyms,
 	})
 	wf.SetCallbacks(pm.TaskCallbacks())
 	bus.Attach(pm.Subscribers, pm)
@@ -343,6 +348,37 @@ func loadPIIKeys(dataDir, env string, log *slog.Logger) (*pii.Sealer, error) {
 		return nil, err
 	}
 	return pii.ParseKeys(strings.TrimSpace(string(b)))
+}
+
+// loadPersonKey returns the pseudonyms of people's identity numbers
+// (pii.Pseudonyms). The key comes from PORTAL_PERSON_KEY (hex, ≥ 16 bytes);
+// without it one is generated once into <data-dir>/person.key (mode 0600).
+// Changing it changes every pseudonym: signatures recorded by plugins would
+// no longer match their signers, so production keeps it in its secret store.
+func loadPersonKey(dataDir, env string, log *slog.Logger) (*pii.Pseudonyms, error) {
+	spec := strings.TrimSpace(env)
+	if spec == "" {
+		path := filepath.Join(dataDir, "person.key")
+		b, err := os.ReadFile(path)
+		spec = strings.TrimSpace(string(b))
+		if errors.Is(err, os.ErrNotExist) {
+			spec = randomSecret() + randomSecret()[:16] // 32 bytes, hex
+			if err := os.MkdirAll(dataDir, 0o750); err != nil {
+				return nil, err
+			}
+			if err := os.WriteFile(path, []byte(spec+"\n"), 0o600); err != nil {
+				return nil, err
+			}
+			log.Warn("generated a person pseudonym key; set PORTAL_PERSON_KEY in production and back it up", "file", path)
+		} else if err != nil {
+			return nil, err
+		}
+	}
+	key, err := hex.DecodeString(spec)
+	if err != nil {
+		return nil, fmt.Errorf("PORTAL_PERSON_KEY is not hex: %w", err)
+	}
+	return pii.NewPseudonyms(key)
 }
 
 // policyScope is the settings scope of host policy modules published at run time.

@@ -41,6 +41,10 @@ var Personas = []Persona{
 	{Key: "ent-huawei", Name: "华为技术有限公司", USCC: "914403001922038216"},
 	{Key: "ent-demo", Name: "上海浦东示例科技有限公司", USCC: "91310115MA1K4PTX8J"},
 	{Key: "person-demo", Name: "王小明", IDNumber: "11010519491231002X"},
+	// The legal representative of ent-demo and the agent who files for it:
+	// the signers of its applications (docs/registration.md).
+	{Key: "person-legalrep", Name: "张明", IDNumber: "310115198503120012"},
+	{Key: "person-agent", Name: "李娜", IDNumber: "310115199202050035"},
 }
 
 // Provider is the development identity provider.

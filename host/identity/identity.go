@@ -61,6 +61,9 @@ type Identity struct {
 	CustomRoots []string `json:"custom_roots,omitempty"`
 	// SessionID is the staff session the request came with (0 for tokens).
 	SessionID int `json:"-"`
+	// PersonKey is the host's pseudonym of a member of the public's identity
+	// number (pii.Pseudonyms); plugins see a per-plugin pseudonym of it.
+	PersonKey string `json:"-"`
 }
 
 // PolicySubject is the identity as policies see it.

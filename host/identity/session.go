@@ -46,6 +46,9 @@ type Options struct {
 	// Sealer opens sealed personal data (mobile numbers) to show it masked;
 	// nil shows none.
 	Sealer *pii.Sealer
+	// Pseudonyms give a member of the public signed in with an identity
+	// number its Identity.PersonKey; nil gives none.
+	Pseudonyms *pii.Pseudonyms
 }
 
 func (o *Options) defaults() {
@@ -242,9 +245,15 @@ func (s *Sessions) Authenticate(r *http.Request) (*Identity, error) {
 	}
 	u := sess.Edges.User
 	if u == nil { // an enterprise or a member of the public, signed in through a provider
-		return &Identity{Audience: string(sess.Audience), Subject: "oidc:" + sess.Provider + ":" + sess.Subject,
+		id := &Identity{Audience: string(sess.Audience), Subject: "oidc:" + sess.Provider + ":" + sess.Subject,
 			Username: sess.Provider + ":" + sess.Subject, DisplayName: sess.DisplayName, USCC: sess.Uscc,
-			Permissions: []string{"portal." + string(sess.Audience)}, SessionID: sess.ID}, nil
+			Permissions: []string{"portal." + string(sess.Audience)}, SessionID: sess.ID}
+		if sess.IDNumber != "" && s.opts.Sealer != nil && s.opts.Pseudonyms != nil {
+			if n, err := s.opts.Sealer.Open(sess.IDNumber); err == nil {
+				id.PersonKey = s.opts.Pseudonyms.Person(n)
+			}
+		}
+		return id, nil
 	}
 	if u.Status != user.StatusActive {
 		return nil, fmt.Errorf("%w: account %s", ErrBadCredentials, u.Status)

@@ -67,3 +67,27 @@ func TestMaskPhone(t *testing.T) {
 		}
 	}
 }
+
+func TestPseudonymsAreStablePerPluginAndUnlinkableAcross(t *testing.T) {
+	if _, err := NewPseudonyms([]byte("short")); err == nil {
+		t.Fatal("a short key was accepted")
+	}
+	p, err := NewPseudonyms([]byte("0123456789abcdef0123456789abcdef"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := p.Person("11010519491231002X"), p.Person(" 11010519491231002x ")
+	if a != b || a == p.Person("110105194912310021") {
+		t.Fatalf("person pseudonyms: %s %s", a, b)
+	}
+	if p.ForPlugin("registration", a) != p.ForPlugin("registration", b) || p.ForPlugin("registration", a) == p.ForPlugin("enforcement", a) {
+		t.Fatal("plugin pseudonyms must be stable within a plugin and differ across plugins")
+	}
+	if p.ForPlugin("registration", "") != "" {
+		t.Fatal("no person, no pseudonym")
+	}
+	q, _ := NewPseudonyms([]byte("another key, another world......"))
+	if q.Person("11010519491231002X") == a {
+		t.Fatal("the key must matter")
+	}
+}

@@ -7,6 +7,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/shanghai-amr/portal/host/pii"
+	"github.com/shanghai-amr/portal/sdk/idcode"
+
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
@@ -169,6 +172,8 @@ type hostServices struct {
 	files     *files.Store
 	documents *document.Service
 	dossiers  *dossier.Service
+	// pseudonyms serve Identity.PersonKey (nil: Unavailable).
+	pseudonyms *pii.Pseudonyms
 }
 
 // ComputeDeadline computes a statutory deadline on the working-day calendar
@@ -342,6 +347,18 @@ func (h *hostServices) GetUser(ctx context.Context, r *pluginv1.GetUserRequest) 
 		out.Roles = append(out.Roles, ro.Key)
 	}
 	return out, nil
+}
+
+// PersonKey is the plugin's pseudonym of an identity number: what
+// Caller.person_key holds when that person signs in.
+func (h *hostServices) PersonKey(_ context.Context, r *pluginv1.PersonKeyRequest) (*pluginv1.PersonKeyResponse, error) {
+	if h.pseudonyms == nil {
+		return nil, status.Error(codes.Unavailable, "this host gives no person pseudonyms")
+	}
+	if err := idcode.ValidResidentID(r.IdNumber); err != nil {
+		return nil, status.Errorf(codes.InvalidArgument, "id_number: %v", err)
+	}
+	return &pluginv1.PersonKeyResponse{PersonKey: h.pseudonyms.ForPlugin(h.plugin, h.pseudonyms.Person(r.IdNumber))}, nil
 }
 
 // GetOrganization looks an organisation up by code.

@@ -28,6 +28,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/shanghai-amr/portal/host/pii"
+
 	"google.golang.org/grpc"
 
 	"github.com/shanghai-amr/portal/host/apierror"
@@ -69,9 +71,12 @@ type Options struct {
 	Events *event.Bus
 	// Files, Documents and Dossiers serve the services of the same names
 	// (and Numbering); nil answers Unavailable.
-	Files       *files.Store
-	Documents   *document.Service
-	Dossiers    *dossier.Service
+	Files     *files.Store
+	Documents *document.Service
+	Dossiers  *dossier.Service
+	// Pseudonyms give each plugin its own pseudonym of a signed-in person
+	// (Caller.person_key, Identity.PersonKey); nil: none.
+	Pseudonyms  *pii.Pseudonyms
 	Log         *slog.Logger
 	HostVersion string
 	// BodyLimit is the default body limit of plugin routes (a route may set its own).
@@ -156,7 +161,7 @@ func New(o Options) *Manager {
 		sockets = os.TempDir()
 	}
 	return &Manager{
-		opts: o, log: o.Log, router: newRouter(o.Audit, o.Policy, o.BodyLimit, o.RouteTimeout), sockets: sockets,
+		opts: o, log: o.Log, router: newRouter(o.Audit, o.Policy, o.Pseudonyms, o.BodyLimit, o.RouteTimeout), sockets: sockets,
 		prov:    &provisioner{hostDSN: o.Store.DSN, st: o.Store, dataDir: o.DataDir},
 		running: map[string]*running{}, logs: map[string]*logRing{},
 	}
@@ -562,7 +567,7 @@ func (m *Manager) startGen(ctx context.Context, ref *storedBundle) (g *generatio
 	}
 	hs := &hostServices{client: m.opts.Store.Client, audit: m.opts.Audit, policy: m.opts.Policy, calendar: m.opts.Calendar, plugin: id,
 		manifest: ref.manifest, workflow: m.opts.Workflow, messages: m.opts.Messages, events: m.pluginEvents(ref.manifest),
-		files: m.opts.Files, documents: m.opts.Documents, dossiers: m.opts.Dossiers}
+		files: m.opts.Files, documents: m.opts.Documents, dossiers: m.opts.Dossiers, pseudonyms: m.opts.Pseudonyms}
 	return startGeneration(ctx, spec{
 		manifest: ref.manifest, binary: ref.binary, web: filepath.Join(ref.dir, "web"), checksum: ref.checksum, n: m.gens.Add(1),
 		database: db, settings: settings.Values, scratchDir: scratch, socketDir: m.sockets, logs: ring, log: m.log,

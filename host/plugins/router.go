@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/shanghai-amr/portal/host/pii"
+
 	"github.com/gin-gonic/gin"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -46,6 +48,7 @@ type Router struct {
 	policy      *policy.Engine
 	defaultBody int64
 	timeout     time.Duration
+	pseudonyms  *pii.Pseudonyms
 }
 
 // entry is what the table holds for one plugin id: the generation serving it,
@@ -62,8 +65,8 @@ var (
 	errBadGateway  = apierror.New(http.StatusBadGateway, "plugin.error", nil)
 )
 
-func newRouter(a *audit.Log, p *policy.Engine, defaultBody int64, timeout time.Duration) *Router {
-	r := &Router{audit: a, policy: p, defaultBody: defaultBody, timeout: timeout}
+func newRouter(a *audit.Log, p *policy.Engine, ps *pii.Pseudonyms, defaultBody int64, timeout time.Duration) *Router {
+	r := &Router{audit: a, policy: p, pseudonyms: ps, defaultBody: defaultBody, timeout: timeout}
 	empty := map[string]*entry{}
 	r.table.Store(&empty)
 	return r
@@ -182,7 +185,7 @@ func (r *Router) handle(c *gin.Context) {
 	dl, _ := ctx.Deadline()
 	req := &pluginv1.HTTPRequest{
 		Method: c.Request.Method, Path: path, RawQuery: c.Request.URL.RawQuery,
-		Headers: forwardHeaders(c.Request.Header), Body: body, Caller: toCaller(caller, token),
+		Headers: forwardHeaders(c.Request.Header), Body: body, Caller: r.toCaller(g.id, caller, token),
 		RequestId: server.RequestID(c), Route: rt.Path, Params: params, DeadlineUnixMs: dl.UnixMilli(),
 	}
 	if streamed {
@@ -350,10 +353,16 @@ func forwardHeaders(h http.Header) []*pluginv1.Header {
 	return out
 }
 
-func toCaller(id *identity.Identity, token string) *pluginv1.Caller {
-	return &pluginv1.Caller{Audience: id.Audience, Subject: id.Subject, Username: id.Username, DisplayName: id.DisplayName,
+// toCaller is the identity as plugin sees it: a person's pseudonym is that
+// plugin's own.
+func (r *Router) toCaller(plugin string, id *identity.Identity, token string) *pluginv1.Caller {
+	c := &pluginv1.Caller{Audience: id.Audience, Subject: id.Subject, Username: id.Username, DisplayName: id.DisplayName,
 		Roles: id.Roles, Posts: id.Posts, OrgCode: id.OrgCode, OrgPath: id.OrgPath, Jurisdiction: id.Jurisdiction, Locale: id.Locale,
 		Uscc: id.USCC, CallToken: token}
+	if r.pseudonyms != nil {
+		c.PersonKey = r.pseudonyms.ForPlugin(plugin, id.PersonKey)
+	}
+	return c
 }
 
 func newToken() string {

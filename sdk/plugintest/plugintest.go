@@ -1,8 +1,8 @@
 // Package plugintest runs a plugin in an ordinary `go test`, against an
 // in-memory host: the plugin's Start runs with a fresh SQLite database, its
 // routes are called through the same request conversion the real host uses,
-// and its host calls reach in-memory services (audit, settings) that record
-// what they received. No process, no network, no portal needed.
+// and its host calls reach in-memory services (audit, settings, person
+// pseudonyms) that record what they received. No process, no network, no portal needed.
 //
 //	func TestCreateNotice(t *testing.T) {
 //		h := plugintest.Start(t, Plugin())
@@ -19,12 +19,18 @@ package plugintest
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"net"
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/shanghai-amr/portal/sdk/idcode"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -76,6 +82,24 @@ func Staff(username, orgCode string) sdk.Caller {
 		OrgPath: "/310000/" + orgCode, Jurisdiction: "district", Locale: "zh-CN"}
 }
 
+// Enterprise is an enterprise signed in with its unified social credit code.
+func Enterprise(uscc string) sdk.Caller {
+	return sdk.Caller{Audience: "enterprise", Subject: "oidc:test:" + uscc, Username: "test:" + uscc, USCC: uscc, Locale: "zh-CN"}
+}
+
+// Person is a member of the public signed in with a real-name identity: its
+// PersonKey is what the in-memory host's Identity.PersonKey answers for
+// idNumber, as the real host's pseudonyms would match.
+func Person(name, idNumber string) sdk.Caller {
+	return sdk.Caller{Audience: "public", Subject: "oidc:test:" + name, Username: "test:" + name, DisplayName: name,
+		Locale: "zh-CN", PersonKey: personKey(idNumber)}
+}
+
+func personKey(idNumber string) string {
+	sum := sha256.Sum256([]byte("plugintest\x00" + strings.ToUpper(strings.TrimSpace(idNumber))))
+	return hex.EncodeToString(sum[:20])
+}
+
 // Anonymous is a caller who is not signed in.
 func Anonymous() sdk.Caller { return sdk.Caller{Audience: "anonymous"} }
 
@@ -115,6 +139,7 @@ func (h *Harness) Audit() []*pluginv1.AuditRecord {
 // Unimplemented, as an older host would. Its policy allows everything: the
 // host's jurisdiction rules are tested against the real host.
 type memHost struct {
+	pluginv1.UnimplementedIdentityServer
 	pluginv1.UnimplementedAuditServer
 	pluginv1.UnimplementedSettingsServer
 	pluginv1.UnimplementedPolicyServer
@@ -155,6 +180,14 @@ func (m *memHost) PutSetting(ctx context.Context, r *pluginv1.PutSettingRequest)
 	return m.GetSettings(ctx, nil)
 }
 
+// PersonKey answers as the real host does, with a fixed test key (Person).
+func (m *memHost) PersonKey(_ context.Context, r *pluginv1.PersonKeyRequest) (*pluginv1.PersonKeyResponse, error) {
+	if err := idcode.ValidResidentID(r.IdNumber); err != nil {
+		return nil, status.Errorf(codes.InvalidArgument, "id_number: %v", err)
+	}
+	return &pluginv1.PersonKeyResponse{PersonKey: personKey(r.IdNumber)}, nil
+}
+
 // serveHost serves mh on a loopback gRPC listener (the SDK's host client is a
 // gRPC client) and returns a connection to it.
 func serveHost(t testing.TB, mh *memHost) *grpc.ClientConn {
@@ -164,6 +197,7 @@ func serveHost(t testing.TB, mh *memHost) *grpc.ClientConn {
 		t.Fatal(err)
 	}
 	s := grpc.NewServer()
+	pluginv1.RegisterIdentityServer(s, mh)
 	pluginv1.RegisterAuditServer(s, mh)
 	pluginv1.RegisterSettingsServer(s, mh)
 	pluginv1.RegisterPolicyServer(s, mh)

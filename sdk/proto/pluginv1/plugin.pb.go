@@ -748,7 +748,12 @@ type Caller struct {
 	// Pass as metadata "portal-call-token" on host calls made for this request.
 	CallToken string `protobuf:"bytes,11,opt,name=call_token,json=callToken,proto3" json:"call_token,omitempty"`
 	// Positions (岗位) the caller holds.
-	Posts         []string `protobuf:"bytes,12,rep,name=posts,proto3" json:"posts,omitempty"`
+	Posts []string `protobuf:"bytes,12,rep,name=posts,proto3" json:"posts,omitempty"`
+	// For a member of the public signed in with a real-name identity: a stable
+	// pseudonym of the identity number, specific to this plugin (the number
+	// itself never leaves the host). Compare it with Identity.PersonKey of a
+	// number the plugin holds, e.g. a signer's on an application.
+	PersonKey     string `protobuf:"bytes,13,opt,name=person_key,json=personKey,proto3" json:"person_key,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -865,6 +870,13 @@ func (x *Caller) GetPosts() []string {
 		return x.Posts
 	}
 	return nil
+}
+
+func (x *Caller) GetPersonKey() string {
+	if x != nil {
+		return x.PersonKey
+	}
+	return ""
 }
 
 type TaskCallback struct {
@@ -1270,6 +1282,94 @@ func (*StopResponse) Descriptor() ([]byte, []int) {
 	return file_plugin_proto_rawDescGZIP(), []int{19}
 }
 
+type PersonKeyRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	IdNumber      string                 `protobuf:"bytes,1,opt,name=id_number,json=idNumber,proto3" json:"id_number,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PersonKeyRequest) Reset() {
+	*x = PersonKeyRequest{}
+	mi := &file_plugin_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PersonKeyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PersonKeyRequest) ProtoMessage() {}
+
+func (x *PersonKeyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PersonKeyRequest.ProtoReflect.Descriptor instead.
+func (*PersonKeyRequest) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *PersonKeyRequest) GetIdNumber() string {
+	if x != nil {
+		return x.IdNumber
+	}
+	return ""
+}
+
+type PersonKeyResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	PersonKey     string                 `protobuf:"bytes,1,opt,name=person_key,json=personKey,proto3" json:"person_key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PersonKeyResponse) Reset() {
+	*x = PersonKeyResponse{}
+	mi := &file_plugin_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PersonKeyResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PersonKeyResponse) ProtoMessage() {}
+
+func (x *PersonKeyResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PersonKeyResponse.ProtoReflect.Descriptor instead.
+func (*PersonKeyResponse) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *PersonKeyResponse) GetPersonKey() string {
+	if x != nil {
+		return x.PersonKey
+	}
+	return ""
+}
+
 type GetUserRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Username      string                 `protobuf:"bytes,1,opt,name=username,proto3" json:"username,omitempty"`
@@ -1279,7 +1379,7 @@ type GetUserRequest struct {
 
 func (x *GetUserRequest) Reset() {
 	*x = GetUserRequest{}
-	mi := &file_plugin_proto_msgTypes[20]
+	mi := &file_plugin_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1291,7 +1391,7 @@ func (x *GetUserRequest) String() string {
 func (*GetUserRequest) ProtoMessage() {}
 
 func (x *GetUserRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[20]
+	mi := &file_plugin_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1304,7 +1404,7 @@ func (x *GetUserRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetUserRequest.ProtoReflect.Descriptor instead.
 func (*GetUserRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{20}
+	return file_plugin_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *GetUserRequest) GetUsername() string {
@@ -1326,7 +1426,7 @@ type User struct {
 
 func (x *User) Reset() {
 	*x = User{}
-	mi := &file_plugin_proto_msgTypes[21]
+	mi := &file_plugin_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1338,7 +1438,7 @@ func (x *User) String() string {
 func (*User) ProtoMessage() {}
 
 func (x *User) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[21]
+	mi := &file_plugin_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1351,7 +1451,7 @@ func (x *User) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use User.ProtoReflect.Descriptor instead.
 func (*User) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{21}
+	return file_plugin_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *User) GetUsername() string {
@@ -1391,7 +1491,7 @@ type GetOrganizationRequest struct {
 
 func (x *GetOrganizationRequest) Reset() {
 	*x = GetOrganizationRequest{}
-	mi := &file_plugin_proto_msgTypes[22]
+	mi := &file_plugin_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1403,7 +1503,7 @@ func (x *GetOrganizationRequest) String() string {
 func (*GetOrganizationRequest) ProtoMessage() {}
 
 func (x *GetOrganizationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[22]
+	mi := &file_plugin_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1416,7 +1516,7 @@ func (x *GetOrganizationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetOrganizationRequest.ProtoReflect.Descriptor instead.
 func (*GetOrganizationRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{22}
+	return file_plugin_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *GetOrganizationRequest) GetCode() string {
@@ -1440,7 +1540,7 @@ type Organization struct {
 
 func (x *Organization) Reset() {
 	*x = Organization{}
-	mi := &file_plugin_proto_msgTypes[23]
+	mi := &file_plugin_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1452,7 +1552,7 @@ func (x *Organization) String() string {
 func (*Organization) ProtoMessage() {}
 
 func (x *Organization) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[23]
+	mi := &file_plugin_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1465,7 +1565,7 @@ func (x *Organization) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Organization.ProtoReflect.Descriptor instead.
 func (*Organization) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{23}
+	return file_plugin_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *Organization) GetCode() string {
@@ -1521,7 +1621,7 @@ type DecideRequest struct {
 
 func (x *DecideRequest) Reset() {
 	*x = DecideRequest{}
-	mi := &file_plugin_proto_msgTypes[24]
+	mi := &file_plugin_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1533,7 +1633,7 @@ func (x *DecideRequest) String() string {
 func (*DecideRequest) ProtoMessage() {}
 
 func (x *DecideRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[24]
+	mi := &file_plugin_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1546,7 +1646,7 @@ func (x *DecideRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecideRequest.ProtoReflect.Descriptor instead.
 func (*DecideRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{24}
+	return file_plugin_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *DecideRequest) GetAction() string {
@@ -1573,7 +1673,7 @@ type Decision struct {
 
 func (x *Decision) Reset() {
 	*x = Decision{}
-	mi := &file_plugin_proto_msgTypes[25]
+	mi := &file_plugin_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1585,7 +1685,7 @@ func (x *Decision) String() string {
 func (*Decision) ProtoMessage() {}
 
 func (x *Decision) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[25]
+	mi := &file_plugin_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1598,7 +1698,7 @@ func (x *Decision) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Decision.ProtoReflect.Descriptor instead.
 func (*Decision) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{25}
+	return file_plugin_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *Decision) GetAllow() bool {
@@ -1625,7 +1725,7 @@ type DataFilterRequest struct {
 
 func (x *DataFilterRequest) Reset() {
 	*x = DataFilterRequest{}
-	mi := &file_plugin_proto_msgTypes[26]
+	mi := &file_plugin_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1637,7 +1737,7 @@ func (x *DataFilterRequest) String() string {
 func (*DataFilterRequest) ProtoMessage() {}
 
 func (x *DataFilterRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[26]
+	mi := &file_plugin_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1650,7 +1750,7 @@ func (x *DataFilterRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DataFilterRequest.ProtoReflect.Descriptor instead.
 func (*DataFilterRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{26}
+	return file_plugin_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *DataFilterRequest) GetAction() string {
@@ -1680,7 +1780,7 @@ type DataFilterResponse struct {
 
 func (x *DataFilterResponse) Reset() {
 	*x = DataFilterResponse{}
-	mi := &file_plugin_proto_msgTypes[27]
+	mi := &file_plugin_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1692,7 +1792,7 @@ func (x *DataFilterResponse) String() string {
 func (*DataFilterResponse) ProtoMessage() {}
 
 func (x *DataFilterResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[27]
+	mi := &file_plugin_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1705,7 +1805,7 @@ func (x *DataFilterResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DataFilterResponse.ProtoReflect.Descriptor instead.
 func (*DataFilterResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{27}
+	return file_plugin_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *DataFilterResponse) GetUnconditional() bool {
@@ -1751,7 +1851,7 @@ type CreateTaskRequest struct {
 
 func (x *CreateTaskRequest) Reset() {
 	*x = CreateTaskRequest{}
-	mi := &file_plugin_proto_msgTypes[28]
+	mi := &file_plugin_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1763,7 +1863,7 @@ func (x *CreateTaskRequest) String() string {
 func (*CreateTaskRequest) ProtoMessage() {}
 
 func (x *CreateTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[28]
+	mi := &file_plugin_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1776,7 +1876,7 @@ func (x *CreateTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTaskRequest.ProtoReflect.Descriptor instead.
 func (*CreateTaskRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{28}
+	return file_plugin_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *CreateTaskRequest) GetTaskType() string {
@@ -1838,7 +1938,7 @@ type CompleteTaskRequest struct {
 
 func (x *CompleteTaskRequest) Reset() {
 	*x = CompleteTaskRequest{}
-	mi := &file_plugin_proto_msgTypes[29]
+	mi := &file_plugin_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1850,7 +1950,7 @@ func (x *CompleteTaskRequest) String() string {
 func (*CompleteTaskRequest) ProtoMessage() {}
 
 func (x *CompleteTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[29]
+	mi := &file_plugin_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1863,7 +1963,7 @@ func (x *CompleteTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompleteTaskRequest.ProtoReflect.Descriptor instead.
 func (*CompleteTaskRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{29}
+	return file_plugin_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *CompleteTaskRequest) GetTaskId() string {
@@ -1892,7 +1992,7 @@ type TaskRef struct {
 
 func (x *TaskRef) Reset() {
 	*x = TaskRef{}
-	mi := &file_plugin_proto_msgTypes[30]
+	mi := &file_plugin_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1904,7 +2004,7 @@ func (x *TaskRef) String() string {
 func (*TaskRef) ProtoMessage() {}
 
 func (x *TaskRef) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[30]
+	mi := &file_plugin_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1917,7 +2017,7 @@ func (x *TaskRef) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskRef.ProtoReflect.Descriptor instead.
 func (*TaskRef) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{30}
+	return file_plugin_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *TaskRef) GetTaskId() string {
@@ -1958,7 +2058,7 @@ type StartProcessRequest struct {
 
 func (x *StartProcessRequest) Reset() {
 	*x = StartProcessRequest{}
-	mi := &file_plugin_proto_msgTypes[31]
+	mi := &file_plugin_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1970,7 +2070,7 @@ func (x *StartProcessRequest) String() string {
 func (*StartProcessRequest) ProtoMessage() {}
 
 func (x *StartProcessRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[31]
+	mi := &file_plugin_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1983,7 +2083,7 @@ func (x *StartProcessRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartProcessRequest.ProtoReflect.Descriptor instead.
 func (*StartProcessRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{31}
+	return file_plugin_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *StartProcessRequest) GetProcessKey() string {
@@ -2037,7 +2137,7 @@ type GetProcessRequest struct {
 
 func (x *GetProcessRequest) Reset() {
 	*x = GetProcessRequest{}
-	mi := &file_plugin_proto_msgTypes[32]
+	mi := &file_plugin_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2049,7 +2149,7 @@ func (x *GetProcessRequest) String() string {
 func (*GetProcessRequest) ProtoMessage() {}
 
 func (x *GetProcessRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[32]
+	mi := &file_plugin_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2062,7 +2162,7 @@ func (x *GetProcessRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetProcessRequest.ProtoReflect.Descriptor instead.
 func (*GetProcessRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{32}
+	return file_plugin_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *GetProcessRequest) GetInstanceId() string {
@@ -2085,7 +2185,7 @@ type ProcessInstance struct {
 
 func (x *ProcessInstance) Reset() {
 	*x = ProcessInstance{}
-	mi := &file_plugin_proto_msgTypes[33]
+	mi := &file_plugin_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2097,7 +2197,7 @@ func (x *ProcessInstance) String() string {
 func (*ProcessInstance) ProtoMessage() {}
 
 func (x *ProcessInstance) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[33]
+	mi := &file_plugin_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2110,7 +2210,7 @@ func (x *ProcessInstance) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProcessInstance.ProtoReflect.Descriptor instead.
 func (*ProcessInstance) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{33}
+	return file_plugin_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ProcessInstance) GetInstanceId() string {
@@ -2154,7 +2254,7 @@ type EvaluateTrackRequest struct {
 
 func (x *EvaluateTrackRequest) Reset() {
 	*x = EvaluateTrackRequest{}
-	mi := &file_plugin_proto_msgTypes[34]
+	mi := &file_plugin_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2166,7 +2266,7 @@ func (x *EvaluateTrackRequest) String() string {
 func (*EvaluateTrackRequest) ProtoMessage() {}
 
 func (x *EvaluateTrackRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[34]
+	mi := &file_plugin_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2179,7 +2279,7 @@ func (x *EvaluateTrackRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EvaluateTrackRequest.ProtoReflect.Descriptor instead.
 func (*EvaluateTrackRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{34}
+	return file_plugin_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *EvaluateTrackRequest) GetTrack() []byte {
@@ -2211,7 +2311,7 @@ type TrackStatus struct {
 
 func (x *TrackStatus) Reset() {
 	*x = TrackStatus{}
-	mi := &file_plugin_proto_msgTypes[35]
+	mi := &file_plugin_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2223,7 +2323,7 @@ func (x *TrackStatus) String() string {
 func (*TrackStatus) ProtoMessage() {}
 
 func (x *TrackStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[35]
+	mi := &file_plugin_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2236,7 +2336,7 @@ func (x *TrackStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrackStatus.ProtoReflect.Descriptor instead.
 func (*TrackStatus) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{35}
+	return file_plugin_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *TrackStatus) GetDueUnixMs() int64 {
@@ -2288,7 +2388,7 @@ type ComputeDeadlineRequest struct {
 
 func (x *ComputeDeadlineRequest) Reset() {
 	*x = ComputeDeadlineRequest{}
-	mi := &file_plugin_proto_msgTypes[36]
+	mi := &file_plugin_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2300,7 +2400,7 @@ func (x *ComputeDeadlineRequest) String() string {
 func (*ComputeDeadlineRequest) ProtoMessage() {}
 
 func (x *ComputeDeadlineRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[36]
+	mi := &file_plugin_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2313,7 +2413,7 @@ func (x *ComputeDeadlineRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ComputeDeadlineRequest.ProtoReflect.Descriptor instead.
 func (*ComputeDeadlineRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{36}
+	return file_plugin_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *ComputeDeadlineRequest) GetStartUnixMs() int64 {
@@ -2355,7 +2455,7 @@ type Deadline struct {
 
 func (x *Deadline) Reset() {
 	*x = Deadline{}
-	mi := &file_plugin_proto_msgTypes[37]
+	mi := &file_plugin_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2367,7 +2467,7 @@ func (x *Deadline) String() string {
 func (*Deadline) ProtoMessage() {}
 
 func (x *Deadline) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[37]
+	mi := &file_plugin_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2380,7 +2480,7 @@ func (x *Deadline) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Deadline.ProtoReflect.Descriptor instead.
 func (*Deadline) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{37}
+	return file_plugin_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *Deadline) GetDueUnixMs() int64 {
@@ -2408,7 +2508,7 @@ type SendMessageRequest struct {
 
 func (x *SendMessageRequest) Reset() {
 	*x = SendMessageRequest{}
-	mi := &file_plugin_proto_msgTypes[38]
+	mi := &file_plugin_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2420,7 +2520,7 @@ func (x *SendMessageRequest) String() string {
 func (*SendMessageRequest) ProtoMessage() {}
 
 func (x *SendMessageRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[38]
+	mi := &file_plugin_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2433,7 +2533,7 @@ func (x *SendMessageRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendMessageRequest.ProtoReflect.Descriptor instead.
 func (*SendMessageRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{38}
+	return file_plugin_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *SendMessageRequest) GetRecipients() []string {
@@ -2466,7 +2566,7 @@ type SendMessageResponse struct {
 
 func (x *SendMessageResponse) Reset() {
 	*x = SendMessageResponse{}
-	mi := &file_plugin_proto_msgTypes[39]
+	mi := &file_plugin_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2478,7 +2578,7 @@ func (x *SendMessageResponse) String() string {
 func (*SendMessageResponse) ProtoMessage() {}
 
 func (x *SendMessageResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[39]
+	mi := &file_plugin_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2491,7 +2591,7 @@ func (x *SendMessageResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendMessageResponse.ProtoReflect.Descriptor instead.
 func (*SendMessageResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{39}
+	return file_plugin_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *SendMessageResponse) GetMessageIds() []string {
@@ -2511,7 +2611,7 @@ type PublishEventRequest struct {
 
 func (x *PublishEventRequest) Reset() {
 	*x = PublishEventRequest{}
-	mi := &file_plugin_proto_msgTypes[40]
+	mi := &file_plugin_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2523,7 +2623,7 @@ func (x *PublishEventRequest) String() string {
 func (*PublishEventRequest) ProtoMessage() {}
 
 func (x *PublishEventRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[40]
+	mi := &file_plugin_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2536,7 +2636,7 @@ func (x *PublishEventRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PublishEventRequest.ProtoReflect.Descriptor instead.
 func (*PublishEventRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{40}
+	return file_plugin_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *PublishEventRequest) GetType() string {
@@ -2562,7 +2662,7 @@ type PublishEventResponse struct {
 
 func (x *PublishEventResponse) Reset() {
 	*x = PublishEventResponse{}
-	mi := &file_plugin_proto_msgTypes[41]
+	mi := &file_plugin_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2574,7 +2674,7 @@ func (x *PublishEventResponse) String() string {
 func (*PublishEventResponse) ProtoMessage() {}
 
 func (x *PublishEventResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[41]
+	mi := &file_plugin_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2587,7 +2687,7 @@ func (x *PublishEventResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PublishEventResponse.ProtoReflect.Descriptor instead.
 func (*PublishEventResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{41}
+	return file_plugin_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *PublishEventResponse) GetId() string {
@@ -2606,7 +2706,7 @@ type StatFileRequest struct {
 
 func (x *StatFileRequest) Reset() {
 	*x = StatFileRequest{}
-	mi := &file_plugin_proto_msgTypes[42]
+	mi := &file_plugin_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2618,7 +2718,7 @@ func (x *StatFileRequest) String() string {
 func (*StatFileRequest) ProtoMessage() {}
 
 func (x *StatFileRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[42]
+	mi := &file_plugin_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2631,7 +2731,7 @@ func (x *StatFileRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatFileRequest.ProtoReflect.Descriptor instead.
 func (*StatFileRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{42}
+	return file_plugin_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *StatFileRequest) GetFileId() string {
@@ -2656,7 +2756,7 @@ type FileInfo struct {
 
 func (x *FileInfo) Reset() {
 	*x = FileInfo{}
-	mi := &file_plugin_proto_msgTypes[43]
+	mi := &file_plugin_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2668,7 +2768,7 @@ func (x *FileInfo) String() string {
 func (*FileInfo) ProtoMessage() {}
 
 func (x *FileInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[43]
+	mi := &file_plugin_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2681,7 +2781,7 @@ func (x *FileInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FileInfo.ProtoReflect.Descriptor instead.
 func (*FileInfo) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{43}
+	return file_plugin_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *FileInfo) GetFileId() string {
@@ -2742,7 +2842,7 @@ type GetFileRequest struct {
 
 func (x *GetFileRequest) Reset() {
 	*x = GetFileRequest{}
-	mi := &file_plugin_proto_msgTypes[44]
+	mi := &file_plugin_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2754,7 +2854,7 @@ func (x *GetFileRequest) String() string {
 func (*GetFileRequest) ProtoMessage() {}
 
 func (x *GetFileRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[44]
+	mi := &file_plugin_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2767,7 +2867,7 @@ func (x *GetFileRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetFileRequest.ProtoReflect.Descriptor instead.
 func (*GetFileRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{44}
+	return file_plugin_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *GetFileRequest) GetFileId() string {
@@ -2787,7 +2887,7 @@ type FileContent struct {
 
 func (x *FileContent) Reset() {
 	*x = FileContent{}
-	mi := &file_plugin_proto_msgTypes[45]
+	mi := &file_plugin_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2799,7 +2899,7 @@ func (x *FileContent) String() string {
 func (*FileContent) ProtoMessage() {}
 
 func (x *FileContent) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[45]
+	mi := &file_plugin_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2812,7 +2912,7 @@ func (x *FileContent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FileContent.ProtoReflect.Descriptor instead.
 func (*FileContent) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{45}
+	return file_plugin_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *FileContent) GetInfo() *FileInfo {
@@ -2841,7 +2941,7 @@ type PutFileRequest struct {
 
 func (x *PutFileRequest) Reset() {
 	*x = PutFileRequest{}
-	mi := &file_plugin_proto_msgTypes[46]
+	mi := &file_plugin_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2853,7 +2953,7 @@ func (x *PutFileRequest) String() string {
 func (*PutFileRequest) ProtoMessage() {}
 
 func (x *PutFileRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[46]
+	mi := &file_plugin_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2866,7 +2966,7 @@ func (x *PutFileRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutFileRequest.ProtoReflect.Descriptor instead.
 func (*PutFileRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{46}
+	return file_plugin_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *PutFileRequest) GetName() string {
@@ -2904,7 +3004,7 @@ type RenderDocumentRequest struct {
 
 func (x *RenderDocumentRequest) Reset() {
 	*x = RenderDocumentRequest{}
-	mi := &file_plugin_proto_msgTypes[47]
+	mi := &file_plugin_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2916,7 +3016,7 @@ func (x *RenderDocumentRequest) String() string {
 func (*RenderDocumentRequest) ProtoMessage() {}
 
 func (x *RenderDocumentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[47]
+	mi := &file_plugin_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2929,7 +3029,7 @@ func (x *RenderDocumentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RenderDocumentRequest.ProtoReflect.Descriptor instead.
 func (*RenderDocumentRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{47}
+	return file_plugin_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *RenderDocumentRequest) GetDocumentType() string {
@@ -2977,7 +3077,7 @@ type DocumentRef struct {
 
 func (x *DocumentRef) Reset() {
 	*x = DocumentRef{}
-	mi := &file_plugin_proto_msgTypes[48]
+	mi := &file_plugin_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2989,7 +3089,7 @@ func (x *DocumentRef) String() string {
 func (*DocumentRef) ProtoMessage() {}
 
 func (x *DocumentRef) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[48]
+	mi := &file_plugin_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3002,7 +3102,7 @@ func (x *DocumentRef) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DocumentRef.ProtoReflect.Descriptor instead.
 func (*DocumentRef) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{48}
+	return file_plugin_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *DocumentRef) GetDocumentId() string {
@@ -3070,7 +3170,7 @@ type GetDocumentRequest struct {
 
 func (x *GetDocumentRequest) Reset() {
 	*x = GetDocumentRequest{}
-	mi := &file_plugin_proto_msgTypes[49]
+	mi := &file_plugin_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3082,7 +3182,7 @@ func (x *GetDocumentRequest) String() string {
 func (*GetDocumentRequest) ProtoMessage() {}
 
 func (x *GetDocumentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[49]
+	mi := &file_plugin_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3095,7 +3195,7 @@ func (x *GetDocumentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDocumentRequest.ProtoReflect.Descriptor instead.
 func (*GetDocumentRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{49}
+	return file_plugin_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *GetDocumentRequest) GetDocumentId() string {
@@ -3118,7 +3218,7 @@ type OpenDossierRequest struct {
 
 func (x *OpenDossierRequest) Reset() {
 	*x = OpenDossierRequest{}
-	mi := &file_plugin_proto_msgTypes[50]
+	mi := &file_plugin_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3130,7 +3230,7 @@ func (x *OpenDossierRequest) String() string {
 func (*OpenDossierRequest) ProtoMessage() {}
 
 func (x *OpenDossierRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[50]
+	mi := &file_plugin_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3143,7 +3243,7 @@ func (x *OpenDossierRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OpenDossierRequest.ProtoReflect.Descriptor instead.
 func (*OpenDossierRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{50}
+	return file_plugin_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *OpenDossierRequest) GetSubject() string {
@@ -3189,7 +3289,7 @@ type DossierInfo struct {
 
 func (x *DossierInfo) Reset() {
 	*x = DossierInfo{}
-	mi := &file_plugin_proto_msgTypes[51]
+	mi := &file_plugin_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3201,7 +3301,7 @@ func (x *DossierInfo) String() string {
 func (*DossierInfo) ProtoMessage() {}
 
 func (x *DossierInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[51]
+	mi := &file_plugin_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3214,7 +3314,7 @@ func (x *DossierInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DossierInfo.ProtoReflect.Descriptor instead.
 func (*DossierInfo) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{51}
+	return file_plugin_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *DossierInfo) GetDossierId() string {
@@ -3283,7 +3383,7 @@ type AppendDossierRequest struct {
 
 func (x *AppendDossierRequest) Reset() {
 	*x = AppendDossierRequest{}
-	mi := &file_plugin_proto_msgTypes[52]
+	mi := &file_plugin_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3295,7 +3395,7 @@ func (x *AppendDossierRequest) String() string {
 func (*AppendDossierRequest) ProtoMessage() {}
 
 func (x *AppendDossierRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[52]
+	mi := &file_plugin_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3308,7 +3408,7 @@ func (x *AppendDossierRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AppendDossierRequest.ProtoReflect.Descriptor instead.
 func (*AppendDossierRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{52}
+	return file_plugin_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *AppendDossierRequest) GetSubject() string {
@@ -3371,7 +3471,7 @@ type DossierEntry struct {
 
 func (x *DossierEntry) Reset() {
 	*x = DossierEntry{}
-	mi := &file_plugin_proto_msgTypes[53]
+	mi := &file_plugin_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3383,7 +3483,7 @@ func (x *DossierEntry) String() string {
 func (*DossierEntry) ProtoMessage() {}
 
 func (x *DossierEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[53]
+	mi := &file_plugin_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3396,7 +3496,7 @@ func (x *DossierEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DossierEntry.ProtoReflect.Descriptor instead.
 func (*DossierEntry) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{53}
+	return file_plugin_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *DossierEntry) GetSeq() int32 {
@@ -3436,7 +3536,7 @@ type ArchiveDossierRequest struct {
 
 func (x *ArchiveDossierRequest) Reset() {
 	*x = ArchiveDossierRequest{}
-	mi := &file_plugin_proto_msgTypes[54]
+	mi := &file_plugin_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3448,7 +3548,7 @@ func (x *ArchiveDossierRequest) String() string {
 func (*ArchiveDossierRequest) ProtoMessage() {}
 
 func (x *ArchiveDossierRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[54]
+	mi := &file_plugin_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3461,7 +3561,7 @@ func (x *ArchiveDossierRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ArchiveDossierRequest.ProtoReflect.Descriptor instead.
 func (*ArchiveDossierRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{54}
+	return file_plugin_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *ArchiveDossierRequest) GetSubject() string {
@@ -3511,7 +3611,7 @@ type ArchiveResult struct {
 
 func (x *ArchiveResult) Reset() {
 	*x = ArchiveResult{}
-	mi := &file_plugin_proto_msgTypes[55]
+	mi := &file_plugin_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3523,7 +3623,7 @@ func (x *ArchiveResult) String() string {
 func (*ArchiveResult) ProtoMessage() {}
 
 func (x *ArchiveResult) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[55]
+	mi := &file_plugin_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3536,7 +3636,7 @@ func (x *ArchiveResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ArchiveResult.ProtoReflect.Descriptor instead.
 func (*ArchiveResult) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{55}
+	return file_plugin_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *ArchiveResult) GetArchived() bool {
@@ -3572,7 +3672,7 @@ type IndexRequest struct {
 
 func (x *IndexRequest) Reset() {
 	*x = IndexRequest{}
-	mi := &file_plugin_proto_msgTypes[56]
+	mi := &file_plugin_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3584,7 +3684,7 @@ func (x *IndexRequest) String() string {
 func (*IndexRequest) ProtoMessage() {}
 
 func (x *IndexRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[56]
+	mi := &file_plugin_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3597,7 +3697,7 @@ func (x *IndexRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndexRequest.ProtoReflect.Descriptor instead.
 func (*IndexRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{56}
+	return file_plugin_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *IndexRequest) GetEntity() string {
@@ -3636,7 +3736,7 @@ type IndexResponse struct {
 
 func (x *IndexResponse) Reset() {
 	*x = IndexResponse{}
-	mi := &file_plugin_proto_msgTypes[57]
+	mi := &file_plugin_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3648,7 +3748,7 @@ func (x *IndexResponse) String() string {
 func (*IndexResponse) ProtoMessage() {}
 
 func (x *IndexResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[57]
+	mi := &file_plugin_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3661,7 +3761,7 @@ func (x *IndexResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndexResponse.ProtoReflect.Descriptor instead.
 func (*IndexResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{57}
+	return file_plugin_proto_rawDescGZIP(), []int{59}
 }
 
 type AuditRecord struct {
@@ -3678,7 +3778,7 @@ type AuditRecord struct {
 
 func (x *AuditRecord) Reset() {
 	*x = AuditRecord{}
-	mi := &file_plugin_proto_msgTypes[58]
+	mi := &file_plugin_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3690,7 +3790,7 @@ func (x *AuditRecord) String() string {
 func (*AuditRecord) ProtoMessage() {}
 
 func (x *AuditRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[58]
+	mi := &file_plugin_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3703,7 +3803,7 @@ func (x *AuditRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditRecord.ProtoReflect.Descriptor instead.
 func (*AuditRecord) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{58}
+	return file_plugin_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *AuditRecord) GetAction() string {
@@ -3743,7 +3843,7 @@ type AuditAck struct {
 
 func (x *AuditAck) Reset() {
 	*x = AuditAck{}
-	mi := &file_plugin_proto_msgTypes[59]
+	mi := &file_plugin_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3755,7 +3855,7 @@ func (x *AuditAck) String() string {
 func (*AuditAck) ProtoMessage() {}
 
 func (x *AuditAck) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[59]
+	mi := &file_plugin_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3768,7 +3868,7 @@ func (x *AuditAck) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditAck.ProtoReflect.Descriptor instead.
 func (*AuditAck) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{59}
+	return file_plugin_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *AuditAck) GetSeq() int64 {
@@ -3789,7 +3889,7 @@ type NextNumberRequest struct {
 
 func (x *NextNumberRequest) Reset() {
 	*x = NextNumberRequest{}
-	mi := &file_plugin_proto_msgTypes[60]
+	mi := &file_plugin_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3801,7 +3901,7 @@ func (x *NextNumberRequest) String() string {
 func (*NextNumberRequest) ProtoMessage() {}
 
 func (x *NextNumberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[60]
+	mi := &file_plugin_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3814,7 +3914,7 @@ func (x *NextNumberRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NextNumberRequest.ProtoReflect.Descriptor instead.
 func (*NextNumberRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{60}
+	return file_plugin_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *NextNumberRequest) GetSequence() string {
@@ -3847,7 +3947,7 @@ type NextNumberResponse struct {
 
 func (x *NextNumberResponse) Reset() {
 	*x = NextNumberResponse{}
-	mi := &file_plugin_proto_msgTypes[61]
+	mi := &file_plugin_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3859,7 +3959,7 @@ func (x *NextNumberResponse) String() string {
 func (*NextNumberResponse) ProtoMessage() {}
 
 func (x *NextNumberResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[61]
+	mi := &file_plugin_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3872,7 +3972,7 @@ func (x *NextNumberResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NextNumberResponse.ProtoReflect.Descriptor instead.
 func (*NextNumberResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{61}
+	return file_plugin_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *NextNumberResponse) GetValue() int64 {
@@ -3890,7 +3990,7 @@ type GetSettingsRequest struct {
 
 func (x *GetSettingsRequest) Reset() {
 	*x = GetSettingsRequest{}
-	mi := &file_plugin_proto_msgTypes[62]
+	mi := &file_plugin_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3902,7 +4002,7 @@ func (x *GetSettingsRequest) String() string {
 func (*GetSettingsRequest) ProtoMessage() {}
 
 func (x *GetSettingsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[62]
+	mi := &file_plugin_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3915,7 +4015,7 @@ func (x *GetSettingsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSettingsRequest.ProtoReflect.Descriptor instead.
 func (*GetSettingsRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{62}
+	return file_plugin_proto_rawDescGZIP(), []int{64}
 }
 
 type PutSettingRequest struct {
@@ -3928,7 +4028,7 @@ type PutSettingRequest struct {
 
 func (x *PutSettingRequest) Reset() {
 	*x = PutSettingRequest{}
-	mi := &file_plugin_proto_msgTypes[63]
+	mi := &file_plugin_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3940,7 +4040,7 @@ func (x *PutSettingRequest) String() string {
 func (*PutSettingRequest) ProtoMessage() {}
 
 func (x *PutSettingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[63]
+	mi := &file_plugin_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3953,7 +4053,7 @@ func (x *PutSettingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutSettingRequest.ProtoReflect.Descriptor instead.
 func (*PutSettingRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{63}
+	return file_plugin_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *PutSettingRequest) GetKey() string {
@@ -3979,7 +4079,7 @@ type SettingsMap struct {
 
 func (x *SettingsMap) Reset() {
 	*x = SettingsMap{}
-	mi := &file_plugin_proto_msgTypes[64]
+	mi := &file_plugin_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3991,7 +4091,7 @@ func (x *SettingsMap) String() string {
 func (*SettingsMap) ProtoMessage() {}
 
 func (x *SettingsMap) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[64]
+	mi := &file_plugin_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4004,7 +4104,7 @@ func (x *SettingsMap) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsMap.ProtoReflect.Descriptor instead.
 func (*SettingsMap) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{64}
+	return file_plugin_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *SettingsMap) GetValues() map[string]string {
@@ -4072,7 +4172,7 @@ const file_plugin_proto_rawDesc = "" +
 	"\fHTTPResponse\x12\x16\n" +
 	"\x06status\x18\x01 \x01(\x05R\x06status\x122\n" +
 	"\aheaders\x18\x02 \x03(\v2\x18.portal.plugin.v1.HeaderR\aheaders\x12\x12\n" +
-	"\x04body\x18\x03 \x01(\fR\x04body\"\xce\x02\n" +
+	"\x04body\x18\x03 \x01(\fR\x04body\"\xed\x02\n" +
 	"\x06Caller\x12\x1a\n" +
 	"\baudience\x18\x01 \x01(\tR\baudience\x12\x18\n" +
 	"\asubject\x18\x02 \x01(\tR\asubject\x12\x1a\n" +
@@ -4087,7 +4187,9 @@ const file_plugin_proto_rawDesc = "" +
 	" \x01(\tR\x04uscc\x12\x1d\n" +
 	"\n" +
 	"call_token\x18\v \x01(\tR\tcallToken\x12\x14\n" +
-	"\x05posts\x18\f \x03(\tR\x05posts\"\x86\x02\n" +
+	"\x05posts\x18\f \x03(\tR\x05posts\x12\x1d\n" +
+	"\n" +
+	"person_key\x18\r \x01(\tR\tpersonKey\"\x86\x02\n" +
 	"\fTaskCallback\x12\x17\n" +
 	"\atask_id\x18\x01 \x01(\tR\x06taskId\x12\x1b\n" +
 	"\ttask_type\x18\x02 \x01(\tR\btaskType\x12\x1e\n" +
@@ -4114,7 +4216,12 @@ const file_plugin_proto_rawDesc = "" +
 	"\x10deadline_unix_ms\x18\x01 \x01(\x03R\x0edeadlineUnixMs\"\x0f\n" +
 	"\rDrainResponse\"\r\n" +
 	"\vStopRequest\"\x0e\n" +
-	"\fStopResponse\",\n" +
+	"\fStopResponse\"/\n" +
+	"\x10PersonKeyRequest\x12\x1b\n" +
+	"\tid_number\x18\x01 \x01(\tR\bidNumber\"2\n" +
+	"\x11PersonKeyResponse\x12\x1d\n" +
+	"\n" +
+	"person_key\x18\x01 \x01(\tR\tpersonKey\",\n" +
 	"\x0eGetUserRequest\x12\x1a\n" +
 	"\busername\x18\x01 \x01(\tR\busername\"v\n" +
 	"\x04User\x12\x1a\n" +
@@ -4327,10 +4434,11 @@ const file_plugin_proto_rawDesc = "" +
 	"HandleTask\x12\x1e.portal.plugin.v1.TaskCallback\x1a$.portal.plugin.v1.TaskCallbackResult\x12C\n" +
 	"\fDeliverEvent\x12\x17.portal.plugin.v1.Event\x1a\x1a.portal.plugin.v1.EventAck\x12H\n" +
 	"\x05Drain\x12\x1e.portal.plugin.v1.DrainRequest\x1a\x1f.portal.plugin.v1.DrainResponse\x12E\n" +
-	"\x04Stop\x12\x1d.portal.plugin.v1.StopRequest\x1a\x1e.portal.plugin.v1.StopResponse2\xac\x01\n" +
+	"\x04Stop\x12\x1d.portal.plugin.v1.StopRequest\x1a\x1e.portal.plugin.v1.StopResponse2\x82\x02\n" +
 	"\bIdentity\x12C\n" +
 	"\aGetUser\x12 .portal.plugin.v1.GetUserRequest\x1a\x16.portal.plugin.v1.User\x12[\n" +
-	"\x0fGetOrganization\x12(.portal.plugin.v1.GetOrganizationRequest\x1a\x1e.portal.plugin.v1.Organization2\xa8\x01\n" +
+	"\x0fGetOrganization\x12(.portal.plugin.v1.GetOrganizationRequest\x1a\x1e.portal.plugin.v1.Organization\x12T\n" +
+	"\tPersonKey\x12\".portal.plugin.v1.PersonKeyRequest\x1a#.portal.plugin.v1.PersonKeyResponse2\xa8\x01\n" +
 	"\x06Policy\x12E\n" +
 	"\x06Decide\x12\x1f.portal.plugin.v1.DecideRequest\x1a\x1a.portal.plugin.v1.Decision\x12W\n" +
 	"\n" +
@@ -4384,7 +4492,7 @@ func file_plugin_proto_rawDescGZIP() []byte {
 	return file_plugin_proto_rawDescData
 }
 
-var file_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 69)
+var file_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 71)
 var file_plugin_proto_goTypes = []any{
 	(*DescribeRequest)(nil),        // 0: portal.plugin.v1.DescribeRequest
 	(*DescribeResponse)(nil),       // 1: portal.plugin.v1.DescribeResponse
@@ -4406,70 +4514,72 @@ var file_plugin_proto_goTypes = []any{
 	(*DrainResponse)(nil),          // 17: portal.plugin.v1.DrainResponse
 	(*StopRequest)(nil),            // 18: portal.plugin.v1.StopRequest
 	(*StopResponse)(nil),           // 19: portal.plugin.v1.StopResponse
-	(*GetUserRequest)(nil),         // 20: portal.plugin.v1.GetUserRequest
-	(*User)(nil),                   // 21: portal.plugin.v1.User
-	(*GetOrganizationRequest)(nil), // 22: portal.plugin.v1.GetOrganizationRequest
-	(*Organization)(nil),           // 23: portal.plugin.v1.Organization
-	(*DecideRequest)(nil),          // 24: portal.plugin.v1.DecideRequest
-	(*Decision)(nil),               // 25: portal.plugin.v1.Decision
-	(*DataFilterRequest)(nil),      // 26: portal.plugin.v1.DataFilterRequest
-	(*DataFilterResponse)(nil),     // 27: portal.plugin.v1.DataFilterResponse
-	(*CreateTaskRequest)(nil),      // 28: portal.plugin.v1.CreateTaskRequest
-	(*CompleteTaskRequest)(nil),    // 29: portal.plugin.v1.CompleteTaskRequest
-	(*TaskRef)(nil),                // 30: portal.plugin.v1.TaskRef
-	(*StartProcessRequest)(nil),    // 31: portal.plugin.v1.StartProcessRequest
-	(*GetProcessRequest)(nil),      // 32: portal.plugin.v1.GetProcessRequest
-	(*ProcessInstance)(nil),        // 33: portal.plugin.v1.ProcessInstance
-	(*EvaluateTrackRequest)(nil),   // 34: portal.plugin.v1.EvaluateTrackRequest
-	(*TrackStatus)(nil),            // 35: portal.plugin.v1.TrackStatus
-	(*ComputeDeadlineRequest)(nil), // 36: portal.plugin.v1.ComputeDeadlineRequest
-	(*Deadline)(nil),               // 37: portal.plugin.v1.Deadline
-	(*SendMessageRequest)(nil),     // 38: portal.plugin.v1.SendMessageRequest
-	(*SendMessageResponse)(nil),    // 39: portal.plugin.v1.SendMessageResponse
-	(*PublishEventRequest)(nil),    // 40: portal.plugin.v1.PublishEventRequest
-	(*PublishEventResponse)(nil),   // 41: portal.plugin.v1.PublishEventResponse
-	(*StatFileRequest)(nil),        // 42: portal.plugin.v1.StatFileRequest
-	(*FileInfo)(nil),               // 43: portal.plugin.v1.FileInfo
-	(*GetFileRequest)(nil),         // 44: portal.plugin.v1.GetFileRequest
-	(*FileContent)(nil),            // 45: portal.plugin.v1.FileContent
-	(*PutFileRequest)(nil),         // 46: portal.plugin.v1.PutFileRequest
-	(*RenderDocumentRequest)(nil),  // 47: portal.plugin.v1.RenderDocumentRequest
-	(*DocumentRef)(nil),            // 48: portal.plugin.v1.DocumentRef
-	(*GetDocumentRequest)(nil),     // 49: portal.plugin.v1.GetDocumentRequest
-	(*OpenDossierRequest)(nil),     // 50: portal.plugin.v1.OpenDossierRequest
-	(*DossierInfo)(nil),            // 51: portal.plugin.v1.DossierInfo
-	(*AppendDossierRequest)(nil),   // 52: portal.plugin.v1.AppendDossierRequest
-	(*DossierEntry)(nil),           // 53: portal.plugin.v1.DossierEntry
-	(*ArchiveDossierRequest)(nil),  // 54: portal.plugin.v1.ArchiveDossierRequest
-	(*ArchiveResult)(nil),          // 55: portal.plugin.v1.ArchiveResult
-	(*IndexRequest)(nil),           // 56: portal.plugin.v1.IndexRequest
-	(*IndexResponse)(nil),          // 57: portal.plugin.v1.IndexResponse
-	(*AuditRecord)(nil),            // 58: portal.plugin.v1.AuditRecord
-	(*AuditAck)(nil),               // 59: portal.plugin.v1.AuditAck
-	(*NextNumberRequest)(nil),      // 60: portal.plugin.v1.NextNumberRequest
-	(*NextNumberResponse)(nil),     // 61: portal.plugin.v1.NextNumberResponse
-	(*GetSettingsRequest)(nil),     // 62: portal.plugin.v1.GetSettingsRequest
-	(*PutSettingRequest)(nil),      // 63: portal.plugin.v1.PutSettingRequest
-	(*SettingsMap)(nil),            // 64: portal.plugin.v1.SettingsMap
-	nil,                            // 65: portal.plugin.v1.StartRequest.SettingsEntry
-	nil,                            // 66: portal.plugin.v1.HTTPRequest.ParamsEntry
-	nil,                            // 67: portal.plugin.v1.CreateTaskRequest.TitleEntry
-	nil,                            // 68: portal.plugin.v1.SettingsMap.ValuesEntry
+	(*PersonKeyRequest)(nil),       // 20: portal.plugin.v1.PersonKeyRequest
+	(*PersonKeyResponse)(nil),      // 21: portal.plugin.v1.PersonKeyResponse
+	(*GetUserRequest)(nil),         // 22: portal.plugin.v1.GetUserRequest
+	(*User)(nil),                   // 23: portal.plugin.v1.User
+	(*GetOrganizationRequest)(nil), // 24: portal.plugin.v1.GetOrganizationRequest
+	(*Organization)(nil),           // 25: portal.plugin.v1.Organization
+	(*DecideRequest)(nil),          // 26: portal.plugin.v1.DecideRequest
+	(*Decision)(nil),               // 27: portal.plugin.v1.Decision
+	(*DataFilterRequest)(nil),      // 28: portal.plugin.v1.DataFilterRequest
+	(*DataFilterResponse)(nil),     // 29: portal.plugin.v1.DataFilterResponse
+	(*CreateTaskRequest)(nil),      // 30: portal.plugin.v1.CreateTaskRequest
+	(*CompleteTaskRequest)(nil),    // 31: portal.plugin.v1.CompleteTaskRequest
+	(*TaskRef)(nil),                // 32: portal.plugin.v1.TaskRef
+	(*StartProcessRequest)(nil),    // 33: portal.plugin.v1.StartProcessRequest
+	(*GetProcessRequest)(nil),      // 34: portal.plugin.v1.GetProcessRequest
+	(*ProcessInstance)(nil),        // 35: portal.plugin.v1.ProcessInstance
+	(*EvaluateTrackRequest)(nil),   // 36: portal.plugin.v1.EvaluateTrackRequest
+	(*TrackStatus)(nil),            // 37: portal.plugin.v1.TrackStatus
+	(*ComputeDeadlineRequest)(nil), // 38: portal.plugin.v1.ComputeDeadlineRequest
+	(*Deadline)(nil),               // 39: portal.plugin.v1.Deadline
+	(*SendMessageRequest)(nil),     // 40: portal.plugin.v1.SendMessageRequest
+	(*SendMessageResponse)(nil),    // 41: portal.plugin.v1.SendMessageResponse
+	(*PublishEventRequest)(nil),    // 42: portal.plugin.v1.PublishEventRequest
+	(*PublishEventResponse)(nil),   // 43: portal.plugin.v1.PublishEventResponse
+	(*StatFileRequest)(nil),        // 44: portal.plugin.v1.StatFileRequest
+	(*FileInfo)(nil),               // 45: portal.plugin.v1.FileInfo
+	(*GetFileRequest)(nil),         // 46: portal.plugin.v1.GetFileRequest
+	(*FileContent)(nil),            // 47: portal.plugin.v1.FileContent
+	(*PutFileRequest)(nil),         // 48: portal.plugin.v1.PutFileRequest
+	(*RenderDocumentRequest)(nil),  // 49: portal.plugin.v1.RenderDocumentRequest
+	(*DocumentRef)(nil),            // 50: portal.plugin.v1.DocumentRef
+	(*GetDocumentRequest)(nil),     // 51: portal.plugin.v1.GetDocumentRequest
+	(*OpenDossierRequest)(nil),     // 52: portal.plugin.v1.OpenDossierRequest
+	(*DossierInfo)(nil),            // 53: portal.plugin.v1.DossierInfo
+	(*AppendDossierRequest)(nil),   // 54: portal.plugin.v1.AppendDossierRequest
+	(*DossierEntry)(nil),           // 55: portal.plugin.v1.DossierEntry
+	(*ArchiveDossierRequest)(nil),  // 56: portal.plugin.v1.ArchiveDossierRequest
+	(*ArchiveResult)(nil),          // 57: portal.plugin.v1.ArchiveResult
+	(*IndexRequest)(nil),           // 58: portal.plugin.v1.IndexRequest
+	(*IndexResponse)(nil),          // 59: portal.plugin.v1.IndexResponse
+	(*AuditRecord)(nil),            // 60: portal.plugin.v1.AuditRecord
+	(*AuditAck)(nil),               // 61: portal.plugin.v1.AuditAck
+	(*NextNumberRequest)(nil),      // 62: portal.plugin.v1.NextNumberRequest
+	(*NextNumberResponse)(nil),     // 63: portal.plugin.v1.NextNumberResponse
+	(*GetSettingsRequest)(nil),     // 64: portal.plugin.v1.GetSettingsRequest
+	(*PutSettingRequest)(nil),      // 65: portal.plugin.v1.PutSettingRequest
+	(*SettingsMap)(nil),            // 66: portal.plugin.v1.SettingsMap
+	nil,                            // 67: portal.plugin.v1.StartRequest.SettingsEntry
+	nil,                            // 68: portal.plugin.v1.HTTPRequest.ParamsEntry
+	nil,                            // 69: portal.plugin.v1.CreateTaskRequest.TitleEntry
+	nil,                            // 70: portal.plugin.v1.SettingsMap.ValuesEntry
 }
 var file_plugin_proto_depIdxs = []int32{
 	3,  // 0: portal.plugin.v1.StartRequest.database:type_name -> portal.plugin.v1.Database
-	65, // 1: portal.plugin.v1.StartRequest.settings:type_name -> portal.plugin.v1.StartRequest.SettingsEntry
+	67, // 1: portal.plugin.v1.StartRequest.settings:type_name -> portal.plugin.v1.StartRequest.SettingsEntry
 	9,  // 2: portal.plugin.v1.HTTPRequest.headers:type_name -> portal.plugin.v1.Header
 	11, // 3: portal.plugin.v1.HTTPRequest.caller:type_name -> portal.plugin.v1.Caller
-	66, // 4: portal.plugin.v1.HTTPRequest.params:type_name -> portal.plugin.v1.HTTPRequest.ParamsEntry
+	68, // 4: portal.plugin.v1.HTTPRequest.params:type_name -> portal.plugin.v1.HTTPRequest.ParamsEntry
 	7,  // 5: portal.plugin.v1.HTTPStreamFrame.request:type_name -> portal.plugin.v1.HTTPRequest
 	10, // 6: portal.plugin.v1.HTTPStreamFrame.response:type_name -> portal.plugin.v1.HTTPResponse
 	9,  // 7: portal.plugin.v1.HTTPResponse.headers:type_name -> portal.plugin.v1.Header
 	11, // 8: portal.plugin.v1.TaskCallback.actor:type_name -> portal.plugin.v1.Caller
-	67, // 9: portal.plugin.v1.CreateTaskRequest.title:type_name -> portal.plugin.v1.CreateTaskRequest.TitleEntry
-	43, // 10: portal.plugin.v1.FileContent.info:type_name -> portal.plugin.v1.FileInfo
-	51, // 11: portal.plugin.v1.ArchiveResult.dossier:type_name -> portal.plugin.v1.DossierInfo
-	68, // 12: portal.plugin.v1.SettingsMap.values:type_name -> portal.plugin.v1.SettingsMap.ValuesEntry
+	69, // 9: portal.plugin.v1.CreateTaskRequest.title:type_name -> portal.plugin.v1.CreateTaskRequest.TitleEntry
+	45, // 10: portal.plugin.v1.FileContent.info:type_name -> portal.plugin.v1.FileInfo
+	53, // 11: portal.plugin.v1.ArchiveResult.dossier:type_name -> portal.plugin.v1.DossierInfo
+	70, // 12: portal.plugin.v1.SettingsMap.values:type_name -> portal.plugin.v1.SettingsMap.ValuesEntry
 	0,  // 13: portal.plugin.v1.Plugin.Describe:input_type -> portal.plugin.v1.DescribeRequest
 	2,  // 14: portal.plugin.v1.Plugin.Start:input_type -> portal.plugin.v1.StartRequest
 	5,  // 15: portal.plugin.v1.Plugin.CheckHealth:input_type -> portal.plugin.v1.CheckHealthRequest
@@ -4479,67 +4589,69 @@ var file_plugin_proto_depIdxs = []int32{
 	14, // 19: portal.plugin.v1.Plugin.DeliverEvent:input_type -> portal.plugin.v1.Event
 	16, // 20: portal.plugin.v1.Plugin.Drain:input_type -> portal.plugin.v1.DrainRequest
 	18, // 21: portal.plugin.v1.Plugin.Stop:input_type -> portal.plugin.v1.StopRequest
-	20, // 22: portal.plugin.v1.Identity.GetUser:input_type -> portal.plugin.v1.GetUserRequest
-	22, // 23: portal.plugin.v1.Identity.GetOrganization:input_type -> portal.plugin.v1.GetOrganizationRequest
-	24, // 24: portal.plugin.v1.Policy.Decide:input_type -> portal.plugin.v1.DecideRequest
-	26, // 25: portal.plugin.v1.Policy.DataFilter:input_type -> portal.plugin.v1.DataFilterRequest
-	28, // 26: portal.plugin.v1.Tasks.CreateTask:input_type -> portal.plugin.v1.CreateTaskRequest
-	29, // 27: portal.plugin.v1.Tasks.CompleteTask:input_type -> portal.plugin.v1.CompleteTaskRequest
-	31, // 28: portal.plugin.v1.Processes.StartProcess:input_type -> portal.plugin.v1.StartProcessRequest
-	32, // 29: portal.plugin.v1.Processes.GetProcess:input_type -> portal.plugin.v1.GetProcessRequest
-	36, // 30: portal.plugin.v1.Clocks.ComputeDeadline:input_type -> portal.plugin.v1.ComputeDeadlineRequest
-	34, // 31: portal.plugin.v1.Clocks.EvaluateTrack:input_type -> portal.plugin.v1.EvaluateTrackRequest
-	38, // 32: portal.plugin.v1.Messages.SendMessage:input_type -> portal.plugin.v1.SendMessageRequest
-	40, // 33: portal.plugin.v1.Events.PublishEvent:input_type -> portal.plugin.v1.PublishEventRequest
-	42, // 34: portal.plugin.v1.Files.StatFile:input_type -> portal.plugin.v1.StatFileRequest
-	44, // 35: portal.plugin.v1.Files.GetFile:input_type -> portal.plugin.v1.GetFileRequest
-	46, // 36: portal.plugin.v1.Files.PutFile:input_type -> portal.plugin.v1.PutFileRequest
-	47, // 37: portal.plugin.v1.Documents.RenderDocument:input_type -> portal.plugin.v1.RenderDocumentRequest
-	49, // 38: portal.plugin.v1.Documents.GetDocument:input_type -> portal.plugin.v1.GetDocumentRequest
-	50, // 39: portal.plugin.v1.Dossiers.OpenDossier:input_type -> portal.plugin.v1.OpenDossierRequest
-	52, // 40: portal.plugin.v1.Dossiers.AppendDossier:input_type -> portal.plugin.v1.AppendDossierRequest
-	54, // 41: portal.plugin.v1.Dossiers.ArchiveDossier:input_type -> portal.plugin.v1.ArchiveDossierRequest
-	56, // 42: portal.plugin.v1.Search.Index:input_type -> portal.plugin.v1.IndexRequest
-	58, // 43: portal.plugin.v1.Audit.Write:input_type -> portal.plugin.v1.AuditRecord
-	60, // 44: portal.plugin.v1.Numbering.Next:input_type -> portal.plugin.v1.NextNumberRequest
-	62, // 45: portal.plugin.v1.Settings.GetSettings:input_type -> portal.plugin.v1.GetSettingsRequest
-	63, // 46: portal.plugin.v1.Settings.PutSetting:input_type -> portal.plugin.v1.PutSettingRequest
-	1,  // 47: portal.plugin.v1.Plugin.Describe:output_type -> portal.plugin.v1.DescribeResponse
-	4,  // 48: portal.plugin.v1.Plugin.Start:output_type -> portal.plugin.v1.StartResponse
-	6,  // 49: portal.plugin.v1.Plugin.CheckHealth:output_type -> portal.plugin.v1.CheckHealthResponse
-	10, // 50: portal.plugin.v1.Plugin.HandleHTTP:output_type -> portal.plugin.v1.HTTPResponse
-	8,  // 51: portal.plugin.v1.Plugin.HandleHTTPStream:output_type -> portal.plugin.v1.HTTPStreamFrame
-	13, // 52: portal.plugin.v1.Plugin.HandleTask:output_type -> portal.plugin.v1.TaskCallbackResult
-	15, // 53: portal.plugin.v1.Plugin.DeliverEvent:output_type -> portal.plugin.v1.EventAck
-	17, // 54: portal.plugin.v1.Plugin.Drain:output_type -> portal.plugin.v1.DrainResponse
-	19, // 55: portal.plugin.v1.Plugin.Stop:output_type -> portal.plugin.v1.StopResponse
-	21, // 56: portal.plugin.v1.Identity.GetUser:output_type -> portal.plugin.v1.User
-	23, // 57: portal.plugin.v1.Identity.GetOrganization:output_type -> portal.plugin.v1.Organization
-	25, // 58: portal.plugin.v1.Policy.Decide:output_type -> portal.plugin.v1.Decision
-	27, // 59: portal.plugin.v1.Policy.DataFilter:output_type -> portal.plugin.v1.DataFilterResponse
-	30, // 60: portal.plugin.v1.Tasks.CreateTask:output_type -> portal.plugin.v1.TaskRef
-	30, // 61: portal.plugin.v1.Tasks.CompleteTask:output_type -> portal.plugin.v1.TaskRef
-	33, // 62: portal.plugin.v1.Processes.StartProcess:output_type -> portal.plugin.v1.ProcessInstance
-	33, // 63: portal.plugin.v1.Processes.GetProcess:output_type -> portal.plugin.v1.ProcessInstance
-	37, // 64: portal.plugin.v1.Clocks.ComputeDeadline:output_type -> portal.plugin.v1.Deadline
-	35, // 65: portal.plugin.v1.Clocks.EvaluateTrack:output_type -> portal.plugin.v1.TrackStatus
-	39, // 66: portal.plugin.v1.Messages.SendMessage:output_type -> portal.plugin.v1.SendMessageResponse
-	41, // 67: portal.plugin.v1.Events.PublishEvent:output_type -> portal.plugin.v1.PublishEventResponse
-	43, // 68: portal.plugin.v1.Files.StatFile:output_type -> portal.plugin.v1.FileInfo
-	45, // 69: portal.plugin.v1.Files.GetFile:output_type -> portal.plugin.v1.FileContent
-	43, // 70: portal.plugin.v1.Files.PutFile:output_type -> portal.plugin.v1.FileInfo
-	48, // 71: portal.plugin.v1.Documents.RenderDocument:output_type -> portal.plugin.v1.DocumentRef
-	48, // 72: portal.plugin.v1.Documents.GetDocument:output_type -> portal.plugin.v1.DocumentRef
-	51, // 73: portal.plugin.v1.Dossiers.OpenDossier:output_type -> portal.plugin.v1.DossierInfo
-	53, // 74: portal.plugin.v1.Dossiers.AppendDossier:output_type -> portal.plugin.v1.DossierEntry
-	55, // 75: portal.plugin.v1.Dossiers.ArchiveDossier:output_type -> portal.plugin.v1.ArchiveResult
-	57, // 76: portal.plugin.v1.Search.Index:output_type -> portal.plugin.v1.IndexResponse
-	59, // 77: portal.plugin.v1.Audit.Write:output_type -> portal.plugin.v1.AuditAck
-	61, // 78: portal.plugin.v1.Numbering.Next:output_type -> portal.plugin.v1.NextNumberResponse
-	64, // 79: portal.plugin.v1.Settings.GetSettings:output_type -> portal.plugin.v1.SettingsMap
-	64, // 80: portal.plugin.v1.Settings.PutSetting:output_type -> portal.plugin.v1.SettingsMap
-	47, // [47:81] is the sub-list for method output_type
-	13, // [13:47] is the sub-list for method input_type
+	22, // 22: portal.plugin.v1.Identity.GetUser:input_type -> portal.plugin.v1.GetUserRequest
+	24, // 23: portal.plugin.v1.Identity.GetOrganization:input_type -> portal.plugin.v1.GetOrganizationRequest
+	20, // 24: portal.plugin.v1.Identity.PersonKey:input_type -> portal.plugin.v1.PersonKeyRequest
+	26, // 25: portal.plugin.v1.Policy.Decide:input_type -> portal.plugin.v1.DecideRequest
+	28, // 26: portal.plugin.v1.Policy.DataFilter:input_type -> portal.plugin.v1.DataFilterRequest
+	30, // 27: portal.plugin.v1.Tasks.CreateTask:input_type -> portal.plugin.v1.CreateTaskRequest
+	31, // 28: portal.plugin.v1.Tasks.CompleteTask:input_type -> portal.plugin.v1.CompleteTaskRequest
+	33, // 29: portal.plugin.v1.Processes.StartProcess:input_type -> portal.plugin.v1.StartProcessRequest
+	34, // 30: portal.plugin.v1.Processes.GetProcess:input_type -> portal.plugin.v1.GetProcessRequest
+	38, // 31: portal.plugin.v1.Clocks.ComputeDeadline:input_type -> portal.plugin.v1.ComputeDeadlineRequest
+	36, // 32: portal.plugin.v1.Clocks.EvaluateTrack:input_type -> portal.plugin.v1.EvaluateTrackRequest
+	40, // 33: portal.plugin.v1.Messages.SendMessage:input_type -> portal.plugin.v1.SendMessageRequest
+	42, // 34: portal.plugin.v1.Events.PublishEvent:input_type -> portal.plugin.v1.PublishEventRequest
+	44, // 35: portal.plugin.v1.Files.StatFile:input_type -> portal.plugin.v1.StatFileRequest
+	46, // 36: portal.plugin.v1.Files.GetFile:input_type -> portal.plugin.v1.GetFileRequest
+	48, // 37: portal.plugin.v1.Files.PutFile:input_type -> portal.plugin.v1.PutFileRequest
+	49, // 38: portal.plugin.v1.Documents.RenderDocument:input_type -> portal.plugin.v1.RenderDocumentRequest
+	51, // 39: portal.plugin.v1.Documents.GetDocument:input_type -> portal.plugin.v1.GetDocumentRequest
+	52, // 40: portal.plugin.v1.Dossiers.OpenDossier:input_type -> portal.plugin.v1.OpenDossierRequest
+	54, // 41: portal.plugin.v1.Dossiers.AppendDossier:input_type -> portal.plugin.v1.AppendDossierRequest
+	56, // 42: portal.plugin.v1.Dossiers.ArchiveDossier:input_type -> portal.plugin.v1.ArchiveDossierRequest
+	58, // 43: portal.plugin.v1.Search.Index:input_type -> portal.plugin.v1.IndexRequest
+	60, // 44: portal.plugin.v1.Audit.Write:input_type -> portal.plugin.v1.AuditRecord
+	62, // 45: portal.plugin.v1.Numbering.Next:input_type -> portal.plugin.v1.NextNumberRequest
+	64, // 46: portal.plugin.v1.Settings.GetSettings:input_type -> portal.plugin.v1.GetSettingsRequest
+	65, // 47: portal.plugin.v1.Settings.PutSetting:input_type -> portal.plugin.v1.PutSettingRequest
+	1,  // 48: portal.plugin.v1.Plugin.Describe:output_type -> portal.plugin.v1.DescribeResponse
+	4,  // 49: portal.plugin.v1.Plugin.Start:output_type -> portal.plugin.v1.StartResponse
+	6,  // 50: portal.plugin.v1.Plugin.CheckHealth:output_type -> portal.plugin.v1.CheckHealthResponse
+	10, // 51: portal.plugin.v1.Plugin.HandleHTTP:output_type -> portal.plugin.v1.HTTPResponse
+	8,  // 52: portal.plugin.v1.Plugin.HandleHTTPStream:output_type -> portal.plugin.v1.HTTPStreamFrame
+	13, // 53: portal.plugin.v1.Plugin.HandleTask:output_type -> portal.plugin.v1.TaskCallbackResult
+	15, // 54: portal.plugin.v1.Plugin.DeliverEvent:output_type -> portal.plugin.v1.EventAck
+	17, // 55: portal.plugin.v1.Plugin.Drain:output_type -> portal.plugin.v1.DrainResponse
+	19, // 56: portal.plugin.v1.Plugin.Stop:output_type -> portal.plugin.v1.StopResponse
+	23, // 57: portal.plugin.v1.Identity.GetUser:output_type -> portal.plugin.v1.User
+	25, // 58: portal.plugin.v1.Identity.GetOrganization:output_type -> portal.plugin.v1.Organization
+	21, // 59: portal.plugin.v1.Identity.PersonKey:output_type -> portal.plugin.v1.PersonKeyResponse
+	27, // 60: portal.plugin.v1.Policy.Decide:output_type -> portal.plugin.v1.Decision
+	29, // 61: portal.plugin.v1.Policy.DataFilter:output_type -> portal.plugin.v1.DataFilterResponse
+	32, // 62: portal.plugin.v1.Tasks.CreateTask:output_type -> portal.plugin.v1.TaskRef
+	32, // 63: portal.plugin.v1.Tasks.CompleteTask:output_type -> portal.plugin.v1.TaskRef
+	35, // 64: portal.plugin.v1.Processes.StartProcess:output_type -> portal.plugin.v1.ProcessInstance
+	35, // 65: portal.plugin.v1.Processes.GetProcess:output_type -> portal.plugin.v1.ProcessInstance
+	39, // 66: portal.plugin.v1.Clocks.ComputeDeadline:output_type -> portal.plugin.v1.Deadline
+	37, // 67: portal.plugin.v1.Clocks.EvaluateTrack:output_type -> portal.plugin.v1.TrackStatus
+	41, // 68: portal.plugin.v1.Messages.SendMessage:output_type -> portal.plugin.v1.SendMessageResponse
+	43, // 69: portal.plugin.v1.Events.PublishEvent:output_type -> portal.plugin.v1.PublishEventResponse
+	45, // 70: portal.plugin.v1.Files.StatFile:output_type -> portal.plugin.v1.FileInfo
+	47, // 71: portal.plugin.v1.Files.GetFile:output_type -> portal.plugin.v1.FileContent
+	45, // 72: portal.plugin.v1.Files.PutFile:output_type -> portal.plugin.v1.FileInfo
+	50, // 73: portal.plugin.v1.Documents.RenderDocument:output_type -> portal.plugin.v1.DocumentRef
+	50, // 74: portal.plugin.v1.Documents.GetDocument:output_type -> portal.plugin.v1.DocumentRef
+	53, // 75: portal.plugin.v1.Dossiers.OpenDossier:output_type -> portal.plugin.v1.DossierInfo
+	55, // 76: portal.plugin.v1.Dossiers.AppendDossier:output_type -> portal.plugin.v1.DossierEntry
+	57, // 77: portal.plugin.v1.Dossiers.ArchiveDossier:output_type -> portal.plugin.v1.ArchiveResult
+	59, // 78: portal.plugin.v1.Search.Index:output_type -> portal.plugin.v1.IndexResponse
+	61, // 79: portal.plugin.v1.Audit.Write:output_type -> portal.plugin.v1.AuditAck
+	63, // 80: portal.plugin.v1.Numbering.Next:output_type -> portal.plugin.v1.NextNumberResponse
+	66, // 81: portal.plugin.v1.Settings.GetSettings:output_type -> portal.plugin.v1.SettingsMap
+	66, // 82: portal.plugin.v1.Settings.PutSetting:output_type -> portal.plugin.v1.SettingsMap
+	48, // [48:83] is the sub-list for method output_type
+	13, // [13:48] is the sub-list for method input_type
 	13, // [13:13] is the sub-list for extension type_name
 	13, // [13:13] is the sub-list for extension extendee
 	0,  // [0:13] is the sub-list for field type_name
@@ -4561,7 +4673,7 @@ func file_plugin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_plugin_proto_rawDesc), len(file_plugin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   69,
+			NumMessages:   71,
 			NumExtensions: 0,
 			NumServices:   15,
 		},

@@ -489,6 +489,7 @@ var Plugin_ServiceDesc = grpc.ServiceDesc{
 const (
 	Identity_GetUser_FullMethodName         = "/portal.plugin.v1.Identity/GetUser"
 	Identity_GetOrganization_FullMethodName = "/portal.plugin.v1.Identity/GetOrganization"
+	Identity_PersonKey_FullMethodName       = "/portal.plugin.v1.Identity/PersonKey"
 )
 
 // IdentityClient is the client API for Identity service.
@@ -499,6 +500,9 @@ const (
 type IdentityClient interface {
 	GetUser(ctx context.Context, in *GetUserRequest, opts ...grpc.CallOption) (*User, error)
 	GetOrganization(ctx context.Context, in *GetOrganizationRequest, opts ...grpc.CallOption) (*Organization, error)
+	// PersonKey is the pseudonym Caller.person_key carries for the person with
+	// this resident identity number; INVALID_ARGUMENT for a malformed number.
+	PersonKey(ctx context.Context, in *PersonKeyRequest, opts ...grpc.CallOption) (*PersonKeyResponse, error)
 }
 
 type identityClient struct {
@@ -529,6 +533,16 @@ func (c *identityClient) GetOrganization(ctx context.Context, in *GetOrganizatio
 	return out, nil
 }
 
+func (c *identityClient) PersonKey(ctx context.Context, in *PersonKeyRequest, opts ...grpc.CallOption) (*PersonKeyResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PersonKeyResponse)
+	err := c.cc.Invoke(ctx, Identity_PersonKey_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // IdentityServer is the server API for Identity service.
 // All implementations must embed UnimplementedIdentityServer
 // for forward compatibility.
@@ -537,6 +551,9 @@ func (c *identityClient) GetOrganization(ctx context.Context, in *GetOrganizatio
 type IdentityServer interface {
 	GetUser(context.Context, *GetUserRequest) (*User, error)
 	GetOrganization(context.Context, *GetOrganizationRequest) (*Organization, error)
+	// PersonKey is the pseudonym Caller.person_key carries for the person with
+	// this resident identity number; INVALID_ARGUMENT for a malformed number.
+	PersonKey(context.Context, *PersonKeyRequest) (*PersonKeyResponse, error)
 	mustEmbedUnimplementedIdentityServer()
 }
 
@@ -552,6 +569,9 @@ func (UnimplementedIdentityServer) GetUser(context.Context, *GetUserRequest) (*U
 }
 func (UnimplementedIdentityServer) GetOrganization(context.Context, *GetOrganizationRequest) (*Organization, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method GetOrganization not implemented")
+}
+func (UnimplementedIdentityServer) PersonKey(context.Context, *PersonKeyRequest) (*PersonKeyResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method PersonKey not implemented")
 }
 func (UnimplementedIdentityServer) mustEmbedUnimplementedIdentityServer() {}
 func (UnimplementedIdentityServer) testEmbeddedByValue()                  {}
@@ -610,6 +630,24 @@ func _Identity_GetOrganization_Handler(srv interface{}, ctx context.Context, dec
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Identity_PersonKey_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PersonKeyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IdentityServer).PersonKey(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Identity_PersonKey_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IdentityServer).PersonKey(ctx, req.(*PersonKeyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Identity_ServiceDesc is the grpc.ServiceDesc for Identity service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -624,6 +662,10 @@ var Identity_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetOrganization",
 			Handler:    _Identity_GetOrganization_Handler,
+		},
+		{
+			MethodName: "PersonKey",
+			Handler:    _Identity_PersonKey_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
