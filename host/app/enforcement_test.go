@@ -99,15 +99,23 @@ func pluginPortal(t *testing.T, plugins ...string) (*portal, bundle.KeyPair) {
 // the session cookie and its CSRF token.
 func (p *portal) enterprise() func(method, path string, body any, out any) (int, string) {
 	p.t.Helper()
+	return p.signIn("yiwangtongban", "ent-demo")
+}
+
+// signIn signs in through the development identity provider as persona, by
+// provider (yiwangtongban: enterprises; suishenban: the public), and returns
+// a caller with that session.
+func (p *portal) signIn(provider, persona string) func(method, path string, body any, out any) (int, string) {
+	p.t.Helper()
 	jar, _ := cookiejar.New(nil)
 	c := &http.Client{Jar: jar}
 	base := p.ts.URL
-	resp, err := c.Get(base + "/api/v1/auth/oidc/yiwangtongban/login?return=/portal")
+	resp, err := c.Get(base + "/api/v1/auth/oidc/" + provider + "/login?return=/portal")
 	if err != nil {
 		p.t.Fatal(err)
 	}
 	resp.Body.Close()
-	form := url.Values{"persona": {"ent-demo"}}
+	form := url.Values{"persona": {persona}}
 	for k, v := range resp.Request.URL.Query() {
 		form[k] = v
 	}

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/shanghai-amr/portal/plugins/registration/departments"
 	"github.com/shanghai-amr/portal/sdk"
 	"github.com/shanghai-amr/portal/sdk/storage"
 )
@@ -30,6 +31,8 @@ type service struct {
 	db   *sql.DB
 	host *sdk.Host
 	log  *slog.Logger
+	// exchange pushes approved filings to the other departments (exchange.go).
+	exchange *departments.Channel
 }
 
 func start(ctx context.Context, env *sdk.Env) (http.Handler, error) {
@@ -46,40 +49,11 @@ func start(ctx context.Context, env *sdk.Env) (http.Handler, error) {
 		return nil, err
 	}
 	s := &service{db: db, host: env.Host, log: env.Log}
+	if err := s.startExchange(env.Settings); err != nil {
+		return nil, err
+	}
 	mux := http.NewServeMux()
 	s.enterpriseRoutes(mux)
 	s.filingRoutes(mux)
 	return mux, nil
-}
-
-// migrateFilings creates the filings' tables (expand-only).
-func migrateFilings(ctx context.Context, db *sql.DB, dialect string) error {
-	id := "INTEGER PRIMARY KEY AUTOINCREMENT"
-	if dialect == "mysql" {
-		id = "BIGINT AUTO_INCREMENT PRIMARY KEY"
-	}
-	for _, stmt := range []string{
-		`CREATE TABLE IF NOT EXISTS filings (
-			id ` + id + `,
-			kind VARCHAR(16) NOT NULL,
-			parent_id BIGINT NOT NULL DEFAULT 0,
-			uscc VARCHAR(18) NOT NULL,
-			district VARCHAR(6) NOT NULL,
-			org_path VARCHAR(64) NOT NULL,
-			reason TEXT NOT NULL,
-			start_date VARCHAR(10) NOT NULL,
-			end_date VARCHAR(10) NOT NULL,
-			service_address VARCHAR(200) NOT NULL,
-			status VARCHAR(16) NOT NULL,
-			task_id VARCHAR(32) NOT NULL DEFAULT '',
-			document_id VARCHAR(32) NOT NULL DEFAULT '',
-			number VARCHAR(128) NOT NULL DEFAULT '',
-			note TEXT,
-			created_at BIGINT NOT NULL)`,
-	} {
-		if _, err := db.ExecContext(ctx, stmt); err != nil {
-			return err
-		}
-	}
-	return nil
 }
