@@ -113,7 +113,7 @@ func TestSuspensionFilingOnline(t *testing.T) {
 	}
 	fixed := application("online", day(1), day(180))
 	fixed["departments"].(map[string]any)["social_security"] = map[string]any{"ss_account": "31011500012345", "ss_insured": "10"}
-	if code, body := party("PUT", fmt.Sprintf("%s/my/suspensions/%d", rp, f.ID), fixed, &f); code != 200 || f.Status != "pending_prereview" {
+	if code, body := party("POST", mine(f.ID, "resubmit"), fixed, &f); code != 200 || f.Status != "pending_prereview" {
 		t.Fatalf("resubmit: %d %s", code, body)
 	}
 	if code, body := p.as("pd_reg", "POST", at(f.ID, "prereview"), map[string]any{"decision": "pass", "signers": []string{"director"}}, nil); code != http.StatusBadRequest || !strings.Contains(body, "董事") {
@@ -253,6 +253,29 @@ func TestSuspensionFilingOnline(t *testing.T) {
 	p.ok("pd_reg", "GET", rp+"/suspensions/stats", nil, &stats)
 	if stats.Total != 3 {
 		t.Fatalf("statistics: %+v", stats)
+	}
+	// The operator configures the exchange (docs/operator-guide.md): a secret
+	// is stored and audited but never shown back; bad keys and non-operators
+	// are refused.
+	var settings struct {
+		Settings []struct {
+			Key, Value string
+			Secret     bool
+		}
+	}
+	p.ok("admin", "PUT", "/api/v1/admin/plugins/registration/settings/exchange.secret", map[string]any{"value": "a-secret-agreed-with-the-departments"}, &settings)
+	p.ok("admin", "PUT", "/api/v1/admin/plugins/registration/settings/exchange.url.tax", map[string]any{"value": "http://127.0.0.1:9/tax"}, &settings)
+	if len(settings.Settings) != 2 || !settings.Settings[0].Secret || settings.Settings[0].Value != "" || settings.Settings[1].Value != "http://127.0.0.1:9/tax" {
+		t.Fatalf("settings: %+v", settings)
+	}
+	if code, body := p.as("admin", "PUT", "/api/v1/admin/plugins/registration/settings/Bad Key", map[string]any{"value": "x"}, nil); code != http.StatusBadRequest || !strings.Contains(body, "plugin.bad_setting") {
+		t.Fatalf("a bad key: %d %s", code, body)
+	}
+	if code, _ := p.as("pd_reg", "PUT", "/api/v1/admin/plugins/registration/settings/registry.demo", map[string]any{"value": "off"}, nil); code != http.StatusForbidden {
+		t.Fatalf("a reviewer changes plugin settings: %d", code)
+	}
+	if code, _ := p.as("admin", "GET", "/api/v1/admin/plugins/nosuch/settings", nil, nil); code != http.StatusNotFound {
+		t.Fatalf("settings of a plugin that is not installed: %d", code)
 	}
 	// The departments' feedback route takes signed feedback only.
 	if code, _ := p.do("", "POST", rp+"/exchange/feedback", map[string]any{"message_id": "x", "status": "done", "result": "伪造"}, nil); code != http.StatusUnauthorized {

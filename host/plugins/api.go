@@ -59,6 +59,25 @@ func (m *Manager) MountAPI(s *server.Server, auth gin.HandlerFunc) {
 		lines, err := m.Logs(c.Param("id"), n)
 		reply(c, gin.H{"lines": lines}, err)
 	})
+	api.GET("/admin/plugins/:id/settings", read, func(c *gin.Context) {
+		list, err := m.Settings(c.Request.Context(), c.Param("id"))
+		reply(c, gin.H{"settings": list}, err)
+	})
+	api.PUT("/admin/plugins/:id/settings/:key", manage, func(c *gin.Context) {
+		var in struct {
+			Value string `json:"value"`
+		}
+		if err := c.ShouldBindJSON(&in); err != nil {
+			server.Fail(c, ErrBadSetting.WithDetails(map[string]string{"Detail": `the body is {"value": "…"}`}))
+			return
+		}
+		if err := m.PutSetting(c.Request.Context(), c.Param("id"), c.Param("key"), in.Value, actorOf(c)); err != nil {
+			server.Fail(c, err)
+			return
+		}
+		list, err := m.Settings(c.Request.Context(), c.Param("id"))
+		reply(c, gin.H{"settings": list}, err)
+	})
 	act := func(f func(c *gin.Context, a Actor) (*Info, error)) gin.HandlerFunc {
 		return func(c *gin.Context) {
 			in, err := f(c, actorOf(c))

@@ -1,23 +1,26 @@
 package main
 
+// The market-entity registry's routes: the staff search and record, and the
+// public lookup. The table and the demo registry are enterprises_store.go,
+// the name index enterprises_index.go, the parameters enterprises_params.go.
+
 import (
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
-	"unicode/utf8"
 
+	"github.com/shanghai-amr/portal/plugins/registration/registry"
+	"github.com/shanghai-amr/portal/plugins/registration/search"
 	"github.com/shanghai-amr/portal/sdk"
 	"github.com/shanghai-amr/portal/sdk/idcode"
 	"github.com/shanghai-amr/portal/sdk/proto/pluginv1"
 )
 
-// The market-entity registry: the enterprises table, its demo slice, and the
-// staff queries.
-
+// enterprise is a record's columns, as the filings code and the
+// enterprise's own page (GET /my/enterprise) show them.
 type enterprise struct {
 	USCC        string   `json:"uscc"`
 	Name        string   `json:"name"`
@@ -32,112 +35,169 @@ type enterprise struct {
 }
 
 func (s *service) enterprise(ctx context.Context, uscc string) (*enterprise, error) {
-	var e enterprise
-	err := s.db.QueryRowContext(ctx, "SELECT uscc, name, kind, status, prior_status, district, legal_rep, address, established FROM enterprises WHERE uscc = ?", uscc).
-		Scan(&e.USCC, &e.Name, &e.Kind, &e.Status, &e.PriorStatus, &e.District, &e.LegalRep, &e.Address, &e.Established)
-	return &e, err
+	r, err := readEntity(ctx, s.db, uscc)
+	return r.enterprise(), err
 }
 
-// migrateEnterprises creates the registry's tables (expand-only).
-func migrateEnterprises(ctx context.Context, db *sql.DB, dialect string) error {
-	for _, stmt := range []string{
-		`CREATE TABLE IF NOT EXISTS enterprises (
-			uscc VARCHAR(18) NOT NULL PRIMARY KEY,
-			name VARCHAR(200) NOT NULL,
-			kind VARCHAR(32) NOT NULL,
-			status VARCHAR(16) NOT NULL,
-			prior_status VARCHAR(16) NOT NULL DEFAULT '',
-			district VARCHAR(6) NOT NULL,
-			legal_rep VARCHAR(64) NOT NULL,
-			address VARCHAR(200) NOT NULL,
-			established VARCHAR(10) NOT NULL)`,
-	} {
-		if _, err := db.ExecContext(ctx, stmt); err != nil {
-			return err
-		}
-	}
-	return nil
+// enterpriseDetail is GET /enterprises/{code}: the columns and filings as
+// before, the district's name, and the whole registry record.
+type enterpriseDetail struct {
+	*enterprise
+	DistrictName string           `json:"district_name,omitempty"`
+	Entity       *registry.Entity `json:"entity"`
 }
 
-// demo is a small registry for development and the tests; the synthetic
-// population generator makes realistic ones at scale.
-var demo = []struct{ first17, name, kind, status, district, rep, address, established string }{
-	{"91310115MA1K4PTX8", "上海浦东示例科技有限公司", "有限责任公司", "存续", "310115", "张明", "上海市浦东新区张江路100号", "2019-05-20"},
-	{"91310115MA1K4PTY5", "上海浦东恒远贸易有限公司", "有限责任公司", "吊销", "310115", "李华", "上海市浦东新区川沙路88号", "2012-03-02"},
-	{"92310101MA1K4PTW3", "上海市黄浦区南京东路小吃店", "个体工商户", "存续", "310101", "王芳", "上海市黄浦区南京东路200号", "2020-08-11"},
+// enterpriseRow is one search result. Staff see every field; the public
+// the first group, with the legal representative masked (search.View).
+type enterpriseRow struct {
+	USCC         string `json:"uscc"`
+	Name         string `json:"name"`
+	Status       string `json:"status"`
+	District     string `json:"district"`
+	DistrictName string `json:"district_name"`
+	Established  string `json:"established"`
+	LegalRep     string `json:"legal_rep"`
+	// Staff only.
+	Kind        string   `json:"kind,omitempty"`
+	Capital     int64    `json:"capital,omitempty"` // fen
+	FormerNames []string `json:"former_names,omitempty"`
+	// Matched is what the query matched: code, name, former_name, initials;
+	// absent for a listing by filters alone.
+	Matched string `json:"matched,omitempty"`
 }
 
-func seedDemo(ctx context.Context, db *sql.DB) error {
-	var n int
-	if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM enterprises").Scan(&n); err != nil || n > 0 {
-		return err
-	}
-	for _, d := range demo {
-		c, err := idcode.USCCCheck(d.first17)
-		if err != nil {
-			return fmt.Errorf("demo %s: %w", d.name, err)
-		}
-		if _, err := db.ExecContext(ctx, `INSERT INTO enterprises (uscc, name, kind, status, district, legal_rep, address, established)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, d.first17+string(c), d.name, d.kind, d.status, d.district, d.rep, d.address, d.established); err != nil {
-			return err
-		}
-	}
-	return nil
+func rowOf(v search.View, matched string) enterpriseRow {
+	return enterpriseRow{USCC: v.Code, Name: v.Name, Status: v.Status.String(), District: v.District, DistrictName: v.DistrictName,
+		Established: v.Established, LegalRep: v.LegalRep, Kind: v.Kind, Capital: v.Capital, FormerNames: v.FormerNames, Matched: matched}
+}
+
+// enterpriseList is the answer of a search. Total is exact unless
+// truncated: a fragment found in a large part of the registry ranks a
+// sample of it, and Total is then an estimate (约 N 条).
+type enterpriseList struct {
+	Enterprises []enterpriseRow `json:"enterprises"`
+	Total       int             `json:"total"`
+	Truncated   bool            `json:"truncated"`
+	Limit       int             `json:"limit"`
+	Offset      int             `json:"offset"`
+	NextOffset  int             `json:"next_offset,omitempty"` // the next page's offset, when there is one
 }
 
 func (s *service) enterpriseRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /enterprises", s.listEnterprises)
 	mux.HandleFunc("GET /enterprises/{code}", s.getEnterprise)
+	// The public lookup: one handler, a path per audience, as a route has
+	// one permission (portal.public, portal.enterprise).
+	mux.HandleFunc("GET /lookup", s.lookupEnterprises)
+	mux.HandleFunc("GET /my/lookup", s.lookupEnterprises)
 }
 
-// listEnterprises: exact code, or a name fragment, within the caller's
-// district (the registry's search index at scale is package search).
+// listEnterprises is the staff search (staffQuery has the parameters),
+// within the caller's jurisdiction.
 func (s *service) listEnterprises(w http.ResponseWriter, r *http.Request) {
-	q := strings.TrimSpace(r.URL.Query().Get("q"))
-	if utf8.RuneCountInString(q) > 50 {
-		refuse(w, r, http.StatusBadRequest, "registration.invalid", "查询条件过长", "The query is too long")
+	q, bi := staffQuery(r.URL.Query())
+	if bi != nil {
+		refuse(w, r, http.StatusBadRequest, "registration.invalid", bi.zh, bi.en)
 		return
 	}
-	who := sdk.CallerFrom(r.Context())
-	query, args := "SELECT uscc FROM enterprises WHERE 1 = 1", []any{}
-	if who.Jurisdiction != "city" {
-		parts := strings.Split(strings.Trim(who.OrgPath, "/"), "/")
-		if len(parts) < 2 {
-			writeJSON(w, http.StatusOK, map[string]any{"enterprises": []any{}})
+	s.answerSearch(w, r, searchCaller(sdk.CallerFrom(r.Context())), q, search.MaxOffset)
+}
+
+// lookupEnterprises is the public lookup (国家企业信用信息公示系统-like): a
+// name or a code, the whole city, the public fields with personal names
+// masked.
+func (s *service) lookupEnterprises(w http.ResponseWriter, r *http.Request) {
+	q, bi := publicQuery(r.URL.Query())
+	if bi != nil {
+		refuse(w, r, http.StatusBadRequest, "registration.invalid", bi.zh, bi.en)
+		return
+	}
+	s.answerSearch(w, r, publicCaller(), q, publicMaxOffset)
+}
+
+func (s *service) answerSearch(w http.ResponseWriter, r *http.Request, c search.Caller, q search.Query, maxOffset int) {
+	if !s.index.ready.Load() {
+		if code, ok := codeOnly(q); ok {
+			s.answerCodeFromTable(w, r, c, q, code)
 			return
 		}
-		query += " AND district = ?"
-		args = append(args, parts[1])
+		w.Header().Set("Retry-After", "2")
+		refuse(w, r, http.StatusServiceUnavailable, "registration.index_building",
+			"市场主体索引正在建立，请稍后再试", "The registry index is being built; try again in a moment")
+		return
 	}
-	if q != "" {
-		query += " AND (uscc = ? OR name LIKE ? ESCAPE '!')"
-		args = append(args, q, "%"+strings.NewReplacer("!", "!!", "%", "!%", "_", "!_").Replace(q)+"%")
-	}
-	rows, err := s.db.QueryContext(r.Context(), query+" ORDER BY uscc LIMIT 100", args...)
-	if err != nil {
+	res, err := s.index.ix.Search(c, q)
+	if errors.Is(err, search.ErrQuery) {
+		refuse(w, r, http.StatusBadRequest, "registration.invalid", "查询条件不正确", "The query is not valid")
+		return
+	} else if err != nil {
 		internal(w, r, err)
 		return
 	}
-	var codes []string
-	for rows.Next() {
-		var c string
-		_ = rows.Scan(&c)
-		codes = append(codes, c)
+	out := enterpriseList{Enterprises: make([]enterpriseRow, 0, len(res.Hits)), Total: res.Total, Truncated: res.Truncated,
+		Limit: q.Limit, Offset: q.Offset}
+	for _, h := range res.Hits {
+		out.Enterprises = append(out.Enterprises, rowOf(h.View, h.Matched))
 	}
-	rows.Close()
-	out := []*enterprise{}
-	for _, c := range codes {
-		if e, err := s.enterprise(r.Context(), c); err == nil {
-			out = append(out, e)
-		}
+	if next := q.Offset + q.Limit; len(res.Hits) == q.Limit && next < res.Total && next <= maxOffset {
+		out.NextOffset = next
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"enterprises": out})
+	writeJSON(w, http.StatusOK, out)
 }
 
-func (s *service) getEnterprise(w http.ResponseWriter, r *http.Request) {
-	e, err := s.enterprise(r.Context(), r.PathValue("code"))
+// codeOnly reports a query that is a credit code and nothing else: the one
+// kind of query the table answers while the index is being built.
+func codeOnly(q search.Query) (string, bool) {
+	code := strings.ToUpper(strings.TrimSpace(q.Text))
+	if idcode.ValidUSCC(code) != nil || q.Offset != 0 || len(q.Districts)+len(q.Statuses)+len(q.Kinds) > 0 ||
+		!q.EstablishedFrom.IsZero() || !q.EstablishedTo.IsZero() || q.CapitalMin != 0 || q.CapitalMax != 0 {
+		return "", false
+	}
+	return code, true
+}
+
+func (s *service) answerCodeFromTable(w http.ResponseWriter, r *http.Request, c search.Caller, q search.Query, code string) {
+	out := enterpriseList{Enterprises: []enterpriseRow{}, Limit: q.Limit}
+	row, err := readEntity(r.Context(), s.db, code)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		internal(w, r, err)
+		return
+	}
 	if err == nil {
-		res, _ := json.Marshal(map[string]string{"org_path": "/310000/" + e.District})
+		e, _ := row.entity(false)
+		if inScope(c.Scope, e.District) {
+			out.Enterprises, out.Total = append(out.Enterprises, rowOf(search.ViewEntity(e, c.Audience), "code")), 1
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// inScope: city scope sees every row, even one whose district is not a
+// Shanghai district code.
+func inScope(sc search.Scope, d registry.District) bool { return sc.City() || sc.Allows(d) }
+
+// getEnterprise is a record with its members, shareholders and filings,
+// within the caller's jurisdiction and the policy's decision (404 outside
+// both, so a code does not reveal that the entity exists).
+func (s *service) getEnterprise(w http.ResponseWriter, r *http.Request) {
+	code := strings.ToUpper(strings.TrimSpace(r.PathValue("code")))
+	if idcode.ValidUSCC(code) != nil {
+		refuse(w, r, http.StatusBadRequest, "registration.invalid", "统一社会信用代码不正确", "Not a valid unified social credit code")
+		return
+	}
+	row, err := readEntity(r.Context(), s.db, code)
+	var e *registry.Entity
+	if err == nil {
+		var derr error
+		if e, derr = row.entity(true); derr != nil {
+			s.log.Warn("registry record has unreadable data; shown from its columns", "uscc", code, "err", derr)
+		}
+		if !inScope(searchCaller(sdk.CallerFrom(r.Context())).Scope, e.District) {
+			err = sql.ErrNoRows
+		}
+	}
+	if err == nil {
+		res, _ := json.Marshal(map[string]string{"org_path": "/310000/" + row.district})
 		d, derr := sdk.HostFrom(r.Context()).Policy.Decide(r.Context(), &pluginv1.DecideRequest{Action: "registration.application.read", Resource: res})
 		if derr != nil || !d.Allow {
 			err = sql.ErrNoRows
@@ -150,7 +210,13 @@ func (s *service) getEnterprise(w http.ResponseWriter, r *http.Request) {
 		internal(w, r, err)
 		return
 	}
-	fs, _ := s.filings(r.Context(), "uscc = ?", e.USCC)
-	e.Filings = fs
-	writeJSON(w, http.StatusOK, e)
+	if e.LegalRepID != "" { // staff see the record; the full number stays in the registry
+		e.LegalRepID = idcode.MaskResidentID(e.LegalRepID)
+	}
+	out := enterpriseDetail{enterprise: row.enterprise(), DistrictName: e.District.Name(), Entity: e}
+	if out.Filings, err = s.filings(r.Context(), "f.uscc = ?", code); err != nil {
+		internal(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
 }

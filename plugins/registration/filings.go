@@ -18,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/shanghai-amr/portal/plugins/registration/departments"
+	"github.com/shanghai-amr/portal/plugins/registration/registry"
 	"github.com/shanghai-amr/portal/sdk"
 	"github.com/shanghai-amr/portal/sdk/idcode"
 	"github.com/shanghai-amr/portal/sdk/proto/pluginv1"
@@ -193,15 +194,17 @@ func migrateFilings(ctx context.Context, db *sql.DB, dialect string) error {
 			return err
 		}
 	}
-	if err := addColumns(ctx, db, "filings", []string{
-		"mode VARCHAR(8) NOT NULL DEFAULT 'online'",
-		"applicant TEXT",
-		"opinions TEXT",
-		"digest VARCHAR(64) NOT NULL DEFAULT ''",
-		"sealed_at BIGINT NOT NULL DEFAULT 0",
-		"archive VARCHAR(200) NOT NULL DEFAULT ''",
-	}); err != nil {
-		return err
+	for _, c := range [][2]string{
+		{"mode", "VARCHAR(8) NOT NULL DEFAULT 'online'"},
+		{"applicant", "TEXT"},
+		{"opinions", "TEXT"},
+		{"digest", "VARCHAR(64) NOT NULL DEFAULT ''"},
+		{"sealed_at", "BIGINT NOT NULL DEFAULT 0"},
+		{"archive", "VARCHAR(200) NOT NULL DEFAULT ''"},
+	} {
+		if err := addColumn(ctx, db, "filings", c[0], c[1]); err != nil {
+			return err
+		}
 	}
 	if dialect == "mysql" {
 		if _, err := db.ExecContext(ctx, "ALTER TABLE filings MODIFY status VARCHAR(24) NOT NULL"); err != nil {
@@ -211,33 +214,6 @@ func migrateFilings(ctx context.Context, db *sql.DB, dialect string) error {
 	// Applications filed before pre-review existed go straight to review.
 	_, err := db.ExecContext(ctx, "UPDATE filings SET status = ? WHERE status = 'submitted'", stateReview)
 	return err
-}
-
-// addColumns adds each column unless the table has it already.
-func addColumns(ctx context.Context, db *sql.DB, table string, defs []string) error {
-	rows, err := db.QueryContext(ctx, "SELECT * FROM "+table+" WHERE 1 = 0")
-	if err != nil {
-		return err
-	}
-	cols, err := rows.Columns()
-	rows.Close()
-	if err != nil {
-		return err
-	}
-	have := map[string]bool{}
-	for _, c := range cols {
-		have[strings.ToLower(c)] = true
-	}
-	for _, def := range defs {
-		name, _, _ := strings.Cut(def, " ")
-		if have[name] {
-			continue
-		}
-		if _, err := db.ExecContext(ctx, "ALTER TABLE "+table+" ADD COLUMN "+def); err != nil {
-			return fmt.Errorf("add %s.%s: %w", table, name, err)
-		}
-	}
-	return nil
 }
 
 const filingColumns = "f.id, f.kind, f.parent_id, f.uscc, f.district, f.org_path, f.reason, f.start_date, f.end_date, f.service_address, f.status, " +
@@ -355,9 +331,12 @@ func missingSignatures(f *filing) []string {
 
 func (s *service) filingRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /my/enterprise", s.myEnterprise)
+	mux.HandleFunc("GET /my/departments", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{"departments": departments.All, "roles": roles})
+	})
 	mux.HandleFunc("POST /my/suspensions", s.file)
 	mux.HandleFunc("POST /my/suspensions/{id}/extend", s.extend)
-	mux.HandleFunc("PUT /my/suspensions/{id}", s.edit)
+	mux.HandleFunc("POST /my/suspensions/{id}/resubmit", s.edit)
 	mux.HandleFunc("POST /my/suspensions/{id}/end", s.end)
 	mux.HandleFunc("GET /my/suspensions/{id}/materials", s.myMaterials)
 	mux.HandleFunc("POST /my/suspensions/{id}/seal", s.seal)
@@ -502,6 +481,11 @@ func (s *service) checkApplication(ctx context.Context, in *application, f *fili
 		return nil, err
 	}
 	x.persons = append(x.persons, person{Role: "agent", Name: a.Name, IDMasked: f.Agent.IDMasked, key: key})
+	// The legal representative named must be the registered one.
+	var registered *registry.Entity
+	if row, err := readEntity(ctx, s.db, f.USCC); err == nil {
+		registered, _ = row.entity(true)
+	}
 	seen := map[string]bool{"agent/" + key: true}
 	for i, p := range in.Persons {
 		name, id := strings.TrimSpace(p.Name), strings.ToUpper(strings.TrimSpace(p.IDNumber))
@@ -514,6 +498,10 @@ func (s *service) checkApplication(ctx context.Context, in *application, f *fili
 		}
 		if idcode.ValidResidentID(id) != nil {
 			return &problem{field + ".id_number", fmt.Sprintf("%s的身份证号码不正确", name), fmt.Sprintf("%s's identity number is not valid", name)}, nil
+		}
+		if p.Role == "legal_rep" && registered != nil && registered.LegalRepID != "" && (id != strings.ToUpper(registered.LegalRepID) || name != registered.LegalRep) {
+			return &problem{field, fmt.Sprintf("%s不是登记的法定代表人（%s）", name, registered.LegalRep),
+				fmt.Sprintf("%s is not the registered legal representative (%s)", name, registered.LegalRep)}, nil
 		}
 		key, err := s.personKey(ctx, id)
 		if err != nil {
@@ -1037,6 +1025,7 @@ func (s *service) terminate(w http.ResponseWriter, r *http.Request) {
 		internal(w, r, err)
 		return
 	}
+	s.registryChanged(r.Context(), e.USCC)
 	s.statusChanged(r.Context(), e.USCC, "歇业", prior, "suspension.terminated")
 	s.audit(r.Context(), "suspension.terminate", id, map[string]any{"uscc": e.USCC, "restored": prior})
 	t, err := s.oneFiling(r.Context(), "f.id = ?", id)

@@ -28,9 +28,10 @@ func main() { sdk.Serve(Plugin()) }
 func Plugin() sdk.Plugin { return sdk.Plugin{Manifest: manifestYAML, Start: start} }
 
 type service struct {
-	db   *sql.DB
-	host *sdk.Host
-	log  *slog.Logger
+	db    *sql.DB
+	host  *sdk.Host
+	log   *slog.Logger
+	index *registryIndex // the registry's name index (enterprises_index.go)
 	// exchange pushes approved filings to the other departments (exchange.go).
 	exchange *departments.Channel
 }
@@ -45,10 +46,15 @@ func start(ctx context.Context, env *sdk.Env) (http.Handler, error) {
 			return nil, err
 		}
 	}
-	if err := seedDemo(ctx, db); err != nil {
-		return nil, err
+	// The demo registry, unless the operator turns it off for a real one
+	// (docs/operator-guide.md).
+	if env.Settings["registry.demo"] != "off" {
+		if err := seedDemo(ctx, db); err != nil {
+			return nil, err
+		}
 	}
 	s := &service{db: db, host: env.Host, log: env.Log}
+	s.index = startRegistryIndex(db, env.Log)
 	if err := s.startExchange(env.Settings); err != nil {
 		return nil, err
 	}

@@ -44,6 +44,7 @@ func TestFilingRefusals(t *testing.T) {
 		{"module 64: an unknown role", "91310115MA1K4PTX8J", with(agent + `,"persons":[{"role":"chef","name":"张明","id_number":"310115198503120012"}]`), http.StatusBadRequest, "第1位人员的身份不正确"},
 		{"module 64: a signer's identity number", "91310115MA1K4PTX8J", with(agent + `,"persons":[{"role":"legal_rep","name":"张明","id_number":"310115198503120013"}]`), http.StatusBadRequest, "张明的身份证号码不正确"},
 		{"module 64: the same person twice in one role", "91310115MA1K4PTX8J", with(agent + `,"persons":[{"role":"director","name":"张明","id_number":"310115198503120012"},{"role":"director","name":"张明","id_number":"310115198503120012"}]`), http.StatusBadRequest, "张明以董事身份重复填写"},
+		{"module 64: the legal representative must be the registered one", "91310115MA1K4PTX8J", with(agent + `,"persons":[{"role":"legal_rep","name":"张明","id_number":"310115199202050035"}]`), http.StatusBadRequest, "张明不是登记的法定代表人（张明）"},
 		{"module 43: a required tax field", "91310115MA1K4PTX8J", with(agent + `,"departments":{"tax":{"tax_authority":"浦东税务局"}}`), http.StatusBadRequest, "税务：发票已缴销必须填写"},
 		{"module 44: a count", "91310115MA1K4PTX8J", with(agent + `,"departments":{"social_security":{"ss_account":"1","ss_insured":"-3"}}`), http.StatusBadRequest, "在职参保人数应为不小于0的整数"},
 		{"modules 43–46: an unknown department", "91310115MA1K4PTX8J", with(agent + `,"departments":{"police":{}}`), http.StatusBadRequest, "没有“police”这个部门"},

@@ -6,8 +6,8 @@ package main
 
 import (
 	"database/sql"
-	"encoding/xml"
 	"encoding/json"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"net/http"
@@ -449,6 +449,7 @@ func (s *service) approve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if f.Kind == "filing" {
+		s.registryChanged(r.Context(), e.USCC)
 		s.statusChanged(r.Context(), e.USCC, e.Status, "歇业", "suspension.filed")
 	}
 	s.audit(r.Context(), "suspension.approved", f.ID, map[string]any{"kind": f.Kind, "number": f.Number})

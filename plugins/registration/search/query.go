@@ -27,7 +27,8 @@ type Query struct {
 	EstablishedTo   time.Time // inclusive, by day; zero: open
 	CapitalMin      int64     // fen, inclusive; 0: open
 	CapitalMax      int64     // fen, inclusive; 0: open
-	Limit           int       // hits to return: default 20, at most 100
+	Limit           int       // hits to return: default DefaultLimit, at most MaxLimit
+	Offset          int       // best hits to skip, for paging: 0 to MaxOffset
 }
 
 // Hit is one result: the entity as the caller may see it, its score and
@@ -55,10 +56,18 @@ type Result struct {
 // ErrQuery reports an unusable query.
 var ErrQuery = errors.New("search: bad query")
 
+// Bounds of a query.
 const (
-	defaultLimit  = 20
-	maxLimit      = 100
-	maxQueryRunes = 60
+	// DefaultLimit is the number of hits when Query.Limit is 0.
+	DefaultLimit = 20
+	// MaxLimit caps Query.Limit.
+	MaxLimit = 100
+	// MaxOffset caps Query.Offset: paging reaches the best MaxOffset +
+	// MaxLimit hits of a query, which keeps the ranking heap small. A
+	// caller wanting more narrows the query with filters.
+	MaxOffset = 1000
+	// MaxQueryRunes caps the length of Query.Text after normalisation.
+	MaxQueryRunes = 60
 )
 
 // Scores. A match that touches the core (trade name or industry) beats one
@@ -563,16 +572,19 @@ func (sr *searcher) scanAll() {
 func (ix *Index) Search(c Caller, q Query) (*Result, error) {
 	limit := q.Limit
 	if limit <= 0 {
-		limit = defaultLimit
+		limit = DefaultLimit
 	}
-	limit = min(limit, maxLimit)
+	limit = min(limit, MaxLimit)
+	if q.Offset < 0 || q.Offset > MaxOffset {
+		return nil, fmt.Errorf("%w: offset %d is not between 0 and %d", ErrQuery, q.Offset, MaxOffset)
+	}
 	f, err := makeFilter(c, q)
 	if err != nil {
 		return nil, err
 	}
 	qn := appendNorm(nil, q.Text)
-	if utf8.RuneCount(qn) > maxQueryRunes {
-		return nil, fmt.Errorf("%w: more than %d characters", ErrQuery, maxQueryRunes)
+	if utf8.RuneCount(qn) > MaxQueryRunes {
+		return nil, fmt.Errorf("%w: more than %d characters", ErrQuery, MaxQueryRunes)
 	}
 	s := ix.cur.Load()
 	s.mu.RLock()
@@ -584,7 +596,7 @@ func (ix *Index) Search(c Caller, q Query) (*Result, error) {
 	sr := searchers.Get().(*searcher)
 	defer searchers.Put(sr)
 	*sr = searcher{s: s, f: f, maxScan: ix.opts.MaxScan, q: qn, qn: utf8.RuneCount(qn),
-		top:  topK{k: limit, h: sr.top.h[:0]},
+		top:  topK{k: q.Offset + limit, h: sr.top.h[:0]},
 		text: sr.text[:0], lists: sr.lists[:0], pos: sr.pos[:0], spans: sr.spans[:0], found: sr.found[:0]}
 	sr.setSpans()
 
@@ -644,6 +656,7 @@ func (ix *Index) Search(c Caller, q Query) (*Result, error) {
 		}
 		return 0
 	})
+	hs = hs[min(q.Offset, len(hs)):]
 	res.Hits = make([]Hit, len(hs))
 	for i, h := range hs {
 		res.Hits[i] = Hit{View: s.view(h.ord, c.Audience), Score: int(h.score), Matched: matchNames[h.how]}

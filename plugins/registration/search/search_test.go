@@ -379,6 +379,36 @@ func TestFilters(t *testing.T) {
 	}
 }
 
+// Pages of a query, offset by offset, are the slices of its ranking.
+func TestPaging(t *testing.T) {
+	_, ix := population(t)
+	for _, q := range []Query{{Text: "科技"}, {Text: "小吃"}, {Statuses: []registry.Status{registry.StatusRevoked}}} {
+		q.Limit = 100
+		all := mustSearch(t, ix, staffCity, q)
+		var paged []string
+		for off := 0; off < 100; off += 30 {
+			q.Limit, q.Offset = 30, off
+			for _, h := range mustSearch(t, ix, staffCity, q).Hits {
+				paged = append(paged, h.Code)
+			}
+		}
+		paged = paged[:min(len(paged), 100)]
+		if len(paged) != len(all.Hits) {
+			t.Fatalf("%q: %d paged hits, %d in one page", q.Text, len(paged), len(all.Hits))
+		}
+		for i, h := range all.Hits {
+			if paged[i] != h.Code {
+				t.Fatalf("%q: hit %d is %s paged, %s in one page", q.Text, i, paged[i], h.Code)
+			}
+		}
+	}
+	for _, off := range []int{-1, MaxOffset + 1} {
+		if _, err := ix.Search(staffCity, Query{Text: "科技", Offset: off}); !errors.Is(err, ErrQuery) {
+			t.Errorf("offset %d: %v, want ErrQuery", off, err)
+		}
+	}
+}
+
 var codeIndex sync.Map
 
 func byCode(ents []*registry.Entity, code string) *registry.Entity {
