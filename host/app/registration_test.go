@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -280,5 +281,125 @@ func TestSuspensionFilingOnline(t *testing.T) {
 	// The departments' feedback route takes signed feedback only.
 	if code, _ := p.do("", "POST", rp+"/exchange/feedback", map[string]any{"message_id": "x", "status": "done", "result": "伪造"}, nil); code != http.StatusUnauthorized {
 		t.Fatalf("forged feedback: %d", code)
+	}
+}
+
+// A person applies to establish a company (cluster A's workflow): the New
+// Company Law rules refuse a first attempt whose instalments do not add up
+// (A-3 R7, with its field); the corrected application names its signers —
+// the legal representative (also director and shareholder) and the
+// supervisor — who each sign as themselves; the applicant submits; the
+// Pudong reviewer pre-reviews and approves from the workbench; the company
+// enters the registry with a valid credit code, 存续, and is found by name.
+func TestEstablishmentOnline(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the registration plugin")
+	}
+	p, _ := pluginPortal(t, "registration")
+	const rp = "/api/plugins/registration"
+	applicant := p.signIn("suishenban", "person-legalrep")
+	supervisor := p.signIn("suishenban", "person-agent")
+	soon := time.Now().In(clock.Shanghai).AddDate(0, 3, 0).Format(time.RFC3339)
+	later := time.Now().In(clock.Shanghai).AddDate(4, 0, 0).Format(time.RFC3339)
+	company := func(second int64) map[string]any {
+		zhang := map[string]any{"name": "张明", "idType": "resident_id", "idNumber": "310115198503120012"}
+		return map[string]any{"name": "上海浦东星河软件有限公司", "district": "浦东新区", "address": "张江路200号", "scope": "软件开发；信息技术咨询服务",
+			"company": map[string]any{"type": "llc", "registeredCapitalFen": 100_000_000, "supervision": "single_supervisor",
+				"legalRep": map[string]any{"name": "张明", "idType": "resident_id", "idNumber": "310115198503120012", "position": "director", "appointedBy": "elected"},
+				"members": []map[string]any{
+					{"name": "张明", "idType": "resident_id", "idNumber": "310115198503120012", "positions": []string{"director"}},
+					{"name": "李娜", "idType": "resident_id", "idNumber": "310115199202050035", "positions": []string{"supervisor"}},
+				},
+				"shareholders": []map[string]any{{"name": zhang["name"], "idType": "resident_id", "idNumber": zhang["idNumber"], "kind": "natural_person",
+					"subscribedFen": 100_000_000, "instalments": []map[string]any{{"amountFen": 30_000_000, "due": soon}, {"amountFen": second, "due": later}}}},
+			}}
+	}
+	var refused struct {
+		Code    string
+		Details []struct{ Rule, Field string }
+	}
+	code, body := applicant("POST", rp+"/establishments", company(60_000_000), nil)
+	if err := json.Unmarshal([]byte(body), &refused); err != nil || code != http.StatusUnprocessableEntity ||
+		refused.Code != "registration.rules" || len(refused.Details) == 0 || refused.Details[0].Rule != "A-3 R7" ||
+		refused.Details[0].Field != "shareholders[0].instalments" {
+		t.Fatalf("instalments that do not add up: %d %s", code, body)
+	}
+	type establishment struct {
+		ID      int64
+		Status  string
+		Digest  string
+		USCC    string
+		Signers []struct {
+			Role, Name string
+			IDNumber   string `json:"id_number"`
+		}
+		Missing []string `json:"missing_signatures"`
+	}
+	var e establishment
+	if code, body := applicant("POST", rp+"/establishments", company(70_000_000), &e); code != http.StatusCreated || e.Status != "pending_signatures" || len(e.Signers) != 2 {
+		t.Fatalf("apply: %d %s", code, body)
+	}
+	if e.Signers[0].Role != "法定代表人、董事、股东" || e.Signers[0].IDNumber != "310115********0012" || strings.Contains(fmt.Sprint(e), "198503120012") {
+		t.Fatalf("signers: %+v", e.Signers)
+	}
+	if code, body := applicant("POST", fmt.Sprintf("%s/establishments/%d/submit", rp, e.ID), map[string]any{}, nil); code != http.StatusConflict || !strings.Contains(body, "李娜") {
+		t.Fatalf("submitted unsigned: %d %s", code, body)
+	}
+	stranger := p.signIn("suishenban", "person-demo")
+	if code, _ := stranger("POST", fmt.Sprintf("%s/establishments/%d/sign", rp, e.ID), map[string]any{"digest": e.Digest}, nil); code != http.StatusNotFound {
+		t.Fatalf("a stranger signs: %d", code)
+	}
+	for _, signer := range []func(string, string, any, any) (int, string){applicant, supervisor} {
+		if code, body := signer("POST", fmt.Sprintf("%s/establishments/%d/sign", rp, e.ID), map[string]any{"digest": e.Digest}, nil); code != 200 {
+			t.Fatalf("sign: %d %s", code, body)
+		}
+	}
+	applicant("POST", fmt.Sprintf("%s/establishments/%d/submit", rp, e.ID), map[string]any{}, &e)
+	if e.Status != "pending_prereview" {
+		t.Fatalf("submit: %+v", e)
+	}
+	if code, _ := p.as("hp_reg", "POST", fmt.Sprintf("%s/establishments/%d/prereview", rp, e.ID), map[string]any{"decision": "pass"}, nil); code != http.StatusNotFound {
+		t.Fatalf("Huangpu pre-reviews a Pudong application: %d", code)
+	}
+	p.ok("pd_reg", "POST", fmt.Sprintf("%s/establishments/%d/prereview", rp, e.ID), map[string]any{"decision": "pass"}, &e)
+	p.ok("pd_reg", "POST", fmt.Sprintf("%s/establishments/%d/approve", rp, e.ID), map[string]any{"note": "准予设立"}, &e)
+	if e.Status != "approved" || !strings.HasPrefix(e.USCC, "91310115MA") {
+		t.Fatalf("approve: %+v", e)
+	}
+	var ent struct {
+		Name, Status string
+		Entity       struct {
+			LegalRepID string `json:"legal_rep_id"`
+		}
+	}
+	p.ok("pd_reg", "GET", rp+"/enterprises/"+e.USCC, nil, &ent)
+	if ent.Name != "上海浦东星河软件有限公司" || ent.Status != "存续" || ent.Entity.LegalRepID != "310115********0012" {
+		t.Fatalf("the registry: %+v", ent)
+	}
+	var found struct{ Enterprises []struct{ USCC string } }
+	p.ok("pd_reg", "GET", rp+"/enterprises?q=星河软件", nil, &found)
+	if len(found.Enterprises) == 0 || found.Enterprises[0].USCC != e.USCC {
+		t.Fatalf("search after approval: %+v", found)
+	}
+	// The plugin's policy: a market station is not the registration
+	// authority, whatever roles its staff hold (the security administrator
+	// tries the live policy with a sample input).
+	var decision struct {
+		Decision struct {
+			Allow  bool
+			Reason string
+		}
+	}
+	station := map[string]any{"input": map[string]any{"plugin": "registration", "action": "registration.application.review",
+		"resource": map[string]any{"org_path": "/310000/310115/310115-S02"},
+		"subject": map[string]any{"audience": "staff", "username": "x", "permissions": []string{"registration.application.review"},
+			"org_path": "/310000/310115/310115-S02", "jurisdiction": "station", "data_scopes": []string{"subtree"}}}}
+	p.ok("secadmin", "POST", "/api/v1/admin/policies/test", station, &decision)
+	if decision.Decision.Allow || !strings.Contains(decision.Decision.Reason, "市场监管所不能预审或核准") {
+		t.Fatalf("a station decides a registration: %+v", decision)
+	}
+	// The same name again: refused.
+	if code, body := applicant("POST", rp+"/establishments", company(70_000_000), nil); code != http.StatusUnprocessableEntity || !strings.Contains(body, "已被登记") {
+		t.Fatalf("a registered name: %d %s", code, body)
 	}
 }

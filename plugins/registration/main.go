@@ -41,7 +41,7 @@ func start(ctx context.Context, env *sdk.Env) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, migrate := range []func(context.Context, *sql.DB, string) error{migrateEnterprises, migrateFilings} {
+	for _, migrate := range []func(context.Context, *sql.DB, string) error{migrateEnterprises, migrateFilings, migrateEstablishments} {
 		if err := migrate(ctx, db, env.Database.Dialect); err != nil {
 			return nil, err
 		}
@@ -61,5 +61,6 @@ func start(ctx context.Context, env *sdk.Env) (http.Handler, error) {
 	mux := http.NewServeMux()
 	s.enterpriseRoutes(mux)
 	s.filingRoutes(mux)
+	s.establishmentRoutes(mux)
 	return mux, nil
 }

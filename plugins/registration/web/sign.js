@@ -17,22 +17,28 @@ function el(tag, attrs = {}, ...children) {
 export default function mount(root, ctx) {
   let alive = true
   const list = el('div', { test: 'signatures', role: 'list' })
-  const message = el('p', { role: 'status', 'aria-live': 'polite', test: 'sign-message' })
+  const message = el('p', { role: 'status', 'aria-live': 'polite', test: 'signature-status' })
   root.replaceChildren(el('h2', {}, ctx.t('待我签名', 'Awaiting my signature')), list, message)
 
   async function render() {
-    const data = await ctx.api('/signatures').catch((e) => ({ error: String(e.message ?? e) }))
+    const [data, est] = await Promise.all([
+      ctx.api('/signatures').catch((e) => ({ error: String(e.message ?? e) })),
+      ctx.api('/establishments/mine').catch(() => ({ establishments: [] })),
+    ])
     if (!alive) return
     if (data.error) {
       list.replaceChildren(el('p', { role: 'alert' }, data.error))
       return
     }
     const items = data.signatures ?? []
-    if (!items.length) {
+    // Establishment applications to sign are signed on their own page.
+    const establishments = (est.establishments ?? []).filter((e) => e.to_sign).map((e) =>
+      el('p', { role: 'listitem' }, el('a', { href: '/portal/plugins/registration/establish' }, ctx.t(`公司设立登记：${e.name}（去签名）`, `Establishment: ${e.name} (sign)`))))
+    if (!items.length && !establishments.length) {
       list.replaceChildren(el('p', {}, ctx.t('暂无需要您签名的申请', 'Nothing for you to sign')))
       return
     }
-    list.replaceChildren(...items.map((s) => {
+    list.replaceChildren(...establishments, ...items.map((s) => {
       const f = s.filing
       const card = el('article', { role: 'listitem', style: 'border:1px solid #dcdfe6;border-radius:6px;padding:12px;margin:10px 0' },
         el('strong', {}, `${f.name}：${f.kind === 'extension' ? ctx.t('延长歇业期限', 'Suspension extension') : ctx.t('歇业备案', 'Suspension filing')}`),
