@@ -77,7 +77,7 @@ func pluginPortal(t *testing.T, plugins ...string) (*portal, bundle.KeyPair) {
 	ts.Config.Handler = a.Server.Handler()
 	ts.Start()
 	t.Cleanup(ts.Close)
-	p := &portal{t: t, a: a, ts: ts, tokens: map[string]string{}}
+	p := &portal{t: t, a: a, ts: ts, tokens: map[string]string{}, dir: dir}
 	deadline := time.Now().Add(60 * time.Second)
 	for _, id := range plugins {
 		for {
@@ -372,6 +372,7 @@ func TestPenaltyCaseFromLeadToArchive(t *testing.T) {
 		t.Fatalf("a decision ignoring the party's statement: %d %s", code, body)
 	}
 	decision["review"] = "当事人主动下架涉案产品，予以从轻处罚，但不予免除。"
+	decision["legal_review"] = []string{"complex"} // R-LEG-1 (三)
 	var submitted struct {
 		InstanceID string `json:"instance_id"`
 	}

@@ -25,6 +25,7 @@ type portal struct {
 	a      *app.App
 	ts     *httptest.Server
 	tokens map[string]string
+	dir    string // the data directory (pluginPortal)
 }
 
 func newPortal(t *testing.T, dialect string) *portal {

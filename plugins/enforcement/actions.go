@@ -23,6 +23,9 @@ func (s *service) notice(w http.ResponseWriter, r *http.Request) {
 		Facts, Evidence, Violated, Basis, Penalty, Contact, Address string
 		FineYuan                                                    int64 `json:"fine_yuan"`
 		WindowDays                                                  int   `json:"window_days"`
+		// Hearing: the intended penalty carries the right to a hearing
+		// (行政处罚法 第六十三条): the 行政处罚听证告知书 is issued too.
+		Hearing bool `json:"hearing"`
 	}
 	if !decode(w, r, &in) {
 		return
@@ -54,6 +57,19 @@ func (s *service) notice(w http.ResponseWriter, r *http.Request) {
 		hostFailed(w, r, err)
 		return
 	}
+	if in.Hearing {
+		hdata := map[string]any{}
+		for _, k := range []string{"party_name", "case_cause", "facts", "violated", "basis", "penalty", "window_days", "contact", "issue_date"} {
+			hdata[k] = data[k]
+		}
+		hdoc, err := s.issue(r.Context(), c, "hearing_notice", hdata)
+		if err != nil {
+			hostFailed(w, r, err)
+			return
+		}
+		findings["hearing"] = &hearing{Right: true}
+		_ = audit(r.Context(), s.host, "case.hearing_notice", fmt.Sprintf("case:%d", c.ID), map[string]any{"document": hdoc.DocumentId, "number": hdoc.Number})
+	}
 	fj, _ := json.Marshal(findings)
 	if _, err := s.db.ExecContext(r.Context(), "UPDATE cases SET status = 'notified', window_days = ?, fine_fen = ?, findings = ? WHERE id = ?",
 		in.WindowDays, in.FineYuan*100, string(fj), c.ID); err != nil {
@@ -77,6 +93,10 @@ func (s *service) decide(w http.ResponseWriter, r *http.Request) {
 		ReviewOrgan string `json:"review_organ"`
 		Court       string `json:"court"`
 		Review      string `json:"review"` // the 复核 of the party's statement, when there is one
+		// LegalReview: the grounds of R-LEG-1 that apply (public_interest,
+		// complex, statutory; heard is added when a hearing was held). None:
+		// the decision goes straight to the head of the agency.
+		LegalReview []string `json:"legal_review"`
 	}
 	if !decode(w, r, &in) {
 		return
@@ -93,20 +113,48 @@ func (s *service) decide(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, http.StatusConflict, "enforcement.state", c.Status, nil)
 		return
 	}
-	defence := "当事人在规定期限内未提出陈述、申辩意见。"
+	if why := hearingPending(c); why != "" {
+		fail(w, r, http.StatusConflict, "enforcement.hearing_pending", why, nil)
+		return
+	}
+	grounds, err := legalReview(c, in.LegalReview)
+	if err != nil {
+		fail(w, r, http.StatusBadRequest, "enforcement.invalid", err.Error(), nil)
+		return
+	}
+	statements := 0 // 陈述申辩 filed (a hearing request is answered by the hearing)
+	for _, st := range c.Statements {
+		if st.Kind == "statement" {
+			statements++
+		}
+	}
+	h := hearingOf(c)
+	var parts []string
+	if h.RecordedAt != 0 {
+		parts = append(parts, "当事人要求举行听证，本局于"+h.Date+"依法举行了听证。"+h.Summary)
+	}
 	switch {
-	case len(c.Statements) > 0 && strings.TrimSpace(in.Review) == "":
+	case statements > 0 && strings.TrimSpace(in.Review) == "":
 		fail(w, r, http.StatusBadRequest, "enforcement.invalid", "the party filed a statement: the review (复核) of it is required (R-NOT-3)", nil)
 		return
-	case len(c.Statements) > 0:
-		defence = "当事人在规定期限内提出了陈述、申辩意见。经复核，" + in.Review
+	case statements > 0:
+		parts = append(parts, "当事人在规定期限内提出了陈述、申辩意见。经复核，"+in.Review)
+	case h.RecordedAt != 0:
 	case c.StatementDue == nil || time.Now().Before(*c.StatementDue):
 		fail(w, r, http.StatusConflict, "enforcement.state", "the party's statement window is still open", nil)
 		return
+	default:
+		parts = append(parts, "当事人在规定期限内未提出陈述、申辩意见。")
 	}
+	defence := strings.Join(parts, "")
 	c.findings["decision"] = map[string]any{"defence": defence, "payment": in.Payment, "review_organ": in.ReviewOrgan, "court": in.Court}
 	fj, _ := json.Marshal(c.findings)
-	form, _ := json.Marshal(map[string]any{"case": c.Number, "party_name": c.PartyName, "penalty": c.findings["penalty"], "defence": defence})
+	reasons := make([]string, len(grounds))
+	for i, g := range grounds {
+		reasons[i] = legalReviewGrounds[g]
+	}
+	form, _ := json.Marshal(map[string]any{"case": c.Number, "party_name": c.PartyName, "penalty": c.findings["penalty"], "defence": defence,
+		"legal_review": len(grounds) > 0, "legal_review_grounds": strings.Join(reasons, "；")})
 	inst, err := sdk.HostFrom(r.Context()).Processes.StartProcess(r.Context(), &pluginv1.StartProcessRequest{
 		ProcessKey: "enforcement.decision", BusinessKey: fmt.Sprint(c.ID), Variables: form,
 		Title: "处罚决定审批：" + c.PartyName + " " + c.Number, Page: "/cases/{business_key}"})

@@ -41,6 +41,11 @@ func partyView(c *kase) map[string]any {
 	v := map[string]any{"id": c.ID, "number": c.Number, "cause": c.Cause, "status": c.Status, "documents": c.Documents,
 		"notice_received_at": c.NoticeReceivedAt, "statement_due": c.StatementDue, "statements": c.Statements,
 		"fine_fen": c.FineFen}
+	if h := hearingOf(c); h.Right {
+		// The party sees its hearing's time and place once arranged (第六十四条).
+		v["hearing"] = map[string]any{"right": true, "requested": c.hearingRequested(), "date": h.Date, "place": h.Place,
+			"presiding": h.Presiding, "public": h.Public, "held": h.RecordedAt != 0}
+	}
 	if amount, at := svc.paidOf(context.Background(), c.ID); amount > 0 {
 		v["paid_fen"], v["paid_at"] = amount, at
 	}
@@ -120,6 +125,14 @@ func (s *service) statement(w http.ResponseWriter, r *http.Request) {
 	}
 	if c.Status != "notified" || c.NoticeReceivedAt == nil {
 		fail(w, r, http.StatusConflict, "enforcement.state", c.Status, nil)
+		return
+	}
+	if in.Kind == "hearing" && !hearingOf(c).Right {
+		fail(w, r, http.StatusUnprocessableEntity, "enforcement.no_hearing_right", "", nil)
+		return
+	}
+	if in.Kind == "hearing" && c.hearingRequested() {
+		fail(w, r, http.StatusConflict, "enforcement.state", "hearing requested", nil)
 		return
 	}
 	now := time.Now()

@@ -23,15 +23,19 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // messages are the plugin's error messages in both languages.
 var messages = map[string][2]string{
-	"enforcement.bad_id":        {"编号不正确", "Bad id"},
-	"enforcement.bad_json":      {"请求格式不正确", "The request is not valid JSON"},
-	"enforcement.invalid":       {"请求内容有误：%s", "Invalid request: %s"},
-	"enforcement.not_found":     {"记录不存在", "No such record"},
-	"enforcement.state":         {"当前状态（%s）不允许此操作", "Not allowed in the current state (%s)"},
-	"enforcement.internal":      {"服务器内部错误", "Internal error"},
-	"enforcement.host":          {"平台服务调用失败：%s", "A host service failed: %s"},
-	"enforcement.window_closed": {"%s", "%s"},
-	"enforcement.archive":       {"归档检测未通过，卷宗保持未归档状态", "The archive checks failed; the dossier stays open"},
+	"enforcement.bad_id":           {"编号不正确", "Bad id"},
+	"enforcement.bad_json":         {"请求格式不正确", "The request is not valid JSON"},
+	"enforcement.invalid":          {"请求内容有误：%s", "Invalid request: %s"},
+	"enforcement.not_found":        {"记录不存在", "No such record"},
+	"enforcement.state":            {"当前状态（%s）不允许此操作", "Not allowed in the current state (%s)"},
+	"enforcement.internal":         {"服务器内部错误", "Internal error"},
+	"enforcement.host":             {"平台服务调用失败：%s", "A host service failed: %s"},
+	"enforcement.window_closed":    {"%s", "%s"},
+	"enforcement.archive":          {"归档检测未通过，卷宗保持未归档状态", "The archive checks failed; the dossier stays open"},
+	"enforcement.no_hearing_right": {"本案拟作出的行政处罚不适用听证程序（行政处罚法第六十三条）", "The intended penalty carries no right to a hearing (Administrative Penalty Law, art. 63)"},
+	"enforcement.hearing_notice":   {"应当在举行听证的七日前通知当事人：听证日期不得早于%s", "The party is told seven days ahead: the hearing cannot be before %s"},
+	"enforcement.presiding":        {"听证由非本案调查人员主持（行政处罚法第六十四条）", "The hearing is presided over by someone who did not investigate the case (art. 64)"},
+	"enforcement.hearing_pending":  {"%s；法制审核和处罚决定应在听证程序结束后作出（R-LEG-1）", "%s; legal review and the decision follow the end of the hearing (R-LEG-1)"},
 }
 
 // fail answers in the portal's error shape, in the caller's language; the
