@@ -26,7 +26,7 @@ type kase struct {
 	PartyAddress     string     `json:"party_address"`
 	OrgCode          string     `json:"org_code"`
 	OrgPath          string     `json:"-"`
-	Status           string     `json:"status"` // investigating, notified, deciding, decided, delivered, archived
+	Status           string     `json:"status"` // investigating, suspended, terminated, notified, deciding, decided, delivered, archived
 	WindowDays       int        `json:"window_days,omitempty"`
 	NoticeReceivedAt *time.Time `json:"notice_received_at,omitempty"`
 	StatementDue     *time.Time `json:"statement_due,omitempty"`
@@ -158,7 +158,7 @@ func (s *service) loadCase(w http.ResponseWriter, r *http.Request, action string
 
 // decorate evaluates the case clock and the statement deadline on the host.
 func (s *service) decorate(ctx context.Context, c *kase) error {
-	if c.Status != "archived" {
+	if c.Status != "archived" && c.Status != "terminated" {
 		cv, err := evaluate(ctx, s.host, c.track)
 		if reason, ok := unschedulable(err); ok {
 			// E.g. next year's holiday schedule is not entered yet: say so

@@ -1,0 +1,85 @@
+package app_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shanghai-amr/portal/host/clock"
+)
+
+// Changes to a case in investigation (C12): suspension on a ground of
+// R-SUS-1 stops the clock and resumption needs proof, which goes into the
+// dossier; termination for an outcome that is not a penalty closes the case
+// (R-LEG-5); a change of handling body moves the case's data scope — the
+// Huangpu brigade sees and handles it from then on, Pudong no longer does.
+func TestCaseSuspensionTerminationTransfer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the enforcement plugin")
+	}
+	p, _ := enforcementPortal(t)
+	loadNextYears(t, p.a.Calendar)
+	today := time.Now().In(clock.Shanghai).Format("2006-01-02")
+	c := fileCase(t, p, today)
+	at := func(id int64, action string) string { return fmt.Sprintf("%s/cases/%d/%s", ep, id, action) }
+
+	if code, body := p.as("pd_wang", "POST", at(c.ID, "suspend"), map[string]any{"ground": "holiday", "reason": "x"}, nil); code != http.StatusBadRequest || !strings.Contains(body, "R-SUS-1") {
+		t.Fatalf("an unknown ground: %d %s", code, body)
+	}
+	if code, _ := p.as("pd_li", "POST", at(c.ID, "suspend"), map[string]any{"ground": "party_missing", "reason": "当事人下落不明"}, nil); code != http.StatusForbidden {
+		t.Fatalf("the handler suspends without the head of unit: %d", code)
+	}
+	var cv caseJSON
+	p.ok("pd_wang", "POST", at(c.ID, "suspend"), map[string]any{"ground": "party_missing", "reason": "当事人下落不明，无法调查"}, &cv)
+	if cv.Status != "suspended" || cv.Clock == nil || !cv.Clock.Paused {
+		t.Fatalf("suspended: %+v", cv)
+	}
+	if code, body := p.as("pd_wang", "POST", at(c.ID, "resume-investigation"), map[string]any{"reason": "已找到当事人"}, nil); code != http.StatusBadRequest || !strings.Contains(body, "proof") {
+		t.Fatalf("resumed without proof: %d %s", code, body)
+	}
+	var proof struct{ ID int }
+	code, _, b := p.raw("pd_wang", "POST", "/api/v1/files?name="+url.QueryEscape("当事人到案证明.png")+"&purpose=evidence", "image/png", pngBytes(t))
+	if code != http.StatusCreated || json.Unmarshal(b, &proof) != nil {
+		t.Fatalf("upload: %d %s", code, b)
+	}
+	p.ok("pd_wang", "POST", at(c.ID, "resume-investigation"), map[string]any{"reason": "当事人已到案", "proof_file_id": strconv.Itoa(proof.ID)}, &cv)
+	if cv.Status != "investigating" || cv.Clock.Paused {
+		t.Fatalf("resumed: %+v", cv)
+	}
+
+	// 变更办案机构 to the Huangpu enforcement brigade: the scope moves.
+	if code, _ := p.as("pd_wang", "POST", at(c.ID, "transfer"), map[string]any{"org_code": "nowhere", "reason": "管辖调整"}, nil); code != http.StatusBadRequest {
+		t.Fatalf("a transfer to no organisation: %d", code)
+	}
+	p.ok("pd_wang", "POST", at(c.ID, "transfer"), map[string]any{"org_code": "310101-D03", "reason": "违法行为发生地在黄浦区，移交黄浦区局办理"}, nil)
+	if code, _ := p.as("pd_li", "GET", fmt.Sprintf("%s/cases/%d", ep, c.ID), nil, nil); code != http.StatusNotFound {
+		t.Fatalf("Pudong still sees the transferred case: %d", code)
+	}
+	var hp struct{ Cases []caseJSON }
+	p.ok("hp_liu", "GET", ep+"/cases", nil, &hp)
+	if len(hp.Cases) != 1 || hp.Cases[0].ID != c.ID {
+		t.Fatalf("Huangpu's cases after the transfer: %+v", hp.Cases)
+	}
+	if code, body := p.as("hp_liu", "POST", at(c.ID, "evidence"), map[string]any{"title": "补充证据", "file_id": strconv.Itoa(proof.ID)}, nil); code == http.StatusNotFound {
+		t.Fatalf("Huangpu cannot act on its case: %d %s", code, body)
+	}
+
+	// 调查终止 (R-LEG-5) on another case.
+	c2 := fileCase(t, p, today)
+	if code, body := p.as("pd_wang", "POST", at(c2.ID, "terminate"), map[string]any{"type": "penalty", "reason": "x"}, nil); code != http.StatusBadRequest || !strings.Contains(body, "R-LEG-5") {
+		t.Fatalf("termination as a penalty: %d %s", code, body)
+	}
+	var ended caseJSON
+	p.ok("pd_wang", "POST", at(c2.ID, "terminate"), map[string]any{"type": "minor", "reason": "当事人违法行为轻微并及时改正，没有造成危害后果"}, &ended)
+	if ended.Status != "terminated" || ended.Clock != nil {
+		t.Fatalf("terminated: %+v", ended)
+	}
+	if code, _ := p.as("pd_li", "POST", at(c2.ID, "notice"), map[string]any{"facts": "x"}, nil); code != http.StatusConflict && code != http.StatusBadRequest {
+		t.Fatalf("a notice on a terminated case: %d", code)
+	}
+}
