@@ -139,6 +139,48 @@ func TestHearingAndLegalReviewByCategory(t *testing.T) {
 	}
 	p.act("pd_head", p.one("pd_head", inst, "agency_head").ID, map[string]any{"action": "approve", "comment": "同意"})
 	waitStatus(t, p, c2.ID, "decided")
+
+	// Publication (R-DL-1): the 7th working day after issue; the head of the
+	// agency may defer it and lift the deferral, which publishes it at once.
+	var decided struct {
+		Publication struct {
+			Date     string
+			Deferred bool
+		}
+	}
+	p.ok("pd_li", "GET", fmt.Sprintf("%s/cases/%d", ep, c2.ID), nil, &decided)
+	if decided.Publication.Date <= today.Format("2006-01-02") || decided.Publication.Deferred {
+		t.Fatalf("the publication date: %+v", decided.Publication)
+	}
+	var public struct {
+		Penalties []struct{ Number, Party, Published string }
+	}
+	p.do("", "GET", ep+"/public/penalties", nil, &public)
+	if len(public.Penalties) != 0 {
+		t.Fatalf("published before its day: %+v", public)
+	}
+	if code, _ := p.as("pd_li", "POST", fmt.Sprintf("%s/cases/%d/publication/defer", ep, c2.ID), map[string]any{"reason": "涉及正在调查的关联案件"}, nil); code != http.StatusForbidden {
+		t.Fatalf("the handler defers the publication: %d", code)
+	}
+	p.ok("pd_head", "POST", fmt.Sprintf("%s/cases/%d/publication/defer", ep, c2.ID), map[string]any{"reason": "涉及正在调查的关联案件"}, &decided)
+	if !decided.Publication.Deferred {
+		t.Fatalf("deferred: %+v", decided.Publication)
+	}
+	p.ok("pd_head", "POST", fmt.Sprintf("%s/cases/%d/publication/lift", ep, c2.ID), map[string]any{"reason": "关联案件已结案"}, &decided)
+	if decided.Publication.Deferred {
+		t.Fatalf("lifted: %+v", decided.Publication)
+	}
+	// Its day comes (in the plugin's database): public, to anyone.
+	if err := db.QueryRow("SELECT findings FROM cases WHERE id = ?", c2.ID).Scan(&findings); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("UPDATE cases SET findings = ? WHERE id = ?", strings.Replace(findings, decided.Publication.Date, today.Format("2006-01-02"), 1), c2.ID); err != nil {
+		t.Fatal(err)
+	}
+	p.do("", "GET", ep+"/public/penalties", nil, &public)
+	if len(public.Penalties) != 1 || public.Penalties[0].Party != "上海浦东示例科技有限公司" || !strings.HasPrefix(public.Penalties[0].Number, "沪市监浦罚") {
+		t.Fatalf("the public list after the deferral was lifted: %+v", public)
+	}
 }
 
 func waitStatus(t *testing.T, p *portal, id int64, status string) {

@@ -215,6 +215,9 @@ func (s *service) onDecision(ctx context.Context, ev sdk.TaskEvent) error {
 	if _, err := s.db.ExecContext(ctx, "UPDATE cases SET status = 'decided' WHERE id = ?", c.ID); err != nil {
 		return err
 	}
+	if err := s.schedulePublication(ctx, c, time.Now()); err != nil {
+		s.log.Warn("publication date not computed", "case", c.ID, "err", err)
+	}
 	return audit(ctx, s.host, "case.decide", fmt.Sprintf("case:%d", c.ID), map[string]any{"document": doc.DocumentId, "number": doc.Number, "instance": ev.InstanceID})
 }
 

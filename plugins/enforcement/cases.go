@@ -36,8 +36,10 @@ type kase struct {
 	Clock            *clockView `json:"clock,omitempty"`
 	Documents        []caseDoc  `json:"documents"`
 	Statements       []stmt     `json:"statements"`
-	track            track
-	findings         map[string]any
+	// Publication is the decision's publication (R-DL-1), once it is issued.
+	Publication *publication `json:"publication,omitempty"`
+	track       track
+	findings    map[string]any
 }
 
 type caseDoc struct {
@@ -158,6 +160,7 @@ func (s *service) loadCase(w http.ResponseWriter, r *http.Request, action string
 
 // decorate evaluates the case clock and the statement deadline on the host.
 func (s *service) decorate(ctx context.Context, c *kase) error {
+	c.Publication = publicationOf(c)
 	if c.Status != "archived" && c.Status != "terminated" {
 		cv, err := evaluate(ctx, s.host, c.track)
 		if reason, ok := unschedulable(err); ok {
@@ -234,6 +237,27 @@ func bureau(orgPath string) string {
 }
 
 func subject(caseID int64) string { return fmt.Sprintf("case-%d", caseID) }
+
+// decodeFinding reads the case's finding key into v; false if there is none.
+func decodeFinding(c *kase, key string, v any) bool {
+	f, ok := c.findings[key]
+	if !ok {
+		return false
+	}
+	b, err := json.Marshal(f)
+	return err == nil && json.Unmarshal(b, v) == nil
+}
+
+// saveFinding stores v as the case's finding key.
+func (s *service) saveFinding(ctx context.Context, c *kase, key string, v any) error {
+	if c.findings == nil {
+		c.findings = map[string]any{}
+	}
+	c.findings[key] = v
+	fj, _ := json.Marshal(c.findings)
+	_, err := s.db.ExecContext(ctx, "UPDATE cases SET findings = ? WHERE id = ?", string(fj), c.ID)
+	return err
+}
 
 // onTask learns the outcome of a filing approval. Approved: the case is
 // created, the 90-day clock starts, the 立案审批表 is issued and the dossier

@@ -41,9 +41,7 @@ const minNoticeDays = 7
 
 func hearingOf(c *kase) *hearing {
 	var h hearing
-	if b, err := json.Marshal(c.findings["hearing"]); err == nil {
-		_ = json.Unmarshal(b, &h)
-	}
+	decodeFinding(c, "hearing", &h)
 	return &h
 }
 
@@ -70,16 +68,6 @@ func hearingPending(c *kase) string {
 		return "听证尚未结束（听证笔录未归卷）"
 	}
 	return ""
-}
-
-func (s *service) saveHearing(ctx context.Context, c *kase, h *hearing) error {
-	if c.findings == nil {
-		c.findings = map[string]any{}
-	}
-	c.findings["hearing"] = h
-	fj, _ := json.Marshal(c.findings)
-	_, err := s.db.ExecContext(ctx, "UPDATE cases SET findings = ? WHERE id = ?", string(fj), c.ID)
-	return err
 }
 
 // arrangeHearing is the 法制机构's arrangement of a requested hearing.
@@ -120,7 +108,7 @@ func (s *service) arrangeHearing(w http.ResponseWriter, r *http.Request) {
 	}
 	h.Date, h.Place, h.Presiding, h.Public = in.Date, in.Place, in.Presiding, in.Public == nil || *in.Public
 	h.ArrangedBy = sdk.CallerFrom(r.Context()).Username
-	if err := s.saveHearing(r.Context(), c, h); err != nil {
+	if err := s.saveFinding(r.Context(), c, "hearing", h); err != nil {
 		fail(w, r, http.StatusInternalServerError, "enforcement.internal", "", err)
 		return
 	}
@@ -170,7 +158,7 @@ func (s *service) recordHearing(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.RecordFile, h.Summary, h.RecordedAt = in.FileID, in.Summary, time.Now().UnixMilli()
-	if err := s.saveHearing(r.Context(), c, h); err != nil {
+	if err := s.saveFinding(r.Context(), c, "hearing", h); err != nil {
 		fail(w, r, http.StatusInternalServerError, "enforcement.internal", "", err)
 		return
 	}

@@ -68,6 +68,7 @@ func start(ctx context.Context, env *sdk.Env) (http.Handler, error) {
 	mux.HandleFunc("POST /cases/{id}/evidence", s.addEvidence)
 	mux.HandleFunc("POST /cases/{id}/notice", s.notice)
 	s.caseChangeRoutes(mux)
+	s.publicationRoutes(mux)
 	mux.HandleFunc("POST /cases/{id}/hearing/arrange", s.arrangeHearing)
 	mux.HandleFunc("POST /cases/{id}/hearing/record", s.recordHearing)
 	mux.HandleFunc("POST /cases/{id}/decision", s.decide)

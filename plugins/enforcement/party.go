@@ -41,6 +41,9 @@ func partyView(c *kase) map[string]any {
 	v := map[string]any{"id": c.ID, "number": c.Number, "cause": c.Cause, "status": c.Status, "documents": c.Documents,
 		"notice_received_at": c.NoticeReceivedAt, "statement_due": c.StatementDue, "statements": c.Statements,
 		"fine_fen": c.FineFen}
+	if c.Publication != nil {
+		v["publication"] = c.Publication.Date
+	}
 	if h := hearingOf(c); h.Right {
 		// The party sees its hearing's time and place once arranged (第六十四条).
 		v["hearing"] = map[string]any{"right": true, "requested": c.hearingRequested(), "date": h.Date, "place": h.Place,
