@@ -26,7 +26,7 @@ func main() { sdk.Serve(Plugin()) }
 
 // Plugin is the plugin, exported for its tests.
 func Plugin() sdk.Plugin {
-	return sdk.Plugin{Manifest: manifestYAML, Start: start, OnTask: onTask}
+	return sdk.Plugin{Manifest: manifestYAML, Start: start, OnTask: onTask, OnJob: onJob}
 }
 
 // svc is the started service; process callbacks arrive after Start.
@@ -44,8 +44,10 @@ func start(ctx context.Context, env *sdk.Env) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := migrate(ctx, db, env.Database.Dialect); err != nil {
-		return nil, err
+	for _, m := range []func(context.Context, *sql.DB, string) error{migrate, migrateSummary, migrateSupervision} {
+		if err := m(ctx, db, env.Database.Dialect); err != nil {
+			return nil, err
+		}
 	}
 	s := &service{db: db, host: env.Host, log: env.Log}
 	if s.pay, err = s.startPayments(ctx, env.Settings); err != nil {
@@ -69,6 +71,7 @@ func start(ctx context.Context, env *sdk.Env) (http.Handler, error) {
 	mux.HandleFunc("POST /cases/{id}/notice", s.notice)
 	s.caseChangeRoutes(mux)
 	s.publicationRoutes(mux)
+	s.executionRoutes(mux)
 	mux.HandleFunc("POST /cases/{id}/hearing/arrange", s.arrangeHearing)
 	mux.HandleFunc("POST /cases/{id}/hearing/record", s.recordHearing)
 	mux.HandleFunc("POST /cases/{id}/decision", s.decide)
@@ -80,6 +83,8 @@ func start(ctx context.Context, env *sdk.Env) (http.Handler, error) {
 	mux.HandleFunc("POST /my/cases/{id}/pay", s.payFine)
 	mux.HandleFunc("POST /my/cases/{id}/sandbox-pay", s.sandboxPay)
 	mux.HandleFunc("POST /payment/notify", s.notify)
+	s.summaryRoutes(mux)
+	s.supervisionRoutes(mux)
 	return mux, nil
 }
 

@@ -44,6 +44,13 @@ func partyView(c *kase) map[string]any {
 	if c.Publication != nil {
 		v["publication"] = c.Publication.Date
 	}
+	if due := paymentDue(c); !due.IsZero() {
+		v["payment_due"] = due.Format("2006-01-02")
+	}
+	var d deferral
+	if decodeFinding(c, "deferral", &d) {
+		v["deferral"] = map[string]any{"until": d.Until, "status": d.Status, "note": d.Note}
+	}
 	if h := hearingOf(c); h.Right {
 		// The party sees its hearing's time and place once arranged (第六十四条).
 		v["hearing"] = map[string]any{"right": true, "requested": c.hearingRequested(), "date": h.Date, "place": h.Place,

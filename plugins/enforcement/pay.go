@@ -71,29 +71,81 @@ func (s *service) startPayments(ctx context.Context, settings map[string]string)
 	return p, nil
 }
 
+// payable is what a payment order charges: the fine of a general-procedure
+// case (caseID) or of a summary-procedure case (summaryID, summary.go), never
+// both. The payments table keeps both columns; a general case's orders have
+// summary_id 0 and a summary case's have case_id 0, so neither kind of record
+// sees the other's orders.
+type payable struct {
+	caseID, summaryID int64
+	payer, number     string // the party, and the case or decision number shown to the payer
+	fineFen           int64
+	due               time.Time // the payment due date: the surcharge runs after it (R-EXE-2)
+}
+
+// ref is the order's case reference at the platform: the bare id for a general
+// case (what orders have always carried), "S<id>" for a summary case.
+func (b payable) ref() string {
+	if b.summaryID != 0 {
+		return fmt.Sprintf("S%d", b.summaryID)
+	}
+	return fmt.Sprint(b.caseID)
+}
+
+// resource names the record in the audit log.
+func (b payable) resource() string {
+	if b.summaryID != 0 {
+		return fmt.Sprintf("summary:%d", b.summaryID)
+	}
+	return fmt.Sprintf("case:%d", b.caseID)
+}
+
+// action is the audit action of an event of the record's kind.
+func (b payable) action(event string) string {
+	if b.summaryID != 0 {
+		return "summary." + event
+	}
+	return "case." + event
+}
+
 // RecordPayment records a notified payment once per order (payment.Store),
-// checking it against the order the plugin placed.
+// checking it against the order the plugin placed. A summary case's status
+// becomes paid in the same transaction (markSummaryPaid).
 func (s *service) RecordPayment(ctx context.Context, n *payment.Notification) (bool, error) {
-	var caseID, amount int64
-	var paidAt int64
-	err := s.db.QueryRowContext(ctx, "SELECT case_id, amount_fen, paid_at FROM payments WHERE order_no = ?", n.OrderNo).Scan(&caseID, &amount, &paidAt)
+	var b payable
+	var amount, paidAt int64
+	err := s.db.QueryRowContext(ctx, "SELECT case_id, summary_id, amount_fen, paid_at FROM payments WHERE order_no = ?", n.OrderNo).
+		Scan(&b.caseID, &b.summaryID, &amount, &paidAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, fmt.Errorf("notification for unknown order %s", n.OrderNo)
 	} else if err != nil {
 		return false, err
 	}
-	if amount != n.AmountFen || fmt.Sprint(caseID) != n.CaseID {
+	if amount != n.AmountFen || b.ref() != n.CaseID {
 		return false, fmt.Errorf("notification for order %s does not match it (case %s, %d fen)", n.OrderNo, n.CaseID, n.AmountFen)
 	}
-	res, err := s.db.ExecContext(ctx, "UPDATE payments SET paid_at = ?, trade_no = ? WHERE order_no = ? AND paid_at = 0", ms(n.PaidAt), n.TradeNo, n.OrderNo)
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return false, err
+	}
+	defer func() { _ = tx.Rollback() }()
+	res, err := tx.ExecContext(ctx, "UPDATE payments SET paid_at = ?, trade_no = ? WHERE order_no = ? AND paid_at = 0", ms(n.PaidAt), n.TradeNo, n.OrderNo)
 	if err != nil {
 		return false, err
 	}
 	if k, _ := res.RowsAffected(); k == 0 {
 		return true, nil // already recorded: a repeated notification
 	}
-	b := fmt.Sprintf(`{"order":%q,"amount_fen":%d}`, n.OrderNo, n.AmountFen)
-	_, _ = s.host.Audit.Write(ctx, &pluginv1.AuditRecord{Action: "case.paid", Resource: fmt.Sprintf("case:%d", caseID), Outcome: "success", Detail: []byte(b)})
+	if b.summaryID != 0 {
+		if err := markSummaryPaid(ctx, tx, b.summaryID, n.PaidAt); err != nil {
+			return false, err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return false, err
+	}
+	d := fmt.Sprintf(`{"order":%q,"amount_fen":%d}`, n.OrderNo, n.AmountFen)
+	_, _ = s.host.Audit.Write(ctx, &pluginv1.AuditRecord{Action: b.action("paid"), Resource: b.resource(), Outcome: "success", Detail: []byte(d)})
 	return false, nil
 }
 
@@ -115,31 +167,46 @@ func (s *service) payFine(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, http.StatusConflict, "enforcement.state", c.Status, nil)
 		return
 	}
+	if p, ok := s.placeOrder(w, r, payable{caseID: c.ID, payer: c.PartyName, number: c.Number, fineFen: c.FineFen, due: paymentDue(c)}); ok {
+		writeJSON(w, http.StatusCreated, p)
+	}
+}
+
+// placeOrder places a payment order at the platform for b's fine plus the
+// late-payment surcharge of R-EXE-2, valid for 15 minutes (R-PAY-2), records
+// and audits it. A record already paid is refused; each attempt has its own
+// serial number (R-PAY-NT-1). On failure it has answered the request.
+func (s *service) placeOrder(w http.ResponseWriter, r *http.Request, b payable) (*payment.Payment, bool) {
 	var paid, attempts int64
-	_ = s.db.QueryRowContext(r.Context(), "SELECT COUNT(*), COALESCE(SUM(CASE WHEN paid_at > 0 THEN 1 ELSE 0 END), 0) FROM payments WHERE case_id = ?", c.ID).Scan(&attempts, &paid)
+	_ = s.db.QueryRowContext(r.Context(), "SELECT COUNT(*), COALESCE(SUM(CASE WHEN paid_at > 0 THEN 1 ELSE 0 END), 0) FROM payments WHERE case_id = ? AND summary_id = ?",
+		b.caseID, b.summaryID).Scan(&attempts, &paid)
 	if paid > 0 {
 		fail(w, r, http.StatusConflict, "enforcement.state", "paid", nil)
-		return
+		return nil, false
 	}
 	now := time.Now()
-	surcharge := rules.Surcharge(c.FineFen, rules.PaymentDue(*c.DeliveredAt), now)
+	surcharge := rules.Surcharge(b.fineFen, b.due, now)
 	notifyURL := defaultNotifyURL
 	if st, err := s.host.Settings.GetSettings(r.Context(), &pluginv1.GetSettingsRequest{}); err == nil && st.Values["payment.notify_url"] != "" {
 		notifyURL = st.Values["payment.notify_url"]
 	}
-	p, err := s.pay.gateway.Pay(r.Context(), payment.Order{SerialNo: fmt.Sprintf("C%d-%d", c.ID, attempts+1), CaseID: fmt.Sprint(c.ID),
-		PayerName: c.PartyName, AmountFen: c.FineFen + surcharge, Description: "罚没款 " + c.Number, NotifyURL: notifyURL})
+	serial := fmt.Sprintf("C%d-%d", b.caseID, attempts+1)
+	if b.summaryID != 0 {
+		serial = fmt.Sprintf("S%d-%d", b.summaryID, attempts+1)
+	}
+	p, err := s.pay.gateway.Pay(r.Context(), payment.Order{SerialNo: serial, CaseID: b.ref(),
+		PayerName: b.payer, AmountFen: b.fineFen + surcharge, Description: "罚没款 " + b.number, NotifyURL: notifyURL})
 	if err != nil {
 		fail(w, r, http.StatusBadGateway, "enforcement.host", err.Error(), err)
-		return
+		return nil, false
 	}
-	if _, err := s.db.ExecContext(r.Context(), "INSERT INTO payments (order_no, case_id, amount_fen, surcharge_fen, paid_at, trade_no, created_at) VALUES (?, ?, ?, ?, 0, '', ?)",
-		p.OrderNo, c.ID, p.AmountFen, surcharge, ms(now)); err != nil {
+	if _, err := s.db.ExecContext(r.Context(), "INSERT INTO payments (order_no, case_id, summary_id, amount_fen, surcharge_fen, paid_at, trade_no, created_at) VALUES (?, ?, ?, ?, ?, 0, '', ?)",
+		p.OrderNo, b.caseID, b.summaryID, p.AmountFen, surcharge, ms(now)); err != nil {
 		fail(w, r, http.StatusInternalServerError, "enforcement.internal", "", err)
-		return
+		return nil, false
 	}
-	_ = audit(r.Context(), s.host, "case.pay_order", fmt.Sprintf("case:%d", c.ID), map[string]any{"order": p.OrderNo, "amount_fen": p.AmountFen})
-	writeJSON(w, http.StatusCreated, p)
+	_ = audit(r.Context(), s.host, b.action("pay_order"), b.resource(), map[string]any{"order": p.OrderNo, "amount_fen": p.AmountFen})
+	return p, true
 }
 
 // sandboxPay plays the payer at the sandbox's cashier: the order is paid and
@@ -149,12 +216,18 @@ func (s *service) sandboxPay(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	s.simulatePayment(w, r, payable{caseID: c.ID})
+}
+
+// simulatePayment pays b's latest order at the sandbox's cashier, or with
+// ?redeliver=1 has the sandbox send its notification again.
+func (s *service) simulatePayment(w http.ResponseWriter, r *http.Request, b payable) {
 	if s.pay.sandbox == nil {
 		fail(w, r, http.StatusNotFound, "enforcement.not_found", "", nil)
 		return
 	}
 	var order string
-	err := s.db.QueryRowContext(r.Context(), "SELECT order_no FROM payments WHERE case_id = ? ORDER BY id DESC LIMIT 1", c.ID).Scan(&order)
+	err := s.db.QueryRowContext(r.Context(), "SELECT order_no FROM payments WHERE case_id = ? AND summary_id = ? ORDER BY id DESC LIMIT 1", b.caseID, b.summaryID).Scan(&order)
 	if err != nil {
 		fail(w, r, http.StatusConflict, "enforcement.state", "no payment order", err)
 		return

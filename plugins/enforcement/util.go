@@ -35,6 +35,7 @@ var messages = map[string][2]string{
 	"enforcement.no_hearing_right": {"本案拟作出的行政处罚不适用听证程序（行政处罚法第六十三条）", "The intended penalty carries no right to a hearing (Administrative Penalty Law, art. 63)"},
 	"enforcement.hearing_notice":   {"应当在举行听证的七日前通知当事人：听证日期不得早于%s", "The party is told seven days ahead: the hearing cannot be before %s"},
 	"enforcement.presiding":        {"听证由非本案调查人员主持（行政处罚法第六十四条）", "The hearing is presided over by someone who did not investigate the case (art. 64)"},
+	"enforcement.not_overdue":      {"缴纳期限（%s）尚未届满，不能催告", "The payment is not overdue (due %s): no demand yet"},
 	"enforcement.published":        {"处罚决定已于%s公示或已暂缓，不能再暂缓", "The decision is public since %s or already deferred"},
 	"enforcement.hearing_pending":  {"%s；法制审核和处罚决定应在听证程序结束后作出（R-LEG-1）", "%s; legal review and the decision follow the end of the hearing (R-LEG-1)"},
 }

@@ -1,7 +1,8 @@
 // Package rules holds the date and money rules of administrative-penalty
 // cases (行政处罚) as pure functions: statutory windows, delivery dates,
-// publication, late-payment surcharges, court enforcement, case clocks and
-// supervision (督办) reminders. It does no I/O and keeps no state; every
+// publication, late-payment surcharges, court enforcement, case clocks,
+// supervision (督办) reminders, the summary procedure's penalty limits and
+// the form of legal provisions (R-STD-2). It does no I/O and keeps no state; every
 // function is safe for concurrent use. Rule ids (R-DL-1, R-DEL-3, …) refer to
 // shared/domain/enforcement.md §2; the module numbers in brackets there point
 // into the procurement specification.
