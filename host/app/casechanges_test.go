@@ -13,11 +13,54 @@ import (
 	"github.com/shanghai-amr/portal/host/clock"
 )
 
-// Changes to a case in investigation (C12): suspension on a ground of
-// R-SUS-1 stops the clock and resumption needs proof, which goes into the
-// dossier; termination for an outcome that is not a penalty closes the case
-// (R-LEG-5); a change of handling body moves the case's data scope — the
-// Huangpu brigade sees and handles it from then on, Pudong no longer does.
+// approveChange applies for a change to a case as its handler, has the head
+// of the unit and the head of the agency approve it in the workbench, and
+// returns the case once the change is made.
+func approveChange(t *testing.T, p *portal, caseID int64, op string, body map[string]any) caseJSON {
+	t.Helper()
+	var req struct {
+		ChangeID   int64  `json:"change_id"`
+		InstanceID string `json:"instance_id"`
+	}
+	p.ok("pd_li", "POST", fmt.Sprintf("%s/cases/%d/%s", ep, caseID, op), body, &req)
+	inst, _ := strconv.Atoi(req.InstanceID)
+	p.act("pd_wang", p.one("pd_wang", inst, "unit_head").ID, map[string]any{"action": "approve", "comment": "同意"})
+	p.act("pd_head", p.one("pd_head", inst, "agency_head").ID, map[string]any{"action": "approve", "comment": "同意"})
+	for i := 0; ; i++ {
+		var cv struct {
+			caseJSON
+			Changes []struct {
+				ID     int64
+				Status string
+				Note   string
+			}
+		}
+		if code, _ := p.as("pd_li", "GET", fmt.Sprintf("%s/cases/%d", ep, caseID), nil, &cv); code == http.StatusOK {
+			for _, ch := range cv.Changes {
+				if ch.ID == req.ChangeID && ch.Status == "applied" {
+					return cv.caseJSON
+				}
+				if ch.ID == req.ChangeID && ch.Status != "pending" {
+					t.Fatalf("change %d: %s %s", ch.ID, ch.Status, ch.Note)
+				}
+			}
+		} else if code == http.StatusNotFound && op == "transfer" {
+			return caseJSON{ID: caseID} // moved out of the handler's scope
+		}
+		if i == 100 {
+			t.Fatalf("change %d not made after its approval", req.ChangeID)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// Changes to a case in investigation (C12, R-RET-2), each applied for by the
+// handler and approved by both heads: suspension on a ground of R-SUS-1
+// stops the clock and resumption needs proof, which goes into the dossier;
+// a refused change changes nothing; termination for an outcome that is not a
+// penalty closes the case (R-LEG-5); a change of handling body moves the
+// case's data scope — the Huangpu brigade sees and handles it from then on,
+// Pudong no longer does.
 func TestCaseSuspensionTerminationTransfer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the enforcement plugin")
@@ -28,35 +71,50 @@ func TestCaseSuspensionTerminationTransfer(t *testing.T) {
 	c := fileCase(t, p, today)
 	at := func(id int64, action string) string { return fmt.Sprintf("%s/cases/%d/%s", ep, id, action) }
 
-	if code, body := p.as("pd_wang", "POST", at(c.ID, "suspend"), map[string]any{"ground": "holiday", "reason": "x"}, nil); code != http.StatusBadRequest || !strings.Contains(body, "R-SUS-1") {
+	if code, body := p.as("pd_li", "POST", at(c.ID, "suspend"), map[string]any{"ground": "holiday", "reason": "x"}, nil); code != http.StatusBadRequest || !strings.Contains(body, "R-SUS-1") {
 		t.Fatalf("an unknown ground: %d %s", code, body)
 	}
-	if code, _ := p.as("pd_li", "POST", at(c.ID, "suspend"), map[string]any{"ground": "party_missing", "reason": "当事人下落不明"}, nil); code != http.StatusForbidden {
-		t.Fatalf("the handler suspends without the head of unit: %d", code)
+	if code, _ := p.as("pd_wang", "POST", at(c.ID, "suspend"), map[string]any{"ground": "party_missing", "reason": "当事人下落不明"}, nil); code != http.StatusForbidden {
+		t.Fatalf("the head of unit applies (the handler does; the head approves): %d", code)
 	}
+	// Refused: nothing changes.
+	var req struct {
+		InstanceID string `json:"instance_id"`
+	}
+	p.ok("pd_li", "POST", at(c.ID, "suspend"), map[string]any{"ground": "force_majeure", "reason": "台风"}, &req)
+	if code, _ := p.as("pd_li", "POST", at(c.ID, "terminate"), map[string]any{"type": "minor", "reason": "x"}, nil); code != http.StatusConflict {
+		t.Fatalf("a second change while one awaits approval: %d", code)
+	}
+	inst, _ := strconv.Atoi(req.InstanceID)
+	p.act("pd_wang", p.one("pd_wang", inst, "unit_head").ID, map[string]any{"action": "reject", "comment": "台风已过境，不符合中止条件"})
 	var cv caseJSON
-	p.ok("pd_wang", "POST", at(c.ID, "suspend"), map[string]any{"ground": "party_missing", "reason": "当事人下落不明，无法调查"}, &cv)
+	p.ok("pd_li", "GET", fmt.Sprintf("%s/cases/%d", ep, c.ID), nil, &cv)
+	if cv.Status != "investigating" {
+		t.Fatalf("a refused suspension changed the case: %+v", cv)
+	}
+
+	cv = approveChange(t, p, c.ID, "suspend", map[string]any{"ground": "party_missing", "reason": "当事人下落不明，无法调查"})
 	if cv.Status != "suspended" || cv.Clock == nil || !cv.Clock.Paused {
 		t.Fatalf("suspended: %+v", cv)
 	}
-	if code, body := p.as("pd_wang", "POST", at(c.ID, "resume-investigation"), map[string]any{"reason": "已找到当事人"}, nil); code != http.StatusBadRequest || !strings.Contains(body, "proof") {
+	if code, body := p.as("pd_li", "POST", at(c.ID, "resume-investigation"), map[string]any{"reason": "已找到当事人"}, nil); code != http.StatusBadRequest || !strings.Contains(body, "proof") {
 		t.Fatalf("resumed without proof: %d %s", code, body)
 	}
 	var proof struct{ ID int }
-	code, _, b := p.raw("pd_wang", "POST", "/api/v1/files?name="+url.QueryEscape("当事人到案证明.png")+"&purpose=evidence", "image/png", pngBytes(t))
+	code, _, b := p.raw("pd_li", "POST", "/api/v1/files?name="+url.QueryEscape("当事人到案证明.png")+"&purpose=evidence", "image/png", pngBytes(t))
 	if code != http.StatusCreated || json.Unmarshal(b, &proof) != nil {
 		t.Fatalf("upload: %d %s", code, b)
 	}
-	p.ok("pd_wang", "POST", at(c.ID, "resume-investigation"), map[string]any{"reason": "当事人已到案", "proof_file_id": strconv.Itoa(proof.ID)}, &cv)
+	cv = approveChange(t, p, c.ID, "resume-investigation", map[string]any{"reason": "当事人已到案", "proof_file_id": strconv.Itoa(proof.ID)})
 	if cv.Status != "investigating" || cv.Clock.Paused {
 		t.Fatalf("resumed: %+v", cv)
 	}
 
 	// 变更办案机构 to the Huangpu enforcement brigade: the scope moves.
-	if code, _ := p.as("pd_wang", "POST", at(c.ID, "transfer"), map[string]any{"org_code": "nowhere", "reason": "管辖调整"}, nil); code != http.StatusBadRequest {
+	if code, _ := p.as("pd_li", "POST", at(c.ID, "transfer"), map[string]any{"org_code": "nowhere", "reason": "管辖调整"}, nil); code != http.StatusBadRequest {
 		t.Fatalf("a transfer to no organisation: %d", code)
 	}
-	p.ok("pd_wang", "POST", at(c.ID, "transfer"), map[string]any{"org_code": "310101-D03", "reason": "违法行为发生地在黄浦区，移交黄浦区局办理"}, nil)
+	approveChange(t, p, c.ID, "transfer", map[string]any{"org_code": "310101-D03", "reason": "违法行为发生地在黄浦区，移交黄浦区局办理"})
 	if code, _ := p.as("pd_li", "GET", fmt.Sprintf("%s/cases/%d", ep, c.ID), nil, nil); code != http.StatusNotFound {
 		t.Fatalf("Pudong still sees the transferred case: %d", code)
 	}
@@ -71,11 +129,10 @@ func TestCaseSuspensionTerminationTransfer(t *testing.T) {
 
 	// 调查终止 (R-LEG-5) on another case.
 	c2 := fileCase(t, p, today)
-	if code, body := p.as("pd_wang", "POST", at(c2.ID, "terminate"), map[string]any{"type": "penalty", "reason": "x"}, nil); code != http.StatusBadRequest || !strings.Contains(body, "R-LEG-5") {
+	if code, body := p.as("pd_li", "POST", at(c2.ID, "terminate"), map[string]any{"type": "penalty", "reason": "x"}, nil); code != http.StatusBadRequest || !strings.Contains(body, "R-LEG-5") {
 		t.Fatalf("termination as a penalty: %d %s", code, body)
 	}
-	var ended caseJSON
-	p.ok("pd_wang", "POST", at(c2.ID, "terminate"), map[string]any{"type": "minor", "reason": "当事人违法行为轻微并及时改正，没有造成危害后果"}, &ended)
+	ended := approveChange(t, p, c2.ID, "terminate", map[string]any{"type": "minor", "reason": "当事人违法行为轻微并及时改正，没有造成危害后果"})
 	if ended.Status != "terminated" || ended.Clock != nil {
 		t.Fatalf("terminated: %+v", ended)
 	}

@@ -288,19 +288,23 @@ func TestPenaltyCaseFromLeadToArchive(t *testing.T) {
 	}
 	// R-DL-1: 90 natural days from filing.
 	filed := c.Clock.Due
-	// R-DL-3: time for testing is excluded — the clock pauses and resumes.
-	var cv caseJSON
-	p.ok("pd_wang", "POST", fmt.Sprintf("%s/cases/%d/pause", ep, c.ID), map[string]any{"reason": "送检：食品检验"}, &cv)
+	// R-DL-3: time for testing is excluded — the clock pauses and resumes;
+	// each change applied for by the handler and approved by both heads.
+	cv := approveChange(t, p, c.ID, "pause", map[string]any{"reason": "送检：食品检验"})
 	if !cv.Clock.Paused {
 		t.Fatalf("pause: %+v", cv.Clock)
 	}
-	p.ok("pd_wang", "POST", fmt.Sprintf("%s/cases/%d/resume", ep, c.ID), map[string]any{"reason": "检验报告已出具"}, &cv)
+	cv = approveChange(t, p, c.ID, "resume", map[string]any{"reason": "检验报告已出具"})
 	if cv.Clock.Paused || cv.Clock.Due.Before(filed) {
 		t.Fatalf("resume: %+v", cv.Clock)
 	}
-	p.ok("pd_wang", "POST", fmt.Sprintf("%s/cases/%d/extend", ep, c.ID), map[string]any{"reason": "案件延期（集体讨论通过）", "days": 30}, &cv)
+	cv = approveChange(t, p, c.ID, "extend", map[string]any{"reason": "案情复杂，申请延期", "days": 30})
 	if got := cv.Clock.Due.Sub(filed); got < 30*24*time.Hour {
 		t.Fatalf("extension by 30 days moved the due date by %s", got)
+	}
+	// R-LEG-3: a further extension needs the collective discussion recorded.
+	if code, body := p.as("pd_li", "POST", fmt.Sprintf("%s/cases/%d/extend", ep, c.ID), map[string]any{"reason": "继续延长", "days": 30}, nil); code != http.StatusBadRequest || !strings.Contains(body, "R-LEG-3") {
+		t.Fatalf("a further extension without the collective discussion: %d %s", code, body)
 	}
 
 	// Another district sees and touches nothing, by any route (C12 data

@@ -1,31 +1,51 @@
 package main
 
-// Changes to a case in investigation (C12, R-RET-2's list): suspension
-// (中止调查) on one of the statutory grounds and resumption with proof that
-// the ground has ceased (R-SUS-1), termination (调查终止) for the
-// outcomes that are not a penalty or a transfer (R-LEG-5), and the change of
-// handling body (变更办案机构), which moves the case's data scope. As with
-// the clock changes, the head of the handling unit's permission
-// (enforcement.case.approve) stands for the approval these need.
+// Changes to a case in investigation, each an approval (the sub-flows of
+// C12, R-RET-1/2): the handler (承办人员) applies; the head of the handling
+// unit and the head of the agency approve through the host's process
+// `enforcement.case_change` (administrators can adjust it); the change is
+// made when the approval ends, and nothing changes if it is refused.
+//
+//   - the case clock: pause (time for testing, inspection, appraisal is
+//     excluded, R-DL-3), resume, extend — a further extension needs the
+//     collective discussion recorded first (R-LEG-3);
+//   - suspension (中止调查) on a ground of R-SUS-1, and resumption only with
+//     proof that the ground has ceased, filed into the dossier;
+//   - termination (调查终止) for an outcome that is not a penalty or a
+//     transfer (R-LEG-5);
+//   - change of handling body (变更办案机构), which moves the case's data
+//     scope to the new organisation.
+//
+// The request is checked when it is made (so a bad one is refused at once)
+// and again when the approval ends (the case may have moved on meanwhile).
 
 import (
+	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
+	"github.com/shanghai-amr/portal/sdk"
 	"github.com/shanghai-amr/portal/sdk/proto/pluginv1"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
 
-func (s *service) caseChangeRoutes(mux *http.ServeMux) {
-	mux.HandleFunc("POST /cases/{id}/suspend", s.suspendCase)
-	mux.HandleFunc("POST /cases/{id}/resume-investigation", s.resumeCase)
-	mux.HandleFunc("POST /cases/{id}/terminate", s.terminateCase)
-	mux.HandleFunc("POST /cases/{id}/transfer", s.transferCase)
+// changeOps are the changes and their names (the approval's title).
+var changeOps = map[string][2]string{
+	"pause":                {"办案期限暂停", "Clock pause"},
+	"resume":               {"办案期限恢复", "Clock resumption"},
+	"extend":               {"案件延期", "Extension"},
+	"suspend":              {"中止调查", "Suspension of the investigation"},
+	"resume_investigation": {"恢复调查", "Resumption of the investigation"},
+	"terminate":            {"调查终止", "Termination of the investigation"},
+	"transfer":             {"变更办案机构", "Change of handling body"},
 }
 
 // suspensionGrounds are R-SUS-1's grounds for 中止调查.
@@ -37,8 +57,7 @@ var suspensionGrounds = map[string]string{
 	"other_statutory": "其他应当中止调查的情形",
 }
 
-// terminationTypes are R-LEG-5's 调查处理类型 other than 给予处罚 and 移送:
-// the investigation ends (调查终止) and the case is closed.
+// terminationTypes are R-LEG-5's 调查处理类型 other than 给予处罚 and 移送.
 var terminationTypes = map[string]string{
 	"no_violation": "违法事实不能成立",
 	"minor":        "违法行为轻微并及时改正，没有造成危害后果，不予行政处罚",
@@ -46,176 +65,325 @@ var terminationTypes = map[string]string{
 	"revoked":      "撤销立案",
 }
 
-type changeInput struct {
-	Ground  string `json:"ground"`
-	Type    string `json:"type"`
-	Reason  string `json:"reason"`
-	ProofID string `json:"proof_file_id"`
-	OrgCode string `json:"org_code"`
+// changeRequest is what the handler submits, and what is applied.
+type changeRequest struct {
+	Reason     string `json:"reason"`
+	Days       int    `json:"days,omitempty"`
+	Discussion string `json:"collective_discussion,omitempty"` // R-LEG-3, for a further extension
+	Ground     string `json:"ground,omitempty"`
+	Type       string `json:"type,omitempty"`
+	ProofID    string `json:"proof_file_id,omitempty"`
+	OrgCode    string `json:"org_code,omitempty"`
+	OrgPath    string `json:"org_path,omitempty"` // resolved when requested
 }
 
-func (s *service) readChange(w http.ResponseWriter, r *http.Request) (*changeInput, bool) {
-	var in changeInput
-	if !decode(w, r, &in) {
-		return nil, false
-	}
-	in.Reason = strings.TrimSpace(in.Reason)
-	if in.Reason == "" || utf8.RuneCountInString(in.Reason) > 1000 {
-		fail(w, r, http.StatusBadRequest, "enforcement.invalid", "reason (1–1000 characters) is required", nil)
-		return nil, false
-	}
-	return &in, true
+// change is a requested change and its approval.
+type change struct {
+	ID          int64         `json:"id"`
+	Op          string        `json:"op"`
+	Title       string        `json:"title"`
+	Request     changeRequest `json:"request"`
+	Status      string        `json:"status"` // pending, applied, refused, failed
+	Note        string        `json:"note,omitempty"`
+	InstanceID  string        `json:"instance_id"`
+	RequestedBy string        `json:"requested_by"`
+	CreatedAt   int64         `json:"created_at"`
 }
 
-// setState stores a case's new status (and clock), guarded by the status it
-// had, and audits the change.
-func (s *service) setState(w http.ResponseWriter, r *http.Request, c *kase, from, to, action string, detail map[string]any) {
+func migrateChanges(ctx context.Context, db *sql.DB, dialect string) error {
+	id := "INTEGER PRIMARY KEY AUTOINCREMENT"
+	if dialect == "mysql" {
+		id = "BIGINT AUTO_INCREMENT PRIMARY KEY"
+	}
+	_, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS case_changes (
+		id `+id+`,
+		case_id BIGINT NOT NULL,
+		op VARCHAR(32) NOT NULL,
+		request TEXT NOT NULL,
+		status VARCHAR(16) NOT NULL,
+		note TEXT,
+		instance_id VARCHAR(32) NOT NULL DEFAULT '',
+		requested_by VARCHAR(64) NOT NULL,
+		created_at BIGINT NOT NULL)`)
+	return err
+}
+
+func (s *service) caseChangeRoutes(mux *http.ServeMux) {
+	for op := range changeOps {
+		mux.HandleFunc("POST /cases/{id}/"+strings.ReplaceAll(op, "_", "-"), s.requestChange(op))
+	}
+}
+
+// changesOf lists a case's changes, newest first.
+func (s *service) changesOf(ctx context.Context, caseID int64) ([]change, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT id, op, request, status, note, instance_id, requested_by, created_at FROM case_changes WHERE case_id = ? ORDER BY id DESC", caseID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []change{}
+	for rows.Next() {
+		var ch change
+		var req string
+		var note sql.NullString
+		if err := rows.Scan(&ch.ID, &ch.Op, &req, &ch.Status, &note, &ch.InstanceID, &ch.RequestedBy, &ch.CreatedAt); err != nil {
+			return nil, err
+		}
+		_ = json.Unmarshal([]byte(req), &ch.Request)
+		ch.Note, ch.Title = note.String, changeOps[ch.Op][0]
+		out = append(out, ch)
+	}
+	return out, rows.Err()
+}
+
+// changeError is a change that cannot be made, with its answer.
+type changeError struct {
+	status int
+	code   string
+	detail string
+}
+
+func (e *changeError) Error() string { return e.code + ": " + e.detail }
+
+func invalid(detail string) error { return &changeError{http.StatusBadRequest, "enforcement.invalid", detail} }
+
+func wrongState(c *kase) error { return &changeError{http.StatusConflict, "enforcement.state", c.Status} }
+
+// check says whether op may be made to c now (the request's own fields, the
+// case's state, the clock).
+func check(c *kase, op string, in *changeRequest) error {
+	switch op {
+	case "pause", "resume", "extend":
+		if c.Status == "archived" || c.Status == "terminated" {
+			return wrongState(c)
+		}
+		if op == "extend" && len(c.track.Extensions) > 0 && strings.TrimSpace(in.Discussion) == "" {
+			return invalid("collective_discussion: a further extension needs the agency heads' collective discussion recorded (R-LEG-3)")
+		}
+		t := c.track // a copy of the slices is enough: change only appends or sets the last pause's end
+		t.Pauses = append([]pause(nil), c.track.Pauses...)
+		if err := t.change(op, time.Now(), in.Days, in.Reason); err != nil {
+			return &changeError{http.StatusConflict, "enforcement.invalid", err.Error()}
+		}
+	case "suspend":
+		if _, ok := suspensionGrounds[in.Ground]; !ok {
+			return invalid("ground: pending_ruling, interpretation, force_majeure, party_missing or other_statutory (R-SUS-1)")
+		}
+		if c.Status != "investigating" {
+			return wrongState(c)
+		}
+	case "resume_investigation":
+		if in.ProofID == "" {
+			return invalid("proof_file_id: the proof that the ground of suspension has ceased is required (R-SUS-1)")
+		}
+		if c.Status != "suspended" {
+			return wrongState(c)
+		}
+	case "terminate":
+		if _, ok := terminationTypes[in.Type]; !ok {
+			return invalid("type: no_violation, minor, time_barred or revoked (R-LEG-5; a penalty or a transfer ends the investigation instead)")
+		}
+		if c.Status != "investigating" && c.Status != "suspended" {
+			return wrongState(c)
+		}
+	case "transfer":
+		if c.Status != "investigating" && c.Status != "suspended" {
+			return wrongState(c)
+		}
+	}
+	return nil
+}
+
+// requestChange is the handler's application: checked, then sent for
+// approval; 202 with the change.
+func (s *service) requestChange(op string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var in changeRequest
+		if !decode(w, r, &in) {
+			return
+		}
+		in.Reason, in.OrgPath = strings.TrimSpace(in.Reason), ""
+		if in.Reason == "" || utf8.RuneCountInString(in.Reason) > 1000 || utf8.RuneCountInString(in.Discussion) > 2000 {
+			fail(w, r, http.StatusBadRequest, "enforcement.invalid", "reason (1–1000 characters) is required", nil)
+			return
+		}
+		c, ok := s.loadCase(w, r, "enforcement.case.write")
+		if !ok {
+			return
+		}
+		if err := check(c, op, &in); err != nil {
+			changeFailed(w, r, err)
+			return
+		}
+		ctx := r.Context()
+		switch op {
+		case "transfer":
+			org, err := s.host.Identity.GetOrganization(ctx, &pluginv1.GetOrganizationRequest{Code: strings.TrimSpace(in.OrgCode)})
+			if status.Code(err) == codes.NotFound || (err == nil && (org.Path == c.OrgPath || len(strings.Split(strings.Trim(org.Path, "/"), "/")) < 2)) {
+				fail(w, r, http.StatusBadRequest, "enforcement.invalid", "org_code: a district bureau or one of its units, other than the current handling one", nil)
+				return
+			} else if err != nil {
+				hostFailed(w, r, err)
+				return
+			}
+			in.OrgCode, in.OrgPath = org.Code, org.Path
+		case "resume_investigation":
+			// The proof is evidence whatever the approval decides.
+			meta, _ := json.Marshal(map[string]any{"date": time.Now().In(shanghai).Format("2006-01-02")})
+			if _, err := s.host.Dossiers.AppendDossier(ctx, &pluginv1.AppendDossierRequest{Subject: subject(c.ID), Kind: "evidence",
+				Title: "中止调查情形消除的证明材料", FileId: in.ProofID, Meta: meta}); err != nil {
+				hostFailed(w, r, err)
+				return
+			}
+		}
+		var pending int
+		if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM case_changes WHERE case_id = ? AND status = 'pending'", c.ID).Scan(&pending); err != nil {
+			fail(w, r, http.StatusInternalServerError, "enforcement.internal", "", err)
+			return
+		}
+		if pending > 0 {
+			fail(w, r, http.StatusConflict, "enforcement.state", "another change is awaiting approval", nil)
+			return
+		}
+		req, _ := json.Marshal(in)
+		who := sdk.CallerFrom(ctx).Username
+		res, err := s.db.ExecContext(ctx, "INSERT INTO case_changes (case_id, op, request, status, requested_by, created_at) VALUES (?, ?, ?, 'pending', ?, ?)",
+			c.ID, op, string(req), who, ms(time.Now()))
+		if err != nil {
+			fail(w, r, http.StatusInternalServerError, "enforcement.internal", "", err)
+			return
+		}
+		id, _ := res.LastInsertId()
+		form, _ := json.Marshal(map[string]any{"case": c.Number, "party_name": c.PartyName, "change": changeOps[op][0], "reason": in.Reason,
+			"days": in.Days, "collective_discussion": in.Discussion})
+		inst, err := s.host.Processes.StartProcess(ctx, &pluginv1.StartProcessRequest{ProcessKey: "enforcement.case_change",
+			BusinessKey: strconv.FormatInt(id, 10), Variables: form, Title: changeOps[op][0] + "审批：" + c.PartyName + " " + c.Number,
+			Page: fmt.Sprintf("/cases/%d", c.ID)})
+		if err != nil {
+			_, _ = s.db.ExecContext(ctx, "DELETE FROM case_changes WHERE id = ?", id)
+			hostFailed(w, r, err)
+			return
+		}
+		if _, err := s.db.ExecContext(ctx, "UPDATE case_changes SET instance_id = ? WHERE id = ?", inst.InstanceId, id); err != nil {
+			fail(w, r, http.StatusInternalServerError, "enforcement.internal", "", err)
+			return
+		}
+		_ = audit(ctx, s.host, "case.change_requested", fmt.Sprintf("case:%d", c.ID), map[string]any{"op": op, "change": id, "instance": inst.InstanceId})
+		writeJSON(w, http.StatusAccepted, map[string]any{"change_id": id, "instance_id": inst.InstanceId, "state": inst.State})
+	}
+}
+
+func changeFailed(w http.ResponseWriter, r *http.Request, err error) {
+	var ce *changeError
+	if errors.As(err, &ce) {
+		fail(w, r, ce.status, ce.code, ce.detail, nil)
+		return
+	}
+	fail(w, r, http.StatusInternalServerError, "enforcement.internal", "", err)
+}
+
+// onChange learns the outcome of a change's approval and makes the change,
+// checked again against the case as it is now. Idempotent: a change is made
+// once.
+func (s *service) onChange(ctx context.Context, ev sdk.TaskEvent) error {
+	id, err := strconv.ParseInt(ev.BusinessKey, 10, 64)
+	if err != nil {
+		return nil
+	}
+	var caseID int64
+	var op, req string
+	err = s.db.QueryRowContext(ctx, "SELECT case_id, op, request FROM case_changes WHERE id = ? AND instance_id = ? AND status = 'pending'", id, ev.InstanceID).Scan(&caseID, &op, &req)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	settle := func(status, note string) error {
+		_, err := s.db.ExecContext(ctx, "UPDATE case_changes SET status = ?, note = ? WHERE id = ? AND status = 'pending'", status, note, id)
+		return err
+	}
+	if ev.Transition != "approved" {
+		return settle("refused", ev.Comment)
+	}
+	c, err := s.readCase(ctx, "id = ?", caseID)
+	if err != nil {
+		return err
+	}
+	var in changeRequest
+	_ = json.Unmarshal([]byte(req), &in)
+	if err := check(c, op, &in); err != nil {
+		return settle("failed", err.Error())
+	}
+	if err := s.apply(ctx, c, op, &in); err != nil {
+		var ce *changeError
+		if errors.As(err, &ce) {
+			return settle("failed", err.Error())
+		}
+		return err
+	}
+	if err := settle("applied", ev.Comment); err != nil {
+		return err
+	}
+	return audit(ctx, s.host, "case."+op, fmt.Sprintf("case:%d", c.ID), map[string]any{"change": id, "reason": in.Reason, "instance": ev.InstanceID})
+}
+
+// apply makes an approved change.
+func (s *service) apply(ctx context.Context, c *kase, op string, in *changeRequest) error {
+	if c.findings == nil {
+		c.findings = map[string]any{}
+	}
+	now := time.Now()
+	next := c.Status
+	switch op {
+	case "pause", "resume", "extend":
+		reason := in.Reason
+		if in.Discussion != "" {
+			reason += "（集体讨论：" + in.Discussion + "）"
+		}
+		if err := c.track.change(op, now, in.Days, reason); err != nil {
+			return &changeError{http.StatusConflict, "enforcement.invalid", err.Error()}
+		}
+		// The host's calendar decides whether the changed clock holds
+		// (e.g. no extension of a period that has already run out).
+		if _, err := evaluate(ctx, s.host, c.track); err != nil {
+			return &changeError{http.StatusConflict, "enforcement.invalid", status.Convert(err).Message()}
+		}
+	case "suspend":
+		ground := suspensionGrounds[in.Ground]
+		if err := c.track.change("pause", now, 0, "中止调查："+ground); err != nil {
+			return &changeError{http.StatusConflict, "enforcement.invalid", err.Error()}
+		}
+		c.findings["suspension"] = map[string]any{"ground": in.Ground, "ground_text": ground, "reason": in.Reason, "at": now.UnixMilli()}
+		next = "suspended"
+	case "resume_investigation":
+		if err := c.track.change("resume", now, 0, in.Reason); err != nil {
+			return &changeError{http.StatusConflict, "enforcement.invalid", err.Error()}
+		}
+		if sus, ok := c.findings["suspension"].(map[string]any); ok {
+			sus["resumed_at"], sus["proof"] = now.UnixMilli(), in.ProofID
+		}
+		next = "investigating"
+	case "terminate":
+		c.findings["termination"] = map[string]any{"type": in.Type, "outcome": terminationTypes[in.Type], "reason": in.Reason, "at": now.UnixMilli()}
+		next = "terminated"
+	case "transfer":
+		res, err := s.db.ExecContext(ctx, "UPDATE cases SET org_code = ?, org_path = ? WHERE id = ? AND org_path = ?", in.OrgCode, in.OrgPath, c.ID, c.OrgPath)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return wrongState(c)
+		}
+		return nil
+	}
 	tj, _ := json.Marshal(c.track)
 	fj, _ := json.Marshal(c.findings)
-	res, err := s.db.ExecContext(r.Context(), "UPDATE cases SET status = ?, track = ?, findings = ? WHERE id = ? AND status = ?", to, string(tj), string(fj), c.ID, from)
+	res, err := s.db.ExecContext(ctx, "UPDATE cases SET status = ?, track = ?, findings = ? WHERE id = ? AND status = ?", next, string(tj), string(fj), c.ID, c.Status)
 	if err != nil {
-		fail(w, r, http.StatusInternalServerError, "enforcement.internal", "", err)
-		return
+		return err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		fail(w, r, http.StatusConflict, "enforcement.state", c.Status, nil)
-		return
+		return wrongState(c)
 	}
-	_ = audit(r.Context(), s.host, action, fmt.Sprintf("case:%d", c.ID), detail)
-	if c, ok := s.loadCase(w, r, "enforcement.case.read"); ok {
-		writeJSON(w, http.StatusOK, c)
-	}
-}
-
-// suspendCase: 中止调查 on a ground of R-SUS-1; the case clock stops.
-func (s *service) suspendCase(w http.ResponseWriter, r *http.Request) {
-	in, ok := s.readChange(w, r)
-	if !ok {
-		return
-	}
-	ground, known := suspensionGrounds[in.Ground]
-	if !known {
-		fail(w, r, http.StatusBadRequest, "enforcement.invalid", "ground: pending_ruling, interpretation, force_majeure, party_missing or other_statutory (R-SUS-1)", nil)
-		return
-	}
-	c, ok := s.loadCase(w, r, "enforcement.case.approve")
-	if !ok {
-		return
-	}
-	if c.Status != "investigating" {
-		fail(w, r, http.StatusConflict, "enforcement.state", c.Status, nil)
-		return
-	}
-	if err := c.track.change("pause", time.Now(), 0, "中止调查："+ground); err != nil {
-		fail(w, r, http.StatusConflict, "enforcement.invalid", err.Error(), nil)
-		return
-	}
-	if c.findings == nil {
-		c.findings = map[string]any{}
-	}
-	c.findings["suspension"] = map[string]any{"ground": in.Ground, "ground_text": ground, "reason": in.Reason, "at": time.Now().UnixMilli()}
-	s.setState(w, r, c, "investigating", "suspended", "case.suspend", map[string]any{"ground": in.Ground})
-}
-
-// resumeCase: 恢复调查, only with proof that the ground has ceased (R-SUS-1:
-// "从中止改为正常"); the proof goes into the dossier and the clock runs again.
-func (s *service) resumeCase(w http.ResponseWriter, r *http.Request) {
-	in, ok := s.readChange(w, r)
-	if !ok {
-		return
-	}
-	if in.ProofID == "" {
-		fail(w, r, http.StatusBadRequest, "enforcement.invalid", "proof_file_id: the proof that the ground of suspension has ceased is required (R-SUS-1)", nil)
-		return
-	}
-	c, ok := s.loadCase(w, r, "enforcement.case.approve")
-	if !ok {
-		return
-	}
-	if c.Status != "suspended" {
-		fail(w, r, http.StatusConflict, "enforcement.state", c.Status, nil)
-		return
-	}
-	meta, _ := json.Marshal(map[string]any{"date": time.Now().In(shanghai).Format("2006-01-02")})
-	if _, err := s.host.Dossiers.AppendDossier(r.Context(), &pluginv1.AppendDossierRequest{Subject: subject(c.ID), Kind: "evidence",
-		Title: "中止调查情形消除的证明材料", FileId: in.ProofID, Meta: meta}); err != nil {
-		hostFailed(w, r, err)
-		return
-	}
-	if err := c.track.change("resume", time.Now(), 0, in.Reason); err != nil {
-		fail(w, r, http.StatusConflict, "enforcement.invalid", err.Error(), nil)
-		return
-	}
-	if sus, ok := c.findings["suspension"].(map[string]any); ok {
-		sus["resumed_at"], sus["proof"] = time.Now().UnixMilli(), in.ProofID
-	}
-	s.setState(w, r, c, "suspended", "investigating", "case.resume", map[string]any{"proof": in.ProofID})
-}
-
-// terminateCase: 调查终止 for an outcome that is not a penalty or a
-// transfer (R-LEG-5); the case is closed and its clock stops.
-func (s *service) terminateCase(w http.ResponseWriter, r *http.Request) {
-	in, ok := s.readChange(w, r)
-	if !ok {
-		return
-	}
-	outcome, known := terminationTypes[in.Type]
-	if !known {
-		fail(w, r, http.StatusBadRequest, "enforcement.invalid", "type: no_violation, minor, time_barred or revoked (R-LEG-5; a penalty or a transfer ends the investigation instead)", nil)
-		return
-	}
-	c, ok := s.loadCase(w, r, "enforcement.case.approve")
-	if !ok {
-		return
-	}
-	if c.Status != "investigating" && c.Status != "suspended" {
-		fail(w, r, http.StatusConflict, "enforcement.state", c.Status, nil)
-		return
-	}
-	if c.findings == nil {
-		c.findings = map[string]any{}
-	}
-	c.findings["termination"] = map[string]any{"type": in.Type, "outcome": outcome, "reason": in.Reason, "at": time.Now().UnixMilli()}
-	s.setState(w, r, c, c.Status, "terminated", "case.terminate", map[string]any{"type": in.Type})
-}
-
-// transferCase: 变更办案机构. The case, its clock and its history move to the
-// new handling organisation, and with them the data scope: from now on the
-// new organisation's staff see and act on it, and the old one's do not.
-func (s *service) transferCase(w http.ResponseWriter, r *http.Request) {
-	in, ok := s.readChange(w, r)
-	if !ok {
-		return
-	}
-	c, ok := s.loadCase(w, r, "enforcement.case.approve")
-	if !ok {
-		return
-	}
-	if c.Status != "investigating" && c.Status != "suspended" {
-		fail(w, r, http.StatusConflict, "enforcement.state", c.Status, nil)
-		return
-	}
-	org, err := s.host.Identity.GetOrganization(r.Context(), &pluginv1.GetOrganizationRequest{Code: strings.TrimSpace(in.OrgCode)})
-	if status.Code(err) == codes.NotFound || (err == nil && org.Path == c.OrgPath) {
-		fail(w, r, http.StatusBadRequest, "enforcement.invalid", "org_code: an organisation other than the current handling one", nil)
-		return
-	} else if err != nil {
-		hostFailed(w, r, err)
-		return
-	}
-	if len(strings.Split(strings.Trim(org.Path, "/"), "/")) < 2 {
-		fail(w, r, http.StatusBadRequest, "enforcement.invalid", "org_code: a district bureau or one of its units handles cases", nil)
-		return
-	}
-	res, err := s.db.ExecContext(r.Context(), "UPDATE cases SET org_code = ?, org_path = ? WHERE id = ? AND org_path = ?", org.Code, org.Path, c.ID, c.OrgPath)
-	if err != nil {
-		fail(w, r, http.StatusInternalServerError, "enforcement.internal", "", err)
-		return
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		fail(w, r, http.StatusConflict, "enforcement.state", c.Status, nil)
-		return
-	}
-	_ = audit(r.Context(), s.host, "case.transfer", fmt.Sprintf("case:%d", c.ID), map[string]any{"from": c.OrgCode, "to": org.Code, "reason": in.Reason})
-	writeJSON(w, http.StatusOK, map[string]any{"id": c.ID, "org_code": org.Code, "org_name": org.Name})
+	return nil
 }

@@ -38,8 +38,11 @@ type kase struct {
 	Statements       []stmt     `json:"statements"`
 	// Publication is the decision's publication (R-DL-1), once it is issued.
 	Publication *publication `json:"publication,omitempty"`
-	track       track
-	findings    map[string]any
+	// Changes are the changes applied for and their approvals (casechanges.go),
+	// on the case's own page.
+	Changes  []change `json:"changes,omitempty"`
+	track    track
+	findings map[string]any
 }
 
 type caseDoc struct {
@@ -197,9 +200,16 @@ func (s *service) statementDue(ctx context.Context, received time.Time, days int
 }
 
 func (s *service) getCase(w http.ResponseWriter, r *http.Request) {
-	if c, ok := s.loadCase(w, r, "enforcement.case.read"); ok {
-		writeJSON(w, http.StatusOK, c)
+	c, ok := s.loadCase(w, r, "enforcement.case.read")
+	if !ok {
+		return
 	}
+	var err error
+	if c.Changes, err = s.changesOf(r.Context(), c.ID); err != nil {
+		fail(w, r, http.StatusInternalServerError, "enforcement.internal", "", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, c)
 }
 
 func (s *service) listCases(w http.ResponseWriter, r *http.Request) {
@@ -270,6 +280,9 @@ func onTask(ctx context.Context, ev sdk.TaskEvent) error {
 	}
 	if ev.TaskType == "enforcement.decision" {
 		return svc.onDecision(ctx, ev)
+	}
+	if ev.TaskType == "enforcement.case_change" {
+		return svc.onChange(ctx, ev)
 	}
 	if ev.TaskType != "enforcement.filing" {
 		return nil
@@ -353,55 +366,6 @@ func (s *service) issue(ctx context.Context, c *kase, typ string, data map[strin
 		return nil, err
 	}
 	return doc, nil
-}
-
-// caseClock pauses (e.g. for testing, inspection, appraisal: time excluded,
-// R-DL-3), resumes or extends a case's clock (R-DL-4; the permission
-// enforcement.case.approve stands for the approval, recorded with the reason).
-func (s *service) caseClock(op string) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		var in struct {
-			Reason string
-			Days   int
-		}
-		if !decode(w, r, &in) {
-			return
-		}
-		if strings.TrimSpace(in.Reason) == "" {
-			fail(w, r, http.StatusBadRequest, "enforcement.invalid", "reason is required", nil)
-			return
-		}
-		c, ok := s.loadCase(w, r, "enforcement.case.approve")
-		if !ok {
-			return
-		}
-		if c.Status == "archived" {
-			fail(w, r, http.StatusConflict, "enforcement.state", c.Status, nil)
-			return
-		}
-		if err := c.track.change(op, time.Now(), in.Days, in.Reason); err != nil {
-			fail(w, r, http.StatusConflict, "enforcement.invalid", err.Error(), err)
-			return
-		}
-		// The host's calendar decides whether the changed clock holds
-		// (e.g. no extension of a period that has already run out).
-		if _, err := evaluate(r.Context(), s.host, c.track); err != nil {
-			hostFailed(w, r, err)
-			return
-		}
-		tj, _ := json.Marshal(c.track)
-		if _, err := s.db.ExecContext(r.Context(), "UPDATE cases SET track = ? WHERE id = ?", string(tj), c.ID); err != nil {
-			fail(w, r, http.StatusInternalServerError, "enforcement.internal", "", err)
-			return
-		}
-		if err := audit(r.Context(), s.host, "case."+op, fmt.Sprintf("case:%d", c.ID), map[string]any{"reason": in.Reason, "days": in.Days}); err != nil {
-			fail(w, r, http.StatusBadGateway, "enforcement.host", err.Error(), err)
-			return
-		}
-		if c, ok := s.loadCase(w, r, "enforcement.case.read"); ok {
-			writeJSON(w, http.StatusOK, c)
-		}
-	}
 }
 
 // addEvidence files a piece of evidence the user uploaded to the host

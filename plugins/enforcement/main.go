@@ -44,7 +44,7 @@ func start(ctx context.Context, env *sdk.Env) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, m := range []func(context.Context, *sql.DB, string) error{migrate, migrateSummary, migrateSupervision} {
+	for _, m := range []func(context.Context, *sql.DB, string) error{migrate, migrateSummary, migrateSupervision, migrateChanges} {
 		if err := m(ctx, db, env.Database.Dialect); err != nil {
 			return nil, err
 		}
@@ -64,9 +64,6 @@ func start(ctx context.Context, env *sdk.Env) (http.Handler, error) {
 	mux.HandleFunc("POST /leads/{id}/file", s.fileLead)
 	mux.HandleFunc("GET /cases", s.listCases)
 	mux.HandleFunc("GET /cases/{id}", s.getCase)
-	mux.HandleFunc("POST /cases/{id}/pause", s.caseClock("pause"))
-	mux.HandleFunc("POST /cases/{id}/resume", s.caseClock("resume"))
-	mux.HandleFunc("POST /cases/{id}/extend", s.caseClock("extend"))
 	mux.HandleFunc("POST /cases/{id}/evidence", s.addEvidence)
 	mux.HandleFunc("POST /cases/{id}/notice", s.notice)
 	s.caseChangeRoutes(mux)
