@@ -145,9 +145,13 @@ type changeError struct {
 
 func (e *changeError) Error() string { return e.code + ": " + e.detail }
 
-func invalid(detail string) error { return &changeError{http.StatusBadRequest, "enforcement.invalid", detail} }
+func invalid(detail string) error {
+	return &changeError{http.StatusBadRequest, "enforcement.invalid", detail}
+}
 
-func wrongState(c *kase) error { return &changeError{http.StatusConflict, "enforcement.state", c.Status} }
+func wrongState(c *kase) error {
+	return &changeError{http.StatusConflict, "enforcement.state", c.Status}
+}
 
 // check says whether op may be made to c now (the request's own fields, the
 // case's state, the clock).
