@@ -37,8 +37,15 @@ func approveChange(t *testing.T, p *portal, caseID int64, op string, body map[st
 		}
 		if code, _ := p.as("pd_li", "GET", fmt.Sprintf("%s/cases/%d", ep, caseID), nil, &cv); code == http.StatusOK {
 			for _, ch := range cv.Changes {
+				if ch.ID == req.ChangeID && ch.Status == "applied" && op == "transfer" {
+					return caseJSON{ID: caseID} // moved out of the handler's scope
+				}
 				if ch.ID == req.ChangeID && ch.Status == "applied" {
-					return cv.caseJSON
+					// The change is recorded as applied after the case has
+					// changed: read the case again to see it.
+					var after caseJSON
+					p.ok("pd_li", "GET", fmt.Sprintf("%s/cases/%d", ep, caseID), nil, &after)
+					return after
 				}
 				if ch.ID == req.ChangeID && ch.Status != "pending" {
 					t.Fatalf("change %d: %s %s", ch.ID, ch.Status, ch.Note)

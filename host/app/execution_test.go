@@ -39,8 +39,9 @@ func deliveredCase(t *testing.T, p *portal) int64 {
 	return c.ID
 }
 
-// Execution (C13): the party asks to pay later and the head of the agency
-// approves, which moves the due date (R-EXE-5); an unpaid fine gets its
+// Execution (C13): the party asks to pay later, or in instalments, and the
+// head of the agency approves, which moves the due dates (R-EXE-5, R-PAY-9);
+// each instalment is paid on its own order; an unpaid fine gets its
 // demand notice only once overdue, and the application to the court is
 // refused with every reason and its date until its window opens (R-EXE-3).
 func TestDeferralDemandAndCourtApplication(t *testing.T) {
@@ -53,37 +54,78 @@ func TestDeferralDemandAndCourtApplication(t *testing.T) {
 	party := p.enterprise()
 
 	a := deliveredCase(t, p)
-	var view struct {
-		PaymentDue string `json:"payment_due"`
-		Deferral   struct{ Until, Status string }
-	}
-	party("GET", fmt.Sprintf("%s/my/cases", ep), nil, nil)
 	due := now.AddDate(0, 0, 15).Format("2006-01-02")
 	until := now.AddDate(0, 2, 0).Format("2006-01-02")
-	if code, body := party("POST", fmt.Sprintf("%s/my/cases/%d/deferral", ep, a), map[string]any{"until": now.AddDate(2, 0, 0).Format("2006-01-02"), "reason": "经营困难"}, nil); code != http.StatusBadRequest || !strings.Contains(body, due) {
+	plan := func(id int64) string { return fmt.Sprintf("%s/my/cases/%d/payment-plan", ep, id) }
+	if code, body := party("POST", plan(a), map[string]any{"type": "deferral", "until": now.AddDate(2, 0, 0).Format("2006-01-02"), "reason": "经营困难"}, nil); code != http.StatusBadRequest || !strings.Contains(body, due) {
 		t.Fatalf("a deferral of two years: %d %s", code, body)
 	}
-	if code, body := party("POST", fmt.Sprintf("%s/my/cases/%d/deferral", ep, a), map[string]any{"until": until, "reason": "受疫情影响资金周转困难，申请暂缓缴纳"}, &view); code != http.StatusCreated || view.Deferral.Status != "pending" {
+	var view struct {
+		PaymentPlan struct{ Type, Status string } `json:"payment_plan"`
+	}
+	if code, body := party("POST", plan(a), map[string]any{"type": "deferral", "until": until, "reason": "受疫情影响资金周转困难，申请暂缓缴纳"}, &view); code != http.StatusCreated || view.PaymentPlan.Status != "pending" {
 		t.Fatalf("deferral: %d %s", code, body)
 	}
-	if code, _ := p.as("pd_li", "POST", fmt.Sprintf("%s/cases/%d/deferral/decide", ep, a), map[string]any{"approve": true, "note": "同意"}, nil); code != http.StatusForbidden {
+	if code, _ := p.as("pd_li", "POST", fmt.Sprintf("%s/cases/%d/payment-plan/decide", ep, a), map[string]any{"approve": true, "note": "同意"}, nil); code != http.StatusForbidden {
 		t.Fatalf("the handler approves a deferral: %d", code)
 	}
-	p.ok("pd_head", "POST", fmt.Sprintf("%s/cases/%d/deferral/decide", ep, a), map[string]any{"approve": true, "note": "经核实确有经济困难，同意暂缓至" + until}, nil)
+	p.ok("pd_head", "POST", fmt.Sprintf("%s/cases/%d/payment-plan/decide", ep, a), map[string]any{"approve": true, "note": "经核实确有经济困难，同意暂缓至" + until}, nil)
 	var mine struct {
 		Cases []struct {
 			ID         int64
 			PaymentDue string `json:"payment_due"`
+			PaidFen    int64  `json:"paid_fen"`
 		}
 	}
-	party("GET", ep+"/my/cases", nil, &mine)
-	for _, c := range mine.Cases {
-		if c.ID == a && c.PaymentDue != until {
-			t.Fatalf("the due date after the deferral: %+v", c)
+	myCase := func(id int64) (string, int64) {
+		party("GET", ep+"/my/cases", nil, &mine)
+		for _, c := range mine.Cases {
+			if c.ID == id {
+				return c.PaymentDue, c.PaidFen
+			}
 		}
+		return "", 0
+	}
+	if d, _ := myCase(a); d != until {
+		t.Fatalf("the due date after the deferral: %s", d)
 	}
 	if code, body := p.as("pd_li", "POST", fmt.Sprintf("%s/cases/%d/demand", ep, a), map[string]any{"delivered_on": now.Format("2006-01-02"), "method": "direct"}, nil); code != http.StatusConflict || !strings.Contains(body, until) {
 		t.Fatalf("a demand before the deferral ends: %d %s", code, body)
+	}
+
+	// Instalments (分期缴纳, R-PAY-9): each paid on its own order. The
+	// operator points the payment platform's notifications at this host.
+	p.ok("admin", "PUT", "/api/v1/admin/plugins/enforcement/settings/payment.notify_url", map[string]any{"value": p.ts.URL + ep + "/payment/notify"}, nil)
+	i := deliveredCase(t, p)
+	first, second := now.AddDate(0, 0, 20).Format("2006-01-02"), now.AddDate(0, 2, 0).Format("2006-01-02")
+	if code, body := party("POST", plan(i), map[string]any{"type": "instalments", "reason": "资金困难", "instalments": []map[string]any{
+		{"amount_yuan": 2000, "due": first}, {"amount_yuan": 2000, "due": second}}}, nil); code != http.StatusBadRequest || !strings.Contains(body, "the fine is 5000 yuan") {
+		t.Fatalf("instalments that do not add up: %d %s", code, body)
+	}
+	party("POST", plan(i), map[string]any{"type": "instalments", "reason": "资金困难，申请分两期缴纳", "instalments": []map[string]any{
+		{"amount_yuan": 2000, "due": first}, {"amount_yuan": 3000, "due": second}}}, nil)
+	p.ok("pd_head", "POST", fmt.Sprintf("%s/cases/%d/payment-plan/decide", ep, i), map[string]any{"approve": true, "note": "同意分两期缴纳"}, nil)
+	for k, want := range []int64{200000, 300000} {
+		var order struct {
+			AmountFen int64 `json:"amount_fen"`
+		}
+		if code, body := party("POST", fmt.Sprintf("%s/my/cases/%d/pay", ep, i), map[string]any{}, &order); code != http.StatusCreated || order.AmountFen != want {
+			t.Fatalf("instalment %d: %d %s", k+1, code, body)
+		}
+		party("POST", fmt.Sprintf("%s/my/cases/%d/sandbox-pay", ep, i), map[string]any{}, nil)
+		for n := 0; ; n++ {
+			if _, paid := myCase(i); paid >= 200000*int64(k+1)+100000*int64(k) {
+				break
+			}
+			if n == 100 {
+				_, body := party("GET", ep+"/my/cases", nil, nil)
+				t.Fatalf("instalment %d not recorded: %s", k+1, body)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	if code, _ := party("POST", fmt.Sprintf("%s/my/cases/%d/pay", ep, i), map[string]any{}, nil); code != http.StatusConflict {
+		t.Fatalf("paying a fine paid in full: %d", code)
 	}
 
 	// Another case, its decision delivered seven months ago (in the plugin's

@@ -14,8 +14,9 @@ import (
 
 // Plugin settings: what an operator configures for a plugin (a payment
 // gateway's URL, an exchange secret, whether to seed demo data). They are
-// handed to the plugin at start (sdk.Env.Settings), so a change takes effect
-// when the plugin next starts — an upgrade, or disable and enable. Values of
+// handed to the plugin at start (sdk.Env.Settings) and it may read them again
+// through the Settings service; what it reads only at start takes effect when
+// it next starts — an upgrade, or disable and enable. Values of
 // secret-looking keys are never shown back.
 
 // Setting is one setting as the admin API shows it.

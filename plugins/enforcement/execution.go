@@ -1,15 +1,17 @@
 package main
 
-// Execution after the decision (C13): deferred payment (暂缓缴纳, 行政处罚法
-// 第六十六条, R-EXE-5) applied for by the party and approved by the head of
-// the agency, which moves the payment due date and so the late-payment
-// surcharge (R-EXE-2); the demand notice (催告书, 行政强制法 第三十五条) once
-// the party is late; and the application to the people's court for
-// compulsory execution inside its window (R-EXE-3, rules.EnforcementWindow),
-// every reason it may not be made yet named.
+// Execution after the decision (C13): a payment plan — deferred payment
+// (暂缓缴纳) or instalments (分期缴纳), 行政处罚法 第六十六条, R-EXE-5, R-PAY-9 —
+// applied for by the party and approved by the head of the agency, which
+// moves the payment due dates and so the late-payment surcharge (R-EXE-2);
+// the demand notice (催告书, 行政强制法 第三十五条) once the party is late;
+// and the application to the people's court for compulsory execution inside
+// its window (R-EXE-3, rules.EnforcementWindow), every reason it may not be
+// made yet named.
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"net/http"
@@ -23,23 +25,59 @@ import (
 	"github.com/shanghai-amr/portal/sdk/proto/pluginv1"
 )
 
+// migrateExecution numbers the payments of an instalment plan (expand-only:
+// earlier orders are for the whole fine, instalment 0).
+func migrateExecution(ctx context.Context, db *sql.DB, _ string) error {
+	return addColumn(ctx, db, "payments", "instalment", "INT NOT NULL DEFAULT 0")
+}
+
 func (s *service) executionRoutes(mux *http.ServeMux) {
-	mux.HandleFunc("POST /my/cases/{id}/deferral", s.applyDeferral)
-	mux.HandleFunc("POST /cases/{id}/deferral/decide", s.decideDeferral)
+	mux.HandleFunc("POST /my/cases/{id}/payment-plan", s.applyPlan)
+	mux.HandleFunc("POST /cases/{id}/payment-plan/decide", s.decidePlan)
 	mux.HandleFunc("POST /cases/{id}/demand", s.demand)
 	mux.HandleFunc("POST /cases/{id}/court-application", s.courtApplication)
 }
 
-// deferral is a party's application to pay later, kept in the findings.
-type deferral struct {
-	Until    string `json:"until"`
-	Reason   string `json:"reason"`
-	Status   string `json:"status"` // pending, approved, refused
-	Note     string `json:"note,omitempty"`
-	By       string `json:"by,omitempty"`
-	Applied  int64  `json:"applied_at"`
-	Decided  int64  `json:"decided_at,omitempty"`
-	Original string `json:"original_due"`
+// plan is a party's application to pay later (deferral) or in instalments,
+// kept in the findings.
+type plan struct {
+	Type        string       `json:"type"` // deferral or instalments
+	Until       string       `json:"until,omitempty"`
+	Instalments []instalment `json:"instalments,omitempty"`
+	Reason      string       `json:"reason"`
+	Status      string       `json:"status"` // pending, approved, refused
+	Note        string       `json:"note,omitempty"`
+	By          string       `json:"by,omitempty"`
+	Applied     int64        `json:"applied_at"`
+	Decided     int64        `json:"decided_at,omitempty"`
+	Original    string       `json:"original_due"`
+}
+
+// instalment is one payment of an instalment plan.
+type instalment struct {
+	AmountFen int64  `json:"amount_fen"`
+	Due       string `json:"due"` // YYYY-MM-DD
+}
+
+func approvedPlan(c *kase) *plan {
+	var p plan
+	if decodeFinding(c, "payment_plan", &p) && p.Status == "approved" {
+		return &p
+	}
+	return nil
+}
+
+func dayEnd(day string) time.Time {
+	d, _ := time.ParseInLocation("2006-01-02", day, shanghai)
+	return rules.EndOfDay(d)
+}
+
+// end is the last day of the plan: the deferral's, or the last instalment's.
+func (p *plan) end() time.Time {
+	if p.Type == "instalments" {
+		return dayEnd(p.Instalments[len(p.Instalments)-1].Due)
+	}
+	return dayEnd(p.Until)
 }
 
 // demandNotice is the 催告书 as delivered.
@@ -50,13 +88,10 @@ type demandNotice struct {
 }
 
 // paymentDue is the day the fine must be paid by: 15 days from the
-// decision's delivery (R-EXE-1), or the end of an approved deferral.
+// decision's delivery (R-EXE-1), or the end of an approved plan.
 func paymentDue(c *kase) time.Time {
-	var d deferral
-	if decodeFinding(c, "deferral", &d) && d.Status == "approved" {
-		if until, err := time.ParseInLocation("2006-01-02", d.Until, shanghai); err == nil {
-			return rules.EndOfDay(until)
-		}
+	if p := approvedPlan(c); p != nil {
+		return p.end()
 	}
 	if c.DeliveredAt == nil {
 		return time.Time{}
@@ -64,51 +99,102 @@ func paymentDue(c *kase) time.Time {
 	return rules.PaymentDue(*c.DeliveredAt)
 }
 
-// applyDeferral: the party, in genuine economic difficulty, asks in writing
-// to pay later (R-EXE-5), before the fine is paid.
-func (s *service) applyDeferral(w http.ResponseWriter, r *http.Request) {
+// nextPayment is what the party pays next: the whole fine by its due date,
+// or under an instalment plan the first instalment not yet covered by what
+// was paid (index from 1); ok is false when nothing is left to pay.
+func nextPayment(c *kase, paidFen int64) (amount int64, due time.Time, index int, ok bool) {
+	p := approvedPlan(c)
+	if p == nil || p.Type != "instalments" {
+		return c.FineFen, paymentDue(c), 0, paidFen < c.FineFen
+	}
+	var covered int64
+	for i, in := range p.Instalments {
+		covered += in.AmountFen
+		if paidFen < covered {
+			return in.AmountFen, dayEnd(in.Due), i + 1, true
+		}
+	}
+	return 0, time.Time{}, 0, false
+}
+
+// applyPlan: the party, in genuine economic difficulty, asks in writing to
+// pay later or in instalments (R-EXE-5), before paying.
+func (s *service) applyPlan(w http.ResponseWriter, r *http.Request) {
 	var in struct {
-		Until  string `json:"until"`
-		Reason string `json:"reason"`
+		Type        string `json:"type"`
+		Until       string `json:"until"`
+		Reason      string `json:"reason"`
+		Instalments []struct {
+			AmountYuan int64  `json:"amount_yuan"`
+			Due        string `json:"due"`
+		} `json:"instalments"`
 	}
 	if !decode(w, r, &in) {
 		return
 	}
 	in.Reason = strings.TrimSpace(in.Reason)
-	until, err := time.ParseInLocation("2006-01-02", in.Until, shanghai)
-	if err != nil || in.Reason == "" || utf8.RuneCountInString(in.Reason) > 2000 {
-		fail(w, r, http.StatusBadRequest, "enforcement.invalid", "until (YYYY-MM-DD) and reason (the economic difficulty, 1–2000 characters) are required", nil)
+	if in.Reason == "" || utf8.RuneCountInString(in.Reason) > 2000 || (in.Type != "deferral" && in.Type != "instalments") {
+		fail(w, r, http.StatusBadRequest, "enforcement.invalid", "type (deferral or instalments) and reason (the economic difficulty, 1–2000 characters) are required", nil)
 		return
 	}
 	c, ok := s.myCase(w, r)
 	if !ok {
 		return
 	}
-	var prev deferral
+	var prev plan
 	if paid, _ := s.paidOf(r.Context(), c.ID); c.DeliveredAt == nil || c.FineFen <= 0 || paid > 0 ||
-		(decodeFinding(c, "deferral", &prev) && prev.Status != "refused") {
+		(decodeFinding(c, "payment_plan", &prev) && prev.Status != "refused") {
 		fail(w, r, http.StatusConflict, "enforcement.state", c.Status, nil)
 		return
 	}
 	due := paymentDue(c)
-	if !until.After(due) || until.After(due.AddDate(1, 0, 0)) {
-		fail(w, r, http.StatusBadRequest, "enforcement.invalid", fmt.Sprintf("until: after the payment due date %s and within a year of it", due.Format("2006-01-02")), nil)
-		return
+	latest := due.AddDate(1, 0, 0)
+	p := &plan{Type: in.Type, Reason: in.Reason, Status: "pending", Applied: time.Now().UnixMilli(), Original: due.Format("2006-01-02")}
+	bad := func(msg string) { fail(w, r, http.StatusBadRequest, "enforcement.invalid", msg, nil) }
+	window := fmt.Sprintf("after today and within a year of the payment due date %s", due.Format("2006-01-02"))
+	if in.Type == "deferral" {
+		until, err := time.ParseInLocation("2006-01-02", in.Until, shanghai)
+		if err != nil || !until.After(due) || until.After(latest) {
+			bad("until: after the payment due date and " + window)
+			return
+		}
+		p.Until = in.Until
+	} else {
+		if len(in.Instalments) < 2 || len(in.Instalments) > 12 {
+			bad("instalments: 2 to 12")
+			return
+		}
+		var sum int64
+		prevDue := time.Now().In(shanghai)
+		for i, x := range in.Instalments {
+			d, err := time.ParseInLocation("2006-01-02", x.Due, shanghai)
+			if err != nil || x.AmountYuan <= 0 || !d.After(prevDue) || d.After(latest) {
+				bad(fmt.Sprintf("instalments[%d]: a positive amount and a due date later than the one before, %s", i, window))
+				return
+			}
+			sum += x.AmountYuan * 100
+			prevDue = d
+			p.Instalments = append(p.Instalments, instalment{AmountFen: x.AmountYuan * 100, Due: x.Due})
+		}
+		if sum != c.FineFen {
+			bad(fmt.Sprintf("instalments: they add up to %d yuan, the fine is %d yuan", sum/100, c.FineFen/100))
+			return
+		}
 	}
-	d := &deferral{Until: in.Until, Reason: in.Reason, Status: "pending", Applied: time.Now().UnixMilli(), Original: due.Format("2006-01-02")}
-	if err := s.saveFinding(r.Context(), c, "deferral", d); err != nil {
+	if err := s.saveFinding(r.Context(), c, "payment_plan", p); err != nil {
 		fail(w, r, http.StatusInternalServerError, "enforcement.internal", "", err)
 		return
 	}
-	_ = audit(r.Context(), s.host, "party.deferral_applied", fmt.Sprintf("case:%d", c.ID), map[string]any{"until": in.Until})
+	_ = audit(r.Context(), s.host, "party.payment_plan_applied", fmt.Sprintf("case:%d", c.ID), map[string]any{"type": p.Type})
 	if c, ok := s.myCase(w, r); ok {
 		writeJSON(w, http.StatusCreated, partyView(c))
 	}
 }
 
-// decideDeferral: the head of the agency approves or refuses (R-EXE-5);
-// approved, the payment is due at its end and the surcharge counts from there.
-func (s *service) decideDeferral(w http.ResponseWriter, r *http.Request) {
+// decidePlan: the head of the agency approves or refuses with a written
+// opinion (R-EXE-5); approved, payment follows the plan and the surcharge
+// counts from each due date.
+func (s *service) decidePlan(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		Approve bool   `json:"approve"`
 		Note    string `json:"note"`
@@ -124,17 +210,17 @@ func (s *service) decideDeferral(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	var d deferral
-	if !decodeFinding(c, "deferral", &d) || d.Status != "pending" {
-		fail(w, r, http.StatusConflict, "enforcement.state", "no deferral applied for", nil)
+	var p plan
+	if !decodeFinding(c, "payment_plan", &p) || p.Status != "pending" {
+		fail(w, r, http.StatusConflict, "enforcement.state", "no payment plan applied for", nil)
 		return
 	}
-	d.Status, d.Note, d.By, d.Decided = map[bool]string{true: "approved", false: "refused"}[in.Approve], in.Note, sdk.CallerFrom(r.Context()).Username, time.Now().UnixMilli()
-	if err := s.saveFinding(r.Context(), c, "deferral", &d); err != nil {
+	p.Status, p.Note, p.By, p.Decided = map[bool]string{true: "approved", false: "refused"}[in.Approve], in.Note, sdk.CallerFrom(r.Context()).Username, time.Now().UnixMilli()
+	if err := s.saveFinding(r.Context(), c, "payment_plan", &p); err != nil {
 		fail(w, r, http.StatusInternalServerError, "enforcement.internal", "", err)
 		return
 	}
-	_ = audit(r.Context(), s.host, "case.deferral_"+d.Status, fmt.Sprintf("case:%d", c.ID), map[string]any{"until": d.Until})
+	_ = audit(r.Context(), s.host, "case.payment_plan_"+p.Status, fmt.Sprintf("case:%d", c.ID), map[string]any{"type": p.Type})
 	if c, ok := s.loadCase(w, r, "enforcement.case.read"); ok {
 		writeJSON(w, http.StatusOK, c)
 	}
@@ -159,10 +245,10 @@ func (s *service) demand(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	due := paymentDue(c)
 	paid, _ := s.paidOf(r.Context(), c.ID)
+	_, due, _, owing := nextPayment(c, paid)
 	switch {
-	case c.Status != "delivered" || paid > 0:
+	case c.Status != "delivered" || !owing:
 		fail(w, r, http.StatusConflict, "enforcement.state", c.Status, nil)
 		return
 	case !rules.Expired(due, on):
@@ -204,14 +290,14 @@ func (s *service) courtApplication(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	paid, _ := s.paidOf(r.Context(), c.ID)
-	facts := rules.EnforcementFacts{DecisionDelivered: *c.DeliveredAt, ReviewOrSuitFiled: in.ReviewOrSuit, Performed: paid > 0}
+	_, _, _, owing := nextPayment(c, paid)
+	facts := rules.EnforcementFacts{DecisionDelivered: *c.DeliveredAt, ReviewOrSuitFiled: in.ReviewOrSuit, Performed: !owing}
 	var dn demandNotice
 	if decodeFinding(c, "demand", &dn) {
 		facts.DemandDelivered, _ = time.ParseInLocation("2006-01-02", dn.DeliveredOn, shanghai)
 	}
-	var d deferral
-	if decodeFinding(c, "deferral", &d) && d.Status == "approved" {
-		facts.DeferralEnd, _ = time.ParseInLocation("2006-01-02", d.Until, shanghai)
+	if p := approvedPlan(c); p != nil {
+		facts.DeferralEnd = rules.StartOfDay(p.end())
 	}
 	cal := &hostCalendar{ctx: r.Context(), host: s.host}
 	win, err := rules.EnforcementWindow(cal, facts, time.Now())

@@ -44,7 +44,7 @@ func start(ctx context.Context, env *sdk.Env) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, m := range []func(context.Context, *sql.DB, string) error{migrate, migrateSummary, migrateSupervision, migrateChanges} {
+	for _, m := range []func(context.Context, *sql.DB, string) error{migrate, migrateSummary, migrateSupervision, migrateChanges, migrateExecution} {
 		if err := m(ctx, db, env.Database.Dialect); err != nil {
 			return nil, err
 		}

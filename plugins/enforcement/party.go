@@ -47,9 +47,9 @@ func partyView(c *kase) map[string]any {
 	if due := paymentDue(c); !due.IsZero() {
 		v["payment_due"] = due.Format("2006-01-02")
 	}
-	var d deferral
-	if decodeFinding(c, "deferral", &d) {
-		v["deferral"] = map[string]any{"until": d.Until, "status": d.Status, "note": d.Note}
+	var p plan
+	if decodeFinding(c, "payment_plan", &p) {
+		v["payment_plan"] = p
 	}
 	if h := hearingOf(c); h.Right {
 		// The party sees its hearing's time and place once arranged (第六十四条).

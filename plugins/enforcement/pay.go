@@ -78,9 +78,10 @@ func (s *service) startPayments(ctx context.Context, settings map[string]string)
 // sees the other's orders.
 type payable struct {
 	caseID, summaryID int64
-	payer, number     string // the party, and the case or decision number shown to the payer
-	fineFen           int64
+	payer, number     string    // the party, and the case or decision number shown to the payer
+	fineFen           int64     // what this order pays (the fine, or one instalment of it)
 	due               time.Time // the payment due date: the surcharge runs after it (R-EXE-2)
+	instalment        int       // the instalment paid (from 1), 0 for the whole fine
 }
 
 // ref is the order's case reference at the platform: the bare id for a general
@@ -167,7 +168,13 @@ func (s *service) payFine(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, http.StatusConflict, "enforcement.state", c.Status, nil)
 		return
 	}
-	if p, ok := s.placeOrder(w, r, payable{caseID: c.ID, payer: c.PartyName, number: c.Number, fineFen: c.FineFen, due: paymentDue(c)}); ok {
+	paid, _ := s.paidOf(r.Context(), c.ID)
+	amount, due, index, owing := nextPayment(c, paid)
+	if !owing {
+		fail(w, r, http.StatusConflict, "enforcement.state", "paid", nil)
+		return
+	}
+	if p, ok := s.placeOrder(w, r, payable{caseID: c.ID, payer: c.PartyName, number: c.Number, fineFen: amount, due: due, instalment: index}); ok {
 		writeJSON(w, http.StatusCreated, p)
 	}
 }
@@ -178,8 +185,8 @@ func (s *service) payFine(w http.ResponseWriter, r *http.Request) {
 // serial number (R-PAY-NT-1). On failure it has answered the request.
 func (s *service) placeOrder(w http.ResponseWriter, r *http.Request, b payable) (*payment.Payment, bool) {
 	var paid, attempts int64
-	_ = s.db.QueryRowContext(r.Context(), "SELECT COUNT(*), COALESCE(SUM(CASE WHEN paid_at > 0 THEN 1 ELSE 0 END), 0) FROM payments WHERE case_id = ? AND summary_id = ?",
-		b.caseID, b.summaryID).Scan(&attempts, &paid)
+	_ = s.db.QueryRowContext(r.Context(), "SELECT COUNT(*), COALESCE(SUM(CASE WHEN paid_at > 0 THEN 1 ELSE 0 END), 0) FROM payments WHERE case_id = ? AND summary_id = ? AND instalment = ?",
+		b.caseID, b.summaryID, b.instalment).Scan(&attempts, &paid)
 	if paid > 0 {
 		fail(w, r, http.StatusConflict, "enforcement.state", "paid", nil)
 		return nil, false
@@ -191,6 +198,9 @@ func (s *service) placeOrder(w http.ResponseWriter, r *http.Request, b payable) 
 		notifyURL = st.Values["payment.notify_url"]
 	}
 	serial := fmt.Sprintf("C%d-%d", b.caseID, attempts+1)
+	if b.instalment > 0 {
+		serial = fmt.Sprintf("C%d-I%d-%d", b.caseID, b.instalment, attempts+1)
+	}
 	if b.summaryID != 0 {
 		serial = fmt.Sprintf("S%d-%d", b.summaryID, attempts+1)
 	}
@@ -200,8 +210,8 @@ func (s *service) placeOrder(w http.ResponseWriter, r *http.Request, b payable) 
 		fail(w, r, http.StatusBadGateway, "enforcement.host", err.Error(), err)
 		return nil, false
 	}
-	if _, err := s.db.ExecContext(r.Context(), "INSERT INTO payments (order_no, case_id, summary_id, amount_fen, surcharge_fen, paid_at, trade_no, created_at) VALUES (?, ?, ?, ?, ?, 0, '', ?)",
-		p.OrderNo, b.caseID, b.summaryID, p.AmountFen, surcharge, ms(now)); err != nil {
+	if _, err := s.db.ExecContext(r.Context(), "INSERT INTO payments (order_no, case_id, summary_id, instalment, amount_fen, surcharge_fen, paid_at, trade_no, created_at) VALUES (?, ?, ?, ?, ?, ?, 0, '', ?)",
+		p.OrderNo, b.caseID, b.summaryID, b.instalment, p.AmountFen, surcharge, ms(now)); err != nil {
 		fail(w, r, http.StatusInternalServerError, "enforcement.internal", "", err)
 		return nil, false
 	}
@@ -244,10 +254,12 @@ func (s *service) simulatePayment(w http.ResponseWriter, r *http.Request, b paya
 	writeJSON(w, http.StatusAccepted, map[string]string{"order_no": order})
 }
 
-// paidOf reports the case's recorded payment, if any.
+// paidOf reports how much of the case's fine has been paid (the surcharges
+// apart) and when the last payment was made.
 func (s *service) paidOf(ctx context.Context, caseID int64) (int64, time.Time) {
 	var amount, at int64
-	_ = s.db.QueryRowContext(ctx, "SELECT amount_fen, paid_at FROM payments WHERE case_id = ? AND paid_at > 0 ORDER BY id LIMIT 1", caseID).Scan(&amount, &at)
+	_ = s.db.QueryRowContext(ctx, "SELECT COALESCE(SUM(amount_fen - surcharge_fen), 0), COALESCE(MAX(paid_at), 0) FROM payments WHERE case_id = ? AND summary_id = 0 AND paid_at > 0",
+		caseID).Scan(&amount, &at)
 	if at == 0 {
 		return 0, time.Time{}
 	}

@@ -236,20 +236,8 @@ func migrateSummary(ctx context.Context, db *sql.DB, dialect string) error {
 			created_at BIGINT NOT NULL)`); err != nil {
 		return fmt.Errorf("summary: create table: %w", err)
 	}
-	has := func() bool {
-		rows, err := db.QueryContext(ctx, "SELECT summary_id FROM payments WHERE 1 = 0")
-		if err != nil {
-			return false
-		}
-		rows.Close()
-		return true
-	}
-	if !has() {
-		// A version starting beside this one may add it first: only a
-		// column still missing afterwards is an error.
-		if _, err := db.ExecContext(ctx, "ALTER TABLE payments ADD COLUMN summary_id BIGINT NOT NULL DEFAULT 0"); err != nil && !has() {
-			return fmt.Errorf("summary: payments.summary_id: %w", err)
-		}
+	if err := addColumn(ctx, db, "payments", "summary_id", "BIGINT NOT NULL DEFAULT 0"); err != nil {
+		return fmt.Errorf("summary: %w", err)
 	}
 	return nil
 }
