@@ -306,9 +306,35 @@ func onTask(ctx context.Context, ev sdk.TaskEvent) error {
 		return nil
 	}
 	var form struct {
-		Cause, Opinion string
+		Cause, Opinion, Outcome string
+		MergeInto               int64 `json:"merge_into"`
 	}
 	_ = json.Unmarshal(ev.Form, &form)
+	switch form.Outcome {
+	case "not_file": // 不予立案: the lead ends here
+		_, err := s.db.ExecContext(ctx, "UPDATE leads SET status = 'not_filed' WHERE id = ? AND status = 'filing'", l.ID)
+		if err == nil {
+			err = audit(ctx, s.host, "lead.not_filed", fmt.Sprintf("lead:%d", l.ID), map[string]any{"instance": ev.InstanceID})
+		}
+		return err
+	case "merge": // 合并立案: the lead joins the open case
+		target, err := s.readCase(ctx, "id = ?", form.MergeInto)
+		if err != nil {
+			return err
+		}
+		if target.Status != "investigating" || target.PartyID != l.PartyID {
+			_, err := s.db.ExecContext(ctx, "UPDATE leads SET status = 'registered' WHERE id = ? AND status = 'filing'", l.ID)
+			return err // the case moved on meanwhile: the lead is back with its handler
+		}
+		if _, err := s.db.ExecContext(ctx, "UPDATE leads SET status = 'merged', case_id = ? WHERE id = ? AND status = 'filing'", target.ID, l.ID); err != nil {
+			return err
+		}
+		merged, _ := target.findings["merged_leads"].([]any)
+		if err := s.saveFinding(ctx, target, "merged_leads", append(merged, l.ID)); err != nil {
+			return err
+		}
+		return audit(ctx, s.host, "lead.merged", fmt.Sprintf("case:%d", target.ID), map[string]any{"lead": l.ID, "instance": ev.InstanceID})
+	}
 	filed := time.Now()
 	if l.CaseID == 0 {
 		tj, _ := json.Marshal(caseClock(filed))

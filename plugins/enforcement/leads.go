@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -27,13 +28,30 @@ type lead struct {
 	Summary      string    `json:"summary"`
 	OrgCode      string    `json:"org_code"`
 	OrgPath      string    `json:"-"`
-	Status       string    `json:"status"` // registered, filing, filed, not_filed
+	Status       string    `json:"status"` // registered, filing, filed, not_filed, merged, returned
 	InstanceID   string    `json:"instance_id,omitempty"`
 	CaseID       int64     `json:"case_id,omitempty"`
 	CreatedBy    string    `json:"created_by"`
 	CreatedAt    time.Time `json:"created_at"`
 	track        track
 	Clock        *clockView `json:"clock,omitempty"`
+	// Outcome is what the handler proposed and the filing approval decided
+	// (立案, 不予立案, 合并立案), or why the lead was returned.
+	Outcome *leadOutcome `json:"outcome,omitempty"`
+}
+
+// leadOutcome is a lead's outcome (C11 1168).
+type leadOutcome struct {
+	Outcome   string `json:"outcome"` // file, not_file, merge, return
+	Reason    string `json:"reason,omitempty"`
+	MergeInto int64  `json:"merge_into,omitempty"`
+}
+
+var outcomeNames = map[string]string{"file": "立案", "not_file": "不予立案", "merge": "合并立案"}
+
+// migrateLeadOutcomes adds the outcome column (expand-only).
+func migrateLeadOutcomes(ctx context.Context, db *sql.DB, _ string) error {
+	return addColumn(ctx, db, "leads", "outcome", "TEXT")
 }
 
 var sources = map[string]bool{"complaint": true, "inspection": true, "referral": true, "monitoring": true, "other": true}
@@ -101,15 +119,20 @@ func (s *service) createLead(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-const leadColumns = "id, source, party_name, party_id, party_address, summary, org_code, org_path, status, track, instance_id, case_id, created_by, created_at"
+const leadColumns = "id, source, party_name, party_id, party_address, summary, org_code, org_path, status, track, instance_id, case_id, created_by, created_at, outcome"
 
 func scanLead(row interface{ Scan(...any) error }) (*lead, error) {
 	var l lead
 	var tj string
 	var at int64
+	var outcome sql.NullString
 	if err := row.Scan(&l.ID, &l.Source, &l.PartyName, &l.PartyID, &l.PartyAddress, &l.Summary, &l.OrgCode, &l.OrgPath,
-		&l.Status, &tj, &l.InstanceID, &l.CaseID, &l.CreatedBy, &at); err != nil {
+		&l.Status, &tj, &l.InstanceID, &l.CaseID, &l.CreatedBy, &at, &outcome); err != nil {
 		return nil, err
+	}
+	if outcome.String != "" {
+		l.Outcome = &leadOutcome{}
+		_ = json.Unmarshal([]byte(outcome.String), l.Outcome)
 	}
 	l.CreatedAt = fromMS(at)
 	if err := json.Unmarshal([]byte(tj), &l.track); err != nil {
@@ -203,6 +226,45 @@ func (s *service) scope(w http.ResponseWriter, r *http.Request) (string, []any, 
 // check clock. The spec has these as approval flows (R-DL-4); here the
 // permission enforcement.case.approve (the head of the unit) is the approval,
 // recorded in the audit log with the reason.
+// returnLead returns a lead that does not qualify (e.g. outside the bureau's
+// jurisdiction or not a matter for market regulation) to its source, with the
+// reason; its clock stops.
+func (s *service) returnLead(w http.ResponseWriter, r *http.Request) {
+	id, ok := pathID(w, r)
+	if !ok {
+		return
+	}
+	var in struct {
+		Reason string `json:"reason"`
+	}
+	if !decode(w, r, &in) {
+		return
+	}
+	in.Reason = strings.TrimSpace(in.Reason)
+	if in.Reason == "" || utf8.RuneCountInString(in.Reason) > 1000 {
+		fail(w, r, http.StatusBadRequest, "enforcement.invalid", "reason (1–1000 characters) is required", nil)
+		return
+	}
+	l, ok := s.loadLead(w, r, id, "enforcement.case.write")
+	if !ok {
+		return
+	}
+	outcome, _ := json.Marshal(leadOutcome{Outcome: "return", Reason: in.Reason})
+	res, err := s.db.ExecContext(r.Context(), "UPDATE leads SET status = 'returned', outcome = ? WHERE id = ? AND status = 'registered'", string(outcome), l.ID)
+	if err != nil {
+		fail(w, r, http.StatusInternalServerError, "enforcement.internal", "", err)
+		return
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		fail(w, r, http.StatusConflict, "enforcement.state", l.Status, nil)
+		return
+	}
+	_ = audit(r.Context(), s.host, "lead.return", fmt.Sprintf("lead:%d", l.ID), map[string]any{"reason": in.Reason})
+	if l, ok := s.loadLead(w, r, id, "enforcement.case.read"); ok {
+		writeJSON(w, http.StatusOK, l)
+	}
+}
+
 func (s *service) leadClock(op string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id, ok := pathID(w, r)
@@ -268,12 +330,21 @@ func (s *service) fileLead(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		Cause   string `json:"cause"`
 		Opinion string `json:"opinion"`
+		// Outcome proposed: file (立案, the default), not_file (不予立案) or
+		// merge (合并立案 into an open case of the same party, MergeInto).
+		Outcome   string `json:"outcome"`
+		MergeInto int64  `json:"merge_into"`
 	}
 	if !decode(w, r, &in) {
 		return
 	}
-	if strings.TrimSpace(in.Cause) == "" || utf8.RuneCountInString(in.Cause) > 200 || strings.TrimSpace(in.Opinion) == "" {
-		fail(w, r, http.StatusBadRequest, "enforcement.invalid", "cause (1–200 characters) and opinion are required", nil)
+	if in.Outcome == "" {
+		in.Outcome = "file"
+	}
+	if _, known := outcomeNames[in.Outcome]; !known || strings.TrimSpace(in.Opinion) == "" ||
+		(in.Outcome == "file" && (strings.TrimSpace(in.Cause) == "" || utf8.RuneCountInString(in.Cause) > 200)) ||
+		(in.Outcome == "merge" && in.MergeInto <= 0) {
+		fail(w, r, http.StatusBadRequest, "enforcement.invalid", "outcome (file, not_file or merge), opinion, and cause (1–200 characters) to file or merge_into to merge are required", nil)
 		return
 	}
 	l, ok := s.loadLead(w, r, id, "enforcement.case.write")
@@ -284,10 +355,34 @@ func (s *service) fileLead(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, http.StatusConflict, "enforcement.state", l.Status, nil)
 		return
 	}
-	form, _ := json.Marshal(map[string]any{"cause": in.Cause, "opinion": in.Opinion, "party_name": l.PartyName, "lead_id": l.ID})
+	if in.Outcome == "merge" {
+		target, err := s.readCase(r.Context(), "id = ?", in.MergeInto)
+		var ok bool
+		if err == nil {
+			ok, err = allowed(r.Context(), "enforcement.case.write", target.OrgPath)
+		}
+		switch {
+		case err != nil && !errors.Is(err, sql.ErrNoRows):
+			fail(w, r, http.StatusInternalServerError, "enforcement.internal", "", err)
+			return
+		case err != nil || !ok:
+			fail(w, r, http.StatusBadRequest, "enforcement.invalid", "merge_into: no such case in your scope", nil)
+			return
+		case target.PartyID != l.PartyID || target.Status != "investigating":
+			fail(w, r, http.StatusBadRequest, "enforcement.invalid", "merge_into: a case of the same party still in investigation", nil)
+			return
+		}
+	}
+	outcome, _ := json.Marshal(leadOutcome{Outcome: in.Outcome, Reason: in.Opinion, MergeInto: in.MergeInto})
+	form, _ := json.Marshal(map[string]any{"cause": in.Cause, "opinion": in.Opinion, "party_name": l.PartyName, "lead_id": l.ID,
+		"outcome": in.Outcome, "outcome_text": outcomeNames[in.Outcome], "merge_into": in.MergeInto})
+	if _, err := s.db.ExecContext(r.Context(), "UPDATE leads SET outcome = ? WHERE id = ? AND status = 'registered'", string(outcome), l.ID); err != nil {
+		fail(w, r, http.StatusInternalServerError, "enforcement.internal", "", err)
+		return
+	}
 	inst, err := sdk.HostFrom(r.Context()).Processes.StartProcess(r.Context(), &pluginv1.StartProcessRequest{
 		ProcessKey: "enforcement.filing", BusinessKey: strconv.FormatInt(l.ID, 10), Variables: form,
-		Title: "立案审批：" + l.PartyName + " " + in.Cause, Page: "/leads/{business_key}"})
+		Title: outcomeNames[in.Outcome] + "审批：" + l.PartyName + " " + in.Cause, Page: "/leads/{business_key}"})
 	if err != nil {
 		hostFailed(w, r, err)
 		return

@@ -44,7 +44,7 @@ func start(ctx context.Context, env *sdk.Env) (http.Handler, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, m := range []func(context.Context, *sql.DB, string) error{migrate, migrateSummary, migrateSupervision, migrateChanges, migrateExecution} {
+	for _, m := range []func(context.Context, *sql.DB, string) error{migrate, migrateSummary, migrateSupervision, migrateChanges, migrateExecution, migrateLeadOutcomes} {
 		if err := m(ctx, db, env.Database.Dialect); err != nil {
 			return nil, err
 		}
@@ -62,6 +62,7 @@ func start(ctx context.Context, env *sdk.Env) (http.Handler, error) {
 	mux.HandleFunc("POST /leads/{id}/resume", s.leadClock("resume"))
 	mux.HandleFunc("POST /leads/{id}/extend", s.leadClock("extend"))
 	mux.HandleFunc("POST /leads/{id}/file", s.fileLead)
+	mux.HandleFunc("POST /leads/{id}/return", s.returnLead)
 	mux.HandleFunc("GET /cases", s.listCases)
 	mux.HandleFunc("GET /cases/{id}", s.getCase)
 	mux.HandleFunc("POST /cases/{id}/evidence", s.addEvidence)
