@@ -1,6 +1,8 @@
 // The enterprise's own penalty cases (C9): the notices and documents it has
-// received, the online receipt of a notice, 陈述申辩 inside the window, and
-// paying the fine. Mounted by the portal shell from this plugin's bundle
+// received, the online receipt of a notice, 陈述申辩 or a hearing request
+// inside the window (and the hearing's time and place once arranged), the
+// payment due date and the decision's publication day, asking to pay later
+// or in instalments, and paying the fine (or the next instalment). Mounted by the portal shell from this plugin's bundle
 // (docs/ui.md: export default mount(element, context) → unmount).
 const statusText = {
   notified: ['已告知，待陈述申辩', 'Notified; statement window'],
@@ -11,6 +13,7 @@ const statusText = {
 const docText = {
   case_filing_approval: ['立案审批表', 'Case filing approval'],
   penalty_notice: ['行政处罚告知书', 'Notice of intended penalty'],
+  hearing_notice: ['行政处罚听证告知书', 'Notice of the right to a hearing'],
   penalty_decision: ['行政处罚决定书', 'Penalty decision'],
   service_receipt: ['送达回证', 'Proof of service'],
 }
@@ -82,21 +85,63 @@ export default function mount(root, ctx) {
       if (c.statement_due) {
         box.append(el('p', {}, ctx.t(`陈述申辩截止：${date(c.statement_due)}`, `Statement due by ${date(c.statement_due)}`)))
       }
-      for (const s of c.statements ?? []) box.append(el('blockquote', {}, `${date(s.filed_at)} ${s.body}`))
+      for (const s of c.statements ?? []) {
+        box.append(el('blockquote', {}, `${date(s.filed_at)} ${s.kind === 'hearing' ? ctx.t('【听证申请】', '[Hearing request] ') : ''}${s.body}`))
+      }
       const area = el('textarea', { rows: '4', style: 'width:100%;box-sizing:border-box', 'aria-label': ctx.t('陈述申辩意见', 'Statement') })
-      box.append(area, button(ctx.t('提交陈述申辩', 'File the statement'), 'statement', async () => {
+      const file = (kind) => async () => {
         try {
-          await ctx.post(`/my/cases/${c.id}/statement`, { kind: 'statement', body: area.value })
+          await ctx.post(`/my/cases/${c.id}/statement`, { kind, body: area.value })
           await render()
         } catch (e) {
           fail(e)
         }
-      }))
+      }
+      box.append(area, button(ctx.t('提交陈述申辩', 'File the statement'), 'statement', file('statement')))
+      // 行政处罚法 第六十三条: only when the notice announced the right.
+      if (c.hearing?.right && !c.hearing.requested) {
+        box.append(' ', button(ctx.t('申请听证', 'Request a hearing'), 'hearing-request', file('hearing')))
+      }
+    }
+    if (c.hearing?.date) {
+      box.append(el('p', { test: 'hearing' }, ctx.t(
+        `听证：${c.hearing.date}，${c.hearing.place}，主持人${c.hearing.presiding}${c.hearing.public ? '（公开举行）' : ''}${c.hearing.held ? '，已举行' : ''}`,
+        `Hearing: ${c.hearing.date}, ${c.hearing.place}, presided over by ${c.hearing.presiding}${c.hearing.public ? ' (public)' : ''}${c.hearing.held ? ', held' : ''}`)))
+    }
+    if (c.publication) {
+      box.append(el('p', {}, ctx.t(`处罚决定公示日期：${c.publication}`, `The decision is published on ${c.publication}`)))
+    }
+    if (c.payment_due && !c.paid_fen) {
+      box.append(el('p', { test: 'payment-due' }, ctx.t(`缴纳期限：${c.payment_due}`, `Payment due by ${c.payment_due}`)))
+    }
+    const plan = c.payment_plan
+    if (plan) {
+      const kind = plan.type === 'instalments' ? ctx.t('分期缴纳', 'Instalments') : ctx.t('暂缓缴纳', 'Deferral')
+      const state = { pending: ['审批中', 'awaiting approval'], approved: ['已批准', 'approved'], refused: ['未批准', 'refused'] }[plan.status] ?? [plan.status, plan.status]
+      box.append(el('p', { test: 'payment-plan' }, `${kind}：${t(state)}${plan.note ? '（' + plan.note + '）' : ''}`),
+        ...(plan.instalments ?? []).map((i, k) => el('p', { style: 'margin:2px 0 2px 12px' },
+          ctx.t(`第${k + 1}期 ¥${yuan(i.amount_fen)}，${i.due}前`, `Instalment ${k + 1}: ¥${yuan(i.amount_fen)} by ${i.due}`))))
+    }
+    if (c.status === 'delivered' && c.fine_fen && !c.paid_fen && (!plan || plan.status === 'refused')) {
+      // 行政处罚法 第六十六条: in genuine economic difficulty, ask in writing.
+      const reason = el('textarea', { rows: '2', style: 'width:100%;box-sizing:border-box', 'aria-label': ctx.t('经济困难的情况说明', 'Your economic difficulty') })
+      const until = el('input', { type: 'date', 'aria-label': ctx.t('暂缓至', 'Defer until') })
+      box.append(el('details', {}, el('summary', {}, ctx.t('申请暂缓缴纳', 'Ask to pay later')), reason, until,
+        button(ctx.t('提交申请', 'Apply'), 'payment-plan', async () => {
+          try {
+            await ctx.post(`/my/cases/${c.id}/payment-plan`, { type: 'deferral', until: until.value, reason: reason.value })
+            await render()
+          } catch (e) {
+            fail(e)
+          }
+        })))
     }
     if (c.paid_fen) {
       box.append(el('p', { test: 'paid' }, ctx.t(`已缴纳 ¥${yuan(c.paid_fen)}`, `Paid ¥${yuan(c.paid_fen)}`)))
-    } else if (c.status === 'delivered' && c.fine_fen) {
-      box.append(button(ctx.t(`缴纳罚款 ¥${yuan(c.fine_fen)}`, `Pay the fine ¥${yuan(c.fine_fen)}`), 'pay', async () => {
+    }
+    if (c.status === 'delivered' && c.fine_fen && (c.paid_fen ?? 0) < c.fine_fen && plan?.status !== 'pending') {
+      const label = (c.paid_fen ?? 0) > 0 ? ctx.t('缴纳下一期', 'Pay the next instalment') : ctx.t(`缴纳罚款 ¥${yuan(c.fine_fen)}`, `Pay the fine ¥${yuan(c.fine_fen)}`)
+      box.append(button(label, 'pay', async () => {
         try {
           const order = await ctx.post(`/my/cases/${c.id}/pay`)
           message.textContent = ctx.t(`支付订单 ${order.order_no}，金额 ¥${yuan(order.amount_fen)}，请在15分钟内完成支付`,
