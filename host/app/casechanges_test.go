@@ -134,8 +134,25 @@ func TestCaseSuspensionTerminationTransfer(t *testing.T) {
 		t.Fatalf("Huangpu cannot act on its case: %d %s", code, body)
 	}
 
-	// 调查终止 (R-LEG-5) on another case.
+	// 数据修改 (1191): the corrected value, the old one kept in the change.
 	c2 := fileCase(t, p, today)
+	if code, _ := p.as("pd_li", "POST", at(c2.ID, "correct"), map[string]any{"field": "number", "value": "x", "reason": "x"}, nil); code != http.StatusBadRequest {
+		t.Fatalf("correcting the case number: %d", code)
+	}
+	fixed := approveChange(t, p, c2.ID, "correct", map[string]any{"field": "party_address", "value": "上海市浦东新区张江路200号", "reason": "住所录入错误"})
+	var withChanges struct {
+		PartyAddress string `json:"party_address"`
+		Changes      []struct {
+			Op      string
+			Request struct{ Old, Value string }
+		}
+	}
+	p.ok("pd_li", "GET", fmt.Sprintf("%s/cases/%d", ep, c2.ID), nil, &withChanges)
+	if withChanges.PartyAddress != "上海市浦东新区张江路200号" || withChanges.Changes[0].Request.Old != "上海市浦东新区张江路100号" || fixed.ID != c2.ID {
+		t.Fatalf("corrected: %+v", withChanges)
+	}
+
+	// 调查终止 (R-LEG-5) on the same case.
 	if code, body := p.as("pd_li", "POST", at(c2.ID, "terminate"), map[string]any{"type": "penalty", "reason": "x"}, nil); code != http.StatusBadRequest || !strings.Contains(body, "R-LEG-5") {
 		t.Fatalf("termination as a penalty: %d %s", code, body)
 	}

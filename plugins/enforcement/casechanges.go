@@ -14,7 +14,9 @@ package main
 //   - termination (调查终止) for an outcome that is not a penalty or a
 //     transfer (R-LEG-5);
 //   - change of handling body (变更办案机构), which moves the case's data
-//     scope to the new organisation.
+//     scope to the new organisation;
+//   - data correction (数据修改, 1191) of the cause or the party's name or
+//     address; the change records keep the history (old and new value).
 //
 // The request is checked when it is made (so a bad one is refused at once)
 // and again when the approval ends (the case may have moved on meanwhile).
@@ -46,7 +48,11 @@ var changeOps = map[string][2]string{
 	"resume_investigation": {"恢复调查", "Resumption of the investigation"},
 	"terminate":            {"调查终止", "Termination of the investigation"},
 	"transfer":             {"变更办案机构", "Change of handling body"},
+	"correct":              {"数据修改", "Data correction"},
 }
+
+// correctable are the case's fields a data correction (1191) may change.
+var correctable = map[string]string{"cause": "案由", "party_name": "当事人名称", "party_address": "当事人住所"}
 
 // suspensionGrounds are R-SUS-1's grounds for 中止调查.
 var suspensionGrounds = map[string]string{
@@ -75,6 +81,9 @@ type changeRequest struct {
 	ProofID    string `json:"proof_file_id,omitempty"`
 	OrgCode    string `json:"org_code,omitempty"`
 	OrgPath    string `json:"org_path,omitempty"` // resolved when requested
+	Field      string `json:"field,omitempty"`    // a data correction's field
+	Value      string `json:"value,omitempty"`    // and its new value
+	Old        string `json:"old,omitempty"`      // recorded when requested
 }
 
 // change is a requested change and its approval.
@@ -194,6 +203,15 @@ func check(c *kase, op string, in *changeRequest) error {
 		if c.Status != "investigating" && c.Status != "suspended" {
 			return wrongState(c)
 		}
+	case "correct":
+		in.Value = strings.TrimSpace(in.Value)
+		limit := map[string]int{"cause": 200, "party_name": 100, "party_address": 200}[in.Field]
+		if _, ok := correctable[in.Field]; !ok || in.Value == "" || utf8.RuneCountInString(in.Value) > limit {
+			return invalid("field (cause, party_name or party_address) and its new value (within the field's length) are required")
+		}
+		if c.Status == "archived" || c.Status == "terminated" {
+			return wrongState(c)
+		}
 	}
 	return nil
 }
@@ -231,6 +249,8 @@ func (s *service) requestChange(op string) http.HandlerFunc {
 				return
 			}
 			in.OrgCode, in.OrgPath = org.Code, org.Path
+		case "correct":
+			in.Old = map[string]string{"cause": c.Cause, "party_name": c.PartyName, "party_address": c.PartyAddress}[in.Field]
 		case "resume_investigation":
 			// The proof is evidence whatever the approval decides.
 			meta, _ := json.Marshal(map[string]any{"date": time.Now().In(shanghai).Format("2006-01-02")})
@@ -379,6 +399,10 @@ func (s *service) apply(ctx context.Context, c *kase, op string, in *changeReque
 			return wrongState(c)
 		}
 		return nil
+	case "correct":
+		// The column is one of correctable's keys, checked in check.
+		_, err := s.db.ExecContext(ctx, "UPDATE cases SET "+in.Field+" = ? WHERE id = ?", in.Value, c.ID)
+		return err
 	}
 	tj, _ := json.Marshal(c.track)
 	fj, _ := json.Marshal(c.findings)
