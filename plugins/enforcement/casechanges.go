@@ -114,7 +114,11 @@ func migrateChanges(ctx context.Context, db *sql.DB, dialect string) error {
 		instance_id VARCHAR(32) NOT NULL DEFAULT '',
 		requested_by VARCHAR(64) NOT NULL,
 		created_at BIGINT NOT NULL)`)
-	return err
+	if err != nil {
+		return err
+	}
+	// A lead's clock changes go through the same approval (leads.go).
+	return addColumn(ctx, db, "case_changes", "lead_id", "BIGINT NOT NULL DEFAULT 0")
 }
 
 func (s *service) caseChangeRoutes(mux *http.ServeMux) {
@@ -123,9 +127,13 @@ func (s *service) caseChangeRoutes(mux *http.ServeMux) {
 	}
 }
 
-// changesOf lists a case's changes, newest first.
-func (s *service) changesOf(ctx context.Context, caseID int64) ([]change, error) {
-	rows, err := s.db.QueryContext(ctx, "SELECT id, op, request, status, note, instance_id, requested_by, created_at FROM case_changes WHERE case_id = ? ORDER BY id DESC", caseID)
+// changesOf lists a case's changes (or, with lead, a lead's), newest first.
+func (s *service) changesOf(ctx context.Context, id int64, lead bool) ([]change, error) {
+	column := "case_id"
+	if lead {
+		column = "lead_id"
+	}
+	rows, err := s.db.QueryContext(ctx, "SELECT id, op, request, status, note, instance_id, requested_by, created_at FROM case_changes WHERE "+column+" = ? ORDER BY id DESC", id)
 	if err != nil {
 		return nil, err
 	}
@@ -314,9 +322,9 @@ func (s *service) onChange(ctx context.Context, ev sdk.TaskEvent) error {
 	if err != nil {
 		return nil
 	}
-	var caseID int64
+	var caseID, leadID int64
 	var op, req string
-	err = s.db.QueryRowContext(ctx, "SELECT case_id, op, request FROM case_changes WHERE id = ? AND instance_id = ? AND status = 'pending'", id, ev.InstanceID).Scan(&caseID, &op, &req)
+	err = s.db.QueryRowContext(ctx, "SELECT case_id, lead_id, op, request FROM case_changes WHERE id = ? AND instance_id = ? AND status = 'pending'", id, ev.InstanceID).Scan(&caseID, &leadID, &op, &req)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil
 	} else if err != nil {
@@ -328,6 +336,21 @@ func (s *service) onChange(ctx context.Context, ev sdk.TaskEvent) error {
 	}
 	if ev.Transition != "approved" {
 		return settle("refused", ev.Comment)
+	}
+	if leadID != 0 {
+		var in changeRequest
+		_ = json.Unmarshal([]byte(req), &in)
+		if err := s.applyLeadChange(ctx, leadID, op, &in); err != nil {
+			var ce *changeError
+			if errors.As(err, &ce) {
+				return settle("failed", err.Error())
+			}
+			return err
+		}
+		if err := settle("applied", ev.Comment); err != nil {
+			return err
+		}
+		return audit(ctx, s.host, "lead."+op, fmt.Sprintf("lead:%d", leadID), map[string]any{"change": id, "reason": in.Reason, "instance": ev.InstanceID})
 	}
 	c, err := s.readCase(ctx, "id = ?", caseID)
 	if err != nil {

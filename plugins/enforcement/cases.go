@@ -205,7 +205,7 @@ func (s *service) getCase(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var err error
-	if c.Changes, err = s.changesOf(r.Context(), c.ID); err != nil {
+	if c.Changes, err = s.changesOf(r.Context(), c.ID, false); err != nil {
 		fail(w, r, http.StatusInternalServerError, "enforcement.internal", "", err)
 		return
 	}

@@ -38,6 +38,8 @@ type lead struct {
 	// Outcome is what the handler proposed and the filing approval decided
 	// (立案, 不予立案, 合并立案), or why the lead was returned.
 	Outcome *leadOutcome `json:"outcome,omitempty"`
+	// Changes are the clock changes applied for and their approvals.
+	Changes []change `json:"changes,omitempty"`
 }
 
 // leadOutcome is a lead's outcome (C11 1168).
@@ -177,9 +179,16 @@ func (s *service) getLead(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	if l, ok := s.loadLead(w, r, id, "enforcement.case.read"); ok {
-		writeJSON(w, http.StatusOK, l)
+	l, ok := s.loadLead(w, r, id, "enforcement.case.read")
+	if !ok {
+		return
 	}
+	var err error
+	if l.Changes, err = s.changesOf(r.Context(), l.ID, true); err != nil {
+		fail(w, r, http.StatusInternalServerError, "enforcement.internal", "", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, l)
 }
 
 var scopeColumns = map[string]string{"resource.org_path": "org_path"}
@@ -265,59 +274,113 @@ func (s *service) returnLead(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (s *service) leadClock(op string) http.HandlerFunc {
+// leadChanges are the lead clock's changes and their names (R-DL-2, R-RET-1).
+var leadChanges = map[string]string{"pause": "线索期限暂停", "resume": "线索期限恢复", "extend": "线索延长"}
+
+// checkLeadChange says whether op may be made to l's clock now; the host's
+// calendar decides whether the changed clock would hold (e.g. no extension
+// of a period that has already run out).
+func (s *service) checkLeadChange(ctx context.Context, l *lead, op string, in *changeRequest) error {
+	if l.Status != "registered" {
+		return &changeError{http.StatusConflict, "enforcement.state", l.Status}
+	}
+	if op == "extend" {
+		if len(l.track.Extensions) > 0 {
+			return &changeError{http.StatusConflict, "enforcement.invalid", "a lead's check period is extended once, by 15 working days (R-DL-2)"}
+		}
+		in.Days = 15
+	}
+	t := l.track
+	t.Pauses = append([]pause(nil), l.track.Pauses...)
+	if err := t.change(op, time.Now(), in.Days, in.Reason); err != nil {
+		return &changeError{http.StatusConflict, "enforcement.invalid", err.Error()}
+	}
+	if _, err := evaluate(ctx, s.host, t); err != nil {
+		if st, ok := statusOf(err); ok {
+			return &changeError{http.StatusUnprocessableEntity, "enforcement.host", st}
+		}
+		return err
+	}
+	return nil
+}
+
+// requestLeadChange is the handler's application to pause, resume or extend
+// a lead's check clock; the heads approve it through enforcement.case_change
+// (R-RET-1), and it is made when approved (applyLeadChange).
+func (s *service) requestLeadChange(op string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		id, ok := pathID(w, r)
 		if !ok {
 			return
 		}
-		var in struct{ Reason string }
+		var in changeRequest
 		if !decode(w, r, &in) {
 			return
 		}
-		if strings.TrimSpace(in.Reason) == "" {
-			fail(w, r, http.StatusBadRequest, "enforcement.invalid", "reason is required", nil)
+		in.Reason = strings.TrimSpace(in.Reason)
+		if in.Reason == "" || utf8.RuneCountInString(in.Reason) > 1000 {
+			fail(w, r, http.StatusBadRequest, "enforcement.invalid", "reason (1–1000 characters) is required", nil)
 			return
 		}
-		l, ok := s.loadLead(w, r, id, "enforcement.case.approve")
+		l, ok := s.loadLead(w, r, id, "enforcement.case.write")
 		if !ok {
 			return
 		}
-		if l.Status != "registered" {
-			fail(w, r, http.StatusConflict, "enforcement.state", l.Status, nil)
+		ctx := r.Context()
+		if err := s.checkLeadChange(ctx, l, op, &in); err != nil {
+			changeFailed(w, r, err)
 			return
 		}
-		amount := 0
-		if op == "extend" {
-			if len(l.track.Extensions) > 0 {
-				fail(w, r, http.StatusConflict, "enforcement.invalid", "a lead's check period is extended once, by 15 working days (R-DL-2)", nil)
-				return
-			}
-			amount = 15
-		}
-		if err := l.track.change(op, time.Now(), amount, in.Reason); err != nil {
-			fail(w, r, http.StatusConflict, "enforcement.invalid", err.Error(), err)
-			return
-		}
-		// The host's calendar decides whether the changed clock holds
-		// (e.g. no extension of a period that has already run out).
-		if _, err := evaluate(r.Context(), s.host, l.track); err != nil {
-			hostFailed(w, r, err)
-			return
-		}
-		tj, _ := json.Marshal(l.track)
-		if _, err := s.db.ExecContext(r.Context(), "UPDATE leads SET track = ? WHERE id = ?", string(tj), l.ID); err != nil {
+		var pending int
+		if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM case_changes WHERE lead_id = ? AND status = 'pending'", l.ID).Scan(&pending); err != nil {
 			fail(w, r, http.StatusInternalServerError, "enforcement.internal", "", err)
 			return
 		}
-		if err := audit(r.Context(), s.host, "lead."+op, fmt.Sprintf("lead:%d", l.ID), map[string]any{"reason": in.Reason}); err != nil {
-			fail(w, r, http.StatusBadGateway, "enforcement.host", err.Error(), err)
+		if pending > 0 {
+			fail(w, r, http.StatusConflict, "enforcement.state", "another change is awaiting approval", nil)
 			return
 		}
-		if l, ok := s.loadLead(w, r, id, "enforcement.case.read"); ok {
-			writeJSON(w, http.StatusOK, l)
+		req, _ := json.Marshal(in)
+		res, err := s.db.ExecContext(ctx, "INSERT INTO case_changes (case_id, lead_id, op, request, status, requested_by, created_at) VALUES (0, ?, ?, ?, 'pending', ?, ?)",
+			l.ID, op, string(req), sdk.CallerFrom(ctx).Username, ms(time.Now()))
+		if err != nil {
+			fail(w, r, http.StatusInternalServerError, "enforcement.internal", "", err)
+			return
 		}
+		changeID, _ := res.LastInsertId()
+		form, _ := json.Marshal(map[string]any{"lead_id": l.ID, "party_name": l.PartyName, "change": leadChanges[op], "reason": in.Reason, "days": in.Days})
+		inst, err := s.host.Processes.StartProcess(ctx, &pluginv1.StartProcessRequest{ProcessKey: "enforcement.case_change",
+			BusinessKey: strconv.FormatInt(changeID, 10), Variables: form, Title: leadChanges[op] + "审批：" + l.PartyName,
+			Page: fmt.Sprintf("/leads/%d", l.ID)})
+		if err != nil {
+			_, _ = s.db.ExecContext(ctx, "DELETE FROM case_changes WHERE id = ?", changeID)
+			hostFailed(w, r, err)
+			return
+		}
+		if _, err := s.db.ExecContext(ctx, "UPDATE case_changes SET instance_id = ? WHERE id = ?", inst.InstanceId, changeID); err != nil {
+			fail(w, r, http.StatusInternalServerError, "enforcement.internal", "", err)
+			return
+		}
+		_ = audit(ctx, s.host, "lead.change_requested", fmt.Sprintf("lead:%d", l.ID), map[string]any{"op": op, "change": changeID, "instance": inst.InstanceId})
+		writeJSON(w, http.StatusAccepted, map[string]any{"change_id": changeID, "instance_id": inst.InstanceId, "state": inst.State})
 	}
+}
+
+// applyLeadChange makes an approved change to a lead's clock, checked again.
+func (s *service) applyLeadChange(ctx context.Context, leadID int64, op string, in *changeRequest) error {
+	l, err := scanLead(s.db.QueryRowContext(ctx, "SELECT "+leadColumns+" FROM leads WHERE id = ?", leadID))
+	if err != nil {
+		return err
+	}
+	if err := s.checkLeadChange(ctx, l, op, in); err != nil {
+		return err
+	}
+	if err := l.track.change(op, time.Now(), in.Days, in.Reason); err != nil {
+		return &changeError{http.StatusConflict, "enforcement.invalid", err.Error()}
+	}
+	tj, _ := json.Marshal(l.track)
+	_, err = s.db.ExecContext(ctx, "UPDATE leads SET track = ? WHERE id = ? AND status = 'registered'", string(tj), l.ID)
+	return err
 }
 
 // fileLead submits the filing approval (立案审批, P2 joint review) to the
