@@ -7,7 +7,6 @@ package main
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
@@ -16,7 +15,6 @@ import (
 	"github.com/shanghai-amr/portal/plugins/registration/search"
 	"github.com/shanghai-amr/portal/sdk"
 	"github.com/shanghai-amr/portal/sdk/idcode"
-	"github.com/shanghai-amr/portal/sdk/proto/pluginv1"
 )
 
 // enterprise is a record's columns, as the filings code and the
@@ -196,12 +194,8 @@ func (s *service) getEnterprise(w http.ResponseWriter, r *http.Request) {
 			err = sql.ErrNoRows
 		}
 	}
-	if err == nil {
-		res, _ := json.Marshal(map[string]string{"org_path": "/310000/" + row.district})
-		d, derr := sdk.HostFrom(r.Context()).Policy.Decide(r.Context(), &pluginv1.DecideRequest{Action: "registration.application.read", Resource: res})
-		if derr != nil || !d.Allow {
-			err = sql.ErrNoRows
-		}
+	if err == nil && !allowedOn(r, "registration.application.read", "/310000/"+row.district) {
+		err = sql.ErrNoRows
 	}
 	if errors.Is(err, sql.ErrNoRows) {
 		refuse(w, r, http.StatusNotFound, "registration.not_found", "没有该市场主体", "No such entity")

@@ -236,6 +236,25 @@ func (s *service) checkEstablishment(w http.ResponseWriter, r *http.Request) (*e
 	return &in, true
 }
 
+// readEstablishment reads and checks what the applicant filled and works out
+// its signers, or answers why not.
+func (s *service) readEstablishment(w http.ResponseWriter, r *http.Request) (*establishmentIn, []person, bool) {
+	in, ok := s.checkEstablishment(w, r)
+	if !ok {
+		return nil, nil, false
+	}
+	signers, p, err := s.signersOf(r.Context(), in.Company)
+	if err != nil {
+		hostFailed(w, r, err)
+		return nil, nil, false
+	}
+	if p != nil {
+		p.refuse(w, r)
+		return nil, nil, false
+	}
+	return in, signers, true
+}
+
 // signersOf lists everyone who must sign: the legal representative, the main
 // members and the natural-person shareholders, once per person with all
 // their roles. Signing online needs a resident identity card.
@@ -347,41 +366,23 @@ func (s *service) establish(w http.ResponseWriter, r *http.Request) {
 		refuse(w, r, http.StatusForbidden, "registration.real_name", "请以实名认证的个人身份登录后申请", "Sign in with your real-name identity to apply")
 		return
 	}
-	in, ok := s.checkEstablishment(w, r)
+	in, signers, ok := s.readEstablishment(w, r)
 	if !ok {
-		return
-	}
-	signers, p, err := s.signersOf(r.Context(), in.Company)
-	if err != nil {
-		hostFailed(w, r, err)
-		return
-	}
-	if p != nil {
-		p.refuse(w, r)
 		return
 	}
 	data, _ := json.Marshal(in)
 	digest := digestOf(establishmentMaterials(in, signers))
-	tx, err := s.db.BeginTx(r.Context(), nil)
-	if err != nil {
-		internal(w, r, err)
-		return
-	}
-	defer func() { _ = tx.Rollback() }()
-	res, err := tx.ExecContext(r.Context(), `INSERT INTO establishments (name, district, org_path, applicant_name, applicant_key, data, status, digest, opinions, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, '[]', ?)`, in.Name, in.District, "/310000/"+in.District, who.DisplayName, who.PersonKey, string(data),
-		stateSignatures, digest, time.Now().UnixMilli())
-	if err != nil {
-		internal(w, r, err)
-		return
-	}
-	id, _ := res.LastInsertId()
-	if err := storeSigners(r.Context(), tx, id, signers); err != nil {
-		internal(w, r, err)
-		return
-	}
-	if err := tx.Commit(); err != nil {
-		internal(w, r, err)
+	var id int64
+	if !s.inTx(w, r, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(r.Context(), `INSERT INTO establishments (name, district, org_path, applicant_name, applicant_key, data, status, digest, opinions, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, '[]', ?)`, in.Name, in.District, "/310000/"+in.District, who.DisplayName, who.PersonKey, string(data),
+			stateSignatures, digest, time.Now().UnixMilli())
+		if err != nil {
+			return err
+		}
+		id, _ = res.LastInsertId()
+		return storeSigners(r.Context(), tx, id, signers)
+	}) {
 		return
 	}
 	s.auditEstablishment(r.Context(), "establishment.apply", id, map[string]any{"name": in.Name, "district": in.District, "signers": len(signers)})
@@ -583,37 +584,18 @@ func (s *service) resubmitEstablishment(w http.ResponseWriter, r *http.Request) 
 		wrongStateOf(w, r, e.Status, "只有退回修改的申请可以重新提交", "Only a returned application can be resubmitted")
 		return
 	}
-	in, ok := s.checkEstablishment(w, r)
+	in, signers, ok := s.readEstablishment(w, r)
 	if !ok {
 		return
 	}
-	signers, p, err := s.signersOf(r.Context(), in.Company)
-	if err != nil {
-		hostFailed(w, r, err)
-		return
-	}
-	if p != nil {
-		p.refuse(w, r)
-		return
-	}
 	data, _ := json.Marshal(in)
-	tx, err := s.db.BeginTx(r.Context(), nil)
-	if err != nil {
-		internal(w, r, err)
-		return
-	}
-	defer func() { _ = tx.Rollback() }()
-	if _, err := tx.ExecContext(r.Context(), "UPDATE establishments SET name = ?, district = ?, org_path = ?, data = ?, digest = ?, status = ? WHERE id = ? AND status = ?",
-		in.Name, in.District, "/310000/"+in.District, string(data), digestOf(establishmentMaterials(in, signers)), stateSignatures, e.ID, stateReturned); err != nil {
-		internal(w, r, err)
-		return
-	}
-	if err := storeSigners(r.Context(), tx, e.ID, signers); err != nil {
-		internal(w, r, err)
-		return
-	}
-	if err := tx.Commit(); err != nil {
-		internal(w, r, err)
+	if !s.inTx(w, r, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(r.Context(), "UPDATE establishments SET name = ?, district = ?, org_path = ?, data = ?, digest = ?, status = ? WHERE id = ? AND status = ?",
+			in.Name, in.District, "/310000/"+in.District, string(data), digestOf(establishmentMaterials(in, signers)), stateSignatures, e.ID, stateReturned); err != nil {
+			return err
+		}
+		return storeSigners(r.Context(), tx, e.ID, signers)
+	}) {
 		return
 	}
 	s.auditEstablishment(r.Context(), "establishment.resubmit", e.ID, nil)
@@ -640,12 +622,8 @@ func (s *service) endEstablishment(w http.ResponseWriter, r *http.Request) {
 // staffEstablishment loads an application in the caller's data scope.
 func (s *service) staffEstablishment(w http.ResponseWriter, r *http.Request, action string) (*establishment, bool) {
 	e, err := s.oneEstablishment(r.Context(), r.PathValue("id"))
-	if err == nil {
-		res, _ := json.Marshal(map[string]string{"org_path": e.OrgPath})
-		d, derr := sdk.HostFrom(r.Context()).Policy.Decide(r.Context(), &pluginv1.DecideRequest{Action: action, Resource: res})
-		if derr != nil || !d.Allow {
-			err = sql.ErrNoRows
-		}
+	if err == nil && !allowedOn(r, action, e.OrgPath) {
+		err = sql.ErrNoRows
 	}
 	if errors.Is(err, sql.ErrNoRows) {
 		refuse(w, r, http.StatusNotFound, "registration.not_found", "没有该申请", "No such application")

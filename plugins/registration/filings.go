@@ -663,35 +663,56 @@ func (s *service) create(w http.ResponseWriter, r *http.Request, e *enterprise, 
 	f.District, f.OrgPath, f.Name, f.Status = e.District, "/310000/"+e.District, e.Name, statePrereview
 	f.CreatedAt = time.Now().UnixMilli()
 	agentJSON, _ := json.Marshal(f.Agent)
+	ctx := r.Context()
+	s.advance(w, r, f, http.StatusCreated, "suspension."+f.Kind, map[string]any{"uscc": f.USCC, "mode": f.Mode, "start": f.StartDate, "end": f.EndDate},
+		func(tx *sql.Tx) error {
+			res, err := tx.ExecContext(ctx, `INSERT INTO filings (kind, parent_id, uscc, district, org_path, reason, start_date, end_date,
+				service_address, status, mode, applicant, opinions, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '[]', ?)`,
+				f.Kind, f.ParentID, f.USCC, f.District, f.OrgPath, f.Reason, f.StartDate, f.EndDate, f.ServiceAddress, f.Status, f.Mode,
+				string(agentJSON), f.CreatedAt)
+			if err == nil {
+				f.ID, err = res.LastInsertId()
+			}
+			return err
+		},
+		func(tx *sql.Tx) error { return s.storeDetails(ctx, tx, e, f) },
+		func(tx *sql.Tx) error { return s.toStage(ctx, tx, f, statePrereview) })
+}
+
+// advance runs steps in one transaction and, once it is committed, audits
+// action and answers with the application as it now is.
+func (s *service) advance(w http.ResponseWriter, r *http.Request, f *filing, code int, action string, detail map[string]any, steps ...func(*sql.Tx) error) {
+	if s.inTx(w, r, steps...) {
+		s.audit(r.Context(), action, f.ID, detail)
+		s.respond(w, r, code, f.ID)
+	}
+}
+
+// inTx runs steps in one transaction and commits it, or answers the failure
+// and reports false: a failed host call (a gRPC status) as one, any other
+// failure as internal.
+func (s *service) inTx(w http.ResponseWriter, r *http.Request, steps ...func(*sql.Tx) error) bool {
 	tx, err := s.db.BeginTx(r.Context(), nil)
 	if err != nil {
 		internal(w, r, err)
-		return
+		return false
 	}
 	defer func() { _ = tx.Rollback() }()
-	res, err := tx.ExecContext(r.Context(), `INSERT INTO filings (kind, parent_id, uscc, district, org_path, reason, start_date, end_date,
-		service_address, status, mode, applicant, opinions, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '[]', ?)`,
-		f.Kind, f.ParentID, f.USCC, f.District, f.OrgPath, f.Reason, f.StartDate, f.EndDate, f.ServiceAddress, f.Status, f.Mode,
-		string(agentJSON), f.CreatedAt)
-	if err != nil {
-		internal(w, r, err)
-		return
-	}
-	f.ID, _ = res.LastInsertId()
-	if err := s.storeDetails(r.Context(), tx, e, f); err != nil {
-		internal(w, r, err)
-		return
-	}
-	if err := s.toStage(r.Context(), tx, f, statePrereview); err != nil {
-		hostFailed(w, r, err)
-		return
+	for _, step := range steps {
+		if err := step(tx); err != nil {
+			if _, isHost := status.FromError(err); isHost {
+				hostFailed(w, r, err)
+			} else {
+				internal(w, r, err)
+			}
+			return false
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		internal(w, r, err)
-		return
+		return false
 	}
-	s.audit(r.Context(), "suspension."+f.Kind, f.ID, map[string]any{"uscc": f.USCC, "mode": f.Mode, "start": f.StartDate, "end": f.EndDate})
-	s.respond(w, r, http.StatusCreated, f.ID)
+	return true
 }
 
 // storeDetails (re)writes an application's persons, department forms and the
@@ -839,31 +860,15 @@ func (s *service) edit(w http.ResponseWriter, r *http.Request) {
 		f.StartDate, f.EndDate = in.StartDate, in.EndDate
 	}
 	agentJSON, _ := json.Marshal(f.Agent)
-	tx, err := s.db.BeginTx(r.Context(), nil)
-	if err != nil {
-		internal(w, r, err)
-		return
-	}
-	defer func() { _ = tx.Rollback() }()
-	if _, err := tx.ExecContext(r.Context(), "UPDATE filings SET mode = ?, reason = ?, start_date = ?, end_date = ?, service_address = ?, applicant = ? WHERE id = ?",
-		f.Mode, f.Reason, f.StartDate, f.EndDate, f.ServiceAddress, string(agentJSON), f.ID); err != nil {
-		internal(w, r, err)
-		return
-	}
-	if err := s.storeDetails(r.Context(), tx, e, f); err != nil {
-		internal(w, r, err)
-		return
-	}
-	if err := s.toStage(r.Context(), tx, f, statePrereview); err != nil {
-		hostFailed(w, r, err)
-		return
-	}
-	if err := tx.Commit(); err != nil {
-		internal(w, r, err)
-		return
-	}
-	s.audit(r.Context(), "suspension.resubmit", f.ID, map[string]any{"uscc": f.USCC, "mode": f.Mode})
-	s.respond(w, r, http.StatusOK, f.ID)
+	ctx := r.Context()
+	s.advance(w, r, f, http.StatusOK, "suspension.resubmit", map[string]any{"uscc": f.USCC, "mode": f.Mode},
+		func(tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, "UPDATE filings SET mode = ?, reason = ?, start_date = ?, end_date = ?, service_address = ?, applicant = ? WHERE id = ?",
+				f.Mode, f.Reason, f.StartDate, f.EndDate, f.ServiceAddress, string(agentJSON), f.ID)
+			return err
+		},
+		func(tx *sql.Tx) error { return s.storeDetails(ctx, tx, e, f) },
+		func(tx *sql.Tx) error { return s.toStage(ctx, tx, f, statePrereview) })
 }
 
 // end ends the handling of a returned application (结束办理, module 55).
@@ -953,22 +958,8 @@ func (s *service) submitForReview(w http.ResponseWriter, r *http.Request) {
 		refuse(w, r, http.StatusConflict, "registration.unsigned", "尚未完成签名："+strings.Join(f.Missing, "、"), "Still to sign: "+strings.Join(f.Missing, ", "))
 		return
 	}
-	tx, err := s.db.BeginTx(r.Context(), nil)
-	if err != nil {
-		internal(w, r, err)
-		return
-	}
-	defer func() { _ = tx.Rollback() }()
-	if err := s.toStage(r.Context(), tx, f, stateReview); err != nil {
-		hostFailed(w, r, err)
-		return
-	}
-	if err := tx.Commit(); err != nil {
-		internal(w, r, err)
-		return
-	}
-	s.audit(r.Context(), "suspension.submit", f.ID, map[string]any{"uscc": f.USCC, "digest": f.Digest})
-	s.respond(w, r, http.StatusOK, f.ID)
+	s.advance(w, r, f, http.StatusOK, "suspension.submit", map[string]any{"uscc": f.USCC, "digest": f.Digest},
+		func(tx *sql.Tx) error { return s.toStage(r.Context(), tx, f, stateReview) })
 }
 
 // terminate ends a suspension early: publishing the 终止歇业 announcement
@@ -991,38 +982,31 @@ func (s *service) terminate(w http.ResponseWriter, r *http.Request) {
 	if prior == "" {
 		prior = "存续"
 	}
-	tx, err := s.db.BeginTx(r.Context(), nil)
-	if err != nil {
-		internal(w, r, err)
-		return
-	}
-	defer func() { _ = tx.Rollback() }()
-	if _, err := tx.ExecContext(r.Context(), "UPDATE enterprises SET status = ?, prior_status = '' WHERE uscc = ? AND status = '歇业'", prior, e.USCC); err != nil {
-		internal(w, r, err)
-		return
-	}
-	// The suspension ends today.
-	if _, err := tx.ExecContext(r.Context(), "UPDATE filings SET end_date = ? WHERE id = ?", today().Format("2006-01-02"), f.ID); err != nil {
-		internal(w, r, err)
-		return
-	}
-	res, err := tx.ExecContext(r.Context(), `INSERT INTO filings (kind, parent_id, uscc, district, org_path, reason, start_date, end_date,
-		service_address, status, mode, note, created_at) VALUES ('termination', ?, ?, ?, ?, '终止歇业', ?, ?, ?, ?, 'online', '终止歇业公告已发布', ?)`,
-		f.ID, e.USCC, e.District, f.OrgPath, today().Format("2006-01-02"), f.EndDate, f.ServiceAddress, stateApproved, time.Now().UnixMilli())
-	if err != nil {
-		internal(w, r, err)
-		return
-	}
-	id, _ := res.LastInsertId()
-	for _, d := range f.Departments { // the departments the suspension was shared with
-		b, _ := json.Marshal(d.Form)
-		if _, err := tx.ExecContext(r.Context(), "INSERT INTO filing_departments (filing_id, dept, form, status) VALUES (?, ?, ?, 'not_started')", id, d.Code, string(b)); err != nil {
-			internal(w, r, err)
-			return
+	ctx := r.Context()
+	var id int64
+	if !s.inTx(w, r, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, "UPDATE enterprises SET status = ?, prior_status = '' WHERE uscc = ? AND status = '歇业'", prior, e.USCC); err != nil {
+			return err
 		}
-	}
-	if err := tx.Commit(); err != nil {
-		internal(w, r, err)
+		// The suspension ends today.
+		if _, err := tx.ExecContext(ctx, "UPDATE filings SET end_date = ? WHERE id = ?", today().Format("2006-01-02"), f.ID); err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO filings (kind, parent_id, uscc, district, org_path, reason, start_date, end_date,
+			service_address, status, mode, note, created_at) VALUES ('termination', ?, ?, ?, ?, '终止歇业', ?, ?, ?, ?, 'online', '终止歇业公告已发布', ?)`,
+			f.ID, e.USCC, e.District, f.OrgPath, today().Format("2006-01-02"), f.EndDate, f.ServiceAddress, stateApproved, time.Now().UnixMilli())
+		if err != nil {
+			return err
+		}
+		id, _ = res.LastInsertId()
+		for _, d := range f.Departments { // the departments the suspension was shared with
+			b, _ := json.Marshal(d.Form)
+			if _, err := tx.ExecContext(ctx, "INSERT INTO filing_departments (filing_id, dept, form, status) VALUES (?, ?, ?, 'not_started')", id, d.Code, string(b)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}) {
 		return
 	}
 	s.registryChanged(r.Context(), e.USCC)

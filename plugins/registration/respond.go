@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/shanghai-amr/portal/sdk"
+	"github.com/shanghai-amr/portal/sdk/proto/pluginv1"
 )
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -36,4 +37,12 @@ func day(s string) (time.Time, bool) {
 func today() time.Time {
 	n := time.Now().In(shanghai)
 	return time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, shanghai)
+}
+
+// allowedOn asks the host's policy whether the caller may take action on a
+// record of the organisation at orgPath; no answer is no (fail closed).
+func allowedOn(r *http.Request, action, orgPath string) bool {
+	res, _ := json.Marshal(map[string]string{"org_path": orgPath})
+	d, err := sdk.HostFrom(r.Context()).Policy.Decide(r.Context(), &pluginv1.DecideRequest{Action: action, Resource: res})
+	return err == nil && d.Allow
 }

@@ -40,12 +40,8 @@ var scopeColumns = map[string]string{"resource.org_path": "f.org_path"}
 // otherwise, so that another district's applications do not exist for them).
 func (s *service) staffFiling(w http.ResponseWriter, r *http.Request, action string) (*filing, bool) {
 	f, err := s.oneFiling(r.Context(), "f.id = ?", r.PathValue("id"))
-	if err == nil {
-		res, _ := json.Marshal(map[string]string{"org_path": f.OrgPath})
-		d, derr := sdk.HostFrom(r.Context()).Policy.Decide(r.Context(), &pluginv1.DecideRequest{Action: action, Resource: res})
-		if derr != nil || !d.Allow {
-			err = sql.ErrNoRows
-		}
+	if err == nil && !allowedOn(r, action, f.OrgPath) {
+		err = sql.ErrNoRows
 	}
 	if err == nil {
 		err = s.details(r.Context(), f)
@@ -183,16 +179,18 @@ func (s *service) readDecision(w http.ResponseWriter, r *http.Request) (*decisio
 	return &in, true
 }
 
-// addOpinion appends a reviewer's opinion to the application.
-func (s *service) addOpinion(r *http.Request, tx *sql.Tx, f *filing, o opinion) error {
-	o.By, o.At = sdk.CallerFrom(r.Context()).DisplayName, time.Now().UnixMilli()
-	if o.By == "" {
-		o.By = sdk.CallerFrom(r.Context()).Username
+// opinionStep appends the caller's opinion to the application.
+func (s *service) opinionStep(r *http.Request, f *filing, o opinion) func(*sql.Tx) error {
+	return func(tx *sql.Tx) error {
+		o.By, o.At = sdk.CallerFrom(r.Context()).DisplayName, time.Now().UnixMilli()
+		if o.By == "" {
+			o.By = sdk.CallerFrom(r.Context()).Username
+		}
+		f.Opinions = append(f.Opinions, o)
+		b, _ := json.Marshal(f.Opinions)
+		_, err := tx.ExecContext(r.Context(), "UPDATE filings SET opinions = ? WHERE id = ?", string(b), f.ID)
+		return err
 	}
-	f.Opinions = append(f.Opinions, o)
-	b, _ := json.Marshal(f.Opinions)
-	_, err := tx.ExecContext(r.Context(), "UPDATE filings SET opinions = ? WHERE id = ?", string(b), f.ID)
-	return err
 }
 
 // checkComments checks per-material comments name real materials.
@@ -255,32 +253,17 @@ func (s *service) prereview(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	tx, err := s.db.BeginTx(r.Context(), nil)
-	if err != nil {
-		internal(w, r, err)
-		return
-	}
-	defer func() { _ = tx.Rollback() }()
-	for _, role := range in.Signers {
-		if _, err := tx.ExecContext(r.Context(), "UPDATE filing_persons SET required = 1 WHERE filing_id = ? AND role = ?", f.ID, role); err != nil {
-			internal(w, r, err)
-			return
-		}
-	}
-	if err := s.addOpinion(r, tx, f, opinion{Stage: "prereview", Decision: "pass", Note: in.Note}); err != nil {
-		internal(w, r, err)
-		return
-	}
-	if err := s.toStage(r.Context(), tx, f, next); err != nil {
-		hostFailed(w, r, err)
-		return
-	}
-	if err := tx.Commit(); err != nil {
-		internal(w, r, err)
-		return
-	}
-	s.audit(r.Context(), "suspension.prereview.pass", f.ID, map[string]any{"signers": in.Signers, "mode": f.Mode})
-	s.respond(w, r, http.StatusOK, f.ID)
+	s.advance(w, r, f, http.StatusOK, "suspension.prereview.pass", map[string]any{"signers": in.Signers, "mode": f.Mode},
+		func(tx *sql.Tx) error {
+			for _, role := range in.Signers {
+				if _, err := tx.ExecContext(r.Context(), "UPDATE filing_persons SET required = 1 WHERE filing_id = ? AND role = ?", f.ID, role); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+		s.opinionStep(r, f, opinion{Stage: "prereview", Decision: "pass", Note: in.Note}),
+		func(tx *sql.Tx) error { return s.toStage(r.Context(), tx, f, next) })
 }
 
 // sendBack returns an application for changes (modules 55, 59, 64–65).
@@ -293,26 +276,9 @@ func (s *service) sendBack(w http.ResponseWriter, r *http.Request, f *filing, in
 		p.refuse(w, r)
 		return
 	}
-	tx, err := s.db.BeginTx(r.Context(), nil)
-	if err != nil {
-		internal(w, r, err)
-		return
-	}
-	defer func() { _ = tx.Rollback() }()
-	if err := s.addOpinion(r, tx, f, opinion{Stage: stage, Decision: "return", Note: in.Note, Materials: in.Materials}); err != nil {
-		internal(w, r, err)
-		return
-	}
-	if err := s.toStage(r.Context(), tx, f, stateReturned); err != nil {
-		hostFailed(w, r, err)
-		return
-	}
-	if err := tx.Commit(); err != nil {
-		internal(w, r, err)
-		return
-	}
-	s.audit(r.Context(), "suspension."+stage+".return", f.ID, map[string]any{"materials": len(in.Materials)})
-	s.respond(w, r, http.StatusOK, f.ID)
+	s.advance(w, r, f, http.StatusOK, "suspension."+stage+".return", map[string]any{"materials": len(in.Materials)},
+		s.opinionStep(r, f, opinion{Stage: stage, Decision: "return", Note: in.Note, Materials: in.Materials}),
+		func(tx *sql.Tx) error { return s.toStage(r.Context(), tx, f, stateReturned) })
 }
 
 // receive records the paper materials received at the window for an
@@ -331,26 +297,9 @@ func (s *service) receive(w http.ResponseWriter, r *http.Request) {
 		wrongState(w, r, f, "只有预审通过、待窗口提交材料的线下申请可以登记收件", "Only an offline application waiting for its paper materials can be received")
 		return
 	}
-	tx, err := s.db.BeginTx(r.Context(), nil)
-	if err != nil {
-		internal(w, r, err)
-		return
-	}
-	defer func() { _ = tx.Rollback() }()
-	if err := s.addOpinion(r, tx, f, opinion{Stage: "window", Decision: "receive", Note: in.Note}); err != nil {
-		internal(w, r, err)
-		return
-	}
-	if err := s.toStage(r.Context(), tx, f, stateReview); err != nil {
-		hostFailed(w, r, err)
-		return
-	}
-	if err := tx.Commit(); err != nil {
-		internal(w, r, err)
-		return
-	}
-	s.audit(r.Context(), "suspension.receive", f.ID, nil)
-	s.respond(w, r, http.StatusOK, f.ID)
+	s.advance(w, r, f, http.StatusOK, "suspension.receive", nil,
+		s.opinionStep(r, f, opinion{Stage: "window", Decision: "receive", Note: in.Note}),
+		func(tx *sql.Tx) error { return s.toStage(r.Context(), tx, f, stateReview) })
 }
 
 func (s *service) returnForChanges(w http.ResponseWriter, r *http.Request) {
@@ -417,35 +366,22 @@ func (s *service) approve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.DocumentID, f.Number = doc.DocumentId, doc.Number
-	tx, err := s.db.BeginTx(r.Context(), nil)
-	if err != nil {
-		internal(w, r, err)
-		return
-	}
-	defer func() { _ = tx.Rollback() }()
-	if f.Kind == "filing" {
-		_, err = tx.ExecContext(r.Context(), "UPDATE enterprises SET prior_status = status, status = '歇业' WHERE uscc = ?", e.USCC)
-	} else {
-		_, err = tx.ExecContext(r.Context(), "UPDATE filings SET end_date = ? WHERE id = ?", f.EndDate, f.ParentID)
-	}
-	if err != nil {
-		internal(w, r, err)
-		return
-	}
-	if _, err := tx.ExecContext(r.Context(), "UPDATE filings SET document_id = ?, number = ?, note = ? WHERE id = ?", f.DocumentID, f.Number, in.Note, f.ID); err != nil {
-		internal(w, r, err)
-		return
-	}
-	if err := s.addOpinion(r, tx, f, opinion{Stage: "review", Decision: "approve", Note: in.Note}); err != nil {
-		internal(w, r, err)
-		return
-	}
-	if err := s.toStage(r.Context(), tx, f, stateApproved); err != nil {
-		hostFailed(w, r, err)
-		return
-	}
-	if err := tx.Commit(); err != nil {
-		internal(w, r, err)
+	ctx := r.Context()
+	if !s.inTx(w, r,
+		func(tx *sql.Tx) error {
+			if f.Kind == "filing" {
+				_, err := tx.ExecContext(ctx, "UPDATE enterprises SET prior_status = status, status = '歇业' WHERE uscc = ?", e.USCC)
+				return err
+			}
+			_, err := tx.ExecContext(ctx, "UPDATE filings SET end_date = ? WHERE id = ?", f.EndDate, f.ParentID)
+			return err
+		},
+		func(tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, "UPDATE filings SET document_id = ?, number = ?, note = ? WHERE id = ?", f.DocumentID, f.Number, in.Note, f.ID)
+			return err
+		},
+		s.opinionStep(r, f, opinion{Stage: "review", Decision: "approve", Note: in.Note}),
+		func(tx *sql.Tx) error { return s.toStage(ctx, tx, f, stateApproved) }) {
 		return
 	}
 	if f.Kind == "filing" {
