@@ -808,6 +808,16 @@ func (s *service) audit(ctx context.Context, action string, id int64, detail map
 	}
 }
 
+// myApplication loads the signed-in enterprise and one of its applications.
+func (s *service) myApplication(w http.ResponseWriter, r *http.Request) (*enterprise, *filing, bool) {
+	e, ok := s.mine(w, r)
+	if !ok {
+		return nil, nil, false
+	}
+	f, ok := s.myFiling(w, r, e)
+	return e, f, ok
+}
+
 // myFiling loads one of the signed-in enterprise's applications.
 func (s *service) myFiling(w http.ResponseWriter, r *http.Request, e *enterprise) (*filing, bool) {
 	f, err := s.oneFiling(r.Context(), "f.id = ? AND f.uscc = ?", r.PathValue("id"), e.USCC)
@@ -836,11 +846,7 @@ var stateNames = map[string]string{
 
 // edit resubmits a returned application with corrections (module 55).
 func (s *service) edit(w http.ResponseWriter, r *http.Request) {
-	e, ok := s.mine(w, r)
-	if !ok {
-		return
-	}
-	f, ok := s.myFiling(w, r, e)
+	e, f, ok := s.myApplication(w, r)
 	if !ok {
 		return
 	}
@@ -873,11 +879,7 @@ func (s *service) edit(w http.ResponseWriter, r *http.Request) {
 
 // end ends the handling of a returned application (结束办理, module 55).
 func (s *service) end(w http.ResponseWriter, r *http.Request) {
-	e, ok := s.mine(w, r)
-	if !ok {
-		return
-	}
-	f, ok := s.myFiling(w, r, e)
+	_, f, ok := s.myApplication(w, r)
 	if !ok {
 		return
 	}
@@ -896,11 +898,7 @@ func (s *service) end(w http.ResponseWriter, r *http.Request) {
 // myMaterials returns the generated materials (module 51; 58 for the
 // offline path: download, print, sign on paper, bring to the window).
 func (s *service) myMaterials(w http.ResponseWriter, r *http.Request) {
-	e, ok := s.mine(w, r)
-	if !ok {
-		return
-	}
-	f, ok := s.myFiling(w, r, e)
+	e, f, ok := s.myApplication(w, r)
 	if !ok {
 		return
 	}
@@ -916,11 +914,7 @@ func (s *service) seal(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, &in) {
 		return
 	}
-	e, ok := s.mine(w, r)
-	if !ok {
-		return
-	}
-	f, ok := s.myFiling(w, r, e)
+	_, f, ok := s.myApplication(w, r)
 	if !ok {
 		return
 	}
@@ -942,11 +936,7 @@ func (s *service) seal(w http.ResponseWriter, r *http.Request) {
 // submitForReview sends a fully signed online application to review
 // (module 54).
 func (s *service) submitForReview(w http.ResponseWriter, r *http.Request) {
-	e, ok := s.mine(w, r)
-	if !ok {
-		return
-	}
-	f, ok := s.myFiling(w, r, e)
+	_, f, ok := s.myApplication(w, r)
 	if !ok {
 		return
 	}
@@ -966,11 +956,7 @@ func (s *service) submitForReview(w http.ResponseWriter, r *http.Request) {
 // restores the status the entity had before (R39, module 49) and the
 // departments are told (module 68).
 func (s *service) terminate(w http.ResponseWriter, r *http.Request) {
-	e, ok := s.mine(w, r)
-	if !ok {
-		return
-	}
-	f, ok := s.myFiling(w, r, e)
+	e, f, ok := s.myApplication(w, r)
 	if !ok {
 		return
 	}

@@ -179,6 +179,16 @@ func (s *service) readDecision(w http.ResponseWriter, r *http.Request) (*decisio
 	return &in, true
 }
 
+// staffDecision reads a reviewer's input and the application it is about.
+func (s *service) staffDecision(w http.ResponseWriter, r *http.Request) (*decision, *filing, bool) {
+	in, ok := s.readDecision(w, r)
+	if !ok {
+		return nil, nil, false
+	}
+	f, ok := s.staffFiling(w, r, "registration.application.review")
+	return in, f, ok
+}
+
 // opinionStep appends the caller's opinion to the application.
 func (s *service) opinionStep(r *http.Request, f *filing, o opinion) func(*sql.Tx) error {
 	return func(tx *sql.Tx) error {
@@ -211,11 +221,7 @@ func checkComments(f *filing, m map[string]string) *problem {
 // offline: the materials become downloadable for the window) or return for
 // changes with overall and per-material comments.
 func (s *service) prereview(w http.ResponseWriter, r *http.Request) {
-	in, ok := s.readDecision(w, r)
-	if !ok {
-		return
-	}
-	f, ok := s.staffFiling(w, r, "registration.application.review")
+	in, f, ok := s.staffDecision(w, r)
 	if !ok {
 		return
 	}
@@ -285,11 +291,7 @@ func (s *service) sendBack(w http.ResponseWriter, r *http.Request, f *filing, in
 // offline application that passed pre-review (module 58), sending it to
 // review.
 func (s *service) receive(w http.ResponseWriter, r *http.Request) {
-	in, ok := s.readDecision(w, r)
-	if !ok {
-		return
-	}
-	f, ok := s.staffFiling(w, r, "registration.application.review")
+	in, f, ok := s.staffDecision(w, r)
 	if !ok {
 		return
 	}
@@ -303,11 +305,7 @@ func (s *service) receive(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *service) returnForChanges(w http.ResponseWriter, r *http.Request) {
-	in, ok := s.readDecision(w, r)
-	if !ok {
-		return
-	}
-	f, ok := s.staffFiling(w, r, "registration.application.review")
+	in, f, ok := s.staffDecision(w, r)
 	if !ok {
 		return
 	}
@@ -322,11 +320,7 @@ func (s *service) returnForChanges(w http.ResponseWriter, r *http.Request) {
 // host (56), the entity becomes 歇业 — or its period moves — and the chosen
 // departments are told (67).
 func (s *service) approve(w http.ResponseWriter, r *http.Request) {
-	in, ok := s.readDecision(w, r)
-	if !ok {
-		return
-	}
-	f, ok := s.staffFiling(w, r, "registration.application.review")
+	in, f, ok := s.staffDecision(w, r)
 	if !ok {
 		return
 	}
@@ -401,11 +395,7 @@ func subject(id int64) string { return fmt.Sprintf("suspension-%d", id) }
 // signatures and the notice — which must pass the host's archive checks;
 // offline ones as a paper archive at the location given.
 func (s *service) archive(w http.ResponseWriter, r *http.Request) {
-	in, ok := s.readDecision(w, r)
-	if !ok {
-		return
-	}
-	f, ok := s.staffFiling(w, r, "registration.application.review")
+	in, f, ok := s.staffDecision(w, r)
 	if !ok {
 		return
 	}
