@@ -212,28 +212,40 @@ func (s *service) getCase(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, c)
 }
 
+// listCases lists the cases in the caller's data scope. One query: the list
+// shows the cases themselves, not their documents.
 func (s *service) listCases(w http.ResponseWriter, r *http.Request) {
+	listScoped(s, w, r, caseColumns, "cases", "cases", scanCase, nil)
+}
+
+// listScoped answers {key: [...]}: the rows of table in the caller's data
+// scope, newest first, at most 200, each scanned and then prepared (e.g.
+// masked) for the list.
+func listScoped[T any](s *service, w http.ResponseWriter, r *http.Request, columns, table, key string,
+	scan func(interface{ Scan(...any) error }) (T, error), prepare func(T)) {
 	where, args, ok := s.scope(w, r)
 	if !ok {
 		return
 	}
-	// One query: the list shows the cases themselves, not their documents.
-	rows, err := s.db.QueryContext(r.Context(), "SELECT "+caseColumns+" FROM cases WHERE ("+where+") ORDER BY id DESC LIMIT 200", args...)
+	rows, err := s.db.QueryContext(r.Context(), "SELECT "+columns+" FROM "+table+" WHERE ("+where+") ORDER BY id DESC LIMIT 200", args...)
 	if err != nil {
 		fail(w, r, http.StatusInternalServerError, "enforcement.internal", "", err)
 		return
 	}
 	defer rows.Close()
-	out := []*kase{}
+	out := []T{}
 	for rows.Next() {
-		c, err := scanCase(rows)
+		x, err := scan(rows)
 		if err != nil {
 			fail(w, r, http.StatusInternalServerError, "enforcement.internal", "", err)
 			return
 		}
-		out = append(out, c)
+		if prepare != nil {
+			prepare(x)
+		}
+		out = append(out, x)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"cases": out})
+	writeJSON(w, http.StatusOK, map[string]any{key: out})
 }
 
 // bureau is the organisation that issues a case's documents: the district

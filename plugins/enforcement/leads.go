@@ -194,26 +194,7 @@ func (s *service) getLead(w http.ResponseWriter, r *http.Request) {
 var scopeColumns = map[string]string{"resource.org_path": "org_path"}
 
 func (s *service) listLeads(w http.ResponseWriter, r *http.Request) {
-	where, args, ok := s.scope(w, r)
-	if !ok {
-		return
-	}
-	rows, err := s.db.QueryContext(r.Context(), "SELECT "+leadColumns+" FROM leads WHERE ("+where+") ORDER BY id DESC LIMIT 200", args...)
-	if err != nil {
-		fail(w, r, http.StatusInternalServerError, "enforcement.internal", "", err)
-		return
-	}
-	defer rows.Close()
-	out := []*lead{}
-	for rows.Next() {
-		l, err := scanLead(rows)
-		if err != nil {
-			fail(w, r, http.StatusInternalServerError, "enforcement.internal", "", err)
-			return
-		}
-		out = append(out, l)
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"leads": out})
+	listScoped(s, w, r, leadColumns, "leads", "leads", scanLead, nil)
 }
 
 // scope is the caller's data scope as SQL, compiled by the host's policy.

@@ -360,29 +360,11 @@ func (s *service) getSummary(w http.ResponseWriter, r *http.Request) {
 // listSummary lists the summary cases in the caller's data scope, newest
 // first; a person's identity number is masked in the list.
 func (s *service) listSummary(w http.ResponseWriter, r *http.Request) {
-	where, args, ok := s.scope(w, r)
-	if !ok {
-		return
-	}
-	rows, err := s.db.QueryContext(r.Context(), "SELECT "+summaryColumns+" FROM summary_cases WHERE ("+where+") ORDER BY id DESC LIMIT 200", args...)
-	if err != nil {
-		fail(w, r, http.StatusInternalServerError, "enforcement.internal", "", err)
-		return
-	}
-	defer rows.Close()
-	out := []*summaryCase{}
-	for rows.Next() {
-		sc, err := scanSummary(rows)
-		if err != nil {
-			fail(w, r, http.StatusInternalServerError, "enforcement.internal", "", err)
-			return
-		}
+	listScoped(s, w, r, summaryColumns, "summary_cases", "cases", scanSummary, func(sc *summaryCase) {
 		if p := &sc.Capture.Party; p.Kind == rules.Citizen {
 			p.IDNumber = maskID(p.IDNumber)
 		}
-		out = append(out, sc)
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"cases": out})
+	})
 }
 
 func maskID(id string) string {
