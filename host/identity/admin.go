@@ -35,15 +35,25 @@ type UserInfo struct {
 
 // MountAdminAPI registers user, organisation, role and post administration
 // (三员分立: the system administrator manages accounts and organisations,
-// the security administrator grants roles and unlocks accounts):
+// the security administrator manages roles, grants them and unlocks accounts):
 //
-//	GET  /api/v1/admin/users?q=&org=&page=&size=   users.read
-//	POST /api/v1/admin/users                       users.manage   {username, display_name, password, org_code, posts}
-//	PUT  /api/v1/admin/users/:username/status      users.manage   {status: active|disabled}
-//	PUT  /api/v1/admin/users/:username/roles       roles.manage   {roles: [...]}
-//	POST /api/v1/admin/users/:username/unlock      users.unlock
-//	GET  /api/v1/admin/orgs                        org.read
-//	GET  /api/v1/admin/roles, /api/v1/admin/posts  users.read
+//	GET    /api/v1/admin/users?q=&org=&page=&size=   users.read
+//	POST   /api/v1/admin/users                       users.manage   {username, display_name, password, org_code, posts}
+//	PUT    /api/v1/admin/users/:username/status      users.manage   {status: active|disabled}
+//	PUT    /api/v1/admin/users/:username/roles       roles.manage   {roles: [...]}
+//	POST   /api/v1/admin/users/:username/unlock      users.unlock
+//	GET    /api/v1/admin/orgs                        org.read or roles.manage   the tree, flat, with what may be added under each unit
+//	POST   /api/v1/admin/orgs                        org.manage     {parent, code, kind, name, name_en}
+//	PUT    /api/v1/admin/orgs/:code                  org.manage     {name, name_en}
+//	DELETE /api/v1/admin/orgs/:code                  org.manage     an empty leaf only
+//	GET    /api/v1/admin/roles                       users.read     roles with permissions, data scope and holders
+//	GET    /api/v1/admin/permissions                 roles.manage   the permissions a role may be made of
+//	POST   /api/v1/admin/roles                       roles.manage   {key, name, name_en, permissions, data_scope, custom_scope}
+//	PUT    /api/v1/admin/roles/:key                  roles.manage   {name, name_en, permissions, data_scope, custom_scope}; custom roles only
+//	DELETE /api/v1/admin/roles/:key                  roles.manage   a custom role nobody holds
+//	GET    /api/v1/admin/posts                       users.read
+//
+// Every change is audited (org.*, role.*, user.*).
 func (s *Sessions) MountAdminAPI(srv *server.Server, auth gin.HandlerFunc) {
 	api := srv.API().Group("/v1/admin", auth)
 	api.GET("/users", Require("users.read"), s.listUsers)
@@ -51,37 +61,8 @@ func (s *Sessions) MountAdminAPI(srv *server.Server, auth gin.HandlerFunc) {
 	api.PUT("/users/:username/status", Require("users.manage"), s.setStatus)
 	api.PUT("/users/:username/roles", Require("roles.manage"), s.setRoles)
 	api.POST("/users/:username/unlock", Require("users.unlock"), s.unlock)
-	api.GET("/orgs", Require("org.read"), func(c *gin.Context) {
-		os, err := s.client.Organization.Query().WithParent().Order(ent.Asc(organization.FieldPath)).All(c.Request.Context())
-		if err != nil {
-			server.Fail(c, err)
-			return
-		}
-		type org struct {
-			Code   string `json:"code"`
-			Name   string `json:"name"`
-			NameEn string `json:"name_en,omitempty"`
-			Kind   string `json:"kind"`
-			Path   string `json:"path"`
-			Parent string `json:"parent,omitempty"`
-		}
-		out := make([]org, len(os))
-		for i, o := range os {
-			out[i] = org{Code: o.Code, Name: o.Name, NameEn: o.NameEn, Kind: string(o.Kind), Path: o.Path}
-			if o.Edges.Parent != nil {
-				out[i].Parent = o.Edges.Parent.Code
-			}
-		}
-		c.JSON(http.StatusOK, gin.H{"orgs": out})
-	})
-	api.GET("/roles", Require("users.read"), func(c *gin.Context) {
-		rs, err := s.client.Role.Query().Order(ent.Asc(role.FieldKey)).All(c.Request.Context())
-		if err != nil {
-			server.Fail(c, err)
-			return
-		}
-		c.JSON(http.StatusOK, gin.H{"roles": rs})
-	})
+	s.mountOrgAdmin(api)
+	s.mountRoleAdmin(api)
 	api.GET("/posts", Require("users.read"), func(c *gin.Context) {
 		ps, err := s.client.Post.Query().Order(ent.Asc(post.FieldKey)).All(c.Request.Context())
 		if err != nil {
@@ -173,7 +154,7 @@ func (s *Sessions) createUser(c *gin.Context) {
 		server.Fail(c, err)
 		return
 	}
-	s.adminAudit(c, "user.create", in.Username, map[string]any{"org": in.OrgCode, "posts": in.Posts})
+	s.adminAudit(c, "user.create", "user:"+in.Username, map[string]any{"org": in.OrgCode, "posts": in.Posts})
 	c.JSON(http.StatusCreated, gin.H{"username": in.Username})
 }
 
@@ -221,7 +202,7 @@ func (s *Sessions) setStatus(c *gin.Context) {
 			return
 		}
 	}
-	s.adminAudit(c, "user.status", c.Param("username"), map[string]any{"status": in.Status})
+	s.adminAudit(c, "user.status", "user:"+c.Param("username"), map[string]any{"status": in.Status})
 	c.JSON(http.StatusOK, gin.H{"status": in.Status})
 }
 
@@ -258,7 +239,7 @@ func (s *Sessions) setRoles(c *gin.Context) {
 		server.Fail(c, err)
 		return
 	}
-	s.adminAudit(c, "user.roles", u.Username, map[string]any{"roles": in.Roles})
+	s.adminAudit(c, "user.roles", "user:"+u.Username, map[string]any{"roles": in.Roles})
 	c.JSON(http.StatusOK, gin.H{"roles": in.Roles})
 }
 
@@ -273,12 +254,14 @@ func (s *Sessions) unlock(c *gin.Context) {
 		server.Fail(c, err)
 		return
 	}
-	s.adminAudit(c, "user.unlock", name, nil)
+	s.adminAudit(c, "user.unlock", "user:"+name, nil)
 	c.Status(http.StatusNoContent)
 }
 
-func (s *Sessions) adminAudit(c *gin.Context, action, username string, detail map[string]any) {
+// adminAudit records a successful administrative change to resource
+// ("user:pd_li", "org:310115-S04", "role:inspector").
+func (s *Sessions) adminAudit(c *gin.Context, action, resource string, detail map[string]any) {
 	who := From(c.Request.Context())
 	_, _ = s.audit.Write(c.Request.Context(), audit.Entry{Actor: who.Username, OrgPath: who.OrgPath, Action: action,
-		Resource: "user:" + username, Outcome: audit.Success, RequestID: server.RequestID(c), IP: c.ClientIP(), Detail: detail})
+		Resource: resource, Outcome: audit.Success, RequestID: server.RequestID(c), IP: c.ClientIP(), Detail: detail})
 }

@@ -66,6 +66,7 @@ func newFixture(t *testing.T, dialect string, o identity.Options) *fixture {
 	}
 	auth := identity.Middleware(identity.Guard{Policy: pol, Audit: al}, s)
 	s.MountAPI(srv, auth)
+	s.MountAdminAPI(srv, auth)
 	ts := httptest.NewServer(srv.Handler())
 	t.Cleanup(ts.Close)
 	return &fixture{st: st, ts: ts, now: &now, s: s}

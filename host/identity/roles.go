@@ -65,11 +65,17 @@ var BuiltinPosts = []struct{ Key, Name, NameEn string }{
 // ErrSeparation refuses a role set that breaks the separation of administrators.
 var ErrSeparation = errors.New("identity: an account may hold only one of the system, security and audit administrator roles")
 
+// IsAdministratorRole reports whether key is one of the three separated
+// administrator roles.
+func IsAdministratorRole(key string) bool {
+	return key == RoleSystemAdmin || key == RoleSecurityAdmin || key == RoleAuditAdmin
+}
+
 // CheckSeparation enforces 三员分立 on a set of role keys.
 func CheckSeparation(roleKeys []string) error {
 	n := 0
 	for _, k := range roleKeys {
-		if k == RoleSystemAdmin || k == RoleSecurityAdmin || k == RoleAuditAdmin {
+		if IsAdministratorRole(k) {
 			n++
 		}
 	}

@@ -31,6 +31,8 @@ const routes: RouteRecordRaw[] = [
       { path: 'admin/audit', component: () => import('./admin/AuditPage.vue') },
       { path: 'admin/dicts', component: () => import('./admin/DictsPage.vue') },
       { path: 'admin/users', component: () => import('./admin/UsersPage.vue') },
+      { path: 'admin/orgs', component: () => import('./admin/OrgsPage.vue'), meta: { permission: 'org.read' } },
+      { path: 'admin/roles', component: () => import('./admin/RolesPage.vue'), meta: { permission: 'roles.manage' } },
       { path: 'admin/sessions', component: () => import('./admin/SessionsPage.vue') },
       { path: 'admin/policies', component: () => import('./admin/PoliciesPage.vue') },
     ],
@@ -45,5 +47,7 @@ router.beforeEach(async (to) => {
   const s = useSession()
   if (!s.checked) await s.load()
   if (!s.signedIn || s.me?.audience !== 'staff') return { path: '/login', query: { return: to.fullPath } }
+  // A page gated by a permission (meta.permission) is the workbench for others.
+  if (typeof to.meta.permission === 'string' && !s.can(to.meta.permission)) return { path: '/workbench' }
   return true
 })
