@@ -111,7 +111,7 @@ func TestDocumentsSignaturesAndDossierThroughTheHTTPAPI(t *testing.T) {
 
 	var tpls struct{ Templates []struct{ Type string } }
 	p.ok("pd_li", "GET", "/api/v1/documents/templates", nil, &tpls)
-	if len(tpls.Templates) != 7 {
+	if len(tpls.Templates) != 9 {
 		t.Fatalf("templates: %+v", tpls)
 	}
 

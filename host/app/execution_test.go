@@ -89,7 +89,7 @@ func TestDeferralDemandAndCourtApplication(t *testing.T) {
 	if d, _ := myCase(a); d != until {
 		t.Fatalf("the due date after the deferral: %s", d)
 	}
-	if code, body := p.as("pd_li", "POST", fmt.Sprintf("%s/cases/%d/demand", ep, a), map[string]any{"delivered_on": now.Format("2006-01-02"), "method": "direct"}, nil); code != http.StatusConflict || !strings.Contains(body, until) {
+	if code, body := p.as("pd_li", "POST", fmt.Sprintf("%s/cases/%d/demand", ep, a), map[string]any{}, nil); code != http.StatusConflict || !strings.Contains(body, until) {
 		t.Fatalf("a demand before the deferral ends: %d %s", code, body)
 	}
 
@@ -143,11 +143,30 @@ func TestDeferralDemandAndCourtApplication(t *testing.T) {
 	if code, body := p.as("pd_head", "POST", court, map[string]any{"court": "上海铁路运输法院"}, nil); code != http.StatusUnprocessableEntity || !strings.Contains(body, "尚未送达催告书") {
 		t.Fatalf("a court application without a demand: %d %s", code, body)
 	}
-	p.ok("pd_li", "POST", fmt.Sprintf("%s/cases/%d/demand", ep, b), map[string]any{"delivered_on": now.AddDate(0, 0, -1).Format("2006-01-02"), "method": "direct"}, nil)
+	// The 催告书 is issued, then delivered: the ten working days run from delivery.
+	var demanded struct {
+		Documents []struct{ Type, Number string }
+	}
+	p.ok("pd_li", "POST", fmt.Sprintf("%s/cases/%d/demand", ep, b), map[string]any{}, &demanded)
+	if last := demanded.Documents[len(demanded.Documents)-1]; last.Type != "demand_notice" || !strings.HasPrefix(last.Number, "沪市监浦催〔") {
+		t.Fatalf("the demand notice: %+v", demanded.Documents)
+	}
+	if code, _ := p.as("pd_li", "POST", fmt.Sprintf("%s/cases/%d/demand", ep, b), map[string]any{}, nil); code != http.StatusConflict {
+		t.Fatalf("a second demand before the first is delivered: %d", code)
+	}
+	p.ok("pd_li", "POST", fmt.Sprintf("%s/cases/%d/delivery", ep, b), map[string]any{"document": "demand_notice", "method": "direct",
+		"date": now.Format("2006-01-02"), "place": "当事人住所", "servers": "李娜、赵磊"}, nil)
 	if code, body := p.as("pd_head", "POST", court, map[string]any{"court": "上海铁路运输法院"}, nil); code != http.StatusUnprocessableEntity || !strings.Contains(body, "十个工作日尚未届满") {
 		t.Fatalf("a court application inside the demand's ten working days: %d %s", code, body)
 	}
-	p.ok("pd_li", "POST", fmt.Sprintf("%s/cases/%d/demand", ep, b), map[string]any{"delivered_on": now.AddDate(0, 0, -20).Format("2006-01-02"), "method": "direct"}, nil)
+	// Twenty days pass since the delivery (in the plugin's own database).
+	var findings string
+	if err := db.QueryRow("SELECT findings FROM cases WHERE id = ?", b).Scan(&findings); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("UPDATE cases SET findings = ? WHERE id = ?", strings.Replace(findings, `"delivered_on":"`+now.Format("2006-01-02"), `"delivered_on":"`+now.AddDate(0, 0, -20).Format("2006-01-02"), 1), b); err != nil {
+		t.Fatal(err)
+	}
 	if code, body := p.as("pd_head", "POST", court, map[string]any{"court": "上海铁路运输法院", "review_or_suit": true}, nil); code != http.StatusUnprocessableEntity || !strings.Contains(body, "行政复议或者提起行政诉讼") {
 		t.Fatalf("a court application after a suit: %d %s", code, body)
 	}

@@ -79,8 +79,8 @@ func TestBuiltinTemplatesRenderReadableChinesePDF(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(tpls) != 7 {
-		t.Fatalf("want the seven document types, got %d", len(tpls))
+	if len(tpls) != 9 {
+		t.Fatalf("want the nine document types, got %d", len(tpls))
 	}
 	dir := t.TempDir()
 	for i := range tpls {
@@ -110,6 +110,12 @@ func TestBuiltinTemplatesRenderReadableChinesePDF(t *testing.T) {
 			}
 			if tpl.Type == "penalty_decision" {
 				want = append(want, "违法所得人民币4,800元", "每日按罚款数额的百分之三加处罚款")
+			}
+			if tpl.Type == "hearing_arrangement" {
+				want = append(want, "第六十四条", "申请回避")
+			}
+			if tpl.Type == "demand_notice" {
+				want = append(want, "行政强制法》第三十五条", "十个工作日内履行")
 			}
 			if tpl.Type == "summary_penalty_decision" {
 				// 行政处罚法 第五十一条 (the summary procedure), 第五十二条 (the

@@ -38,7 +38,7 @@ var BuiltinRoles = []BuiltinRole{
 	{RoleAuditAdmin, "审计管理员", "Audit administrator", []string{"audit.read", "audit.verify", "workbench.use"}},
 	{"handler", "承办人", "Case handler", []string{"notice.read", "notice.write", "enforcement.case.read", "enforcement.case.write", "documents.read", "documents.issue", "files.read", "dossiers.read", "dossiers.write", "workbench.use"}},
 	{"case_lead", "办案机构负责人", "Head of the handling unit", []string{"notice.read", "enforcement.case.read", "enforcement.case.approve", "documents.read", "documents.issue", "files.read", "dossiers.read", "dossiers.write", "workbench.use"}},
-	{"legal_reviewer", "法制审核人员", "Legal reviewer", []string{"notice.read", "enforcement.case.read", "enforcement.case.legal_review", "documents.read", "files.read", "dossiers.read", "workbench.use"}},
+	{"legal_reviewer", "法制审核人员", "Legal reviewer", []string{"notice.read", "enforcement.case.read", "enforcement.case.legal_review", "documents.read", "documents.issue", "files.read", "dossiers.read", "workbench.use"}},
 	{"agency_head", "机关负责人", "Head of the agency", []string{"notice.read", "enforcement.case.read", "enforcement.case.decide", "documents.read", "documents.issue", "documents.revoke", "files.read", "dossiers.read", "dossiers.write", "workbench.use"}},
 	{"registration_reviewer", "登记审核员", "Registration reviewer", []string{"notice.read", "registration.application.read", "registration.application.review", "documents.read", "documents.issue", "files.read", "dossiers.read", "dossiers.write", "workbench.use"}},
 	{"archivist", "档案人员", "Archivist", []string{"documents.read", "files.read", "dossiers.read", "dossiers.check", "workbench.use"}},

@@ -221,6 +221,9 @@ func (s *service) onDecision(ctx context.Context, ev sdk.TaskEvent) error {
 	return audit(ctx, s.host, "case.decide", fmt.Sprintf("case:%d", c.ID), map[string]any{"document": doc.DocumentId, "number": doc.Number, "instance": ev.InstanceID})
 }
 
+// deliverable are the documents delivered with a 送达回证, and their titles.
+var deliverable = map[string]string{"penalty_notice": "行政处罚告知书", "penalty_decision": "行政处罚决定书", "demand_notice": "履行行政处罚决定催告书"}
+
 // deliveryMethods are the methods of §2.4 with the date each counts from.
 var deliveryMethods = map[string]string{
 	"direct": "直接送达", "substitute": "留置送达（代收）", "post": "邮寄送达", "entrusted": "委托送达",
@@ -244,8 +247,8 @@ func (s *service) deliver(w http.ResponseWriter, r *http.Request) {
 	}
 	method, okMethod := deliveryMethods[in.Method]
 	on, err := time.ParseInLocation("2006-01-02", in.Date, shanghai)
-	if !okMethod || err != nil || on.After(time.Now()) || (in.Document != "penalty_notice" && in.Document != "penalty_decision") || in.Servers == "" {
-		fail(w, r, http.StatusBadRequest, "enforcement.invalid", "document (penalty_notice|penalty_decision), method, date (not in the future) and servers are required", err)
+	if !okMethod || err != nil || on.After(time.Now()) || deliverable[in.Document] == "" || in.Servers == "" {
+		fail(w, r, http.StatusBadRequest, "enforcement.invalid", "document (penalty_notice|penalty_decision|demand_notice), method, date (not in the future) and servers are required", err)
 		return
 	}
 	c, ok := s.loadCase(w, r, "enforcement.case.write")
@@ -258,11 +261,14 @@ func (s *service) deliver(w http.ResponseWriter, r *http.Request) {
 			served = &c.Documents[i]
 		}
 	}
-	if served == nil || (in.Document == "penalty_notice" && c.Status != "notified") || (in.Document == "penalty_decision" && c.Status != "decided") {
+	var dn demandNotice
+	demanded := decodeFinding(c, "demand", &dn)
+	if served == nil || (in.Document == "penalty_notice" && c.Status != "notified") || (in.Document == "penalty_decision" && c.Status != "decided") ||
+		(in.Document == "demand_notice" && (c.Status != "delivered" || !demanded || dn.DeliveredOn != "")) {
 		fail(w, r, http.StatusConflict, "enforcement.state", c.Status, nil)
 		return
 	}
-	title := map[string]string{"penalty_notice": "行政处罚告知书", "penalty_decision": "行政处罚决定书"}[in.Document]
+	title := deliverable[in.Document]
 	if _, err := s.issue(r.Context(), c, "service_receipt", map[string]any{"documents": title + " " + served.Number, "recipient": c.PartyName,
 		"place": in.Place, "method": method, "servers": in.Servers, "received": "签收日期：" + on.Format("2006年1月2日"),
 		"issue_date": time.Now().In(shanghai).Format("2006-01-02")}); err != nil {
@@ -270,10 +276,14 @@ func (s *service) deliver(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	at := on.Add(9 * time.Hour)
-	if in.Document == "penalty_notice" {
+	switch in.Document {
+	case "penalty_notice":
 		_, err = s.db.ExecContext(r.Context(), "UPDATE cases SET notice_received_at = ? WHERE id = ?", ms(at), c.ID)
-	} else {
+	case "penalty_decision":
 		_, err = s.db.ExecContext(r.Context(), "UPDATE cases SET status = 'delivered', delivered_at = ? WHERE id = ?", ms(at), c.ID)
+	case "demand_notice": // the ten working days of R-EXE-3 run from here
+		dn.DeliveredOn, dn.Method = in.Date, in.Method
+		err = s.saveFinding(r.Context(), c, "demand", &dn)
 	}
 	if err != nil {
 		fail(w, r, http.StatusInternalServerError, "enforcement.internal", "", err)

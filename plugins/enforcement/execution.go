@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -80,11 +81,12 @@ func (p *plan) end() time.Time {
 	return dayEnd(p.Until)
 }
 
-// demandNotice is the 催告书 as delivered.
+// demandNotice is the 催告书: issued, then delivered.
 type demandNotice struct {
-	DeliveredOn string `json:"delivered_on"`
-	Method      string `json:"method"`
+	Number      string `json:"number"`
 	By          string `json:"by"`
+	DeliveredOn string `json:"delivered_on,omitempty"`
+	Method      string `json:"method,omitempty"`
 }
 
 // paymentDue is the day the fine must be paid by: 15 days from the
@@ -226,40 +228,48 @@ func (s *service) decidePlan(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// demand records the 催告书 delivered to a party that has not paid by the due
-// date (行政强制法 第三十五条); the ten working days of R-EXE-3 run from it.
+// demand issues the 催告书 (行政强制法 第三十五条) to a party that has not paid
+// by the due date; it is then delivered like any document (POST
+// /cases/{id}/delivery with document demand_notice), and the ten working days
+// of R-EXE-3 run from that delivery.
 func (s *service) demand(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		DeliveredOn string `json:"delivered_on"`
-		Method      string `json:"method"`
-	}
-	if !decode(w, r, &in) {
-		return
-	}
-	on, err := time.ParseInLocation("2006-01-02", in.DeliveredOn, shanghai)
-	if _, known := deliveryMethods[in.Method]; err != nil || !known || on.After(time.Now()) {
-		fail(w, r, http.StatusBadRequest, "enforcement.invalid", "delivered_on (YYYY-MM-DD, not in the future) and method (a delivery method of §2.4) are required", nil)
-		return
-	}
 	c, ok := s.loadCase(w, r, "enforcement.case.write")
 	if !ok {
 		return
 	}
+	now := time.Now()
 	paid, _ := s.paidOf(r.Context(), c.ID)
-	_, due, _, owing := nextPayment(c, paid)
+	amount, due, _, owing := nextPayment(c, paid)
+	var prev demandNotice
 	switch {
-	case c.Status != "delivered" || !owing:
+	case c.Status != "delivered" || !owing || (decodeFinding(c, "demand", &prev) && prev.DeliveredOn == ""):
 		fail(w, r, http.StatusConflict, "enforcement.state", c.Status, nil)
 		return
-	case !rules.Expired(due, on):
+	case !rules.Expired(due, now):
 		fail(w, r, http.StatusConflict, "enforcement.not_overdue", due.Format("2006-01-02"), nil)
 		return
 	}
-	if err := s.saveFinding(r.Context(), c, "demand", &demandNotice{DeliveredOn: in.DeliveredOn, Method: in.Method, By: sdk.CallerFrom(r.Context()).Username}); err != nil {
+	yuan := func(fen int64) string {
+		return fmt.Sprintf("人民币%s元", strconv.FormatFloat(float64(fen)/100, 'f', -1, 64))
+	}
+	var decision string
+	for _, d := range c.Documents {
+		if d.Type == "penalty_decision" {
+			decision = d.Number
+		}
+	}
+	doc, err := s.issue(r.Context(), c, "demand_notice", map[string]any{"party_name": c.PartyName, "decision_number": decision,
+		"decision_date": c.DeliveredAt.In(shanghai).Format("2006-01-02"), "fine": yuan(amount), "due_date": due.In(shanghai).Format("2006-01-02"),
+		"surcharge": yuan(rules.Surcharge(amount, due, now)), "issue_date": now.In(shanghai).Format("2006-01-02")})
+	if err != nil {
+		hostFailed(w, r, err)
+		return
+	}
+	if err := s.saveFinding(r.Context(), c, "demand", &demandNotice{Number: doc.Number, By: sdk.CallerFrom(r.Context()).Username}); err != nil {
 		fail(w, r, http.StatusInternalServerError, "enforcement.internal", "", err)
 		return
 	}
-	_ = audit(r.Context(), s.host, "case.demand", fmt.Sprintf("case:%d", c.ID), map[string]any{"delivered_on": in.DeliveredOn, "method": in.Method})
+	_ = audit(r.Context(), s.host, "case.demand", fmt.Sprintf("case:%d", c.ID), map[string]any{"document": doc.DocumentId, "number": doc.Number})
 	if c, ok := s.loadCase(w, r, "enforcement.case.read"); ok {
 		writeJSON(w, http.StatusOK, c)
 	}

@@ -108,11 +108,26 @@ func (s *service) arrangeHearing(w http.ResponseWriter, r *http.Request) {
 	}
 	h.Date, h.Place, h.Presiding, h.Public = in.Date, in.Place, in.Presiding, in.Public == nil || *in.Public
 	h.ArrangedBy = sdk.CallerFrom(r.Context()).Username
+	// The 听证通知书 goes to the party with the time, place and presiding
+	// officer (第六十四条第二项); issued first, so a refusal changes nothing.
+	var requested time.Time
+	for _, st := range c.Statements {
+		if st.Kind == "hearing" {
+			requested = st.FiledAt
+		}
+	}
+	doc, err := s.issue(r.Context(), c, "hearing_arrangement", map[string]any{"party_name": c.PartyName, "case_cause": c.Cause,
+		"request_date": requested.In(shanghai).Format("2006-01-02"), "hearing_date": h.Date, "place": h.Place, "presiding": h.Presiding,
+		"public": map[bool]string{true: "公开", false: "不公开"}[h.Public], "issue_date": time.Now().In(shanghai).Format("2006-01-02")})
+	if err != nil {
+		hostFailed(w, r, err)
+		return
+	}
 	if err := s.saveFinding(r.Context(), c, "hearing", h); err != nil {
 		fail(w, r, http.StatusInternalServerError, "enforcement.internal", "", err)
 		return
 	}
-	_ = audit(r.Context(), s.host, "case.hearing_arranged", fmt.Sprintf("case:%d", c.ID), map[string]any{"date": h.Date, "public": h.Public})
+	_ = audit(r.Context(), s.host, "case.hearing_arranged", fmt.Sprintf("case:%d", c.ID), map[string]any{"date": h.Date, "public": h.Public, "number": doc.Number})
 	if c, ok := s.loadCase(w, r, "enforcement.case.read"); ok {
 		writeJSON(w, http.StatusOK, c)
 	}

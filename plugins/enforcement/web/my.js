@@ -14,6 +14,8 @@ const docText = {
   case_filing_approval: ['立案审批表', 'Case filing approval'],
   penalty_notice: ['行政处罚告知书', 'Notice of intended penalty'],
   hearing_notice: ['行政处罚听证告知书', 'Notice of the right to a hearing'],
+  hearing_arrangement: ['行政处罚听证通知书', 'Notice of hearing'],
+  demand_notice: ['履行行政处罚决定催告书', 'Demand to perform the decision'],
   penalty_decision: ['行政处罚决定书', 'Penalty decision'],
   service_receipt: ['送达回证', 'Proof of service'],
 }
