@@ -17,6 +17,12 @@ package main
 //     generation, so none is lost.
 //  4. If the row cannot be read, the index is rebuilt from the table in the
 //     background; a failed build is retried with backoff.
+//  5. After each build the index is written to a snapshot in the plugin's
+//     scratch folder. A restart loads it and answers at once — at 3,000,000
+//     entities that is seconds instead of a minute or more — while a build
+//     from the table runs behind it and swaps in: until then, search results
+//     may show what the snapshot held (a record's own page always reads the
+//     table).
 
 import (
 	"context"
@@ -24,6 +30,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -60,6 +68,8 @@ type registryIndex struct {
 	mu       sync.Mutex
 	building bool // a build goroutine runs
 	again    bool // build once more when it ends
+
+	snapshot string // where the index is saved after each build; "" for nowhere
 }
 
 // newRegistryIndex returns an index that is not built yet (build).
@@ -67,10 +77,20 @@ func newRegistryIndex(db *sql.DB, log *slog.Logger) *registryIndex {
 	return &registryIndex{db: db, log: log, ix: search.New(search.Options{}), built: make(chan struct{})}
 }
 
-// startRegistryIndex starts building the index from the table and waits for
-// it at most indexWaitAtStart.
-func startRegistryIndex(db *sql.DB, log *slog.Logger) *registryIndex {
+// startRegistryIndex loads the snapshot at snapshot, if there is one, starts
+// building the index from the table, and waits for a usable index at most
+// indexWaitAtStart.
+func startRegistryIndex(db *sql.DB, log *slog.Logger, snapshot string) *registryIndex {
 	r := newRegistryIndex(db, log)
+	r.snapshot = snapshot
+	if ix, err := loadSnapshot(snapshot); err == nil {
+		r.ix = ix
+		r.ready.Store(true)
+		close(r.built)
+		log.Info("registry index loaded from its snapshot; rebuilding from the table behind it", "docs", ix.Stats().Docs)
+	} else if !errors.Is(err, os.ErrNotExist) {
+		log.Warn("registry index snapshot not usable; building from the table", "err", err)
+	}
 	r.build()
 	select {
 	case <-r.built:
@@ -99,6 +119,9 @@ func (r *registryIndex) buildLoop() {
 		err := r.rebuild(context.Background())
 		if err == nil && r.ready.CompareAndSwap(false, true) {
 			close(r.built)
+		}
+		if err == nil {
+			r.saveSnapshot()
 		}
 		if err != nil {
 			r.log.Error("registry index build failed; retrying", "err", err, "retry_in", backoff)
@@ -154,6 +177,47 @@ func (r *registryIndex) rebuild(ctx context.Context) error {
 	r.log.Info("registry index built", "rows", rows, "indexed", st.Docs, "unreadable_data", bad,
 		"took_ms", time.Since(start).Milliseconds(), "index_bytes", st.Bytes)
 	return nil
+}
+
+func loadSnapshot(path string) (*search.Index, error) {
+	if path == "" {
+		return nil, os.ErrNotExist
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return search.Load(f, search.Options{})
+}
+
+// saveSnapshot writes the index next to its snapshot and renames it over
+// the old one, so a crash never leaves half a snapshot.
+func (r *registryIndex) saveSnapshot() {
+	if r.snapshot == "" {
+		return
+	}
+	start := time.Now()
+	// A temporary file of its own: during an upgrade two versions share the
+	// scratch folder.
+	f, err := os.CreateTemp(filepath.Dir(r.snapshot), filepath.Base(r.snapshot)+".*")
+	if err != nil {
+		r.log.Warn("registry index snapshot not written", "err", err)
+		return
+	}
+	_, err = r.ix.WriteTo(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), r.snapshot)
+	}
+	if err != nil {
+		_ = os.Remove(f.Name())
+		r.log.Warn("registry index snapshot not written", "err", err)
+		return
+	}
+	r.log.Info("registry index snapshot written", "took_ms", time.Since(start).Milliseconds())
 }
 
 // registryChanged re-reads the entity with the code from the enterprises

@@ -291,7 +291,7 @@ func registryPlugin(t *testing.T, build bool) (*plugintest.Harness, *service) {
 		}
 		s = &service{db: db, host: env.Host, log: env.Log}
 		if build {
-			s.index = startRegistryIndex(db, env.Log)
+			s.index = startRegistryIndex(db, env.Log, "")
 		} else {
 			s.index = newRegistryIndex(db, env.Log)
 		}
@@ -592,4 +592,57 @@ func BenchmarkRegistryStart(b *testing.B) {
 			build(b, seeded)
 		}
 	})
+}
+
+// A restart answers from the snapshot the last build wrote, at once, and the
+// build from the table behind it brings the index up to date.
+func TestRegistryIndexSnapshot(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	db, err := storage.Open(ctx, "sqlite3", "file:"+filepath.Join(dir, "data.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := migrateEnterprises(ctx, db, "sqlite3"); err != nil {
+		t.Fatal(err)
+	}
+	if err := seedDemo(ctx, db); err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.DiscardHandler)
+	snapshot := filepath.Join(dir, "registry.idx")
+	first := startRegistryIndex(db, log, snapshot)
+	<-first.built
+	waitFor := func(what string, ok func() bool) {
+		t.Helper()
+		for i := 0; !ok(); i++ {
+			if i == 200 {
+				t.Fatalf("%s: not after 10 s", what)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	waitFor("the snapshot", func() bool { _, err := os.Stat(snapshot); return err == nil })
+	want := first.ix.Len()
+
+	// The table loses a record while the plugin is down.
+	if _, err := db.ExecContext(ctx, "DELETE FROM enterprises WHERE uscc = ?", "91310115MA1K4PTX8J"); err != nil {
+		t.Fatal(err)
+	}
+	second := startRegistryIndex(db, log, snapshot)
+	if !second.ready.Load() || second.ix.Len() != want {
+		t.Fatalf("after a restart: ready %v, %d indexed, want %d from the snapshot", second.ready.Load(), second.ix.Len(), want)
+	}
+	waitFor("the rebuild behind the snapshot", func() bool { return second.ix.Len() == want-1 })
+
+	// A snapshot that cannot be read: built from the table instead.
+	if err := os.WriteFile(snapshot, []byte("not a snapshot"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	third := startRegistryIndex(db, log, snapshot)
+	<-third.built
+	if third.ix.Len() != want-1 {
+		t.Fatalf("after a broken snapshot: %d indexed, want %d", third.ix.Len(), want-1)
+	}
 }

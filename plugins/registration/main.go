@@ -13,6 +13,7 @@ import (
 	_ "embed"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 
 	"github.com/shanghai-amr/portal/plugins/registration/departments"
 	"github.com/shanghai-amr/portal/sdk"
@@ -54,7 +55,11 @@ func start(ctx context.Context, env *sdk.Env) (http.Handler, error) {
 		}
 	}
 	s := &service{db: db, host: env.Host, log: env.Log}
-	s.index = startRegistryIndex(db, env.Log)
+	snapshot := ""
+	if env.ScratchDir != "" {
+		snapshot = filepath.Join(env.ScratchDir, "registry.idx")
+	}
+	s.index = startRegistryIndex(db, env.Log, snapshot)
 	if err := s.startExchange(env.Settings); err != nil {
 		return nil, err
 	}
