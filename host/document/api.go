@@ -205,8 +205,7 @@ func (s *Service) inScope(pol *policy.Engine, action string, h func(*gin.Context
 }
 
 func allowed(c *gin.Context, pol *policy.Engine, who *identity.Identity, action, orgPath string) bool {
-	return pol != nil && pol.Decide(c.Request.Context(), policy.Input{Subject: who.PolicySubject(), Action: action,
-		Resource: map[string]any{"org_path": orgPath}}).Allow
+	return pol.Allows(c.Request.Context(), policy.OnOrg(who.PolicySubject(), action, orgPath))
 }
 
 func (s *Service) orgPath(c *gin.Context, code string) (string, error) {

@@ -114,8 +114,7 @@ func (s *Service) inScope(pol *policy.Engine, h func(*gin.Context, *ent.Dossier)
 			return
 		}
 		who := identity.From(c.Request.Context())
-		if pol == nil || !pol.Decide(c.Request.Context(), policy.Input{Subject: who.PolicySubject(), Action: "dossiers.read",
-			Resource: map[string]any{"org_path": d.OrgPath}}).Allow {
+		if !pol.Allows(c.Request.Context(), policy.OnOrg(who.PolicySubject(), "dossiers.read", d.OrgPath)) {
 			server.Fail(c, ErrNotFound)
 			return
 		}

@@ -112,15 +112,11 @@ func (s *Store) CanRead(ctx context.Context, who *identity.Identity, f *ent.File
 	if id := UserID(who); id != 0 && id == f.CreatedBy {
 		return true
 	}
-	if s.o.Policy == nil {
-		return false
-	}
 	org := f.OrgPath
 	if org == "" {
 		org = "/"
 	}
-	return s.o.Policy.Decide(ctx, policy.Input{Subject: who.PolicySubject(), Action: PermRead,
-		Resource: map[string]any{"org_path": org}}).Allow
+	return s.o.Policy.Allows(ctx, policy.OnOrg(who.PolicySubject(), PermRead, org))
 }
 
 // UserID is the staff user id behind an identity (its subject is

@@ -124,9 +124,12 @@ func (h *hostServices) issuingOrg(ctx context.Context, code, action string) (*en
 	} else if err != nil {
 		return nil, status.Error(codes.Internal, "organisation lookup failed")
 	}
-	if a.user != nil && (h.policy == nil || !h.policy.Decide(ctx, policy.Input{Subject: a.user.PolicySubject(), Action: action,
-		Resource: map[string]any{"org_path": o.Path}, Plugin: h.plugin}).Allow) {
-		return nil, status.Errorf(codes.PermissionDenied, "user %s may not %s for %s", a.user.Username, action, code)
+	if a.user != nil {
+		in := policy.OnOrg(a.user.PolicySubject(), action, o.Path)
+		in.Plugin = h.plugin
+		if !h.policy.Allows(ctx, in) {
+			return nil, status.Errorf(codes.PermissionDenied, "user %s may not %s for %s", a.user.Username, action, code)
+		}
 	}
 	return o, nil
 }

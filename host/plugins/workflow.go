@@ -110,8 +110,8 @@ func (h *hostServices) CreateTask(ctx context.Context, r *pluginv1.CreateTaskReq
 		if err != nil {
 			return nil, status.Errorf(codes.NotFound, "no organisation %q", r.OrgCode)
 		}
-		if a := actorFrom(ctx); a.user != nil && a.user.Audience == identity.Staff && (h.policy == nil ||
-			!h.policy.Decide(ctx, policy.Input{Subject: a.user.PolicySubject(), Action: "workbench.use", Resource: map[string]any{"org_path": o.Path}}).Allow) {
+		if a := actorFrom(ctx); a.user != nil && a.user.Audience == identity.Staff &&
+			!h.policy.Allows(ctx, policy.OnOrg(a.user.PolicySubject(), "workbench.use", o.Path)) {
 			return nil, status.Errorf(codes.PermissionDenied, "organisation %s is outside %s's scope", r.OrgCode, a.user.Username)
 		}
 		in.OrgPath = o.Path

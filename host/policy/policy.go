@@ -252,6 +252,18 @@ func (e *Engine) SetHostModule(ctx context.Context, name, src string) error {
 	return e.install(ctx, next)
 }
 
+// OnOrg is the input for subject taking action on a record of the
+// organisation at orgPath — the question every scoped record asks.
+func OnOrg(subject Subject, action, orgPath string) Input {
+	return Input{Subject: subject, Action: action, Resource: map[string]any{"org_path": orgPath}}
+}
+
+// Allows reports whether the decision on in allows. A nil engine allows
+// nothing: fail closed.
+func (e *Engine) Allows(ctx context.Context, in Input) bool {
+	return e != nil && e.Decide(ctx, in).Allow
+}
+
 // Decide evaluates one decision. Errors deny. Decisions are cached by policy
 // version and complete input unless a module is time- or chance-dependent.
 func (e *Engine) Decide(ctx context.Context, in Input) Decision {
