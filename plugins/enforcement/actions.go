@@ -78,7 +78,7 @@ func (s *service) notice(w http.ResponseWriter, r *http.Request) {
 	}
 	_ = audit(r.Context(), s.host, "case.notice", fmt.Sprintf("case:%d", c.ID), map[string]any{"document": doc.DocumentId, "number": doc.Number})
 	if c, ok := s.loadCase(w, r, "enforcement.case.read"); ok {
-		writeJSON(w, http.StatusOK, c)
+		sdk.WriteJSON(w, http.StatusOK, c)
 	}
 }
 
@@ -167,7 +167,7 @@ func (s *service) decide(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_ = audit(r.Context(), s.host, "case.decision_submitted", fmt.Sprintf("case:%d", c.ID), map[string]any{"instance": inst.InstanceId})
-	writeJSON(w, http.StatusAccepted, map[string]any{"instance_id": inst.InstanceId, "state": inst.State})
+	sdk.WriteJSON(w, http.StatusAccepted, map[string]any{"instance_id": inst.InstanceId, "state": inst.State})
 }
 
 // onDecision learns the outcome of a decision approval: approved, the
@@ -291,7 +291,7 @@ func (s *service) deliver(w http.ResponseWriter, r *http.Request) {
 	}
 	_ = audit(r.Context(), s.host, "case.deliver", fmt.Sprintf("case:%d", c.ID), map[string]any{"document": in.Document, "method": in.Method, "date": in.Date})
 	if c, ok := s.loadCase(w, r, "enforcement.case.read"); ok {
-		writeJSON(w, http.StatusOK, c)
+		sdk.WriteJSON(w, http.StatusOK, c)
 	}
 }
 
@@ -326,7 +326,7 @@ func (s *service) closeCase(w http.ResponseWriter, r *http.Request) {
 	var report any
 	_ = json.Unmarshal(res.Report, &report)
 	if !res.Archived {
-		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"code": "enforcement.archive", "message": messages["enforcement.archive"][0], "details": report})
+		sdk.WriteJSON(w, http.StatusUnprocessableEntity, map[string]any{"code": "enforcement.archive", "message": messages["enforcement.archive"][0], "details": report})
 		return
 	}
 	if _, err := s.db.ExecContext(r.Context(), "UPDATE cases SET status = 'archived' WHERE id = ?", c.ID); err != nil {
@@ -334,5 +334,5 @@ func (s *service) closeCase(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_ = audit(r.Context(), s.host, "case.archive", fmt.Sprintf("case:%d", c.ID), map[string]any{"archive_code": res.Dossier.ArchiveCode})
-	writeJSON(w, http.StatusOK, map[string]any{"archive_code": res.Dossier.ArchiveCode, "archive_file_id": res.Dossier.ArchiveFileId, "report": report})
+	sdk.WriteJSON(w, http.StatusOK, map[string]any{"archive_code": res.Dossier.ArchiveCode, "archive_file_id": res.Dossier.ArchiveFileId, "report": report})
 }

@@ -301,7 +301,7 @@ func (s *service) requestChange(op string) http.HandlerFunc {
 			return
 		}
 		_ = audit(ctx, s.host, "case.change_requested", fmt.Sprintf("case:%d", c.ID), map[string]any{"op": op, "change": id, "instance": inst.InstanceId})
-		writeJSON(w, http.StatusAccepted, map[string]any{"change_id": id, "instance_id": inst.InstanceId, "state": inst.State})
+		sdk.WriteJSON(w, http.StatusAccepted, map[string]any{"change_id": id, "instance_id": inst.InstanceId, "state": inst.State})
 	}
 }
 

@@ -209,7 +209,7 @@ func (s *service) getCase(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, http.StatusInternalServerError, "enforcement.internal", "", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, c)
+	sdk.WriteJSON(w, http.StatusOK, c)
 }
 
 // listCases lists the cases in the caller's data scope. One query: the list
@@ -245,7 +245,7 @@ func listScoped[T any](s *service, w http.ResponseWriter, r *http.Request, colum
 		}
 		out = append(out, x)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{key: out})
+	sdk.WriteJSON(w, http.StatusOK, map[string]any{key: out})
 }
 
 // bureau is the organisation that issues a case's documents: the district
@@ -436,5 +436,5 @@ func (s *service) addEvidence(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_ = audit(r.Context(), s.host, "case.evidence", fmt.Sprintf("case:%d", c.ID), map[string]any{"file": in.FileID, "seq": e.Seq})
-	writeJSON(w, http.StatusCreated, map[string]any{"seq": e.Seq, "hash": e.Hash})
+	sdk.WriteJSON(w, http.StatusCreated, map[string]any{"seq": e.Seq, "hash": e.Hash})
 }

@@ -189,7 +189,7 @@ func (s *service) applyPlan(w http.ResponseWriter, r *http.Request) {
 	}
 	_ = audit(r.Context(), s.host, "party.payment_plan_applied", fmt.Sprintf("case:%d", c.ID), map[string]any{"type": p.Type})
 	if c, ok := s.myCase(w, r); ok {
-		writeJSON(w, http.StatusCreated, partyView(c))
+		sdk.WriteJSON(w, http.StatusCreated, partyView(c))
 	}
 }
 
@@ -224,7 +224,7 @@ func (s *service) decidePlan(w http.ResponseWriter, r *http.Request) {
 	}
 	_ = audit(r.Context(), s.host, "case.payment_plan_"+p.Status, fmt.Sprintf("case:%d", c.ID), map[string]any{"type": p.Type})
 	if c, ok := s.loadCase(w, r, "enforcement.case.read"); ok {
-		writeJSON(w, http.StatusOK, c)
+		sdk.WriteJSON(w, http.StatusOK, c)
 	}
 }
 
@@ -271,7 +271,7 @@ func (s *service) demand(w http.ResponseWriter, r *http.Request) {
 	}
 	_ = audit(r.Context(), s.host, "case.demand", fmt.Sprintf("case:%d", c.ID), map[string]any{"document": doc.DocumentId, "number": doc.Number})
 	if c, ok := s.loadCase(w, r, "enforcement.case.read"); ok {
-		writeJSON(w, http.StatusOK, c)
+		sdk.WriteJSON(w, http.StatusOK, c)
 	}
 }
 
@@ -328,7 +328,7 @@ func (s *service) courtApplication(w http.ResponseWriter, r *http.Request) {
 				msgs[i] = e.EN
 			}
 		}
-		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"code": "enforcement.court_window", "message": strings.Join(msgs, "；"),
+		sdk.WriteJSON(w, http.StatusUnprocessableEntity, map[string]any{"code": "enforcement.court_window", "message": strings.Join(msgs, "；"),
 			"details": map[string]any{"earliest": win.Earliest, "latest": win.Latest, "reasons": win.Reasons}})
 		return
 	}
@@ -338,7 +338,7 @@ func (s *service) courtApplication(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_ = audit(r.Context(), s.host, "case.court_application", fmt.Sprintf("case:%d", c.ID), map[string]any{"court": in.Court})
-	writeJSON(w, http.StatusOK, map[string]any{"court_application": app, "window": win})
+	sdk.WriteJSON(w, http.StatusOK, map[string]any{"court_application": app, "window": win})
 }
 
 // hostCalendar is rules.Calendar on the host's holiday calendar: a day is a

@@ -129,7 +129,7 @@ func (s *service) arrangeHearing(w http.ResponseWriter, r *http.Request) {
 	}
 	_ = audit(r.Context(), s.host, "case.hearing_arranged", fmt.Sprintf("case:%d", c.ID), map[string]any{"date": h.Date, "public": h.Public, "number": doc.Number})
 	if c, ok := s.loadCase(w, r, "enforcement.case.read"); ok {
-		writeJSON(w, http.StatusOK, c)
+		sdk.WriteJSON(w, http.StatusOK, c)
 	}
 }
 
@@ -179,7 +179,7 @@ func (s *service) recordHearing(w http.ResponseWriter, r *http.Request) {
 	}
 	_ = audit(r.Context(), s.host, "case.hearing_recorded", fmt.Sprintf("case:%d", c.ID), map[string]any{"file": in.FileID})
 	if c, ok := s.loadCase(w, r, "enforcement.case.read"); ok {
-		writeJSON(w, http.StatusOK, c)
+		sdk.WriteJSON(w, http.StatusOK, c)
 	}
 }
 

@@ -117,7 +117,7 @@ func (s *service) createLead(w http.ResponseWriter, r *http.Request) {
 	}
 	l, ok := s.loadLead(w, r, id, "enforcement.case.read")
 	if ok {
-		writeJSON(w, http.StatusCreated, l)
+		sdk.WriteJSON(w, http.StatusCreated, l)
 	}
 }
 
@@ -188,7 +188,7 @@ func (s *service) getLead(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, http.StatusInternalServerError, "enforcement.internal", "", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, l)
+	sdk.WriteJSON(w, http.StatusOK, l)
 }
 
 var scopeColumns = map[string]string{"resource.org_path": "org_path"}
@@ -251,7 +251,7 @@ func (s *service) returnLead(w http.ResponseWriter, r *http.Request) {
 	}
 	_ = audit(r.Context(), s.host, "lead.return", fmt.Sprintf("lead:%d", l.ID), map[string]any{"reason": in.Reason})
 	if l, ok := s.loadLead(w, r, id, "enforcement.case.read"); ok {
-		writeJSON(w, http.StatusOK, l)
+		sdk.WriteJSON(w, http.StatusOK, l)
 	}
 }
 
@@ -343,7 +343,7 @@ func (s *service) requestLeadChange(op string) http.HandlerFunc {
 			return
 		}
 		_ = audit(ctx, s.host, "lead.change_requested", fmt.Sprintf("lead:%d", l.ID), map[string]any{"op": op, "change": changeID, "instance": inst.InstanceId})
-		writeJSON(w, http.StatusAccepted, map[string]any{"change_id": changeID, "instance_id": inst.InstanceId, "state": inst.State})
+		sdk.WriteJSON(w, http.StatusAccepted, map[string]any{"change_id": changeID, "instance_id": inst.InstanceId, "state": inst.State})
 	}
 }
 
@@ -437,5 +437,5 @@ func (s *service) fileLead(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_ = audit(r.Context(), s.host, "lead.file", fmt.Sprintf("lead:%d", l.ID), map[string]any{"instance": inst.InstanceId, "cause": in.Cause})
-	writeJSON(w, http.StatusAccepted, map[string]any{"instance_id": inst.InstanceId, "state": inst.State})
+	sdk.WriteJSON(w, http.StatusAccepted, map[string]any{"instance_id": inst.InstanceId, "state": inst.State})
 }

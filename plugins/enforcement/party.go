@@ -86,7 +86,7 @@ func (s *service) myCases(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"cases": out})
+	sdk.WriteJSON(w, http.StatusOK, map[string]any{"cases": out})
 }
 
 // receipt: the party confirms online that it received the notice; the
@@ -106,7 +106,7 @@ func (s *service) receipt(w http.ResponseWriter, r *http.Request) {
 	}
 	_ = audit(r.Context(), s.host, "party.receipt", fmt.Sprintf("case:%d", c.ID), nil)
 	if c, ok := s.myCase(w, r); ok {
-		writeJSON(w, http.StatusOK, partyView(c))
+		sdk.WriteJSON(w, http.StatusOK, partyView(c))
 	}
 }
 
@@ -148,13 +148,12 @@ func (s *service) statement(w http.ResponseWriter, r *http.Request) {
 	now := time.Now()
 	if c.StatementDue != nil && now.After(*c.StatementDue) {
 		due := c.StatementDue.In(shanghai)
-		msg := fmt.Sprintf("陈述申辩期限已于%d年%d月%d日届满（自收到告知书之日起%d个工作日），本次提交未被受理", due.Year(), int(due.Month()), due.Day(), c.WindowDays)
-		if sdk.CallerFrom(r.Context()).Locale == "en" {
-			msg = fmt.Sprintf("The window closed at the end of %s (%d working days from receiving the notice); this filing was not accepted", due.Format("2 January 2006"), c.WindowDays)
+		msg := sdk.Message{
+			ZH: fmt.Sprintf("陈述申辩期限已于%d年%d月%d日届满（自收到告知书之日起%d个工作日），本次提交未被受理", due.Year(), int(due.Month()), due.Day(), c.WindowDays),
+			EN: fmt.Sprintf("The window closed at the end of %s (%d working days from receiving the notice); this filing was not accepted", due.Format("2 January 2006"), c.WindowDays),
 		}
 		_ = audit(r.Context(), s.host, "party.statement_refused", fmt.Sprintf("case:%d", c.ID), map[string]any{"deadline": due.Format(time.RFC3339)})
-		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"code": "enforcement.window_closed", "message": msg,
-			"details": map[string]any{"deadline": due}})
+		sdk.WriteError(w, r, http.StatusUnprocessableEntity, "enforcement.window_closed", msg, map[string]any{"deadline": due})
 		return
 	}
 	if _, err := s.db.ExecContext(r.Context(), "INSERT INTO statements (case_id, party, kind, body, filed_at) VALUES (?, ?, ?, ?, ?)",
@@ -164,6 +163,6 @@ func (s *service) statement(w http.ResponseWriter, r *http.Request) {
 	}
 	_ = audit(r.Context(), s.host, "party.statement", fmt.Sprintf("case:%d", c.ID), map[string]any{"kind": in.Kind})
 	if c, ok := s.myCase(w, r); ok {
-		writeJSON(w, http.StatusCreated, partyView(c))
+		sdk.WriteJSON(w, http.StatusCreated, partyView(c))
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/shanghai-amr/portal/plugins/enforcement/payment"
 	"github.com/shanghai-amr/portal/plugins/enforcement/rules"
+	"github.com/shanghai-amr/portal/sdk"
 	"github.com/shanghai-amr/portal/sdk/proto/pluginv1"
 )
 
@@ -175,7 +176,7 @@ func (s *service) payFine(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if p, ok := s.placeOrder(w, r, payable{caseID: c.ID, payer: c.PartyName, number: c.Number, fineFen: amount, due: due, instalment: index}); ok {
-		writeJSON(w, http.StatusCreated, p)
+		sdk.WriteJSON(w, http.StatusCreated, p)
 	}
 }
 
@@ -251,7 +252,7 @@ func (s *service) simulatePayment(w http.ResponseWriter, r *http.Request, b paya
 		fail(w, r, http.StatusConflict, "enforcement.invalid", err.Error(), err)
 		return
 	}
-	writeJSON(w, http.StatusAccepted, map[string]string{"order_no": order})
+	sdk.WriteJSON(w, http.StatusAccepted, map[string]string{"order_no": order})
 }
 
 // paidOf reports how much of the case's fine has been paid (the surcharges

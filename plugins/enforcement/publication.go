@@ -103,7 +103,7 @@ func (s *service) publicationChange(defer_ bool) http.HandlerFunc {
 		action := map[bool]string{true: "case.publication_deferred", false: "case.publication_lifted"}[defer_]
 		_ = audit(r.Context(), s.host, action, fmt.Sprintf("case:%d", c.ID), map[string]any{"reason": in.Reason})
 		if c, ok := s.loadCase(w, r, "enforcement.case.read"); ok {
-			writeJSON(w, http.StatusOK, c)
+			sdk.WriteJSON(w, http.StatusOK, c)
 		}
 	}
 }
@@ -151,7 +151,7 @@ func (s *service) publicPenalties(w http.ResponseWriter, r *http.Request) {
 			break
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"penalties": out})
+	sdk.WriteJSON(w, http.StatusOK, map[string]any{"penalties": out})
 }
 
 // maskName keeps a person's surname: 王小明 → 王**.

@@ -90,8 +90,7 @@ var (
 // refuse answers a rule's refusal: its code (rules.* becomes enforcement.*)
 // and its message in the caller's language.
 func refuse(w http.ResponseWriter, r *http.Request, status int, e *rules.Error) {
-	writeJSON(w, status, map[string]any{"code": "enforcement." + strings.TrimPrefix(e.Code, "rules."),
-		"message": e.Message(sdk.CallerFrom(r.Context()).Locale)})
+	sdk.WriteError(w, r, status, "enforcement."+strings.TrimPrefix(e.Code, "rules."), sdk.Message{ZH: e.ZH, EN: e.EN}, nil)
 }
 
 // summaryParty is the party (C2 1125): an organisation with its credit code,
@@ -353,7 +352,7 @@ func (s *service) auditSummary(ctx context.Context, action string, id int64, det
 
 func (s *service) getSummary(w http.ResponseWriter, r *http.Request) {
 	if sc, ok := s.loadSummary(w, r, "enforcement.case.read"); ok {
-		writeJSON(w, http.StatusOK, sc)
+		sdk.WriteJSON(w, http.StatusOK, sc)
 	}
 }
 
@@ -562,7 +561,7 @@ func (s *service) captureSummary(w http.ResponseWriter, r *http.Request) {
 	s.auditSummary(r.Context(), "capture", id, map[string]any{"party_kind": in.Party.Kind, "warning": in.Warning, "fine_yuan": in.FineYuan})
 	r.SetPathValue("id", fmt.Sprint(id))
 	if sc, ok := s.loadSummary(w, r, "enforcement.case.read"); ok {
-		writeJSON(w, http.StatusCreated, sc)
+		sdk.WriteJSON(w, http.StatusCreated, sc)
 	}
 }
 
@@ -851,7 +850,7 @@ func (s *service) orderSummaryPayment(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, http.StatusInternalServerError, "enforcement.internal", "", err)
 		return
 	}
-	writeJSON(w, http.StatusCreated, p)
+	sdk.WriteJSON(w, http.StatusCreated, p)
 }
 
 // markSummaryPaid marks a summary case paid, inside the transaction that records
@@ -903,7 +902,7 @@ func (s *service) closeSummary(w http.ResponseWriter, r *http.Request) {
 	var report any
 	_ = json.Unmarshal(res.Report, &report)
 	if !res.Archived {
-		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"code": "enforcement.archive", "message": messages["enforcement.archive"][0], "details": report})
+		sdk.WriteJSON(w, http.StatusUnprocessableEntity, map[string]any{"code": "enforcement.archive", "message": messages["enforcement.archive"][0], "details": report})
 		return
 	}
 	sc.Record.ArchiveCode = res.Dossier.ArchiveCode
@@ -913,5 +912,5 @@ func (s *service) closeSummary(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.auditSummary(r.Context(), "archive", sc.ID, map[string]any{"archive_code": res.Dossier.ArchiveCode})
-	writeJSON(w, http.StatusOK, map[string]any{"archive_code": res.Dossier.ArchiveCode, "archive_file_id": res.Dossier.ArchiveFileId, "report": report})
+	sdk.WriteJSON(w, http.StatusOK, map[string]any{"archive_code": res.Dossier.ArchiveCode, "archive_file_id": res.Dossier.ArchiveFileId, "report": report})
 }

@@ -542,7 +542,7 @@ func (sv *supervision) changed(w http.ResponseWriter, r *http.Request, status in
 		fail(w, r, http.StatusInternalServerError, "enforcement.internal", "", err)
 		return
 	}
-	writeJSON(w, status, x)
+	sdk.WriteJSON(w, status, x)
 }
 
 // ---------------------------------------------------------------- routes
@@ -569,7 +569,7 @@ func (sv *supervision) list(w http.ResponseWriter, r *http.Request) {
 		}
 		out = append(out, x)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"supervisions": out})
+	sdk.WriteJSON(w, http.StatusOK, map[string]any{"supervisions": out})
 }
 
 func (sv *supervision) get(w http.ResponseWriter, r *http.Request) {
@@ -577,7 +577,7 @@ func (sv *supervision) get(w http.ResponseWriter, r *http.Request) {
 	if ok && x == nil {
 		fail(w, r, http.StatusNotFound, "enforcement.not_found", "", nil)
 	} else if ok {
-		writeJSON(w, http.StatusOK, x)
+		sdk.WriteJSON(w, http.StatusOK, x)
 	}
 }
 

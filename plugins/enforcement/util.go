@@ -16,12 +16,6 @@ import (
 // shanghai is the time zone of dates on documents and in requests.
 var shanghai = time.FixedZone("CST", 8*3600)
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
 // messages are the plugin's error messages in both languages.
 var messages = map[string][2]string{
 	"enforcement.bad_id":           {"编号不正确", "Bad id"},
@@ -45,17 +39,14 @@ var messages = map[string][2]string{
 // cause is logged, never shown.
 func fail(w http.ResponseWriter, r *http.Request, status int, code string, detail string, cause error) {
 	m := messages[code]
-	msg := m[0]
-	if sdk.CallerFrom(r.Context()).Locale == "en" {
-		msg = m[1]
-	}
+	msg := sdk.Message{ZH: m[0], EN: m[1]}
 	if detail != "" {
-		msg = fmt.Sprintf(msg, detail)
+		msg = sdk.Message{ZH: fmt.Sprintf(m[0], detail), EN: fmt.Sprintf(m[1], detail)}
 	}
 	if cause != nil && svc != nil && status >= 500 {
 		svc.log.Error("request failed", "code", code, "err", cause)
 	}
-	writeJSON(w, status, map[string]any{"code": code, "message": msg})
+	sdk.WriteError(w, r, status, code, msg, nil)
 }
 
 func decode(w http.ResponseWriter, r *http.Request, v any) bool {

@@ -140,7 +140,7 @@ func (s *service) answerSearch(w http.ResponseWriter, r *http.Request, c search.
 	if next := q.Offset + q.Limit; len(res.Hits) == q.Limit && next < res.Total && next <= maxOffset {
 		out.NextOffset = next
 	}
-	writeJSON(w, http.StatusOK, out)
+	sdk.WriteJSON(w, http.StatusOK, out)
 }
 
 // codeOnly reports a query that is a credit code and nothing else: the one
@@ -167,7 +167,7 @@ func (s *service) answerCodeFromTable(w http.ResponseWriter, r *http.Request, c 
 			out.Enterprises, out.Total = append(out.Enterprises, rowOf(search.ViewEntity(e, c.Audience), "code")), 1
 		}
 	}
-	writeJSON(w, http.StatusOK, out)
+	sdk.WriteJSON(w, http.StatusOK, out)
 }
 
 // inScope: city scope sees every row, even one whose district is not a
@@ -212,5 +212,5 @@ func (s *service) getEnterprise(w http.ResponseWriter, r *http.Request) {
 		internal(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, out)
+	sdk.WriteJSON(w, http.StatusOK, out)
 }

@@ -226,11 +226,7 @@ func (s *service) checkEstablishment(w http.ResponseWriter, r *http.Request) (*e
 		return nil, false
 	}
 	if vs := rules.Validate(rules.Application{FiledOn: today(), Company: in.Company}); len(vs) > 0 {
-		lang := "zh-CN"
-		if sdk.CallerFrom(r.Context()).Locale == "en" {
-			lang = "en"
-		}
-		writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"code": "registration.rules", "message": vs[0].Message[lang], "details": vs})
+		sdk.WriteError(w, r, http.StatusUnprocessableEntity, "registration.rules", sdk.Message{ZH: vs[0].Message["zh-CN"], EN: vs[0].Message["en"]}, vs)
 		return nil, false
 	}
 	return &in, true
@@ -418,7 +414,7 @@ func (s *service) respondEstablishment(w http.ResponseWriter, r *http.Request, s
 	if materials {
 		s.attachMaterials(r.Context(), e)
 	}
-	writeJSON(w, status, e)
+	sdk.WriteJSON(w, status, e)
 }
 
 // attachMaterials regenerates the materials from the stored application.
@@ -463,7 +459,7 @@ func (s *service) myEstablishments(w http.ResponseWriter, r *http.Request) {
 			out = append(out, e)
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"establishments": out, "person_key_present": key != ""})
+	sdk.WriteJSON(w, http.StatusOK, map[string]any{"establishments": out, "person_key_present": key != ""})
 }
 
 // mine loads an application the signed-in person applied for (applicant)
@@ -638,7 +634,7 @@ func (s *service) staffEstablishment(w http.ResponseWriter, r *http.Request, act
 func (s *service) getEstablishment(w http.ResponseWriter, r *http.Request) {
 	if e, ok := s.staffEstablishment(w, r, "registration.application.read"); ok {
 		s.attachMaterials(r.Context(), e)
-		writeJSON(w, http.StatusOK, e)
+		sdk.WriteJSON(w, http.StatusOK, e)
 	}
 }
 
@@ -669,7 +665,7 @@ func (s *service) listEstablishments(w http.ResponseWriter, r *http.Request) {
 		maskCompany(&e.Company)
 		out = append(out, e)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"establishments": out})
+	sdk.WriteJSON(w, http.StatusOK, map[string]any{"establishments": out})
 }
 
 // decideEstablishment is the reviewers' side: pre-review (pass or return)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/shanghai-amr/portal/plugins/registration/departments"
+	"github.com/shanghai-amr/portal/sdk"
 )
 
 // The info-exchange channel to the other departments (modules 67–69); the
@@ -126,5 +127,5 @@ func (s *service) feedback(w http.ResponseWriter, r *http.Request) {
 	if n, _ := res.RowsAffected(); n > 0 {
 		s.audit(r.Context(), "suspension.feedback", filingID, map[string]any{"department": dept, "status": status})
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": status})
+	sdk.WriteJSON(w, http.StatusOK, map[string]string{"status": status})
 }

@@ -332,7 +332,7 @@ func missingSignatures(f *filing) []string {
 func (s *service) filingRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /my/enterprise", s.myEnterprise)
 	mux.HandleFunc("GET /my/departments", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]any{"departments": departments.All, "roles": roles})
+		sdk.WriteJSON(w, http.StatusOK, map[string]any{"departments": departments.All, "roles": roles})
 	})
 	mux.HandleFunc("POST /my/suspensions", s.file)
 	mux.HandleFunc("POST /my/suspensions/{id}/extend", s.extend)
@@ -366,7 +366,7 @@ func (s *service) myEnterprise(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	e.Filings = fs
-	writeJSON(w, http.StatusOK, e)
+	sdk.WriteJSON(w, http.StatusOK, e)
 }
 
 func (s *service) mine(w http.ResponseWriter, r *http.Request) (*enterprise, bool) {
@@ -416,12 +416,9 @@ func decode(w http.ResponseWriter, r *http.Request, v any) bool {
 type problem struct{ field, zh, en string }
 
 func (p *problem) refuse(w http.ResponseWriter, r *http.Request) {
-	msg := p.zh
-	if sdk.CallerFrom(r.Context()).Locale == "en" {
-		msg = p.en
-	}
-	writeJSON(w, http.StatusBadRequest, map[string]any{"code": "registration.invalid", "message": msg,
-		"details": []map[string]string{{"field": p.field, "message": msg}}})
+	m := sdk.Message{ZH: p.zh, EN: p.en}
+	sdk.WriteError(w, r, http.StatusBadRequest, "registration.invalid", m,
+		[]map[string]string{{"field": p.field, "message": m.In(sdk.CallerFrom(r.Context()).Locale)}})
 }
 
 func mobileOK(s string) bool {
@@ -798,7 +795,7 @@ func (s *service) respond(w http.ResponseWriter, r *http.Request, status int, id
 		internal(w, r, err)
 		return
 	}
-	writeJSON(w, status, f)
+	sdk.WriteJSON(w, status, f)
 }
 
 func (s *service) audit(ctx context.Context, action string, id int64, detail map[string]any) {
@@ -902,7 +899,7 @@ func (s *service) myMaterials(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"digest": f.Digest, "materials": materialsOf(e, f)})
+	sdk.WriteJSON(w, http.StatusOK, map[string]any{"digest": f.Digest, "materials": materialsOf(e, f)})
 }
 
 // seal applies the enterprise's e-seal to the materials (module 64: always
@@ -1010,7 +1007,7 @@ func (s *service) terminate(w http.ResponseWriter, r *http.Request) {
 		internal(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"status": prior, "announcement": "终止歇业公告已发布", "filing": t})
+	sdk.WriteJSON(w, http.StatusOK, map[string]any{"status": prior, "announcement": "终止歇业公告已发布", "filing": t})
 }
 
 // statusChanged tells other plugins (enterprise.status_changed).

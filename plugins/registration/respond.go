@@ -9,20 +9,10 @@ import (
 	"github.com/shanghai-amr/portal/sdk/proto/pluginv1"
 )
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
 // refuse answers in the portal's error shape with a message for people, in
 // the caller's language.
 func refuse(w http.ResponseWriter, r *http.Request, status int, code, zh, en string) {
-	msg := zh
-	if sdk.CallerFrom(r.Context()).Locale == "en" {
-		msg = en
-	}
-	writeJSON(w, status, map[string]string{"code": code, "message": msg})
+	sdk.WriteError(w, r, status, code, sdk.Message{ZH: zh, EN: en}, nil)
 }
 
 func internal(w http.ResponseWriter, r *http.Request, err error) {

@@ -64,7 +64,7 @@ func (s *service) getFiling(w http.ResponseWriter, r *http.Request) {
 	if e, err := s.enterprise(r.Context(), f.USCC); err == nil {
 		f.Materials = materialsOf(e, f)
 	}
-	writeJSON(w, http.StatusOK, f)
+	sdk.WriteJSON(w, http.StatusOK, f)
 }
 
 func (s *service) scope(w http.ResponseWriter, r *http.Request) (string, []any, bool) {
@@ -114,7 +114,7 @@ func (s *service) listFilings(w http.ResponseWriter, r *http.Request) {
 		internal(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"suspensions": fs})
+	sdk.WriteJSON(w, http.StatusOK, map[string]any{"suspensions": fs})
 }
 
 // stats counts applications by kind, mode and state in the caller's
@@ -153,7 +153,7 @@ func (s *service) stats(w http.ResponseWriter, r *http.Request) {
 		a, b := out[i], out[j]
 		return a.Kind+a.Mode+a.Status < b.Kind+b.Mode+b.Status
 	})
-	writeJSON(w, http.StatusOK, map[string]any{"total": total, "rows": out})
+	sdk.WriteJSON(w, http.StatusOK, map[string]any{"total": total, "rows": out})
 }
 
 // decision is a reviewer's input.
@@ -418,7 +418,7 @@ func (s *service) archive(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if code == "" {
-			writeJSON(w, http.StatusUnprocessableEntity, map[string]any{"code": "registration.archive", "message": "电子档案未通过归档检查", "details": report})
+			sdk.WriteJSON(w, http.StatusUnprocessableEntity, map[string]any{"code": "registration.archive", "message": "电子档案未通过归档检查", "details": report})
 			return
 		}
 		archive = "电子归档：" + code

@@ -34,7 +34,7 @@ func (s *service) mySignatures(w http.ResponseWriter, r *http.Request) {
 	key := sdk.CallerFrom(r.Context()).PersonKey
 	out := []signer{}
 	if key == "" {
-		writeJSON(w, http.StatusOK, map[string]any{"signatures": out})
+		sdk.WriteJSON(w, http.StatusOK, map[string]any{"signatures": out})
 		return
 	}
 	fs, err := s.filings(r.Context(), "f.status = ? AND f.id IN (SELECT filing_id FROM filing_persons WHERE person_key = ? AND required = 1)", stateSignatures, key)
@@ -50,7 +50,7 @@ func (s *service) mySignatures(w http.ResponseWriter, r *http.Request) {
 		}
 		out = append(out, *sg)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"signatures": out})
+	sdk.WriteJSON(w, http.StatusOK, map[string]any{"signatures": out})
 }
 
 func (s *service) signerView(r *http.Request, f *filing, key string) (*signer, error) {
@@ -112,6 +112,6 @@ func (s *service) sign(w http.ResponseWriter, r *http.Request) {
 			internal(w, r, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, sg)
+		sdk.WriteJSON(w, http.StatusOK, sg)
 	}
 }

@@ -144,12 +144,12 @@ func (s *service) list(public bool) http.HandlerFunc {
 		if !public {
 			f, err := sdk.HostFrom(r.Context()).Policy.DataFilter(r.Context(), &pluginv1.DataFilterRequest{Action: "notice.read", ResourceType: "notice"})
 			if err != nil {
-				fail(w, http.StatusServiceUnavailable, "notice.policy_unavailable", err)
+				fail(w, r, http.StatusServiceUnavailable, "notice.policy_unavailable", err)
 				return
 			}
 			where, fargs, err := filter.SQL(f, columns)
 			if err != nil {
-				fail(w, http.StatusInternalServerError, "notice.internal", err)
+				fail(w, r, http.StatusInternalServerError, "notice.internal", err)
 				return
 			}
 			q += " WHERE (" + where + ")"
@@ -159,7 +159,7 @@ func (s *service) list(public bool) http.HandlerFunc {
 		// wildcards escaped, so it is only ever text.
 		if term := strings.TrimSpace(r.URL.Query().Get("q")); term != "" {
 			if utf8.RuneCountInString(term) > 50 {
-				fail(w, http.StatusBadRequest, "notice.bad_query", errors.New("query too long"))
+				fail(w, r, http.StatusBadRequest, "notice.bad_query", errors.New("query too long"))
 				return
 			}
 			if public {
@@ -172,7 +172,7 @@ func (s *service) list(public bool) http.HandlerFunc {
 		}
 		rows, err := s.db.QueryContext(r.Context(), q+" ORDER BY id DESC LIMIT 100", args...)
 		if err != nil {
-			fail(w, http.StatusInternalServerError, "notice.internal", err)
+			fail(w, r, http.StatusInternalServerError, "notice.internal", err)
 			return
 		}
 		defer rows.Close()
@@ -181,7 +181,7 @@ func (s *service) list(public bool) http.HandlerFunc {
 			var n notice
 			var at int64
 			if err := rows.Scan(&n.ID, &n.Title, &n.Body, &n.OrgCode, &n.CreatedBy, &at); err != nil {
-				fail(w, http.StatusInternalServerError, "notice.internal", err)
+				fail(w, r, http.StatusInternalServerError, "notice.internal", err)
 				return
 			}
 			n.CreatedAt = time.UnixMilli(at).UTC()
@@ -190,7 +190,7 @@ func (s *service) list(public bool) http.HandlerFunc {
 			}
 			out = append(out, n)
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"notices": out})
+		sdk.WriteJSON(w, http.StatusOK, map[string]any{"notices": out})
 	}
 }
 
@@ -198,7 +198,7 @@ func (s *service) list(public bool) http.HandlerFunc {
 // the caller's jurisdiction is "not found", so ids reveal nothing.
 func (s *service) get(w http.ResponseWriter, r *http.Request) {
 	if n, ok := s.load(w, r, "notice.read"); ok {
-		writeJSON(w, http.StatusOK, n)
+		sdk.WriteJSON(w, http.StatusOK, n)
 	}
 }
 
@@ -214,17 +214,17 @@ func (s *service) update(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if _, err := s.db.ExecContext(r.Context(), "UPDATE notices SET title = ?, body = ? WHERE id = ?", in.Title, in.Body, n.ID); err != nil {
-		fail(w, http.StatusInternalServerError, "notice.internal", err)
+		fail(w, r, http.StatusInternalServerError, "notice.internal", err)
 		return
 	}
 	detail, _ := json.Marshal(map[string]any{"title": in.Title})
 	if _, err := sdk.HostFrom(r.Context()).Audit.Write(r.Context(), &pluginv1.AuditRecord{Action: "notice.update",
 		Resource: fmt.Sprintf("notice:%d", n.ID), Outcome: "success", Detail: detail}); err != nil {
-		fail(w, http.StatusInternalServerError, "notice.audit_failed", err)
+		fail(w, r, http.StatusInternalServerError, "notice.audit_failed", err)
 		return
 	}
 	n.Title, n.Body = in.Title, in.Body
-	writeJSON(w, http.StatusOK, n)
+	sdk.WriteJSON(w, http.StatusOK, n)
 }
 
 // load reads the notice named in the path and asks the host whether the
@@ -232,7 +232,7 @@ func (s *service) update(w http.ResponseWriter, r *http.Request) {
 func (s *service) load(w http.ResponseWriter, r *http.Request, action string) (n notice, ok bool) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil {
-		fail(w, http.StatusBadRequest, "notice.bad_id", err)
+		fail(w, r, http.StatusBadRequest, "notice.bad_id", err)
 		return n, false
 	}
 	var at int64
@@ -240,20 +240,20 @@ func (s *service) load(w http.ResponseWriter, r *http.Request, action string) (n
 	err = s.db.QueryRowContext(r.Context(), "SELECT id, title, body, org_code, org_path, created_by, created_at FROM notices WHERE id = ?", id).
 		Scan(&n.ID, &n.Title, &n.Body, &n.OrgCode, &orgPath, &n.CreatedBy, &at)
 	if errors.Is(err, sql.ErrNoRows) {
-		fail(w, http.StatusNotFound, "notice.not_found", err)
+		fail(w, r, http.StatusNotFound, "notice.not_found", err)
 		return n, false
 	} else if err != nil {
-		fail(w, http.StatusInternalServerError, "notice.internal", err)
+		fail(w, r, http.StatusInternalServerError, "notice.internal", err)
 		return n, false
 	}
 	res, _ := json.Marshal(map[string]string{"org_path": orgPath, "owner": n.CreatedBy})
 	d, err := sdk.HostFrom(r.Context()).Policy.Decide(r.Context(), &pluginv1.DecideRequest{Action: action, Resource: res})
 	if err != nil {
-		fail(w, http.StatusServiceUnavailable, "notice.policy_unavailable", err)
+		fail(w, r, http.StatusServiceUnavailable, "notice.policy_unavailable", err)
 		return n, false
 	}
 	if !d.Allow {
-		fail(w, http.StatusNotFound, "notice.not_found", errors.New(d.Reason))
+		fail(w, r, http.StatusNotFound, "notice.not_found", errors.New(d.Reason))
 		return n, false
 	}
 	n.CreatedAt = time.UnixMilli(at).UTC()
@@ -270,7 +270,7 @@ func (s *service) submit(w http.ResponseWriter, r *http.Request) {
 	var state string
 	err := s.db.QueryRowContext(r.Context(), "SELECT state FROM notice_reviews WHERE notice_id = ?", n.ID).Scan(&state)
 	if err == nil && (state == "running" || state == "approved") {
-		fail(w, http.StatusConflict, "notice.already_submitted", nil)
+		fail(w, r, http.StatusConflict, "notice.already_submitted", nil)
 		return
 	}
 	vars, _ := json.Marshal(map[string]any{"title": n.Title, "org_code": n.OrgCode})
@@ -278,19 +278,19 @@ func (s *service) submit(w http.ResponseWriter, r *http.Request) {
 		ProcessKey: "notice.publish", BusinessKey: strconv.FormatInt(n.ID, 10), Title: "公告发布：" + n.Title,
 		Page: fmt.Sprintf("/notices/%d", n.ID), Variables: vars})
 	if err != nil {
-		fail(w, http.StatusBadGateway, "notice.process_failed", err)
+		fail(w, r, http.StatusBadGateway, "notice.process_failed", err)
 		return
 	}
 	if _, err := s.db.ExecContext(r.Context(), "DELETE FROM notice_reviews WHERE notice_id = ?", n.ID); err != nil {
-		fail(w, http.StatusInternalServerError, "notice.internal", err)
+		fail(w, r, http.StatusInternalServerError, "notice.internal", err)
 		return
 	}
 	if _, err := s.db.ExecContext(r.Context(), "INSERT INTO notice_reviews (notice_id, instance_id, state) VALUES (?, ?, ?)",
 		n.ID, inst.InstanceId, inst.State); err != nil {
-		fail(w, http.StatusInternalServerError, "notice.internal", err)
+		fail(w, r, http.StatusInternalServerError, "notice.internal", err)
 		return
 	}
-	writeJSON(w, http.StatusAccepted, map[string]any{"instance_id": inst.InstanceId, "state": inst.State})
+	sdk.WriteJSON(w, http.StatusAccepted, map[string]any{"instance_id": inst.InstanceId, "state": inst.State})
 }
 
 // review shows where a notice's publication approval stands.
@@ -305,10 +305,10 @@ func (s *service) review(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		out = map[string]string{"instance_id": inst, "state": state}
 	} else if !errors.Is(err, sql.ErrNoRows) {
-		fail(w, http.StatusInternalServerError, "notice.internal", err)
+		fail(w, r, http.StatusInternalServerError, "notice.internal", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, out)
+	sdk.WriteJSON(w, http.StatusOK, out)
 }
 
 // onTask records how a publication approval ended. The host retries a
@@ -329,12 +329,12 @@ type input struct{ Title, Body string }
 // answered the caller when ok is false.
 func readInput(w http.ResponseWriter, r *http.Request) (in input, ok bool) {
 	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
-		fail(w, http.StatusBadRequest, "notice.bad_json", err)
+		fail(w, r, http.StatusBadRequest, "notice.bad_json", err)
 		return in, false
 	}
 	in.Title, in.Body = strings.TrimSpace(in.Title), strings.TrimSpace(in.Body)
 	if in.Title == "" || utf8.RuneCountInString(in.Title) > 100 || in.Body == "" || utf8.RuneCountInString(in.Body) > 5000 {
-		fail(w, http.StatusBadRequest, "notice.invalid", errors.New("title (1–100 characters) and body (1–5000) are required"))
+		fail(w, r, http.StatusBadRequest, "notice.invalid", errors.New("title (1–100 characters) and body (1–5000) are required"))
 		return in, false
 	}
 	return in, true
@@ -349,7 +349,7 @@ func (s *service) create(w http.ResponseWriter, r *http.Request) {
 	res, err := s.db.ExecContext(r.Context(), "INSERT INTO notices (title, body, org_code, org_path, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?)",
 		in.Title, in.Body, c.OrgCode, c.OrgPath, c.Username, time.Now().UnixMilli())
 	if err != nil {
-		fail(w, http.StatusInternalServerError, "notice.internal", err)
+		fail(w, r, http.StatusInternalServerError, "notice.internal", err)
 		return
 	}
 	id, _ := res.LastInsertId()
@@ -358,7 +358,7 @@ func (s *service) create(w http.ResponseWriter, r *http.Request) {
 		detail, _ := json.Marshal(map[string]any{"title": in.Title})
 		if _, err := host.Audit.Write(r.Context(), &pluginv1.AuditRecord{Action: "notice.create",
 			Resource: fmt.Sprintf("notice:%d", id), Outcome: "success", Detail: detail}); err != nil {
-			fail(w, http.StatusInternalServerError, "notice.audit_failed", err)
+			fail(w, r, http.StatusInternalServerError, "notice.audit_failed", err)
 			return
 		}
 		// Tell subscribers (here: ourselves, for the statistics). The notice
@@ -369,23 +369,22 @@ func (s *service) create(w http.ResponseWriter, r *http.Request) {
 			s.log.Warn("notice.created not published", "notice", id, "err", err)
 		}
 	}
-	writeJSON(w, http.StatusCreated, map[string]any{"id": id})
+	sdk.WriteJSON(w, http.StatusCreated, map[string]any{"id": id})
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+// fail answers in the portal's error shape (sdk.WriteError): the code for
+// machines, the message for people in their language. The cause is not shown.
+func fail(w http.ResponseWriter, r *http.Request, status int, code string, _ error) {
+	sdk.WriteError(w, r, status, code, failures[code], nil)
 }
 
-// fail answers in the portal's error shape; the message is for people, the
-// code for machines. The cause is not shown.
-func fail(w http.ResponseWriter, status int, code string, _ error) {
-	msg := map[string]string{
-		"notice.bad_id": "编号不正确", "notice.not_found": "公告不存在", "notice.bad_json": "请求格式不正确",
-		"notice.invalid": "标题（1–100字）和正文（1–5000字）必填", "notice.internal": "服务器内部错误",
-		"notice.audit_failed": "审计记录失败，操作未完成", "notice.policy_unavailable": "权限服务暂不可用",
-		"notice.bad_query": "查询条件过长",
-	}[code]
-	writeJSON(w, status, map[string]string{"code": code, "message": msg})
+var failures = map[string]sdk.Message{
+	"notice.bad_id":             {ZH: "编号不正确", EN: "Bad id"},
+	"notice.not_found":          {ZH: "公告不存在", EN: "No such notice"},
+	"notice.bad_json":           {ZH: "请求格式不正确", EN: "The request is not valid JSON"},
+	"notice.invalid":            {ZH: "标题（1–100字）和正文（1–5000字）必填", EN: "A title (1–100 characters) and a body (1–5,000 characters) are required"},
+	"notice.internal":           {ZH: "服务器内部错误", EN: "Internal error"},
+	"notice.audit_failed":       {ZH: "审计记录失败，操作未完成", EN: "The audit record failed; nothing was done"},
+	"notice.policy_unavailable": {ZH: "权限服务暂不可用", EN: "The policy service is unavailable"},
+	"notice.bad_query":          {ZH: "查询条件过长", EN: "The query is too long"},
 }
