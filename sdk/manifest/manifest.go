@@ -9,6 +9,13 @@
 // against it and then checks what a schema cannot (semver, unique keys).
 package manifest
 
+import (
+	"bytes"
+	"fmt"
+
+	"gopkg.in/yaml.v3"
+)
+
 // ProtocolVersion is the wire-contract version this SDK speaks. It changes only
 // for breaking changes to sdk/proto; features above it are negotiated through
 // capabilities.
@@ -102,7 +109,79 @@ type Entity struct {
 	Name   string            `yaml:"name" json:"name"`
 	Title  map[string]string `yaml:"title" json:"title"`
 	Schema map[string]any    `yaml:"schema" json:"schema"` // JSON Schema of one record
-	Views  map[string]any    `yaml:"views,omitempty" json:"views,omitempty"`
+	// Views tell the shell how to show the records (docs/ui.md): list, form
+	// (a UI schema), create (false hides the New button) and detail. They
+	// travel to the shell as written; only detail is checked here (see
+	// DetailView), the others are free-form.
+	Views map[string]any `yaml:"views,omitempty" json:"views,omitempty"`
+}
+
+// DetailView is an entity's views.detail: how the shell lays out the page of
+// one record. Every part is optional. Declaring it (even empty) also makes
+// the list link each record to <list path>/<id>, so that path must be a GET
+// route answering the record.
+//
+//	views:
+//	  detail:
+//	    tabs:
+//	      - {title: {zh-CN: 案件信息, en: Case}, fields: [number, cause, status]}
+//	      - {title: {zh-CN: 当事人, en: Party}, fields: [party_name, party_id]}
+//	    attachments: documents   # a record field: [{file_id, name}], [{document_id, number, type}] or [ids]
+//	    timeline: instance_id    # a record field: the id of a host process instance
+type DetailView struct {
+	// Tabs group the record's fields, in order. Every field must be a
+	// property of the entity's schema; Parse refuses unknown names. Without
+	// tabs the shell shows one "基本信息/Details" tab with every property of
+	// the schema except the attachments and timeline fields.
+	Tabs []DetailTab `yaml:"tabs,omitempty" json:"tabs,omitempty"`
+	// Attachments names the record field holding the record's files, shown
+	// as an "附件/Attachments" tab with download links. Each element is a
+	// host file id, an object with file_id (and name) downloaded through
+	// /api/v1/files/<id>/content, or a host official document (document_id,
+	// with number and type) downloaded through /api/v1/documents/<id>/content
+	// — a document's PDF belongs to the plugin that issued it, which the
+	// files API never serves. The field need not be in the schema.
+	Attachments string `yaml:"attachments,omitempty" json:"attachments,omitempty"`
+	// Timeline names the record field holding the id of a host process
+	// instance, shown as a "流程/Timeline" tab from the workbench's instance
+	// view (who, when, what, why). The field need not be in the schema.
+	Timeline string `yaml:"timeline,omitempty" json:"timeline,omitempty"`
+}
+
+// DetailTab is one tab of a record's page.
+type DetailTab struct {
+	Title  map[string]string `yaml:"title" json:"title"`
+	Fields []string          `yaml:"fields" json:"fields"`
+}
+
+// Detail is the entity's views.detail, or nil when it declares none. On a
+// manifest from Parse it does not fail: Parse has checked the declaration.
+func (e *Entity) Detail() (*DetailView, error) {
+	raw, ok := e.Views["detail"]
+	if !ok || raw == nil {
+		return nil, nil
+	}
+	b, err := yaml.Marshal(raw)
+	if err != nil {
+		return nil, fmt.Errorf("manifest: entity %s: views.detail: %w", e.Name, err)
+	}
+	var d DetailView
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&d); err != nil {
+		return nil, fmt.Errorf("manifest: entity %s: views.detail: %w", e.Name, err)
+	}
+	return &d, nil
+}
+
+// properties are the names of the entity schema's properties.
+func (e *Entity) properties() map[string]bool {
+	props, _ := e.Schema["properties"].(map[string]any)
+	out := make(map[string]bool, len(props))
+	for k := range props {
+		out[k] = true
+	}
+	return out
 }
 
 // Task is a task type the plugin creates in the unified workbench.

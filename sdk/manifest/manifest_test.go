@@ -44,6 +44,59 @@ func TestParseAcceptsFullExample(t *testing.T) {
 	if m.Jobs[0].Schedule != "0 8 * * 1-5" {
 		t.Errorf("job = %+v", m.Jobs[0])
 	}
+	d, err := m.Entities[0].Detail()
+	if err != nil {
+		t.Fatalf("Detail: %v", err)
+	}
+	want := &DetailView{
+		Tabs: []DetailTab{
+			{Title: map[string]string{"zh-CN": "案件信息", "en": "Case"}, Fields: []string{"number", "cause", "filed_on", "fine"}},
+			{Title: map[string]string{"zh-CN": "当事人", "en": "Party"}, Fields: []string{"party", "uscc"}},
+		},
+		Attachments: "documents",
+		Timeline:    "instance_id",
+	}
+	if !reflect.DeepEqual(d, want) {
+		t.Errorf("detail = %+v, want %+v", d, want)
+	}
+}
+
+func TestDetailIsNilWithoutDeclaration(t *testing.T) {
+	for _, views := range []string{"", "    views: {create: false}\n"} {
+		m, err := Parse([]byte(minimal + "entities:\n  - name: case\n    title: {zh-CN: 案件}\n    schema: {type: object}\n" + views))
+		if err != nil {
+			t.Fatalf("%q: %v", views, err)
+		}
+		if d, err := m.Entities[0].Detail(); d != nil || err != nil {
+			t.Errorf("%q: Detail() = %+v, %v; want nil", views, d, err)
+		}
+	}
+}
+
+func TestDetailAcceptsRecordFieldsOutsideTheSchema(t *testing.T) {
+	// The attachments and timeline fields are in the record the plugin
+	// answers, not necessarily in the schema (which also drives the form).
+	m, err := Parse([]byte(minimal + `entities:
+  - name: lead
+    title: {zh-CN: 案源}
+    schema: {type: object, properties: {party_name: {type: string}}}
+    views:
+      detail: {attachments: files, timeline: instance_id}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := m.Entities[0].Detail()
+	if err != nil || d.Attachments != "files" || d.Timeline != "instance_id" || d.Tabs != nil {
+		t.Errorf("Detail() = %+v, %v", d, err)
+	}
+}
+
+func TestDetailReportsADecodingProblemOfAHandMadeEntity(t *testing.T) {
+	e := Entity{Name: "case", Views: map[string]any{"detail": map[string]any{"tabs": "all"}}}
+	if _, err := e.Detail(); err == nil || !strings.Contains(err.Error(), "entity case: views.detail") {
+		t.Errorf("Detail() error = %v", err)
+	}
 }
 
 func TestParseAcceptsMinimal(t *testing.T) {
@@ -55,6 +108,11 @@ func TestParseAcceptsMinimal(t *testing.T) {
 func TestParseReportsProblemAtFieldPath(t *testing.T) {
 	route := func(s string) string { return minimal + "routes:\n" + s }
 	menus := func(s string) string { return minimal + "menus:\n" + s }
+	detail := func(s string) string {
+		return minimal + "entities:\n  - name: case\n    title: {zh-CN: 案件}\n" +
+			"    schema: {type: object, properties: {number: {type: string}, party_name: {type: string}}}\n" +
+			"    views:\n      detail:\n        " + s
+	}
 	tests := []struct {
 		name string
 		yaml string
@@ -120,6 +178,22 @@ func TestParseReportsProblemAtFieldPath(t *testing.T) {
 		{"i18n key not text", minimal + "i18n: {zh-CN: {a: [1]}}\n", "i18n.zh-CN.a:"},
 		{"i18n key with dots is quoted", minimal + "i18n: {zh-CN: {case.title: [1]}}\n", `i18n.zh-CN["case.title"]:`},
 		{"document without template", minimal + "documents:\n  - {type: x.decision, title: {zh-CN: 决定书}}\n", "documents[0].template: is required"},
+		{"detail tab names an unknown field", detail("tabs:\n        - {title: {zh-CN: 基本}, fields: [number, partyname]}\n"),
+			`entities[0].views.detail.tabs[0].fields[1]: "partyname" is not a field of the entity's schema (number, party_name)`},
+		{"detail tab of a schema without properties", minimal + "entities:\n  - name: case\n    title: {zh-CN: 案件}\n    schema: {type: object}\n" +
+			"    views:\n      detail:\n        tabs: [{title: {zh-CN: 基本}, fields: [number]}]\n",
+			`entities[0].views.detail.tabs[0].fields[0]: "number" is not a field of the entity's schema, which has no properties`},
+		{"detail tab without title", detail("tabs: [{fields: [number]}]\n"), "entities[0].views.detail.tabs[0].title: is required"},
+		{"detail tab title without zh-CN", detail("tabs: [{title: {en: Basics}, fields: [number]}]\n"), "entities[0].views.detail.tabs[0].title.zh-CN: is required"},
+		{"detail tab without fields", detail("tabs: [{title: {zh-CN: 基本}, fields: []}]\n"), "entities[0].views.detail.tabs[0].fields:"},
+		{"detail tab field repeated", detail("tabs: [{title: {zh-CN: 基本}, fields: [number, number]}]\n"), "entities[0].views.detail.tabs[0].fields:"},
+		{"detail tabs empty", detail("tabs: []\n"), "entities[0].views.detail.tabs:"},
+		{"detail with a flat field list", detail("fields: [number]\n"), "entities[0].views.detail.fields: is not a known field"},
+		{"detail not an object", minimal + "entities:\n  - name: case\n    title: {zh-CN: 案件}\n    schema: {type: object}\n    views: {detail: [number]}\n",
+			"entities[0].views.detail:"},
+		{"detail attachments not a field name", detail("attachments: 'case documents'\n"),
+			`entities[0].views.detail.attachments: "case documents" is not a field name`},
+		{"detail timeline not a string", detail("timeline: {field: instance_id}\n"), "entities[0].views.detail.timeline:"},
 		{"job without schedule", minimal + "jobs:\n  - {name: x.remind}\n", "jobs[0].schedule: is required"},
 		{"job name repeated", minimal + "jobs:\n  - {name: x.remind, schedule: '@daily'}\n  - {name: x.remind, schedule: '@hourly'}\n", "jobs[1].name:"},
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -81,7 +82,9 @@ func compileSchema() *jsonschema.Schema {
 //   - a route timeout is positive;
 //   - menu keys, entity names, task types, process keys, policy names,
 //     document types and job names are each unique;
-//   - no menu is its own ancestor.
+//   - no menu is its own ancestor;
+//   - the tabs of an entity's detail view (views.detail) name properties of
+//     the entity's schema.
 //
 // On failure the error is a *ValidationError carrying every problem found and
 // wrapping ErrInvalid. A problem the schema reports hides the semantic
@@ -202,6 +205,16 @@ func (ps *problems) addUnlessKnown(loc []string, msg string) {
 	ps.add(loc, msg)
 }
 
+// within reports whether a problem is known at loc or at a field inside it.
+func (ps *problems) within(loc []string) bool {
+	for _, p := range *ps {
+		if len(p.loc) >= len(loc) && slices.Equal(p.loc[:len(loc)], loc) {
+			return true
+		}
+	}
+	return false
+}
+
 // addSchema flattens the validator's error tree into its leaves, the only
 // nodes that say what is wrong with a particular field.
 func (ps *problems) addSchema(e *jsonschema.ValidationError, p *message.Printer) {
@@ -244,6 +257,8 @@ func patternHint(schemaLoc, pattern string) string {
 		return "is not a dotted lower-case key (enforcement.case.read)"
 	case ptr == "/$defs/relativePath":
 		return "is not a path starting with / without spaces, ? or #"
+	case ptr == "/$defs/recordField":
+		return "is not a field name: a letter or underscore, then letters, digits or underscores (party_name)"
 	case strings.HasSuffix(ptr, "/timeout"):
 		return "is not a duration (10s, 1m30s)"
 	case strings.HasSuffix(ptr, "/name"):
@@ -359,6 +374,42 @@ func (m *Manifest) check(ps *problems) {
 	unique(ps, "documents", "type", len(m.Documents), func(i int) string { return m.Documents[i].Type })
 	unique(ps, "jobs", "name", len(m.Jobs), func(i int) string { return m.Jobs[i].Name })
 	m.checkMenuTree(ps)
+	m.checkDetailViews(ps)
+}
+
+// checkDetailViews refuses a detail view whose tabs name fields the entity's
+// schema does not have: the shell would show an empty row, and the mistake is
+// usually a typo the plugin team wants to hear about at load.
+func (m *Manifest) checkDetailViews(ps *problems) {
+	for i := range m.Entities {
+		e := &m.Entities[i]
+		at := []string{"entities", strconv.Itoa(i), "views", "detail"}
+		d, err := e.Detail()
+		if err != nil {
+			// The schema has said what is wrong inside views.detail.
+			if !ps.within(at) {
+				ps.add(at, err.Error())
+			}
+			continue
+		}
+		if d == nil {
+			continue
+		}
+		props := e.properties()
+		known := slices.Sorted(maps.Keys(props))
+		for j, tab := range d.Tabs {
+			for k, f := range tab.Fields {
+				if props[f] {
+					continue
+				}
+				msg := fmt.Sprintf("%q is not a field of the entity's schema (%s)", f, strings.Join(known, ", "))
+				if len(known) == 0 {
+					msg = fmt.Sprintf("%q is not a field of the entity's schema, which has no properties", f)
+				}
+				ps.addUnlessKnown(append(slices.Clone(at), "tabs", strconv.Itoa(j), "fields", strconv.Itoa(k)), msg)
+			}
+		}
+	}
 }
 
 // unique reports every element of list whose field repeats an earlier one.

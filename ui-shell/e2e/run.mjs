@@ -409,6 +409,24 @@ try {
     await login(page, base, 'pd_li')
   })
 
+  await step("a lead's record page: its tabs, and the filing approval's steps on the timeline", page, async () => {
+    // The lead filed in the penalty-case step; its record page is declared
+    // in the plugin's manifest (views.detail), with no page code.
+    await page.goto(base + '/workbench')
+    await page.getByText('业务应用').click()
+    await page.locator('.el-menu').getByText('案源登记').click()
+    await page.waitForURL(/\/plugins\/enforcement\/leads$/)
+    await page.locator('[data-test=plugin-list] tr', { hasText: '群众投诉销售过期食品' }).first().locator('[data-test=record-link]').click()
+    await page.waitForURL(/\/plugins\/enforcement\/leads\/\d+$/)
+    const tabs = page.locator('[data-test=record-tabs]')
+    for (const name of ['线索信息', '当事人', '流程']) await tabs.getByRole('tab', { name }).waitFor()
+    await page.locator('[data-test=record-fields-0]').getByText('投诉举报').waitFor()
+    await tabs.getByRole('tab', { name: '流程' }).click()
+    const timeline = page.locator('[data-test=record-timeline]')
+    await timeline.locator('[data-test=record-instance-status]').getByText('已通过').waitFor()
+    for (const text of ['同意立案', '办案机构负责人审核', '法制审核', '机关负责人审批', '王强']) await timeline.getByText(text).first().waitFor()
+  })
+
   await step('switch language', page, async () => {
     await page.goto(base + '/workbench')
     await page.click('[data-test=lang]')

@@ -49,7 +49,11 @@ export const zhCN = {
   audit: { at: '时间', actor: '操作人', action: '操作', resource: '对象', outcome: '结果', verify: '校验完整性', verified: '已校验 {n} 条，链完整' },
   profile: { old: '原密码', new: '新密码', change: '修改密码', changed: '密码已修改' },
   portal: { welcome: '企业和群众服务', notices: '通知公告', myApps: '我的申请', signIn: '登录', staff: '工作人员入口' },
-  plugin: { create: '新建', noEntity: '此页面没有可显示的数据定义', created: '已保存' },
+  plugin: {
+    create: '新建', noEntity: '此页面没有可显示的数据定义', created: '已保存', details: '基本信息', attachments: '附件', timeline: '流程',
+    record: '记录详情', openRecord: '打开记录 {id}', backToList: '返回列表', noAttachments: '暂无附件', unavailable: '无权查看或已不存在',
+    download: '下载 {name}', noInstance: '尚未发起流程', openInstance: '查看流程详情',
+  },
   users: {
     orgs: '组织机构', name: '姓名', org: '所在机构', roles: '角色', lastLogin: '最近登录', create: '新建用户', created: '用户已创建',
     saved: '已保存', disable: '停用', enable: '启用', unlock: '解锁', status: { active: '正常', disabled: '停用', locked: '锁定' },
@@ -132,7 +136,11 @@ export const en: Messages = {
   audit: { at: 'Time', actor: 'Actor', action: 'Action', resource: 'Resource', outcome: 'Outcome', verify: 'Verify integrity', verified: '{n} entries verified; the chain is intact' },
   profile: { old: 'Current password', new: 'New password', change: 'Change password', changed: 'Password changed' },
   portal: { welcome: 'Services for enterprises and the public', notices: 'Notices', myApps: 'My applications', signIn: 'Sign in', staff: 'Staff entrance' },
-  plugin: { create: 'New', noEntity: 'This page has no data description to show', created: 'Saved' },
+  plugin: {
+    create: 'New', noEntity: 'This page has no data description to show', created: 'Saved', details: 'Details', attachments: 'Attachments', timeline: 'Timeline',
+    record: 'Record details', openRecord: 'Open record {id}', backToList: 'Back to the list', noAttachments: 'No attachments', unavailable: 'Not available to you, or no longer there',
+    download: 'Download {name}', noInstance: 'No process has started yet', openInstance: 'Open the process',
+  },
   users: {
     orgs: 'Organisations', name: 'Name', org: 'Organisation', roles: 'Roles', lastLogin: 'Last sign-in', create: 'New user', created: 'User created',
     saved: 'Saved', disable: 'Disable', enable: 'Enable', unlock: 'Unlock', status: { active: 'Active', disabled: 'Disabled', locked: 'Locked' },

@@ -1,5 +1,6 @@
-// Reading a plugin's entity descriptor (JSON Schema of one record) into what
-// the generic list and form need.
+// A plugin's entity descriptor (the JSON Schema of one record) and finding
+// the records in a list answer; the columns and the record page's tabs are
+// detailModel.ts's.
 
 import type { RecordSchema, UISchema } from './formModel'
 
@@ -9,25 +10,6 @@ export interface Entity {
   schema: RecordSchema
   // create: false hides the New button (records made by a process, not a form).
   views?: { form?: UISchema; create?: boolean }
-}
-
-export interface Field {
-  name: string
-  label: string
-  required: boolean
-  maxLength?: number
-  long: boolean
-}
-
-export function fieldsOf(e: Entity): Field[] {
-  const req = new Set(e.schema.required ?? [])
-  return Object.entries(e.schema.properties ?? {}).map(([name, p]) => ({
-    name,
-    label: p.title ?? name,
-    required: req.has(name),
-    maxLength: p.maxLength,
-    long: (p.maxLength ?? 0) > 200,
-  }))
 }
 
 // rowsOf finds the records in a plugin's list answer: an array, or the first
