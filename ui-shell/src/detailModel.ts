@@ -192,3 +192,41 @@ export function fileSize(n: number | undefined): string {
   if (n < 1024 * 1024) return (n / 1024).toFixed(1) + ' KB'
   return (n / 1024 / 1024).toFixed(1) + ' MB'
 }
+
+// ListQuery is what the list's toolbar and headers ask for.
+export interface ListQuery {
+  filter: string // words every shown row must contain, in any column (shown values)
+  sort?: { field: string; order: 'ascending' | 'descending' }
+  page: number // from 1
+  size: number
+}
+
+// viewRows filters, sorts and pages a list answer as the user sees it: the
+// filter matches the shown values (an enum's label, a formatted date), and
+// sorting compares numbers as numbers and the rest as Chinese-aware text.
+export function viewRows(rows: Record<string, unknown>[], fields: FieldModel[], q: ListQuery, words: { yes: string; no: string }):
+  { rows: Record<string, unknown>[]; total: number } {
+  const shown = (row: Record<string, unknown>, f: FieldModel) => displayValue(row[f.name], f, words)
+  const terms = q.filter.trim().toLowerCase().split(/\s+/).filter(Boolean)
+  let out = terms.length
+    ? rows.filter((row) => {
+      const hay = [String(row.id ?? ''), ...fields.map((f) => shown(row, f))].join(' ').toLowerCase()
+      return terms.every((t) => hay.includes(t))
+    })
+    : rows.slice()
+  if (q.sort) {
+    const { field, order } = q.sort
+    const f = fields.find((x) => x.name === field)
+    const sign = order === 'descending' ? -1 : 1
+    out = out.slice().sort((a, b) => {
+      const x = a[field]
+      const y = b[field]
+      if (typeof x === 'number' && typeof y === 'number') return sign * (x - y)
+      const sx = f ? shown(a, f) : String(x ?? '')
+      const sy = f ? shown(b, f) : String(y ?? '')
+      return sign * sx.localeCompare(sy, 'zh-CN')
+    })
+  }
+  const start = (Math.max(1, q.page) - 1) * q.size
+  return { rows: out.slice(start, start + q.size), total: out.length }
+}

@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest'
+import { columnsOf, viewRows } from '../detailModel'
+
+describe('the generic list', () => {
+  const schema = {
+    properties: {
+      party_name: { type: 'string', title: '当事人' },
+      status: { type: 'string', title: '状态', enum: ['investigating', 'decided'], enumNames: [{ 'zh-CN': '调查中', en: 'Investigating' }, { 'zh-CN': '已决定', en: 'Decided' }] },
+      fine: { type: 'integer', title: '罚款' },
+    },
+  }
+  const fields = columnsOf(schema as never, 'zh-CN')
+  const words = { yes: '是', no: '否' }
+  const rows = [
+    { id: 1, party_name: '上海甲公司', status: 'investigating', fine: 500 },
+    { id: 2, party_name: '上海乙公司', status: 'decided', fine: 5000 },
+    { id: 3, party_name: '北京丙公司', status: 'decided', fine: 50 },
+  ]
+  it('filters on what is shown, every word', () => {
+    expect(viewRows(rows, fields, { filter: '已决定', page: 1, size: 20 }, words).rows.map((r) => r.id)).toEqual([2, 3])
+    expect(viewRows(rows, fields, { filter: '上海 已决定', page: 1, size: 20 }, words).rows.map((r) => r.id)).toEqual([2])
+    expect(viewRows(rows, fields, { filter: '', page: 1, size: 20 }, words).total).toBe(3)
+  })
+  it('sorts numbers as numbers', () => {
+    const sorted = viewRows(rows, fields, { filter: '', sort: { field: 'fine', order: 'descending' }, page: 1, size: 20 }, words)
+    expect(sorted.rows.map((r) => r.id)).toEqual([2, 1, 3])
+  })
+  it('pages', () => {
+    const page2 = viewRows(rows, fields, { filter: '', page: 2, size: 2 }, words)
+    expect(page2.rows.map((r) => r.id)).toEqual([3])
+    expect(page2.total).toBe(3)
+  })
+})
