@@ -154,6 +154,61 @@ type DetailTab struct {
 	Fields []string          `yaml:"fields" json:"fields"`
 }
 
+// Action is one of an entity's views.actions: a button on a record's page
+// (and, with bulk, on the list for the selected records) that POSTs to one
+// of the plugin's routes, with a form when the route takes a body.
+//
+//	views:
+//	  actions:
+//	    - name: notice
+//	      title: {zh-CN: 告知, en: Notify}
+//	      route: "/cases/{id}/notice"        # a POST route the manifest declares
+//	      when: {field: status, in: [investigating]}
+//	      form: {type: object, required: [facts], properties: {facts: {type: string, title: 违法事实}}}
+type Action struct {
+	Name  string            `yaml:"name" json:"name"`
+	Title map[string]string `yaml:"title" json:"title"`
+	// Route is the path of a POST route of the manifest, with {id} standing
+	// for the record's id.
+	Route string `yaml:"route" json:"route"`
+	// When shows the action only on records whose field has one of the
+	// values; nil shows it always.
+	When *ActionWhen `yaml:"when,omitempty" json:"when,omitempty"`
+	// Form is the JSON Schema of the body (with the same UI conventions as a
+	// create form); nil posts an empty object.
+	Form map[string]any `yaml:"form,omitempty" json:"form,omitempty"`
+	// Bulk offers the action for the records selected in the list.
+	Bulk bool `yaml:"bulk,omitempty" json:"bulk,omitempty"`
+	// Confirm asks before posting an action without a form.
+	Confirm map[string]string `yaml:"confirm,omitempty" json:"confirm,omitempty"`
+}
+
+// ActionWhen is an action's condition on the record.
+type ActionWhen struct {
+	Field string `yaml:"field" json:"field"`
+	In    []any  `yaml:"in" json:"in"`
+}
+
+// Actions are the entity's views.actions. On a manifest from Parse it does
+// not fail: Parse has checked them.
+func (e *Entity) Actions() ([]Action, error) {
+	raw, ok := e.Views["actions"]
+	if !ok || raw == nil {
+		return nil, nil
+	}
+	b, err := yaml.Marshal(raw)
+	if err != nil {
+		return nil, fmt.Errorf("manifest: entity %s: views.actions: %w", e.Name, err)
+	}
+	var as []Action
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&as); err != nil {
+		return nil, fmt.Errorf("manifest: entity %s: views.actions: %w", e.Name, err)
+	}
+	return as, nil
+}
+
 // Detail is the entity's views.detail, or nil when it declares none. On a
 // manifest from Parse it does not fail: Parse has checked the declaration.
 func (e *Entity) Detail() (*DetailView, error) {

@@ -363,3 +363,40 @@ func TestCheckCompatibleRefusesUnparsableHostVersion(t *testing.T) {
 		t.Fatalf("err = %v, want a parse error that is not ErrIncompatible", err)
 	}
 }
+
+// views.actions: each names one of the manifest's POST routes and, with
+// when, a field of the schema.
+func TestActions(t *testing.T) {
+	entity := func(actions string) string {
+		return minimal + `routes:
+  - {method: POST, path: "/cases/{id}/notice", permission: cases.write, audience: [staff]}
+  - {method: GET, path: "/cases/{id}", permission: cases.read, audience: [staff]}
+entities:
+  - name: case
+    title: {zh-CN: 案件}
+    schema: {type: object, properties: {status: {type: string}}}
+    views:
+      actions:
+` + actions
+	}
+	m, err := Parse([]byte(entity(`        - {name: notice, title: {zh-CN: 告知, en: Notify}, route: "/cases/{id}/notice", when: {field: status, in: [investigating]},
+           form: {type: object, required: [facts], properties: {facts: {type: string}}}}
+`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	as, err := m.Entities[0].Actions()
+	if err != nil || len(as) != 1 || as[0].Route != "/cases/{id}/notice" || as[0].When.Field != "status" || as[0].Form["type"] != "object" {
+		t.Fatalf("Actions() = %+v, %v", as, err)
+	}
+	for _, c := range []struct{ name, actions, want string }{
+		{"a GET route", `        - {name: view, title: {zh-CN: 查看}, route: "/cases/{id}"}` + "\n", `entities[0].views.actions[0].route: "/cases/{id}" is not a POST route of the manifest`},
+		{"an unknown field", `        - {name: notice, title: {zh-CN: 告知}, route: "/cases/{id}/notice", when: {field: state, in: [x]}}` + "\n", `entities[0].views.actions[0].when.field: "state" is not a field of the entity's schema`},
+		{"no title", `        - {name: notice, route: "/cases/{id}/notice"}` + "\n", "entities[0].views.actions[0].title: is required"},
+	} {
+		_, err := Parse([]byte(entity(c.actions)))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want %q", c.name, err, c.want)
+		}
+	}
+}

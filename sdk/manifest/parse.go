@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net/http"
 	"regexp"
 	"slices"
 	"strconv"
@@ -375,6 +376,38 @@ func (m *Manifest) check(ps *problems) {
 	unique(ps, "jobs", "name", len(m.Jobs), func(i int) string { return m.Jobs[i].Name })
 	m.checkMenuTree(ps)
 	m.checkDetailViews(ps)
+	m.checkActions(ps)
+}
+
+// checkActions refuses an action whose route is not one of the manifest's
+// POST routes, or whose condition names a field the schema does not have.
+func (m *Manifest) checkActions(ps *problems) {
+	posts := map[string]bool{}
+	for _, r := range m.Routes {
+		if r.Method == http.MethodPost {
+			posts[r.Path] = true
+		}
+	}
+	for i := range m.Entities {
+		e := &m.Entities[i]
+		at := []string{"entities", strconv.Itoa(i), "views", "actions"}
+		as, err := e.Actions()
+		if err != nil {
+			if !ps.within(at) {
+				ps.add(at, err.Error())
+			}
+			continue
+		}
+		props := e.properties()
+		for j, a := range as {
+			if !posts[a.Route] {
+				ps.addUnlessKnown(append(slices.Clone(at), strconv.Itoa(j), "route"), fmt.Sprintf("%q is not a POST route of the manifest", a.Route))
+			}
+			if a.When != nil && !props[a.When.Field] {
+				ps.addUnlessKnown(append(slices.Clone(at), strconv.Itoa(j), "when", "field"), fmt.Sprintf("%q is not a field of the entity's schema", a.When.Field))
+			}
+		}
+	}
 }
 
 // checkDetailViews refuses a detail view whose tabs name fields the entity's

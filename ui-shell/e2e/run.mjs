@@ -241,11 +241,20 @@ try {
       }
     }
     if (await page.locator('[data-test=plugin-create]').count()) throw new Error('cases offer a New button')
-    // The handler issues the notice of intended penalty (API).
-    const cases = (await call('GET', '/api/plugins/enforcement/cases', li)).cases
-    await call('POST', `/api/plugins/enforcement/cases/${cases[0].id}/notice`, li, { facts: '当事人销售过期食品。', evidence: '现场检查笔录',
-      violated: '《食品安全法》第三十四条', basis: '《食品安全法》第一百二十四条', penalty: '罚款人民币20,000元', fine_yuan: 20000,
-      contact: '李娜 021-12345678', address: '上海市浦东新区合欢路2号' })
+    // The handler opens the case and issues the notice of intended penalty
+    // from its page (an action the manifest declares, with its form).
+    await page.locator('[data-test=record-link]').first().click()
+    await page.locator('[data-test=plugin-record]').waitFor()
+    await page.click('[data-test=action-notice]')
+    const form = page.locator('.el-dialog').filter({ has: page.locator('[data-test=plugin-save]') })
+    for (const [name, value] of [['facts', '当事人销售过期食品。'], ['evidence', '现场检查笔录'], ['violated', '《食品安全法》第三十四条'],
+      ['basis', '《食品安全法》第一百二十四条'], ['penalty', '罚款人民币20,000元'], ['contact', '李娜 021-12345678'], ['address', '上海市浦东新区合欢路2号']]) {
+      await form.locator(`[name=${name}]`).fill(value)
+    }
+    await form.locator('.el-input-number input').first().fill('20000')
+    await form.locator('[data-test=plugin-save]').click()
+    await page.locator('[data-test=plugin-record]').getByText('已告知').waitFor()
+    if (await page.locator('[data-test=action-notice]').count()) throw new Error('the notice is still offered after it was issued')
   })
 
   await step('the enterprise signs in on a phone, confirms receipt and files 陈述申辩 in the window', page, async () => {

@@ -230,3 +230,32 @@ export function viewRows(rows: Record<string, unknown>[], fields: FieldModel[], 
   const start = (Math.max(1, q.page) - 1) * q.size
   return { rows: out.slice(start, start + q.size), total: out.length }
 }
+
+// EntityAction is one of an entity's views.actions (sdk/manifest Action): a
+// button that POSTs to the plugin's route, with a form when it takes a body.
+export interface EntityAction {
+  name: string
+  title: Texts
+  route: string // "/cases/{id}/notice"
+  when?: { field: string; in: unknown[] }
+  form?: RecordSchema
+  bulk?: boolean
+  confirm?: Texts
+}
+
+// actionsOf reads views.actions from an entity descriptor.
+export function actionsOf(e: { views?: object } | null | undefined): EntityAction[] {
+  const a = (e?.views as { actions?: unknown } | undefined)?.actions
+  return Array.isArray(a) ? (a as EntityAction[]) : []
+}
+
+// actionsFor are the actions a record offers now: those whose condition its
+// values meet.
+export function actionsFor(actions: EntityAction[], record: Record<string, unknown>): EntityAction[] {
+  return actions.filter((a) => !a.when || a.when.in.includes(record[a.when.field]))
+}
+
+// actionPath is the plugin route an action posts to for a record.
+export function actionPath(a: EntityAction, id: unknown): string {
+  return a.route.replace('{id}', encodeURIComponent(String(id)))
+}

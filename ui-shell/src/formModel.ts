@@ -25,6 +25,8 @@ export interface PropSchema {
   pattern?: string
   enum?: (string | number)[]
   enumNames?: Texts[]
+  format?: string // "date": a date picker
+  items?: { type?: string; enum?: (string | number)[]; enumNames?: Texts[] } // an array of choices: a multiple select
 }
 
 export interface RecordSchema {
@@ -48,7 +50,7 @@ export interface UISchema {
 export interface FieldModel {
   name: string
   label: string
-  widget: 'text' | 'textarea' | 'number' | 'select' | 'date'
+  widget: 'text' | 'textarea' | 'number' | 'select' | 'multiselect' | 'switch' | 'date'
   options: { value: string | number; label: string }[]
   // dict names a host data dictionary (widget "dict:<key>") the options come from.
   dict?: string
@@ -69,9 +71,16 @@ function widgetOf(name: string, p: PropSchema, ui: UISchema): FieldModel['widget
   if (w?.startsWith('dict:')) return 'select'
   if (w === 'textarea' || w === 'number' || w === 'select' || w === 'date' || w === 'text') return w
   if (p.enum) return 'select'
+  if (p.type === 'array' && p.items?.enum) return 'multiselect'
+  if (p.type === 'boolean') return 'switch'
+  if (p.format === 'date') return 'date'
   if (p.type === 'number' || p.type === 'integer') return 'number'
   if ((p.maxLength ?? 0) > 200) return 'textarea'
   return 'text'
+}
+
+function choicesOf(p: { enum?: (string | number)[]; enumNames?: Texts[] }, lang: Lang): FieldModel['options'] {
+  return (p.enum ?? []).map((v, i) => ({ value: v, label: p.enumNames?.[i]?.[lang] ?? p.enumNames?.[i]?.['zh-CN'] ?? String(v) }))
 }
 
 // sections lays the fields out: the UI schema's sections, then any field it
@@ -83,7 +92,7 @@ export function sections(s: RecordSchema, ui: UISchema, lang: Lang): SectionMode
     return {
       name, label: label(p, name, lang), widget: widgetOf(name, p, ui), schema: p,
       dict: ui.widgets?.[name]?.startsWith('dict:') ? ui.widgets[name]!.slice(5) : undefined,
-      options: (p.enum ?? []).map((v, i) => ({ value: v, label: p.enumNames?.[i]?.[lang] ?? p.enumNames?.[i]?.['zh-CN'] ?? String(v) })),
+      options: choicesOf(p.enum ? p : (p.items ?? {}), lang),
     }
   }
   const placed = new Set<string>()
@@ -139,7 +148,7 @@ export function validate(s: RecordSchema, ui: UISchema, values: Record<string, u
     for (const f of sec.fields) {
       if (!visible(f.name, ui, values)) continue
       const v = values[f.name]
-      const empty = v === undefined || v === null || (typeof v === 'string' && v.trim() === '')
+      const empty = v === undefined || v === null || (typeof v === 'string' && v.trim() === '') || (Array.isArray(v) && v.length === 0)
       const p = f.schema
       if (empty) {
         if (required(f.name, s, ui, values)) errors[f.name] = say('required', f, lang, ui)
@@ -155,6 +164,7 @@ export function validate(s: RecordSchema, ui: UISchema, values: Record<string, u
         else if (p.maximum !== undefined && v > p.maximum) errors[f.name] = say('maximum', f, lang, ui, p.maximum)
       }
       if (p.enum && !p.enum.includes(v as string | number)) errors[f.name] = say('enum', f, lang, ui)
+      if (Array.isArray(v) && p.items?.enum && v.some((x) => !p.items!.enum!.includes(x))) errors[f.name] = say('enum', f, lang, ui)
     }
   }
   return errors

@@ -51,7 +51,7 @@ export const zhCN = {
   portal: { welcome: '企业和群众服务', notices: '通知公告', myApps: '我的申请', signIn: '登录', staff: '工作人员入口' },
   plugin: {
     create: '新建', noEntity: '此页面没有可显示的数据定义', created: '已保存', details: '基本信息', attachments: '附件', timeline: '流程',
-    record: '记录详情', filter: '筛选（输入关键词）', openRecord: '打开记录 {id}', backToList: '返回列表', noAttachments: '暂无附件', unavailable: '无权查看或已不存在',
+    record: '记录详情', done: '已完成：{action}', bulkDone: '{action}：{total}条中{done}条成功', filter: '筛选（输入关键词）', openRecord: '打开记录 {id}', backToList: '返回列表', noAttachments: '暂无附件', unavailable: '无权查看或已不存在',
     download: '下载 {name}', noInstance: '尚未发起流程', openInstance: '查看流程详情',
   },
   users: {
@@ -138,7 +138,7 @@ export const en: Messages = {
   portal: { welcome: 'Services for enterprises and the public', notices: 'Notices', myApps: 'My applications', signIn: 'Sign in', staff: 'Staff entrance' },
   plugin: {
     create: 'New', noEntity: 'This page has no data description to show', created: 'Saved', details: 'Details', attachments: 'Attachments', timeline: 'Timeline',
-    record: 'Record details', filter: 'Filter (type words)', openRecord: 'Open record {id}', backToList: 'Back to the list', noAttachments: 'No attachments', unavailable: 'Not available to you, or no longer there',
+    record: 'Record details', done: 'Done: {action}', bulkDone: '{action}: {done} of {total} done', filter: 'Filter (type words)', openRecord: 'Open record {id}', backToList: 'Back to the list', noAttachments: 'No attachments', unavailable: 'Not available to you, or no longer there',
     download: 'Download {name}', noInstance: 'No process has started yet', openInstance: 'Open the process',
   },
   users: {

@@ -48,3 +48,23 @@ describe('schema-driven forms', () => {
     expect(validate(schema, ui, { kind: 'normal', title: '好' }, 'en')).toEqual({})
   })
 })
+
+describe('more widgets', () => {
+  it('gives booleans a switch, arrays of choices a multiple select, dates a picker', async () => {
+    const { sections, validate } = await import('../formModel')
+    const s = {
+      required: ['grounds'],
+      properties: {
+        hearing: { type: 'boolean', title: '听证' },
+        grounds: { type: 'array', title: '情形', items: { type: 'string', enum: ['complex', 'statutory'], enumNames: [{ 'zh-CN': '疑难复杂', en: 'Complex' }, { 'zh-CN': '法定', en: 'Statutory' }] } },
+        date: { type: 'string', format: 'date', title: '日期' },
+      },
+    }
+    const fields = sections(s, {}, 'en')[0]!.fields
+    expect(fields.map((f) => f.widget)).toEqual(['switch', 'multiselect', 'date'])
+    expect(fields[1]!.options).toEqual([{ value: 'complex', label: 'Complex' }, { value: 'statutory', label: 'Statutory' }])
+    expect(validate(s, {}, { grounds: [] }, 'zh-CN').grounds).toBe('请填写情形')
+    expect(validate(s, {}, { grounds: ['other'] }, 'zh-CN').grounds).toBe('请从列表中选择情形')
+    expect(validate(s, {}, { grounds: ['complex'] }, 'zh-CN')).toEqual({})
+  })
+})

@@ -31,3 +31,17 @@ describe('the generic list', () => {
     expect(page2.total).toBe(3)
   })
 })
+
+describe('record actions', () => {
+  it('offers what the record allows and posts to its route', async () => {
+    const { actionsOf, actionsFor, actionPath } = await import('../detailModel')
+    const actions = actionsOf({ views: { actions: [
+      { name: 'notice', title: { 'zh-CN': '告知' }, route: '/cases/{id}/notice', when: { field: 'status', in: ['investigating'] } },
+      { name: 'evidence', title: { 'zh-CN': '证据' }, route: '/cases/{id}/evidence' },
+    ] } })
+    expect(actionsFor(actions, { id: 7, status: 'investigating' }).map((a) => a.name)).toEqual(['notice', 'evidence'])
+    expect(actionsFor(actions, { id: 7, status: 'decided' }).map((a) => a.name)).toEqual(['evidence'])
+    expect(actionPath(actions[0], 7)).toBe('/cases/7/notice')
+    expect(actionsOf({ views: {} })).toEqual([])
+  })
+})
