@@ -130,6 +130,14 @@ async function tour(base, paths) {
       if (key) throw new Error(`${p} (${lang}) shows the raw key ${key[0]}`)
       if (await page.locator('.el-message--error').count()) throw new Error(`${p} (${lang}) shows an error: ${await page.locator('.el-message--error').first().innerText()}`)
       if (pageErrors.length) throw new Error(`${p} (${lang}): ${pageErrors[0]}`)
+      // Labelled controls: every visible control has an accessible name
+      // (a label, aria-label or aria-labelledby, a title, or a button's text).
+      const unlabelled = await page.evaluate(() => [...document.querySelectorAll('input, select, textarea, button, [role=button], [role=combobox]')]
+        .filter((e) => e.offsetParent !== null && e.type !== 'hidden')
+        .filter((e) => !(e.getAttribute('aria-label') || e.getAttribute('aria-labelledby') || e.title || e.labels?.length ||
+          ((e.tagName === 'BUTTON' || e.getAttribute('role') === 'button') && e.innerText.trim())))
+        .map((e) => e.outerHTML.slice(0, 160)))
+      if (unlabelled.length) throw new Error(`${p} (${lang}): ${unlabelled.length} control(s) without a name, e.g. ${unlabelled[0]}`)
     }
   }
   await page.evaluate(() => localStorage.setItem('portal.lang', 'zh-CN'))
