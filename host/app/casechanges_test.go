@@ -78,6 +78,30 @@ func TestCaseSuspensionTerminationTransfer(t *testing.T) {
 	c := fileCase(t, p, today)
 	at := func(id int64, action string) string { return fmt.Sprintf("%s/cases/%d/%s", ep, id, action) }
 
+	// The case page offers each user the actions they may call: the
+	// handler applies and notifies, the head of unit closes.
+	caseActions := func(user string) map[string]bool {
+		var ui struct {
+			Entities []struct {
+				Name  string
+				Views struct{ Actions []struct{ Name string } }
+			}
+		}
+		p.ok(user, "GET", "/api/v1/plugins/enforcement/ui", nil, &ui)
+		out := map[string]bool{}
+		for _, e := range ui.Entities {
+			if e.Name == "case" {
+				for _, a := range e.Views.Actions {
+					out[a.Name] = true
+				}
+			}
+		}
+		return out
+	}
+	if li, wang := caseActions("pd_li"), caseActions("pd_wang"); !li["notice"] || !li["extend"] || li["close"] || !wang["close"] || wang["notice"] {
+		t.Fatalf("actions offered: pd_li %v, pd_wang %v", li, wang)
+	}
+
 	if code, body := p.as("pd_li", "POST", at(c.ID, "suspend"), map[string]any{"ground": "holiday", "reason": "x"}, nil); code != http.StatusBadRequest || !strings.Contains(body, "R-SUS-1") {
 		t.Fatalf("an unknown ground: %d %s", code, body)
 	}

@@ -118,8 +118,9 @@ func (m *Manager) MountAPI(s *server.Server, auth gin.HandlerFunc) {
 			return
 		}
 		mf := e.gen.manifest
-		c.JSON(http.StatusOK, gin.H{"id": mf.ID, "name": mf.Name, "version": mf.Version, "entities": mf.Entities,
-			"tasks": mf.Tasks, "i18n": mf.I18n, "menus": mf.Menus, "assets": "/plugin-assets/" + mf.ID + "/" + mf.Version + "/"})
+		c.JSON(http.StatusOK, gin.H{"id": mf.ID, "name": mf.Name, "version": mf.Version,
+			"entities": m.entitiesFor(c.Request.Context(), mf, identity.From(c.Request.Context())),
+			"tasks":    mf.Tasks, "i18n": mf.I18n, "menus": mf.Menus, "assets": "/plugin-assets/" + mf.ID + "/" + mf.Version + "/"})
 	})
 	api.GET("/menus", func(c *gin.Context) {
 		caller := identity.From(c.Request.Context())
@@ -127,6 +128,49 @@ func (m *Manager) MountAPI(s *server.Server, auth gin.HandlerFunc) {
 			return m.menuVisible(c.Request.Context(), plugin, mn, caller)
 		})})
 	})
+}
+
+// entitiesFor are the manifest's entities as the caller's shell sees them:
+// each record action (views.actions) only if the caller may call its route —
+// the audience, then the route's permission. (The record's scope and state
+// are checked when the action is posted.)
+func (m *Manager) entitiesFor(ctx context.Context, mf *manifest.Manifest, caller *identity.Identity) []manifest.Entity {
+	out := make([]manifest.Entity, len(mf.Entities))
+	for i, e := range mf.Entities {
+		out[i] = e
+		actions, err := e.Actions()
+		if err != nil || actions == nil {
+			continue
+		}
+		kept := []manifest.Action{}
+		for _, a := range actions {
+			if m.mayPost(ctx, mf, a.Route, caller) {
+				kept = append(kept, a)
+			}
+		}
+		views := make(map[string]any, len(e.Views))
+		for k, v := range e.Views {
+			views[k] = v
+		}
+		views["actions"] = kept
+		out[i].Views = views
+	}
+	return out
+}
+
+// mayPost reports whether the caller may call the manifest's POST route at path.
+func (m *Manager) mayPost(ctx context.Context, mf *manifest.Manifest, path string, caller *identity.Identity) bool {
+	for _, r := range mf.Routes {
+		if r.Method != http.MethodPost || r.Path != path {
+			continue
+		}
+		audience := false
+		for _, a := range r.Audience {
+			audience = audience || string(a) == caller.Audience
+		}
+		return audience && m.opts.Policy.Allows(ctx, policy.Input{Subject: caller.PolicySubject(), Action: r.Permission, Plugin: mf.ID})
+	}
+	return false
 }
 
 // menuVisible applies the same rules as routes: audience, then the policy.
