@@ -483,6 +483,15 @@ try {
     await page.click('[data-test=upgrade-notice]')
     await (await chooser).setFiles(portal.upgrade)
     await page.locator('[data-test=plugins]').getByText('0.1.1').waitFor({ timeout: 60000 })
+    // A plugin setting: stored, and a secret's value never shown back.
+    await page.click('[data-test=settings-registration]')
+    await page.fill('input[data-test=setting-key], [data-test=setting-key] input', 'exchange.secret')
+    await page.fill('input[data-test=setting-value], [data-test=setting-value] input', 'e2e-exchange-secret')
+    await page.click('[data-test=setting-save]')
+    await page.locator('[data-test=plugin-settings]').getByText('exchange.secret').waitFor()
+    await page.locator('[data-test=plugin-settings]').getByText('已设置（不显示）').waitFor()
+    if (await page.locator('[data-test=plugin-settings]').getByText('e2e-exchange-secret').count()) throw new Error('a secret setting is shown back')
+    await page.keyboard.press('Escape')
   })
 
   await step('the upgrade changed the plugin page without rebuilding the shell', page, async () => {
