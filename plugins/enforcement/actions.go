@@ -299,15 +299,9 @@ func (s *service) deliver(w http.ResponseWriter, r *http.Request) {
 // the package, signs it and runs the archive checks; a package that fails
 // leaves the case open and the answer carries the report.
 func (s *service) closeCase(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		Fonds     string `json:"fonds"`
-		Retention string `json:"retention"`
-	}
-	if !decode(w, r, &in) {
+	in, ok := decodeArchive(w, r)
+	if !ok {
 		return
-	}
-	if in.Fonds == "" {
-		in.Fonds = "Z031"
 	}
 	c, ok := s.loadCase(w, r, "enforcement.case.approve")
 	if !ok {
@@ -317,16 +311,8 @@ func (s *service) closeCase(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, http.StatusConflict, "enforcement.state", c.Status, nil)
 		return
 	}
-	res, err := s.host.Dossiers.ArchiveDossier(r.Context(), &pluginv1.ArchiveDossierRequest{Subject: subject(c.ID), Fonds: in.Fonds,
-		Retention: in.Retention})
-	if err != nil {
-		hostFailed(w, r, err)
-		return
-	}
-	var report any
-	_ = json.Unmarshal(res.Report, &report)
-	if !res.Archived {
-		sdk.WriteJSON(w, http.StatusUnprocessableEntity, map[string]any{"code": "enforcement.archive", "message": messages["enforcement.archive"][0], "details": report})
+	res, report, ok := s.archive(w, r, subject(c.ID), in)
+	if !ok {
 		return
 	}
 	if _, err := s.db.ExecContext(r.Context(), "UPDATE cases SET status = 'archived' WHERE id = ?", c.ID); err != nil {
@@ -334,5 +320,47 @@ func (s *service) closeCase(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_ = audit(r.Context(), s.host, "case.archive", fmt.Sprintf("case:%d", c.ID), map[string]any{"archive_code": res.Dossier.ArchiveCode})
+	archived(w, res, report)
+}
+
+// archiveForm is a closing request's body: the fonds (全宗号, Z031 unless
+// given) and the retention period.
+type archiveForm struct {
+	Fonds     string `json:"fonds"`
+	Retention string `json:"retention"`
+}
+
+func decodeArchive(w http.ResponseWriter, r *http.Request) (archiveForm, bool) {
+	var in archiveForm
+	if !decode(w, r, &in) {
+		return in, false
+	}
+	if in.Fonds == "" {
+		in.Fonds = "Z031"
+	}
+	return in, true
+}
+
+// archive asks the host to build, sign and check the archive package of
+// subject's dossier. A package that fails a check is answered 422 with the
+// report, and ok is false: the record stays open.
+func (s *service) archive(w http.ResponseWriter, r *http.Request, subject string, in archiveForm) (*pluginv1.ArchiveResult, any, bool) {
+	res, err := s.host.Dossiers.ArchiveDossier(r.Context(), &pluginv1.ArchiveDossierRequest{Subject: subject, Fonds: in.Fonds,
+		Retention: in.Retention})
+	if err != nil {
+		hostFailed(w, r, err)
+		return nil, nil, false
+	}
+	var report any
+	_ = json.Unmarshal(res.Report, &report)
+	if !res.Archived {
+		sdk.WriteJSON(w, http.StatusUnprocessableEntity, map[string]any{"code": "enforcement.archive", "message": messages["enforcement.archive"][0], "details": report})
+		return nil, nil, false
+	}
+	return res, report, true
+}
+
+// archived answers a closing request whose dossier was archived.
+func archived(w http.ResponseWriter, res *pluginv1.ArchiveResult, report any) {
 	sdk.WriteJSON(w, http.StatusOK, map[string]any{"archive_code": res.Dossier.ArchiveCode, "archive_file_id": res.Dossier.ArchiveFileId, "report": report})
 }

@@ -35,6 +35,7 @@ import (
 
 	"github.com/shanghai-amr/portal/sdk"
 	"github.com/shanghai-amr/portal/sdk/proto/pluginv1"
+	"github.com/shanghai-amr/portal/sdk/storage"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -100,10 +101,7 @@ type change struct {
 }
 
 func migrateChanges(ctx context.Context, db *sql.DB, dialect string) error {
-	id := "INTEGER PRIMARY KEY AUTOINCREMENT"
-	if dialect == "mysql" {
-		id = "BIGINT AUTO_INCREMENT PRIMARY KEY"
-	}
+	id := storage.AutoID(dialect)
 	_, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS case_changes (
 		id `+id+`,
 		case_id BIGINT NOT NULL,
@@ -118,7 +116,7 @@ func migrateChanges(ctx context.Context, db *sql.DB, dialect string) error {
 		return err
 	}
 	// A lead's clock changes go through the same approval (leads.go).
-	return addColumn(ctx, db, "case_changes", "lead_id", "BIGINT NOT NULL DEFAULT 0")
+	return storage.AddColumn(ctx, db, "case_changes", "lead_id", "BIGINT NOT NULL DEFAULT 0")
 }
 
 func (s *service) caseChangeRoutes(mux *http.ServeMux) {
@@ -268,41 +266,58 @@ func (s *service) requestChange(op string) http.HandlerFunc {
 				return
 			}
 		}
-		var pending int
-		if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM case_changes WHERE case_id = ? AND status = 'pending'", c.ID).Scan(&pending); err != nil {
-			fail(w, r, http.StatusInternalServerError, "enforcement.internal", "", err)
-			return
-		}
-		if pending > 0 {
-			fail(w, r, http.StatusConflict, "enforcement.state", "another change is awaiting approval", nil)
-			return
-		}
-		req, _ := json.Marshal(in)
-		who := sdk.CallerFrom(ctx).Username
-		res, err := s.db.ExecContext(ctx, "INSERT INTO case_changes (case_id, op, request, status, requested_by, created_at) VALUES (?, ?, ?, 'pending', ?, ?)",
-			c.ID, op, string(req), who, ms(time.Now()))
-		if err != nil {
-			fail(w, r, http.StatusInternalServerError, "enforcement.internal", "", err)
-			return
-		}
-		id, _ := res.LastInsertId()
-		form, _ := json.Marshal(map[string]any{"case": c.Number, "party_name": c.PartyName, "change": changeOps[op][0], "reason": in.Reason,
-			"days": in.Days, "collective_discussion": in.Discussion})
-		inst, err := s.host.Processes.StartProcess(ctx, &pluginv1.StartProcessRequest{ProcessKey: "enforcement.case_change",
-			BusinessKey: strconv.FormatInt(id, 10), Variables: form, Title: changeOps[op][0] + "审批：" + c.PartyName + " " + c.Number,
-			Page: fmt.Sprintf("/cases/%d", c.ID)})
-		if err != nil {
-			_, _ = s.db.ExecContext(ctx, "DELETE FROM case_changes WHERE id = ?", id)
-			hostFailed(w, r, err)
-			return
-		}
-		if _, err := s.db.ExecContext(ctx, "UPDATE case_changes SET instance_id = ? WHERE id = ?", inst.InstanceId, id); err != nil {
-			fail(w, r, http.StatusInternalServerError, "enforcement.internal", "", err)
-			return
-		}
-		_ = audit(ctx, s.host, "case.change_requested", fmt.Sprintf("case:%d", c.ID), map[string]any{"op": op, "change": id, "instance": inst.InstanceId})
-		sdk.WriteJSON(w, http.StatusAccepted, map[string]any{"change_id": id, "instance_id": inst.InstanceId, "state": inst.State})
+		form := map[string]any{"case": c.Number, "party_name": c.PartyName, "change": changeOps[op][0], "reason": in.Reason,
+			"days": in.Days, "collective_discussion": in.Discussion}
+		s.submitChange(w, r, changeTarget{caseID: c.ID, resource: fmt.Sprintf("case:%d", c.ID), audit: "case.change_requested",
+			title: changeOps[op][0] + "审批：" + c.PartyName + " " + c.Number, page: fmt.Sprintf("/cases/%d", c.ID)}, op, &in, form)
 	}
+}
+
+// changeTarget is what a change request is about: a case (caseID) or a
+// lead's check clock (leadID), with the approval task's title and page.
+type changeTarget struct {
+	caseID, leadID  int64
+	resource, audit string
+	title, page     string
+}
+
+// submitChange records a checked change request and starts its approval
+// (enforcement.case_change); one change per case or lead awaits approval at
+// a time. 202 with the change and the process instance.
+func (s *service) submitChange(w http.ResponseWriter, r *http.Request, t changeTarget, op string, in *changeRequest, form map[string]any) {
+	ctx := r.Context()
+	var pending int
+	if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM case_changes WHERE case_id = ? AND lead_id = ? AND status = 'pending'",
+		t.caseID, t.leadID).Scan(&pending); err != nil {
+		fail(w, r, http.StatusInternalServerError, "enforcement.internal", "", err)
+		return
+	}
+	if pending > 0 {
+		fail(w, r, http.StatusConflict, "enforcement.state", "another change is awaiting approval", nil)
+		return
+	}
+	req, _ := json.Marshal(in)
+	res, err := s.db.ExecContext(ctx, "INSERT INTO case_changes (case_id, lead_id, op, request, status, requested_by, created_at) VALUES (?, ?, ?, ?, 'pending', ?, ?)",
+		t.caseID, t.leadID, op, string(req), sdk.CallerFrom(ctx).Username, ms(time.Now()))
+	if err != nil {
+		fail(w, r, http.StatusInternalServerError, "enforcement.internal", "", err)
+		return
+	}
+	id, _ := res.LastInsertId()
+	vars, _ := json.Marshal(form)
+	inst, err := s.host.Processes.StartProcess(ctx, &pluginv1.StartProcessRequest{ProcessKey: "enforcement.case_change",
+		BusinessKey: strconv.FormatInt(id, 10), Variables: vars, Title: t.title, Page: t.page})
+	if err != nil {
+		_, _ = s.db.ExecContext(ctx, "DELETE FROM case_changes WHERE id = ?", id)
+		hostFailed(w, r, err)
+		return
+	}
+	if _, err := s.db.ExecContext(ctx, "UPDATE case_changes SET instance_id = ? WHERE id = ?", inst.InstanceId, id); err != nil {
+		fail(w, r, http.StatusInternalServerError, "enforcement.internal", "", err)
+		return
+	}
+	_ = audit(ctx, s.host, t.audit, t.resource, map[string]any{"op": op, "change": id, "instance": inst.InstanceId})
+	sdk.WriteJSON(w, http.StatusAccepted, map[string]any{"change_id": id, "instance_id": inst.InstanceId, "state": inst.State})
 }
 
 func changeFailed(w http.ResponseWriter, r *http.Request, err error) {
@@ -337,31 +352,14 @@ func (s *service) onChange(ctx context.Context, ev sdk.TaskEvent) error {
 	if ev.Transition != "approved" {
 		return settle("refused", ev.Comment)
 	}
-	if leadID != 0 {
-		var in changeRequest
-		_ = json.Unmarshal([]byte(req), &in)
-		if err := s.applyLeadChange(ctx, leadID, op, &in); err != nil {
-			var ce *changeError
-			if errors.As(err, &ce) {
-				return settle("failed", err.Error())
-			}
-			return err
-		}
-		if err := settle("applied", ev.Comment); err != nil {
-			return err
-		}
-		return audit(ctx, s.host, "lead."+op, fmt.Sprintf("lead:%d", leadID), map[string]any{"change": id, "reason": in.Reason, "instance": ev.InstanceID})
-	}
-	c, err := s.readCase(ctx, "id = ?", caseID)
-	if err != nil {
-		return err
-	}
 	var in changeRequest
 	_ = json.Unmarshal([]byte(req), &in)
-	if err := check(c, op, &in); err != nil {
-		return settle("failed", err.Error())
+	kind, target := "case", caseID
+	apply := s.applyCaseChange
+	if leadID != 0 {
+		kind, target, apply = "lead", leadID, s.applyLeadChange
 	}
-	if err := s.apply(ctx, c, op, &in); err != nil {
+	if err := apply(ctx, target, op, &in); err != nil {
 		var ce *changeError
 		if errors.As(err, &ce) {
 			return settle("failed", err.Error())
@@ -371,7 +369,20 @@ func (s *service) onChange(ctx context.Context, ev sdk.TaskEvent) error {
 	if err := settle("applied", ev.Comment); err != nil {
 		return err
 	}
-	return audit(ctx, s.host, "case."+op, fmt.Sprintf("case:%d", c.ID), map[string]any{"change": id, "reason": in.Reason, "instance": ev.InstanceID})
+	return audit(ctx, s.host, kind+"."+op, fmt.Sprintf("%s:%d", kind, target), map[string]any{"change": id, "reason": in.Reason, "instance": ev.InstanceID})
+}
+
+// applyCaseChange makes an approved change to a case, checked again against
+// the case as it is now.
+func (s *service) applyCaseChange(ctx context.Context, caseID int64, op string, in *changeRequest) error {
+	c, err := s.readCase(ctx, "id = ?", caseID)
+	if err != nil {
+		return err
+	}
+	if err := check(c, op, in); err != nil {
+		return err
+	}
+	return s.apply(ctx, c, op, in)
 }
 
 // apply makes an approved change.

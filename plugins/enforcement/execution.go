@@ -24,12 +24,13 @@ import (
 	"github.com/shanghai-amr/portal/plugins/enforcement/rules"
 	"github.com/shanghai-amr/portal/sdk"
 	"github.com/shanghai-amr/portal/sdk/proto/pluginv1"
+	"github.com/shanghai-amr/portal/sdk/storage"
 )
 
 // migrateExecution numbers the payments of an instalment plan (expand-only:
 // earlier orders are for the whole fine, instalment 0).
 func migrateExecution(ctx context.Context, db *sql.DB, _ string) error {
-	return addColumn(ctx, db, "payments", "instalment", "INT NOT NULL DEFAULT 0")
+	return storage.AddColumn(ctx, db, "payments", "instalment", "INT NOT NULL DEFAULT 0")
 }
 
 func (s *service) executionRoutes(mux *http.ServeMux) {

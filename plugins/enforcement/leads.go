@@ -16,6 +16,7 @@ import (
 	"github.com/shanghai-amr/portal/sdk/filter"
 	"github.com/shanghai-amr/portal/sdk/idcode"
 	"github.com/shanghai-amr/portal/sdk/proto/pluginv1"
+	"github.com/shanghai-amr/portal/sdk/storage"
 )
 
 // lead is a case lead (线索, C11 module 1168).
@@ -53,7 +54,7 @@ var outcomeNames = map[string]string{"file": "立案", "not_file": "不予立案
 
 // migrateLeadOutcomes adds the outcome column (expand-only).
 func migrateLeadOutcomes(ctx context.Context, db *sql.DB, _ string) error {
-	return addColumn(ctx, db, "leads", "outcome", "TEXT")
+	return storage.AddColumn(ctx, db, "leads", "outcome", "TEXT")
 }
 
 var sources = map[string]bool{"complaint": true, "inspection": true, "referral": true, "monitoring": true, "other": true}
@@ -312,38 +313,9 @@ func (s *service) requestLeadChange(op string) http.HandlerFunc {
 			changeFailed(w, r, err)
 			return
 		}
-		var pending int
-		if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM case_changes WHERE lead_id = ? AND status = 'pending'", l.ID).Scan(&pending); err != nil {
-			fail(w, r, http.StatusInternalServerError, "enforcement.internal", "", err)
-			return
-		}
-		if pending > 0 {
-			fail(w, r, http.StatusConflict, "enforcement.state", "another change is awaiting approval", nil)
-			return
-		}
-		req, _ := json.Marshal(in)
-		res, err := s.db.ExecContext(ctx, "INSERT INTO case_changes (case_id, lead_id, op, request, status, requested_by, created_at) VALUES (0, ?, ?, ?, 'pending', ?, ?)",
-			l.ID, op, string(req), sdk.CallerFrom(ctx).Username, ms(time.Now()))
-		if err != nil {
-			fail(w, r, http.StatusInternalServerError, "enforcement.internal", "", err)
-			return
-		}
-		changeID, _ := res.LastInsertId()
-		form, _ := json.Marshal(map[string]any{"lead_id": l.ID, "party_name": l.PartyName, "change": leadChanges[op], "reason": in.Reason, "days": in.Days})
-		inst, err := s.host.Processes.StartProcess(ctx, &pluginv1.StartProcessRequest{ProcessKey: "enforcement.case_change",
-			BusinessKey: strconv.FormatInt(changeID, 10), Variables: form, Title: leadChanges[op] + "审批：" + l.PartyName,
-			Page: fmt.Sprintf("/leads/%d", l.ID)})
-		if err != nil {
-			_, _ = s.db.ExecContext(ctx, "DELETE FROM case_changes WHERE id = ?", changeID)
-			hostFailed(w, r, err)
-			return
-		}
-		if _, err := s.db.ExecContext(ctx, "UPDATE case_changes SET instance_id = ? WHERE id = ?", inst.InstanceId, changeID); err != nil {
-			fail(w, r, http.StatusInternalServerError, "enforcement.internal", "", err)
-			return
-		}
-		_ = audit(ctx, s.host, "lead.change_requested", fmt.Sprintf("lead:%d", l.ID), map[string]any{"op": op, "change": changeID, "instance": inst.InstanceId})
-		sdk.WriteJSON(w, http.StatusAccepted, map[string]any{"change_id": changeID, "instance_id": inst.InstanceId, "state": inst.State})
+		form := map[string]any{"lead_id": l.ID, "party_name": l.PartyName, "change": leadChanges[op], "reason": in.Reason, "days": in.Days}
+		s.submitChange(w, r, changeTarget{leadID: l.ID, resource: fmt.Sprintf("lead:%d", l.ID), audit: "lead.change_requested",
+			title: leadChanges[op] + "审批：" + l.PartyName, page: fmt.Sprintf("/leads/%d", l.ID)}, op, &in, form)
 	}
 }
 

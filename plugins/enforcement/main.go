@@ -90,10 +90,7 @@ func start(ctx context.Context, env *sdk.Env) (http.Handler, error) {
 // new nullable columns), so the previous version keeps working while a new
 // one starts beside it.
 func migrate(ctx context.Context, db *sql.DB, dialect string) error {
-	id := "INTEGER PRIMARY KEY AUTOINCREMENT"
-	if dialect == "mysql" {
-		id = "BIGINT AUTO_INCREMENT PRIMARY KEY"
-	}
+	id := storage.AutoID(dialect)
 	for _, stmt := range []string{
 		`CREATE TABLE IF NOT EXISTS leads (
 			id ` + id + `,

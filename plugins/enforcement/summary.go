@@ -49,6 +49,7 @@ import (
 	"github.com/shanghai-amr/portal/sdk"
 	"github.com/shanghai-amr/portal/sdk/idcode"
 	"github.com/shanghai-amr/portal/sdk/proto/pluginv1"
+	"github.com/shanghai-amr/portal/sdk/storage"
 )
 
 // Summary-case states.
@@ -215,10 +216,7 @@ func clockText(t time.Time) string {
 // migrateSummary creates the summary cases' table and gives payments the
 // summary_id column (expand-only: the previous version's inserts leave it 0).
 func migrateSummary(ctx context.Context, db *sql.DB, dialect string) error {
-	id := "INTEGER PRIMARY KEY AUTOINCREMENT"
-	if dialect == "mysql" {
-		id = "BIGINT AUTO_INCREMENT PRIMARY KEY"
-	}
+	id := storage.AutoID(dialect)
 	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS summary_cases (
 			id `+id+`,
 			number VARCHAR(64) NOT NULL DEFAULT '',
@@ -235,7 +233,7 @@ func migrateSummary(ctx context.Context, db *sql.DB, dialect string) error {
 			created_at BIGINT NOT NULL)`); err != nil {
 		return fmt.Errorf("summary: create table: %w", err)
 	}
-	if err := addColumn(ctx, db, "payments", "summary_id", "BIGINT NOT NULL DEFAULT 0"); err != nil {
+	if err := storage.AddColumn(ctx, db, "payments", "summary_id", "BIGINT NOT NULL DEFAULT 0"); err != nil {
 		return fmt.Errorf("summary: %w", err)
 	}
 	return nil
@@ -874,15 +872,9 @@ func (s *service) sandboxPaySummary(w http.ResponseWriter, r *http.Request) {
 // signs and checks the package; a package that fails a check leaves the case
 // open and the answer carries the report.
 func (s *service) closeSummary(w http.ResponseWriter, r *http.Request) {
-	var in struct {
-		Fonds     string `json:"fonds"`
-		Retention string `json:"retention"`
-	}
-	if !decode(w, r, &in) {
+	in, ok := decodeArchive(w, r)
+	if !ok {
 		return
-	}
-	if in.Fonds == "" {
-		in.Fonds = "Z031"
 	}
 	sc, ok := s.loadSummary(w, r, "enforcement.case.approve")
 	if !ok {
@@ -893,16 +885,8 @@ func (s *service) closeSummary(w http.ResponseWriter, r *http.Request) {
 		fail(w, r, http.StatusConflict, "enforcement.state", from, nil)
 		return
 	}
-	res, err := s.host.Dossiers.ArchiveDossier(r.Context(), &pluginv1.ArchiveDossierRequest{Subject: summarySubject(sc.ID), Fonds: in.Fonds,
-		Retention: in.Retention})
-	if err != nil {
-		hostFailed(w, r, err)
-		return
-	}
-	var report any
-	_ = json.Unmarshal(res.Report, &report)
-	if !res.Archived {
-		sdk.WriteJSON(w, http.StatusUnprocessableEntity, map[string]any{"code": "enforcement.archive", "message": messages["enforcement.archive"][0], "details": report})
+	res, report, ok := s.archive(w, r, summarySubject(sc.ID), in)
+	if !ok {
 		return
 	}
 	sc.Record.ArchiveCode = res.Dossier.ArchiveCode
@@ -912,5 +896,5 @@ func (s *service) closeSummary(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.auditSummary(r.Context(), "archive", sc.ID, map[string]any{"archive_code": res.Dossier.ArchiveCode})
-	sdk.WriteJSON(w, http.StatusOK, map[string]any{"archive_code": res.Dossier.ArchiveCode, "archive_file_id": res.Dossier.ArchiveFileId, "report": report})
+	archived(w, res, report)
 }

@@ -73,6 +73,7 @@ import (
 	"github.com/shanghai-amr/portal/plugins/enforcement/rules"
 	"github.com/shanghai-amr/portal/sdk"
 	"github.com/shanghai-amr/portal/sdk/proto/pluginv1"
+	"github.com/shanghai-amr/portal/sdk/storage"
 )
 
 // Names in plugin.yaml.
@@ -320,10 +321,7 @@ func inUnit(callerPath, caseOrgPath string) bool {
 // migrateSupervision creates the supervision tables (expand-only). Dates are
 // Unix milliseconds, like the case tables; booleans are 0/1.
 func migrateSupervision(ctx context.Context, db *sql.DB, dialect string) error {
-	id := "INTEGER PRIMARY KEY AUTOINCREMENT"
-	if dialect == "mysql" {
-		id = "BIGINT AUTO_INCREMENT PRIMARY KEY"
-	}
+	id := storage.AutoID(dialect)
 	for _, stmt := range []string{
 		`CREATE TABLE IF NOT EXISTS supervisions (
 			id ` + id + `,

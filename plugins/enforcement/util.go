@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -100,24 +99,3 @@ func hostFailed(w http.ResponseWriter, r *http.Request, err error) {
 func ms(t time.Time) int64 { return t.UnixMilli() }
 
 func fromMS(v int64) time.Time { return time.UnixMilli(v).In(shanghai) }
-
-// addColumn adds a column unless the table has it (expand-only). The probe
-// reads no row, so it is the same on SQLite and MySQL; when two versions
-// upgrade at once, the loser's ALTER fails and the second probe finds the
-// column.
-func addColumn(ctx context.Context, db *sql.DB, table, column, decl string) error {
-	probe := func() error {
-		rows, err := db.QueryContext(ctx, "SELECT "+column+" FROM "+table+" WHERE 1 = 0")
-		if err == nil {
-			rows.Close()
-		}
-		return err
-	}
-	if probe() == nil {
-		return nil
-	}
-	if _, err := db.ExecContext(ctx, "ALTER TABLE "+table+" ADD COLUMN "+column+" "+decl); err != nil && probe() != nil {
-		return fmt.Errorf("add column %s.%s: %w", table, column, err)
-	}
-	return nil
-}

@@ -23,6 +23,7 @@ import (
 
 	"github.com/shanghai-amr/portal/plugins/registration/registry"
 	"github.com/shanghai-amr/portal/sdk/idcode"
+	"github.com/shanghai-amr/portal/sdk/storage"
 )
 
 // The demo registry's synthetic slice: the first syntheticSize entities of
@@ -64,28 +65,7 @@ func migrateEnterprises(ctx context.Context, db *sql.DB, dialect string) error {
 			return fmt.Errorf("registration: migrate: %w", err)
 		}
 	}
-	return addColumn(ctx, db, "enterprises", "data", "TEXT")
-}
-
-// addColumn adds a column unless the table has it. The probe is a
-// query that reads no row, so it is the same on SQLite and MySQL; when two
-// processes upgrade at once, the loser's ALTER fails and the second probe
-// finds the column.
-func addColumn(ctx context.Context, db *sql.DB, table, column, decl string) error {
-	probe := func() error {
-		rows, err := db.QueryContext(ctx, "SELECT "+column+" FROM "+table+" WHERE 1 = 0")
-		if err == nil {
-			rows.Close()
-		}
-		return err
-	}
-	if probe() == nil {
-		return nil
-	}
-	if _, err := db.ExecContext(ctx, "ALTER TABLE "+table+" ADD COLUMN "+column+" "+decl); err != nil && probe() != nil {
-		return fmt.Errorf("registration: add column %s.%s: %w", table, column, err)
-	}
-	return nil
+	return storage.AddColumn(ctx, db, "enterprises", "data", "TEXT")
 }
 
 // entityData is the part of a registry.Entity that has no column of its

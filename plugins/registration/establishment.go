@@ -31,6 +31,7 @@ import (
 	"github.com/shanghai-amr/portal/sdk/filter"
 	"github.com/shanghai-amr/portal/sdk/idcode"
 	"github.com/shanghai-amr/portal/sdk/proto/pluginv1"
+	"github.com/shanghai-amr/portal/sdk/storage"
 )
 
 // establishment is an establishment application as its readers see it:
@@ -68,10 +69,7 @@ type establishmentIn struct {
 }
 
 func migrateEstablishments(ctx context.Context, db *sql.DB, dialect string) error {
-	id := "INTEGER PRIMARY KEY AUTOINCREMENT"
-	if dialect == "mysql" {
-		id = "BIGINT AUTO_INCREMENT PRIMARY KEY"
-	}
+	id := storage.AutoID(dialect)
 	for _, stmt := range []string{
 		`CREATE TABLE IF NOT EXISTS establishments (
 			id ` + id + `,

@@ -22,6 +22,7 @@ import (
 	"github.com/shanghai-amr/portal/sdk"
 	"github.com/shanghai-amr/portal/sdk/idcode"
 	"github.com/shanghai-amr/portal/sdk/proto/pluginv1"
+	"github.com/shanghai-amr/portal/sdk/storage"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -147,10 +148,7 @@ type deptState struct {
 // migrateFilings creates the filings' tables and adds the columns later
 // versions need (expand-only; old rows read as online applications).
 func migrateFilings(ctx context.Context, db *sql.DB, dialect string) error {
-	id := "INTEGER PRIMARY KEY AUTOINCREMENT"
-	if dialect == "mysql" {
-		id = "BIGINT AUTO_INCREMENT PRIMARY KEY"
-	}
+	id := storage.AutoID(dialect)
 	for _, stmt := range []string{
 		`CREATE TABLE IF NOT EXISTS filings (
 			id ` + id + `,
@@ -202,7 +200,7 @@ func migrateFilings(ctx context.Context, db *sql.DB, dialect string) error {
 		{"sealed_at", "BIGINT NOT NULL DEFAULT 0"},
 		{"archive", "VARCHAR(200) NOT NULL DEFAULT ''"},
 	} {
-		if err := addColumn(ctx, db, "filings", c[0], c[1]); err != nil {
+		if err := storage.AddColumn(ctx, db, "filings", c[0], c[1]); err != nil {
 			return err
 		}
 	}

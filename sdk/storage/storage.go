@@ -42,3 +42,34 @@ func Open(ctx context.Context, dialect, dsn string) (*sql.DB, error) {
 	}
 	return db, nil
 }
+
+// AutoID is the definition of an auto-increment BIGINT primary key column
+// in dialect: `CREATE TABLE t (id ` + storage.AutoID(dialect) + `, …)`.
+func AutoID(dialect string) string {
+	if dialect == "mysql" {
+		return "BIGINT AUTO_INCREMENT PRIMARY KEY"
+	}
+	return "INTEGER PRIMARY KEY AUTOINCREMENT"
+}
+
+// AddColumn adds a column to a table unless it has it already: the
+// expand-only step of a schema change, safe to run on every start. The probe
+// reads no row, so it is the same on SQLite and MySQL; when two versions of a
+// plugin start at once during an upgrade, the loser's ALTER fails and its
+// second probe finds the column.
+func AddColumn(ctx context.Context, db *sql.DB, table, column, decl string) error {
+	probe := func() error {
+		rows, err := db.QueryContext(ctx, "SELECT "+column+" FROM "+table+" WHERE 1 = 0")
+		if err == nil {
+			rows.Close()
+		}
+		return err
+	}
+	if probe() == nil {
+		return nil
+	}
+	if _, err := db.ExecContext(ctx, "ALTER TABLE "+table+" ADD COLUMN "+column+" "+decl); err != nil && probe() != nil {
+		return fmt.Errorf("storage: add column %s.%s: %w", table, column, err)
+	}
+	return nil
+}

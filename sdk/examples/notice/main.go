@@ -62,10 +62,7 @@ func start(ctx context.Context, env *sdk.Env) (http.Handler, error) {
 // new nullable columns) so that the previous version keeps working while a
 // new one starts beside it.
 func migrate(ctx context.Context, db *sql.DB, dialect string) error {
-	id := "INTEGER PRIMARY KEY AUTOINCREMENT"
-	if dialect == "mysql" {
-		id = "BIGINT AUTO_INCREMENT PRIMARY KEY"
-	}
+	id := storage.AutoID(dialect)
 	_, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS notices (
 		id `+id+`,
 		title VARCHAR(100) NOT NULL,
