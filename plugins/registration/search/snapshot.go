@@ -55,21 +55,15 @@ func (w *snapWriter) chunk(force bool) {
 	}
 }
 
-func (w *snapWriter) u32s(v []uint32) {
-	w.u64(uint64(len(v)))
-	w.buf = w.buf[:0]
-	for _, x := range v {
-		w.buf = binary.LittleEndian.AppendUint32(w.buf, x)
-		w.chunk(false)
-	}
-	w.chunk(true)
-}
+func (w *snapWriter) u32s(v []uint32) { writeFixed(w, v, binary.LittleEndian.AppendUint32) }
+func (w *snapWriter) u64s(v []uint64) { writeFixed(w, v, binary.LittleEndian.AppendUint64) }
 
-func (w *snapWriter) u64s(v []uint64) {
+// writeFixed writes an array of fixed-size values, its length first.
+func writeFixed[T any](w *snapWriter, v []T, put func([]byte, T) []byte) {
 	w.u64(uint64(len(v)))
 	w.buf = w.buf[:0]
 	for _, x := range v {
-		w.buf = binary.LittleEndian.AppendUint64(w.buf, x)
+		w.buf = put(w.buf, x)
 		w.chunk(false)
 	}
 	w.chunk(true)
@@ -190,29 +184,19 @@ func (r *snapReader) bytes() []byte {
 	return v
 }
 
-func (r *snapReader) u32s() []uint32 {
-	n := r.length(4)
-	v := make([]uint32, 0, min(n, readChunk))
-	var b [4 * readChunk]byte
-	for len(v) < n && r.err == nil {
-		k := min(n-len(v), readChunk)
-		r.read(b[:4*k])
-		for j := range k {
-			v = append(v, binary.LittleEndian.Uint32(b[4*j:]))
-		}
-	}
-	return v
-}
+func (r *snapReader) u32s() []uint32 { return readFixed(r, 4, binary.LittleEndian.Uint32) }
+func (r *snapReader) u64s() []uint64 { return readFixed(r, 8, binary.LittleEndian.Uint64) }
 
-func (r *snapReader) u64s() []uint64 {
-	n := r.length(8)
-	v := make([]uint64, 0, min(n, readChunk))
-	var b [8 * readChunk]byte
+// readFixed reads an array of size-byte values written by writeFixed.
+func readFixed[T any](r *snapReader, size int, get func([]byte) T) []T {
+	n := r.length(size)
+	v := make([]T, 0, min(n, readChunk))
+	b := make([]byte, size*min(n, readChunk))
 	for len(v) < n && r.err == nil {
 		k := min(n-len(v), readChunk)
-		r.read(b[:8*k])
+		r.read(b[:size*k])
 		for j := range k {
-			v = append(v, binary.LittleEndian.Uint64(b[8*j:]))
+			v = append(v, get(b[size*j:]))
 		}
 	}
 	return v

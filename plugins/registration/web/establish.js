@@ -5,16 +5,7 @@
 // applications the person made or must sign, with what they can do next:
 // sign the generated form, submit, correct a returned one. Mounted by the
 // portal shell from this plugin's bundle (docs/ui.md).
-function el(tag, attrs = {}, ...children) {
-  const e = document.createElement(tag)
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === 'test') e.dataset.test = v
-    else if (k === 'style') e.style.cssText = v
-    else e.setAttribute(k, v)
-  }
-  e.append(...children)
-  return e
-}
+import { el, button, submitter } from './dom.js'
 
 const statusText = {
   pending_signatures: ['待签名', 'Awaiting signatures'], pending_prereview: ['待预审', 'Awaiting pre-review'],
@@ -36,8 +27,6 @@ export default function mount(root, ctx) {
 
   const field = (label, input) => el('label', { style: 'display:block;margin:8px 0' }, el('span', { style: 'display:block' }, label), input)
   const input = (name, type = 'text', value = '') => el('input', { type, name, value, style: type === 'text' ? wide : 'max-width:100%' })
-  const button = (label, test, primary = false) =>
-    el('button', { type: 'button', class: primary ? 'el-button el-button--primary' : 'el-button', test, style: 'margin:4px 8px 4px 0' }, label)
 
   // Rows the applicant can add: members and shareholders' instalments.
   function rows(title, make, test) {
@@ -114,22 +103,13 @@ export default function mount(root, ctx) {
   }
 
   // act runs an action with progress, shows the rules' messages on failure.
-  async function act(btn, fn) {
-    btn.disabled = true
-    message.replaceChildren(ctx.t('正在提交…', 'Submitting…'))
-    try {
-      await fn()
-      message.replaceChildren()
-      await render()
-    } catch (err) {
-      const details = err.details ?? err.body?.details ?? []
-      message.replaceChildren(el('p', { role: 'alert' }, String(err.message ?? err)),
-        ...(Array.isArray(details) ? details : []).map((v) => el('p', { style: 'color:#c0392b' },
-          `${v.rule ?? ''} ${v.field ?? ''}：${v.message?.[ctx.t('zh-CN', 'en')] ?? v.message ?? ''}`)))
-    } finally {
-      btn.disabled = false
-    }
-  }
+  // The New Company Law checks' messages are listed under the error.
+  const act = submitter(ctx, message, render, (err) => {
+    const details = err.details ?? err.body?.details ?? []
+    return [el('p', { role: 'alert' }, String(err.message ?? err)),
+      ...(Array.isArray(details) ? details : []).map((v) => el('p', { style: 'color:#c0392b' },
+        `${v.rule ?? ''} ${v.field ?? ''}：${v.message?.[ctx.t('zh-CN', 'en')] ?? v.message ?? ''}`))]
+  })
 
   async function render() {
     const data = await ctx.api('/establishments/mine').catch((e) => ({ error: String(e.message ?? e) }))

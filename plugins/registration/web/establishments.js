@@ -3,16 +3,7 @@
 // form and who signed it, and what the stage allows — pre-review (pass or
 // return) and review (approve, which registers the company, or return). The
 // workbench to-do opens it as /establishment-review/<id>.
-function el(tag, attrs = {}, ...children) {
-  const e = document.createElement(tag)
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === 'test') e.dataset.test = v
-    else if (k === 'style') e.style.cssText = v
-    else e.setAttribute(k, v)
-  }
-  e.append(...children)
-  return e
-}
+import { el, button, submitter } from './dom.js'
 
 const statusText = {
   pending_signatures: ['待签名', 'Awaiting signatures'], pending_prereview: ['待预审', 'Pre-review'], pending_review: ['待审核', 'Review'],
@@ -27,20 +18,7 @@ export default function mount(root, ctx) {
   root.replaceChildren(el('h2', {}, ctx.t('设立登记审核', 'Establishment applications')), list, message)
   const wanted = location.pathname.split('/').pop()
 
-  async function act(btn, fn) {
-    btn.disabled = true
-    message.textContent = ctx.t('正在提交…', 'Submitting…')
-    try {
-      await fn()
-      message.textContent = ''
-      await render()
-    } catch (err) {
-      message.textContent = String(err.message ?? err)
-      btn.disabled = false
-    }
-  }
-  const button = (label, test, primary = false) =>
-    el('button', { type: 'button', class: primary ? 'el-button el-button--primary' : 'el-button', test, style: 'margin:4px 8px 4px 0' }, label)
+  const act = submitter(ctx, message, render)
 
   async function render() {
     const data = await ctx.api('/establishments').catch((e) => ({ error: String(e.message ?? e) }))

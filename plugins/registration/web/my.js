@@ -6,16 +6,7 @@
 // apply the e-seal and submit once everyone has signed, extend or terminate a
 // suspension in force. Mounted by the portal shell from this plugin's bundle
 // (docs/ui.md).
-function el(tag, attrs = {}, ...children) {
-  const e = document.createElement(tag)
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === 'test') e.dataset.test = v
-    else if (k === 'style') e.style.cssText = v
-    else e.setAttribute(k, v)
-  }
-  e.append(...children)
-  return e
-}
+import { el, button, submitter } from './dom.js'
 
 const kindText = { filing: ['歇业备案', 'Suspension'], extension: ['延长歇业期限', 'Extension'], termination: ['终止歇业', 'Termination'] }
 const statusText = {
@@ -33,24 +24,10 @@ export default function mount(root, ctx) {
   const body = el('div', { test: 'my-enterprise' })
   root.replaceChildren(el('h2', {}, ctx.t('我的企业：歇业备案', 'My enterprise: suspension')), body)
   const field = (label, input) => el('label', { style: 'display:block;margin:8px 0' }, el('span', { style: 'display:block' }, label), input)
-  const button = (label, test, primary = false) =>
-    el('button', { type: 'button', class: primary ? 'el-button el-button--primary' : 'el-button', test, style: 'margin:4px 8px 4px 0' }, label)
   const message = el('p', { role: 'status', test: 'registration-message', 'aria-live': 'polite' })
 
   // act runs an action with the button disabled and a progress text, then redraws.
-  async function act(btn, fn) {
-    btn.disabled = true
-    message.textContent = ctx.t('正在提交…', 'Submitting…')
-    try {
-      await fn()
-      message.textContent = ''
-      await render()
-    } catch (err) {
-      message.textContent = String(err.message ?? err)
-    } finally {
-      btn.disabled = false
-    }
-  }
+  const act = submitter(ctx, message, render)
 
   function materialsView(ms) {
     return el('div', { test: 'materials' }, ...ms.map((m) =>

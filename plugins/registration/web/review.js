@@ -4,16 +4,7 @@
 // overall and per-material comments), receipt of the paper materials for an
 // offline one, review (approve or return), archive — and the statistics. The
 // workbench to-do opens it as /review/<id> to show that application first.
-function el(tag, attrs = {}, ...children) {
-  const e = document.createElement(tag)
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === 'test') e.dataset.test = v
-    else if (k === 'style') e.style.cssText = v
-    else e.setAttribute(k, v)
-  }
-  e.append(...children)
-  return e
-}
+import { el, button, submitter } from './dom.js'
 
 const statusText = {
   pending_prereview: ['待预审', 'Pre-review'], returned: ['退回修改', 'Returned'], ended: ['已结束办理', 'Ended'],
@@ -46,20 +37,7 @@ export default function mount(root, ctx) {
   // Opened from a workbench to-do as /review/<id>: that application first.
   const wanted = location.pathname.split('/').pop()
 
-  async function act(btn, fn) {
-    btn.disabled = true
-    message.textContent = ctx.t('正在提交…', 'Submitting…')
-    try {
-      await fn()
-      message.textContent = ''
-      await render()
-    } catch (err) {
-      message.textContent = String(err.message ?? err)
-      btn.disabled = false
-    }
-  }
-  const button = (label, test, primary = false) =>
-    el('button', { type: 'button', class: primary ? 'el-button el-button--primary' : 'el-button', test, style: 'margin:4px 8px 4px 0' }, label)
+  const act = submitter(ctx, message, render)
 
   function actions(f) {
     const note = el('textarea', { rows: '2', name: 'note', style: 'width:100%;box-sizing:border-box', 'aria-label': ctx.t('意见', 'Opinion') })

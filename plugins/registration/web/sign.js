@@ -3,16 +3,7 @@
 // signs in through 随申办 as themselves, reads the generated materials and
 // signs them. The plugin recognises the person by the host's pseudonym of
 // their identity number; the number itself is never sent to the plugin.
-function el(tag, attrs = {}, ...children) {
-  const e = document.createElement(tag)
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === 'test') e.dataset.test = v
-    else if (k === 'style') e.style.cssText = v
-    else e.setAttribute(k, v)
-  }
-  e.append(...children)
-  return e
-}
+import { el } from './dom.js'
 
 export default function mount(root, ctx) {
   let alive = true
