@@ -291,23 +291,16 @@ func (r *Router) stream(c *gin.Context, ctx context.Context, cancel context.Canc
 	}
 }
 
-// statusClientClosed records a request whose client went away before the
-// answer (nginx's 499).
-const statusClientClosed = 499
-
 func unavailable(c *gin.Context) {
 	c.Header("Retry-After", "1")
 	server.Fail(c, errUnavailable)
 }
 
-// callFailed maps a failed plugin call to an answer: the client went away →
-// 499, logged as such and not as the plugin's failure (nobody reads it); the
-// deadline passed → 504; the process went away → 503 (retry shortly);
-// anything else → 502.
+// callFailed maps a failed plugin call to an answer: the deadline passed →
+// 504; the process went away → 503 (retry shortly); anything else → 502. A
+// call cancelled because the client went away is 499 (server.Fail).
 func (r *Router) callFailed(c *gin.Context, g *generation, err error) {
 	switch {
-	case errors.Is(c.Request.Context().Err(), context.Canceled):
-		c.AbortWithStatus(statusClientClosed)
 	case errors.Is(err, context.DeadlineExceeded) || status.Code(err) == codes.DeadlineExceeded:
 		server.Fail(c, apierror.Timeout.Wrap(err))
 	case !g.alive() || status.Code(err) == codes.Unavailable || status.Code(err) == codes.Canceled && c.Request.Context().Err() == nil:

@@ -133,10 +133,17 @@ func Localizer(c *gin.Context) *i18n.Localizer {
 	return l
 }
 
+// deadline bounds the handlers' work. Once they are done (or panicking) the
+// request has its own context back, so what runs after — recover, the access
+// log — sees the client's cancellation only, not this one.
 func (s *Server) deadline(c *gin.Context) {
-	ctx, cancel := context.WithTimeout(c.Request.Context(), s.opts.RequestTimeout)
-	defer cancel()
-	c.Request = c.Request.WithContext(ctx)
+	orig := c.Request
+	ctx, cancel := context.WithTimeout(orig.Context(), s.opts.RequestTimeout)
+	defer func() {
+		cancel()
+		c.Request = orig
+	}()
+	c.Request = orig.WithContext(ctx)
 	c.Next()
 }
 
@@ -164,10 +171,20 @@ type errorBody struct {
 	Details   any    `json:"details,omitempty"`
 }
 
+// StatusClientClosed records a request whose client went away before the
+// answer (nginx's 499).
+const StatusClientClosed = 499
+
 // Fail answers with err in the standard error shape and aborts the chain.
 // Server errors are logged with their cause; the caller sees only the code,
-// the localised message and the request id.
+// the localised message and the request id. When the client has gone away
+// (its request's context is cancelled) nobody reads the answer and nothing
+// failed here: the request is recorded as 499, not as an error.
 func Fail(c *gin.Context, err error) {
+	if errors.Is(c.Request.Context().Err(), context.Canceled) {
+		c.AbortWithStatus(StatusClientClosed)
+		return
+	}
 	e := apierror.From(err)
 	if e.Status >= 500 {
 		Log(c).Error("request failed", "code", e.Code, "err", err.Error())

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -209,5 +210,27 @@ func TestShutdownFinishesInFlightRequests(t *testing.T) {
 	}
 	if err := <-done; err != nil {
 		t.Fatalf("Serve returned %v, want nil after a clean shutdown", err)
+	}
+}
+
+// A request whose client went away is recorded as 499, not logged as a
+// server error, whatever the handler failed with.
+func TestClientGoneIs499NotAnError(t *testing.T) {
+	cat, err := i18n.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	s := server.New(server.Options{Catalog: cat, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	s.API().GET("/v1/gone", func(c *gin.Context) { server.Fail(c, c.Request.Context().Err()) })
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	rec := httptest.NewRecorder()
+	s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/v1/gone", nil).WithContext(ctx))
+	if rec.Code != server.StatusClientClosed || rec.Body.Len() != 0 {
+		t.Fatalf("status %d, body %q; want 499 and no body", rec.Code, rec.Body.String())
+	}
+	if strings.Contains(logs.String(), "level=ERROR") || !strings.Contains(logs.String(), "status=499") {
+		t.Fatalf("logs:\n%s", logs.String())
 	}
 }
