@@ -26,36 +26,43 @@ func approveChange(t *testing.T, p *portal, caseID int64, op string, body map[st
 	inst, _ := strconv.Atoi(req.InstanceID)
 	p.act("pd_wang", p.one("pd_wang", inst, "unit_head").ID, map[string]any{"action": "approve", "comment": "同意"})
 	p.act("pd_head", p.one("pd_head", inst, "agency_head").ID, map[string]any{"action": "approve", "comment": "同意"})
+	if !settled(t, p, caseID, req.ChangeID, "applied") || op == "transfer" {
+		return caseJSON{ID: caseID} // moved out of the handler's scope
+	}
+	// The change is recorded as applied after the case has changed: read
+	// the case again to see it.
+	var after caseJSON
+	p.ok("pd_li", "GET", fmt.Sprintf("%s/cases/%d", ep, caseID), nil, &after)
+	return after
+}
+
+// settled waits until the plugin has learnt the outcome of change id's
+// approval (delivered asynchronously) and finds the change in state want;
+// false when the case has left the handler's scope (a transfer).
+func settled(t *testing.T, p *portal, caseID, id int64, want string) bool {
+	t.Helper()
 	for i := 0; ; i++ {
 		var cv struct {
-			caseJSON
 			Changes []struct {
 				ID     int64
 				Status string
 				Note   string
 			}
 		}
-		if code, _ := p.as("pd_li", "GET", fmt.Sprintf("%s/cases/%d", ep, caseID), nil, &cv); code == http.StatusOK {
-			for _, ch := range cv.Changes {
-				if ch.ID == req.ChangeID && ch.Status == "applied" && op == "transfer" {
-					return caseJSON{ID: caseID} // moved out of the handler's scope
-				}
-				if ch.ID == req.ChangeID && ch.Status == "applied" {
-					// The change is recorded as applied after the case has
-					// changed: read the case again to see it.
-					var after caseJSON
-					p.ok("pd_li", "GET", fmt.Sprintf("%s/cases/%d", ep, caseID), nil, &after)
-					return after
-				}
-				if ch.ID == req.ChangeID && ch.Status != "pending" {
-					t.Fatalf("change %d: %s %s", ch.ID, ch.Status, ch.Note)
-				}
+		code, _ := p.as("pd_li", "GET", fmt.Sprintf("%s/cases/%d", ep, caseID), nil, &cv)
+		if code == http.StatusNotFound {
+			return false
+		}
+		for _, ch := range cv.Changes {
+			if ch.ID == id && ch.Status == want {
+				return true
 			}
-		} else if code == http.StatusNotFound && op == "transfer" {
-			return caseJSON{ID: caseID} // moved out of the handler's scope
+			if ch.ID == id && ch.Status != "pending" {
+				t.Fatalf("change %d: %s %s", ch.ID, ch.Status, ch.Note)
+			}
 		}
 		if i == 100 {
-			t.Fatalf("change %d not made after its approval", req.ChangeID)
+			t.Fatalf("change %d not %s after its approval", id, want)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -110,6 +117,7 @@ func TestCaseSuspensionTerminationTransfer(t *testing.T) {
 	}
 	// Refused: nothing changes.
 	var req struct {
+		ChangeID   int64  `json:"change_id"`
 		InstanceID string `json:"instance_id"`
 	}
 	p.ok("pd_li", "POST", at(c.ID, "suspend"), map[string]any{"ground": "force_majeure", "reason": "台风"}, &req)
@@ -118,6 +126,7 @@ func TestCaseSuspensionTerminationTransfer(t *testing.T) {
 	}
 	inst, _ := strconv.Atoi(req.InstanceID)
 	p.act("pd_wang", p.one("pd_wang", inst, "unit_head").ID, map[string]any{"action": "reject", "comment": "台风已过境，不符合中止条件"})
+	settled(t, p, c.ID, req.ChangeID, "refused")
 	var cv caseJSON
 	p.ok("pd_li", "GET", fmt.Sprintf("%s/cases/%d", ep, c.ID), nil, &cv)
 	if cv.Status != "investigating" {

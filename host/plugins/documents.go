@@ -12,7 +12,6 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/shanghai-amr/portal/host/apierror"
 	"github.com/shanghai-amr/portal/host/document"
 	"github.com/shanghai-amr/portal/host/dossier"
 	"github.com/shanghai-amr/portal/host/files"
@@ -27,16 +26,6 @@ import (
 // maxFileMessage bounds a file carried in one plugin↔host message.
 const maxFileMessage = 16 << 20
 
-// hostError maps a host error to a gRPC status: API errors by their status,
-// anything else as Internal without detail.
-func hostError(err error) error {
-	var e *apierror.Error
-	if errors.As(err, &e) {
-		return grpcError(err)
-	}
-	return status.Error(codes.Internal, "host error")
-}
-
 // readableFile returns a file the plugin may read: its own, or one the user
 // it acts for may read. Anything else is NotFound (ids reveal nothing).
 func (h *hostServices) readableFile(ctx context.Context, id string) (*ent.File, error) {
@@ -49,7 +38,7 @@ func (h *hostServices) readableFile(ctx context.Context, id string) (*ent.File, 
 	}
 	f, err := h.files.Stat(ctx, n)
 	if err != nil {
-		return nil, hostError(err)
+		return nil, hostError(ctx, err)
 	}
 	if files.OwnedBy(f, h.plugin) {
 		return f, nil
@@ -85,7 +74,7 @@ func (h *hostServices) GetFile(ctx context.Context, r *pluginv1.GetFileRequest) 
 	}
 	b, err := h.files.Bytes(ctx, f.ID)
 	if err != nil {
-		return nil, hostError(err)
+		return nil, hostError(ctx, err)
 	}
 	return &pluginv1.FileContent{Info: fileInfo(f), Content: b}, nil
 }
@@ -102,7 +91,7 @@ func (h *hostServices) PutFile(ctx context.Context, r *pluginv1.PutFileRequest) 
 	f, err := h.files.Put(ctx, files.PutRequest{Owner: h.plugin, Name: r.Name, Purpose: r.Purpose, CreatedBy: files.UserID(a.user),
 		OrgPath: a.orgPath(), Body: bytes.NewReader(r.Content), DeclaredSize: int64(len(r.Content)), Actor: a.name()})
 	if err != nil {
-		return nil, hostError(err)
+		return nil, hostError(ctx, err)
 	}
 	return fileInfo(f), nil
 }
@@ -122,7 +111,7 @@ func (h *hostServices) issuingOrg(ctx context.Context, code, action string) (*en
 	if ent.IsNotFound(err) {
 		return nil, status.Errorf(codes.NotFound, "no organisation %q", code)
 	} else if err != nil {
-		return nil, status.Error(codes.Internal, "organisation lookup failed")
+		return nil, internal(ctx, "organisation lookup failed", err)
 	}
 	if a.user != nil {
 		in := policy.OnOrg(a.user.PolicySubject(), action, o.Path)
@@ -156,7 +145,7 @@ func (h *hostServices) RenderDocument(ctx context.Context, r *pluginv1.RenderDoc
 	d, err := h.documents.Issue(ctx, document.IssueRequest{Type: r.DocumentType, Owner: h.plugin, Subject: r.Subject,
 		OrgCode: o.Code, Data: data, IssuedBy: files.UserID(a.user), Actor: a.name()})
 	if err != nil {
-		return nil, hostError(err)
+		return nil, hostError(ctx, err)
 	}
 	return documentRef(d), nil
 }
@@ -201,10 +190,10 @@ func (h *hostServices) Next(ctx context.Context, r *pluginv1.NextNumberRequest) 
 		if errors.Is(err, numbering.ErrBadRule) {
 			return nil, status.Error(codes.InvalidArgument, err.Error())
 		}
-		return nil, status.Error(codes.Internal, "numbering failed")
+		return nil, internal(ctx, "numbering failed", err)
 	}
 	if err := tx.Commit(); err != nil {
-		return nil, status.Error(codes.Internal, "numbering failed")
+		return nil, internal(ctx, "numbering failed", err)
 	}
 	return &pluginv1.NextNumberResponse{Value: n.Seq}, nil
 }
@@ -228,7 +217,7 @@ func (h *hostServices) pluginDossier(ctx context.Context, subject string) (*ent.
 		return nil, status.Errorf(codes.NotFound, "no dossier for %q: open it first", subject)
 	}
 	if err != nil {
-		return nil, status.Error(codes.Internal, "dossier lookup failed")
+		return nil, internal(ctx, "dossier lookup failed", err)
 	}
 	return d, nil
 }
@@ -244,7 +233,7 @@ func (h *hostServices) OpenDossier(ctx context.Context, r *pluginv1.OpenDossierR
 	}
 	d, err := h.dossiers.Open(ctx, h.plugin, r.Subject, r.Kind, r.Title, o.Code, o.Path)
 	if err != nil {
-		return nil, hostError(err)
+		return nil, hostError(ctx, err)
 	}
 	return dossierInfo(d), nil
 }
@@ -270,7 +259,7 @@ func (h *hostServices) AppendDossier(ctx context.Context, r *pluginv1.AppendDoss
 	it, err := h.dossiers.Append(ctx, d.ID, dossier.Entry{Kind: r.Kind, DocType: r.DocType, Title: r.Title, FileID: f.ID,
 		SM3: f.Sm3, Format: format, ParentSeq: int(r.ParentSeq), Meta: meta, CreatedBy: files.UserID(actorFrom(ctx).user)})
 	if err != nil {
-		return nil, hostError(err)
+		return nil, hostError(ctx, err)
 	}
 	return &pluginv1.DossierEntry{Seq: int32(it.Seq), Version: int32(it.Version), Hash: it.Hash}, nil
 }
@@ -291,7 +280,7 @@ func (h *hostServices) ArchiveDossier(ctx context.Context, r *pluginv1.ArchiveDo
 		return &pluginv1.ArchiveResult{Archived: false, Dossier: dossierInfo(d), Report: report}, nil
 	}
 	if err != nil {
-		return nil, hostError(err)
+		return nil, hostError(ctx, err)
 	}
 	return &pluginv1.ArchiveResult{Archived: true, Dossier: dossierInfo(d2), Report: report}, nil
 }

@@ -57,7 +57,7 @@ func (h *hostServices) PublishEvent(ctx context.Context, r *pluginv1.PublishEven
 	case errors.Is(err, event.ErrBadType), errors.Is(err, event.ErrTooLarge):
 		return nil, status.Error(codes.InvalidArgument, err.Error())
 	case err != nil:
-		return nil, status.Error(codes.Internal, "event outbox write failed")
+		return nil, internal(ctx, "event outbox write failed", err)
 	}
 	return &pluginv1.PublishEventResponse{Id: id}, nil
 }

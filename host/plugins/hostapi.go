@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -82,6 +83,21 @@ type actorKey struct{}
 type actor struct {
 	plugin string
 	user   *identity.Identity // nil when the plugin acts for itself
+	log    *slog.Logger       // the generation's log
+}
+
+// internal logs a host fault a plugin call ran into and answers the plugin
+// Internal with what failed, never the detail (which may name tables or
+// data the plugin must not see).
+func internal(ctx context.Context, what string, err error) error {
+	log := actorFrom(ctx).log
+	if log == nil {
+		log = slog.Default()
+	}
+	if ctx.Err() == nil {
+		log.ErrorContext(ctx, "host service failed", "what", what, "err", err)
+	}
+	return status.Error(codes.Internal, what)
 }
 
 func (a actor) orgPath() string {
@@ -107,7 +123,7 @@ func guard(g *generation) grpc.UnaryServerInterceptor {
 		if capName == "" || !g.manifest.HasCapability(capName) {
 			return nil, status.Errorf(codes.PermissionDenied, "plugin %s did not declare capability %q for %s", g.id, capName, info.FullMethod)
 		}
-		a := actor{plugin: g.id}
+		a := actor{plugin: g.id, log: g.log}
 		if md, ok := metadata.FromIncomingContext(ctx); ok {
 			if v := md.Get(wire.CallTokenKey); len(v) > 0 {
 				id, ok := g.callIdentity(v[0])
@@ -234,7 +250,7 @@ func (h *hostServices) DataFilter(ctx context.Context, r *pluginv1.DataFilterReq
 	}
 	f, err := h.policy.ListFilter(ctx, a.user.PolicySubject())
 	if err != nil {
-		return nil, status.Error(codes.Internal, "filter compilation failed")
+		return nil, internal(ctx, "filter compilation failed", err)
 	}
 	switch {
 	case f.All:
@@ -244,7 +260,7 @@ func (h *hostServices) DataFilter(ctx context.Context, r *pluginv1.DataFilterReq
 	}
 	b, err := json.Marshal(f.UCAST)
 	if err != nil {
-		return nil, status.Error(codes.Internal, "filter encoding failed")
+		return nil, internal(ctx, "filter encoding failed", err)
 	}
 	return &pluginv1.DataFilterResponse{Ucast: b}, nil
 }
@@ -290,7 +306,7 @@ func (h *hostServices) Write(ctx context.Context, r *pluginv1.AuditRecord) (*plu
 	seq, err := h.audit.Write(ctx, audit.Entry{Actor: a.name(), Action: h.plugin + "." + r.Action,
 		Resource: r.Resource, Outcome: outcome, Detail: detail, OrgPath: a.orgPath()})
 	if err != nil {
-		return nil, status.Error(codes.Internal, "audit write failed")
+		return nil, internal(ctx, "audit write failed", err)
 	}
 	return &pluginv1.AuditAck{Seq: seq}, nil
 }
@@ -308,7 +324,7 @@ func (h *hostServices) PutSetting(ctx context.Context, r *pluginv1.PutSettingReq
 	err := h.client.Setting.Create().SetScope(h.plugin).SetKey(r.Key).SetValue(r.Value).
 		OnConflictColumns(setting.FieldScope, setting.FieldKey).UpdateValue().UpdateUpdatedAt().Exec(ctx)
 	if err != nil {
-		return nil, status.Error(codes.Internal, "settings write failed")
+		return nil, internal(ctx, "settings write failed", err)
 	}
 	_, _ = h.audit.Write(ctx, audit.Entry{Actor: actorFrom(ctx).name(), Action: "plugin.setting.put",
 		Resource: "plugin:" + h.plugin + " setting:" + r.Key, Outcome: audit.Success, OrgPath: actorFrom(ctx).orgPath()})
@@ -322,7 +338,7 @@ func (h *hostServices) settings(ctx context.Context) (*pluginv1.SettingsMap, err
 func pluginSettings(ctx context.Context, c *ent.Client, pluginID string) (*pluginv1.SettingsMap, error) {
 	rows, err := c.Setting.Query().Where(setting.Scope(pluginID)).All(ctx)
 	if err != nil {
-		return nil, status.Error(codes.Internal, "settings read failed")
+		return nil, internal(ctx, "settings read failed", err)
 	}
 	m := &pluginv1.SettingsMap{Values: map[string]string{}}
 	for _, r := range rows {
@@ -337,7 +353,7 @@ func (h *hostServices) GetUser(ctx context.Context, r *pluginv1.GetUserRequest) 
 	if ent.IsNotFound(err) {
 		return nil, status.Errorf(codes.NotFound, "no user %q", r.Username)
 	} else if err != nil {
-		return nil, status.Error(codes.Internal, "user lookup failed")
+		return nil, internal(ctx, "user lookup failed", err)
 	}
 	out := &pluginv1.User{Username: u.Username, DisplayName: u.DisplayName}
 	if u.Edges.Organization != nil {
@@ -367,7 +383,7 @@ func (h *hostServices) GetOrganization(ctx context.Context, r *pluginv1.GetOrgan
 	if ent.IsNotFound(err) {
 		return nil, status.Errorf(codes.NotFound, "no organisation %q", r.Code)
 	} else if err != nil {
-		return nil, status.Error(codes.Internal, "organisation lookup failed")
+		return nil, internal(ctx, "organisation lookup failed", err)
 	}
 	out := &pluginv1.Organization{Code: o.Code, Name: o.Name, Kind: string(o.Kind), DivisionCode: o.DivisionCode, Path: o.Path}
 	if o.Edges.Parent != nil {

@@ -59,11 +59,12 @@ func pageLink(plugin, page, businessKey string) string {
 	return "/plugins/" + plugin + strings.ReplaceAll(page, "{business_key}", businessKey)
 }
 
-// grpcError maps an API error to a gRPC status for the plugin.
-func grpcError(err error) error {
+// hostError maps a host error to a gRPC status for the plugin: API errors
+// by their status, anything else as Internal, logged here.
+func hostError(ctx context.Context, err error) error {
 	var e *apierror.Error
 	if !errors.As(err, &e) {
-		return status.Error(codes.Internal, "host error")
+		return internal(ctx, "host error", err)
 	}
 	code := codes.InvalidArgument
 	switch {
@@ -122,7 +123,7 @@ func (h *hostServices) CreateTask(ctx context.Context, r *pluginv1.CreateTaskReq
 	}
 	ids, err := h.workflow.CreateTodo(ctx, in)
 	if err != nil {
-		return nil, grpcError(err)
+		return nil, hostError(ctx, err)
 	}
 	ref := &pluginv1.TaskRef{State: "open"}
 	for _, id := range ids {
@@ -142,7 +143,7 @@ func (h *hostServices) CompleteTask(ctx context.Context, r *pluginv1.CompleteTas
 		return nil, status.Error(codes.InvalidArgument, "task_id must be a number")
 	}
 	if err := h.workflow.CompleteTodo(ctx, h.plugin, id, r.Comment); err != nil {
-		return nil, grpcError(err)
+		return nil, hostError(ctx, err)
 	}
 	return &pluginv1.TaskRef{TaskId: r.TaskId, State: "done", TaskIds: []string{r.TaskId}}, nil
 }
@@ -170,7 +171,7 @@ func (h *hostServices) StartProcess(ctx context.Context, r *pluginv1.StartProces
 	}
 	inst, err := h.workflow.Start(ctx, a.user, in)
 	if err != nil {
-		return nil, grpcError(err)
+		return nil, hostError(ctx, err)
 	}
 	return h.GetProcess(ctx, &pluginv1.GetProcessRequest{InstanceId: strconv.Itoa(inst.ID)})
 }
@@ -186,7 +187,7 @@ func (h *hostServices) GetProcess(ctx context.Context, r *pluginv1.GetProcessReq
 	}
 	s, err := h.workflow.Get(ctx, h.plugin, id)
 	if err != nil {
-		return nil, grpcError(err)
+		return nil, hostError(ctx, err)
 	}
 	return &pluginv1.ProcessInstance{InstanceId: r.InstanceId, State: s.Status, Version: int32(s.Version), CurrentNodes: s.Current}, nil
 }
@@ -207,7 +208,7 @@ func (h *hostServices) SendMessage(ctx context.Context, r *pluginv1.SendMessageR
 		}
 	}
 	if err := h.messages.SendToUsers(ctx, h.plugin, r.Recipients, r.Template, params); err != nil {
-		return nil, grpcError(err)
+		return nil, hostError(ctx, err)
 	}
 	return &pluginv1.SendMessageResponse{}, nil
 }
