@@ -120,8 +120,7 @@ func Serve(p Plugin) {
 			Impl: srv.withBroker,
 		}},
 		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
-			return grpc.NewServer(append(opts,
-				grpc.MaxRecvMsgSize(wire.MaxMessageBytes), grpc.MaxSendMsgSize(wire.MaxMessageBytes))...)
+			return grpc.NewServer(append(opts, wire.ServerOptions()...)...)
 		},
 	})
 	os.Exit(0)

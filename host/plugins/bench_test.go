@@ -9,15 +9,23 @@ import (
 	"github.com/shanghai-amr/portal/sdk/proto/pluginv1"
 )
 
-// BenchmarkRoundTrip separates the costs of a plugin call: the bare gRPC call
-// to HandleHTTP, and the whole HTTP request through the host.
+// BenchmarkRoundTrip separates the costs of a plugin call: HandleHTTP over
+// the Exchange stream and as a unary gRPC call, an empty unary call, and the
+// whole HTTP request through the host.
 func BenchmarkRoundTrip(b *testing.B) {
 	h := newTestHostB(b)
 	g := h.m.router.current("testplugin")
-	b.Run("grpc-HandleHTTP", func(b *testing.B) {
-		req := &pluginv1.HTTPRequest{Method: "GET", Path: "/version", Route: "/version", Caller: &pluginv1.Caller{Audience: "anonymous"}}
+	req := &pluginv1.HTTPRequest{Method: "GET", Path: "/version", Route: "/version", Caller: &pluginv1.Caller{Audience: "anonymous"}}
+	b.Run("exchange-HandleHTTP", func(b *testing.B) {
 		for b.Loop() {
 			if _, err := g.rpc.HandleHTTP(context.Background(), req); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("grpc-HandleHTTP", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := g.rpc.PluginClient.HandleHTTP(context.Background(), req); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -150,8 +150,7 @@ func startGeneration(ctx context.Context, sp spec) (g *generation, err error) {
 		UnixSocketConfig: &goplugin.UnixSocketConfig{TempDir: sp.socketDir},
 		StartTimeout:     sp.startTimeout,
 		Logger:           sp.logs.hclogger(m.Version, log),
-		GRPCDialOptions: []grpc.DialOption{grpc.WithDefaultCallOptions(
-			grpc.MaxCallRecvMsgSize(wire.MaxMessageBytes), grpc.MaxCallSendMsgSize(wire.MaxMessageBytes))},
+		GRPCDialOptions:  wire.DialOptions(),
 	})
 	defer func() {
 		if err != nil {
@@ -237,6 +236,7 @@ func (g *generation) stop(drainTimeout time.Duration) {
 	if left := g.drain(drainTimeout); left > 0 {
 		g.log.Warn("drain timed out; stopping with calls in flight", "in_flight", left)
 	}
+	g.rpc.CloseExchange()
 	if g.alive() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		if _, err := g.rpc.Drain(ctx, &pluginv1.DrainRequest{DeadlineUnixMs: time.Now().Add(5 * time.Second).UnixMilli()}); err != nil {

@@ -34,6 +34,7 @@ func Open(ctx context.Context, dialect, dsn string) (*sql.DB, error) {
 		db.SetMaxOpenConns(4)
 	} else {
 		db.SetMaxOpenConns(20)
+		db.SetMaxIdleConns(20) // as many as may be open: no reconnecting under load
 		db.SetConnMaxLifetime(30 * time.Minute)
 	}
 	if err := db.PingContext(ctx); err != nil {

@@ -34,6 +34,26 @@ const Name = "portal"
 // than this must be streamed).
 const MaxMessageBytes = 64 << 20
 
+// The flow-control windows of the host↔plugin connection. Fixed windows
+// also turn off gRPC's bandwidth-estimation pings, which on a local socket
+// only add a write and a wake-up to a call.
+const (
+	streamWindow = 4 << 20
+	connWindow   = 16 << 20
+)
+
+// ServerOptions are the plugin process's gRPC server options.
+func ServerOptions() []grpc.ServerOption {
+	return []grpc.ServerOption{grpc.MaxRecvMsgSize(MaxMessageBytes), grpc.MaxSendMsgSize(MaxMessageBytes),
+		grpc.InitialWindowSize(streamWindow), grpc.InitialConnWindowSize(connWindow)}
+}
+
+// DialOptions are the host's options for its connection to a plugin.
+func DialOptions() []grpc.DialOption {
+	return []grpc.DialOption{grpc.WithInitialWindowSize(streamWindow), grpc.WithInitialConnWindowSize(connWindow),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(MaxMessageBytes), grpc.MaxCallSendMsgSize(MaxMessageBytes))}
+}
+
 // GRPCPlugin implements go-plugin's GRPCPlugin for both sides: Impl is set in
 // the plugin process, nil in the host.
 type GRPCPlugin struct {
@@ -49,19 +69,37 @@ func (p *GRPCPlugin) GRPCServer(broker *goplugin.GRPCBroker, s *grpc.Server) err
 	return nil
 }
 
-// Client is the host's handle on one plugin process.
+// Client is the host's handle on one plugin process. Its HandleHTTP carries
+// the calls over one Exchange stream.
 type Client struct {
 	pluginv1.PluginClient
 	Broker *goplugin.GRPCBroker
 	// Exited is closed when the plugin process has exited.
 	Exited <-chan struct{}
+	x      *exchange
 }
 
 // GRPCClient returns the host-side client. go-plugin cancels ctx when the
 // process exits, which is how the host learns of a crash at once.
 func (p *GRPCPlugin) GRPCClient(ctx context.Context, broker *goplugin.GRPCBroker, c *grpc.ClientConn) (any, error) {
-	return &Client{PluginClient: pluginv1.NewPluginClient(c), Broker: broker, Exited: ctx.Done()}, nil
+	return NewClient(ctx, pluginv1.NewPluginClient(c), broker), nil
 }
+
+// NewClient wraps a Plugin client; life ends when the process has exited.
+func NewClient(life context.Context, rpc pluginv1.PluginClient, broker *goplugin.GRPCBroker) *Client {
+	return &Client{PluginClient: rpc, Broker: broker, Exited: life.Done(), x: &exchange{rpc: rpc, life: life}}
+}
+
+// HandleHTTP serves one request through the plugin, over the Exchange
+// stream when the plugin has it.
+func (c *Client) HandleHTTP(ctx context.Context, req *pluginv1.HTTPRequest, opts ...grpc.CallOption) (*pluginv1.HTTPResponse, error) {
+	return c.x.handleHTTP(ctx, req, opts...)
+}
+
+// CloseExchange ends the Exchange stream; later calls answer Unavailable.
+// The host calls it when no calls are in flight, before it stops the
+// process.
+func (c *Client) CloseExchange() { c.x.close() }
 
 // CallTokenKey is the gRPC metadata key that ties a plugin→host call to the
 // end user's request it serves.

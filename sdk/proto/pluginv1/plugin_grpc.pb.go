@@ -41,6 +41,7 @@ const (
 	Plugin_CheckHealth_FullMethodName      = "/portal.plugin.v1.Plugin/CheckHealth"
 	Plugin_HandleHTTP_FullMethodName       = "/portal.plugin.v1.Plugin/HandleHTTP"
 	Plugin_HandleHTTPStream_FullMethodName = "/portal.plugin.v1.Plugin/HandleHTTPStream"
+	Plugin_Exchange_FullMethodName         = "/portal.plugin.v1.Plugin/Exchange"
 	Plugin_HandleTask_FullMethodName       = "/portal.plugin.v1.Plugin/HandleTask"
 	Plugin_DeliverEvent_FullMethodName     = "/portal.plugin.v1.Plugin/DeliverEvent"
 	Plugin_Drain_FullMethodName            = "/portal.plugin.v1.Plugin/Drain"
@@ -73,6 +74,14 @@ type PluginClient interface {
 	// then half-closes. The plugin answers with the response head first (an
 	// HTTPResponse without body), then body chunks. Same checks as HandleHTTP.
 	HandleHTTPStream(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[HTTPStreamFrame, HTTPStreamFrame], error)
+	// Exchange carries many HandleHTTP calls over one long-lived stream, which
+	// saves each call gRPC's stream set-up. The host sends requests, each under
+	// an id it has not used before on the stream, and cancellations; the
+	// plugin answers each request id once, in any order, with a response or an
+	// error status, applying the request's deadline itself. Same checks and
+	// meaning as HandleHTTP. A plugin that answers Unimplemented is called
+	// through HandleHTTP instead.
+	Exchange(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[ExchangeFrame, ExchangeFrame], error)
 	// HandleTask is called when a workbench task of one of the plugin's task
 	// types changes state (completed, returned, transferred …).
 	HandleTask(ctx context.Context, in *TaskCallback, opts ...grpc.CallOption) (*TaskCallbackResult, error)
@@ -148,6 +157,19 @@ func (c *pluginClient) HandleHTTPStream(ctx context.Context, opts ...grpc.CallOp
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Plugin_HandleHTTPStreamClient = grpc.BidiStreamingClient[HTTPStreamFrame, HTTPStreamFrame]
 
+func (c *pluginClient) Exchange(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[ExchangeFrame, ExchangeFrame], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &Plugin_ServiceDesc.Streams[1], Plugin_Exchange_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[ExchangeFrame, ExchangeFrame]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Plugin_ExchangeClient = grpc.BidiStreamingClient[ExchangeFrame, ExchangeFrame]
+
 func (c *pluginClient) HandleTask(ctx context.Context, in *TaskCallback, opts ...grpc.CallOption) (*TaskCallbackResult, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(TaskCallbackResult)
@@ -214,6 +236,14 @@ type PluginServer interface {
 	// then half-closes. The plugin answers with the response head first (an
 	// HTTPResponse without body), then body chunks. Same checks as HandleHTTP.
 	HandleHTTPStream(grpc.BidiStreamingServer[HTTPStreamFrame, HTTPStreamFrame]) error
+	// Exchange carries many HandleHTTP calls over one long-lived stream, which
+	// saves each call gRPC's stream set-up. The host sends requests, each under
+	// an id it has not used before on the stream, and cancellations; the
+	// plugin answers each request id once, in any order, with a response or an
+	// error status, applying the request's deadline itself. Same checks and
+	// meaning as HandleHTTP. A plugin that answers Unimplemented is called
+	// through HandleHTTP instead.
+	Exchange(grpc.BidiStreamingServer[ExchangeFrame, ExchangeFrame]) error
 	// HandleTask is called when a workbench task of one of the plugin's task
 	// types changes state (completed, returned, transferred …).
 	HandleTask(context.Context, *TaskCallback) (*TaskCallbackResult, error)
@@ -250,6 +280,9 @@ func (UnimplementedPluginServer) HandleHTTP(context.Context, *HTTPRequest) (*HTT
 }
 func (UnimplementedPluginServer) HandleHTTPStream(grpc.BidiStreamingServer[HTTPStreamFrame, HTTPStreamFrame]) error {
 	return status.Errorf(codes.Unimplemented, "method HandleHTTPStream not implemented")
+}
+func (UnimplementedPluginServer) Exchange(grpc.BidiStreamingServer[ExchangeFrame, ExchangeFrame]) error {
+	return status.Errorf(codes.Unimplemented, "method Exchange not implemented")
 }
 func (UnimplementedPluginServer) HandleTask(context.Context, *TaskCallback) (*TaskCallbackResult, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method HandleTask not implemented")
@@ -362,6 +395,13 @@ func _Plugin_HandleHTTPStream_Handler(srv interface{}, stream grpc.ServerStream)
 
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Plugin_HandleHTTPStreamServer = grpc.BidiStreamingServer[HTTPStreamFrame, HTTPStreamFrame]
+
+func _Plugin_Exchange_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(PluginServer).Exchange(&grpc.GenericServerStream[ExchangeFrame, ExchangeFrame]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type Plugin_ExchangeServer = grpc.BidiStreamingServer[ExchangeFrame, ExchangeFrame]
 
 func _Plugin_HandleTask_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(TaskCallback)
@@ -479,6 +519,12 @@ var Plugin_ServiceDesc = grpc.ServiceDesc{
 		{
 			StreamName:    "HandleHTTPStream",
 			Handler:       _Plugin_HandleHTTPStream_Handler,
+			ServerStreams: true,
+			ClientStreams: true,
+		},
+		{
+			StreamName:    "Exchange",
+			Handler:       _Plugin_Exchange_Handler,
 			ServerStreams: true,
 			ClientStreams: true,
 		},

@@ -1,0 +1,179 @@
+package wire
+
+import (
+	"context"
+	"errors"
+	"io"
+	"sync"
+	"sync/atomic"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/shanghai-amr/portal/sdk/proto/pluginv1"
+)
+
+// exchange multiplexes the host's HandleHTTP calls to one plugin process over
+// one long-lived Exchange stream (see plugin.proto), which saves each call
+// gRPC's stream set-up. The stream is opened on first use and again after it
+// breaks; a plugin without Exchange is called through the unary HandleHTTP
+// from then on.
+type exchange struct {
+	rpc  pluginv1.PluginClient
+	life context.Context // ends when the process exits
+
+	mu      sync.Mutex
+	current *muxStream
+	closed  bool
+	unary   atomic.Bool
+}
+
+// muxStream is one open Exchange stream and the calls waiting on it.
+type muxStream struct {
+	st     pluginv1.Plugin_ExchangeClient
+	cancel context.CancelFunc
+	sendMu sync.Mutex // a gRPC stream allows one sender at a time
+
+	mu      sync.Mutex
+	next    uint64
+	pending map[uint64]chan result
+	err     error // why the stream ended; no new calls then
+}
+
+type result struct {
+	frame *pluginv1.ExchangeFrame
+	err   error // the stream's error, not the call's
+}
+
+var errClosed = status.Error(codes.Unavailable, "plugin client closed")
+
+func (x *exchange) handleHTTP(ctx context.Context, req *pluginv1.HTTPRequest, opts ...grpc.CallOption) (*pluginv1.HTTPResponse, error) {
+	if x.unary.Load() {
+		return x.rpc.HandleHTTP(ctx, req, opts...)
+	}
+	s, err := x.stream()
+	if err != nil {
+		return nil, err
+	}
+	id, ch, err := s.register()
+	if err != nil {
+		return nil, err
+	}
+	// A failed send means the stream has ended: read then tells every
+	// waiting call why, this one included.
+	_ = s.send(&pluginv1.ExchangeFrame{Id: id, Request: req})
+	select {
+	case r := <-ch:
+		switch {
+		case r.err != nil && status.Code(r.err) == codes.Unimplemented:
+			// A plugin built without Exchange; nothing was handled.
+			x.unary.Store(true)
+			return x.rpc.HandleHTTP(ctx, req, opts...)
+		case r.err != nil:
+			return nil, r.err
+		case r.frame.ErrorCode != 0:
+			return nil, status.Error(codes.Code(r.frame.ErrorCode), r.frame.ErrorMessage)
+		}
+		return r.frame.Response, nil
+	case <-ctx.Done():
+		s.forget(id)
+		_ = s.send(&pluginv1.ExchangeFrame{Id: id, Cancel: true})
+		return nil, status.FromContextError(ctx.Err()).Err()
+	}
+}
+
+// stream returns the open stream, opening one if there is none.
+func (x *exchange) stream() (*muxStream, error) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.closed || x.life.Err() != nil {
+		return nil, errClosed
+	}
+	if s := x.current; s != nil && s.open() {
+		return s, nil
+	}
+	ctx, cancel := context.WithCancel(x.life)
+	st, err := x.rpc.Exchange(ctx)
+	if err != nil {
+		cancel()
+		return nil, err
+	}
+	s := &muxStream{st: st, cancel: cancel, pending: map[uint64]chan result{}}
+	x.current = s
+	go s.read()
+	return s, nil
+}
+
+// close ends the stream once the calls on it are answered: the host closes
+// it before it stops the process, after the in-flight calls have drained.
+func (x *exchange) close() {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.closed = true
+	if s := x.current; s != nil {
+		s.sendMu.Lock()
+		_ = s.st.CloseSend()
+		s.sendMu.Unlock()
+	}
+}
+
+func (s *muxStream) open() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err == nil
+}
+
+func (s *muxStream) register() (uint64, chan result, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return 0, nil, s.err
+	}
+	s.next++
+	ch := make(chan result, 1)
+	s.pending[s.next] = ch
+	return s.next, ch, nil
+}
+
+func (s *muxStream) forget(id uint64) {
+	s.mu.Lock()
+	delete(s.pending, id)
+	s.mu.Unlock()
+}
+
+func (s *muxStream) send(f *pluginv1.ExchangeFrame) error {
+	s.sendMu.Lock()
+	defer s.sendMu.Unlock()
+	return s.st.Send(f)
+}
+
+// read hands each answer to the call waiting for it. When the stream ends it
+// fails every waiting call with the reason, and the next call opens a new
+// stream.
+func (s *muxStream) read() {
+	defer s.cancel()
+	for {
+		f, err := s.st.Recv()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				err = status.Error(codes.Unavailable, "plugin ended the stream")
+			}
+			s.mu.Lock()
+			pending := s.pending
+			s.err, s.pending = err, nil
+			s.mu.Unlock()
+			for _, ch := range pending {
+				ch <- result{err: err}
+			}
+			return
+		}
+		s.mu.Lock()
+		ch := s.pending[f.Id]
+		delete(s.pending, f.Id)
+		s.mu.Unlock()
+		if ch != nil {
+			ch <- result{frame: f}
+		}
+	}
+}
