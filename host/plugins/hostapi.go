@@ -188,8 +188,10 @@ type hostServices struct {
 	files     *files.Store
 	documents *document.Service
 	dossiers  *dossier.Service
-	// pseudonyms serve Identity.PersonKey (nil: Unavailable).
+	// pseudonyms serve Identity.PersonKey (nil: Unavailable), within the
+	// plugin's personKeys budget (nil: none).
 	pseudonyms *pii.Pseudonyms
+	personKeys *rateLimit
 }
 
 // ComputeDeadline computes a statutory deadline on the working-day calendar
@@ -365,11 +367,32 @@ func (h *hostServices) GetUser(ctx context.Context, r *pluginv1.GetUserRequest) 
 	return out, nil
 }
 
+// The budget of Identity.PersonKey calls per plugin: a record names a few
+// people, so this is ample, but it turns trying identity numbers one by one
+// to put a number to a pseudonym into hours of refused calls, recorded.
+const (
+	personKeyRate  = 5   // a second
+	personKeyBurst = 200 // at once
+)
+
 // PersonKey is the plugin's pseudonym of an identity number: what
 // Caller.person_key holds when that person signs in.
-func (h *hostServices) PersonKey(_ context.Context, r *pluginv1.PersonKeyRequest) (*pluginv1.PersonKeyResponse, error) {
+func (h *hostServices) PersonKey(ctx context.Context, r *pluginv1.PersonKeyRequest) (*pluginv1.PersonKeyResponse, error) {
 	if h.pseudonyms == nil {
 		return nil, status.Error(codes.Unavailable, "this host gives no person pseudonyms")
+	}
+	if h.personKeys != nil {
+		if ok, first := h.personKeys.allow(time.Now()); !ok {
+			if first {
+				a := actorFrom(ctx)
+				detail, _ := json.Marshal(map[string]any{"rate_per_second": personKeyRate, "burst": personKeyBurst})
+				if _, err := h.audit.Write(ctx, audit.Entry{Actor: a.name(), Action: "plugin.person_key_limited", Resource: "plugin:" + h.plugin,
+					Outcome: audit.Denied, Detail: detail, OrgPath: a.orgPath()}); err != nil {
+					return nil, internal(ctx, "audit write failed", err)
+				}
+			}
+			return nil, status.Errorf(codes.ResourceExhausted, "more than %d person keys at once or %d a second", personKeyBurst, personKeyRate)
+		}
 	}
 	if err := idcode.ValidResidentID(r.IdNumber); err != nil {
 		return nil, status.Errorf(codes.InvalidArgument, "id_number: %v", err)

@@ -9,7 +9,11 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/shanghai-amr/portal/host/audit"
 	"github.com/shanghai-amr/portal/host/clock"
+	"github.com/shanghai-amr/portal/host/pii"
+	"github.com/shanghai-amr/portal/host/store/ent/auditentry"
+	"github.com/shanghai-amr/portal/host/store/storetest"
 	"github.com/shanghai-amr/portal/sdk/proto/pluginv1"
 )
 
@@ -64,5 +68,40 @@ func TestEvaluateTrackServesPausesAndExtensions(t *testing.T) {
 	}
 	if _, err := h.EvaluateTrack(context.Background(), &pluginv1.EvaluateTrackRequest{Track: []byte(`{"limit":`)}); status.Code(err) != codes.InvalidArgument {
 		t.Fatalf("bad track: %v", err)
+	}
+}
+
+// Identity.PersonKey is bounded per plugin: a burst, then a few a second.
+// The first refusal of a run is audited; the plugin learns
+// ResourceExhausted, and gets keys again as the budget refills.
+func TestPersonKeyIsRateLimited(t *testing.T) {
+	st := storetest.Open(t, "sqlite")
+	ps, err := pii.NewPseudonyms([]byte("0123456789abcdef0123456789abcdef"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	limit := newRateLimit(personKeyRate, 3)
+	h := &hostServices{client: st.Client, audit: audit.New(st.Client, nil), plugin: "registration", pseudonyms: ps, personKeys: limit}
+	ctx := context.Background()
+	ask := func() error {
+		_, err := h.PersonKey(ctx, &pluginv1.PersonKeyRequest{IdNumber: "11010519491231002X"})
+		return err
+	}
+	for i := range 3 {
+		if err := ask(); err != nil {
+			t.Fatalf("call %d within the burst: %v", i, err)
+		}
+	}
+	for range 5 {
+		if err := ask(); status.Code(err) != codes.ResourceExhausted {
+			t.Fatalf("beyond the burst: %v", err)
+		}
+	}
+	n, err := st.Client.AuditEntry.Query().Where(auditentry.Action("plugin.person_key_limited")).Count(ctx)
+	if err != nil || n != 1 {
+		t.Fatalf("refusals audited %d times (%v), want once per run", n, err)
+	}
+	if ok, _ := limit.allow(time.Now().Add(time.Second)); !ok {
+		t.Fatal("the budget did not refill")
 	}
 }

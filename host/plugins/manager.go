@@ -107,6 +107,9 @@ type Manager struct {
 	mu      sync.Mutex // serialises lifecycle changes
 	running map[string]*running
 	logs    map[string]*logRing
+	// personKeys bounds each plugin's Identity.PersonKey calls across its
+	// generations (hostapi.go).
+	personKeys map[string]*rateLimit
 }
 
 // running is the serving state of one installed, enabled plugin.
@@ -163,7 +166,7 @@ func New(o Options) *Manager {
 	return &Manager{
 		opts: o, log: o.Log, router: newRouter(o.Audit, o.Policy, o.Pseudonyms, o.BodyLimit, o.RouteTimeout), sockets: sockets,
 		prov:    &provisioner{hostDSN: o.Store.DSN, st: o.Store, dataDir: o.DataDir},
-		running: map[string]*running{}, logs: map[string]*logRing{},
+		running: map[string]*running{}, logs: map[string]*logRing{}, personKeys: map[string]*rateLimit{},
 	}
 }
 
@@ -559,6 +562,11 @@ func (m *Manager) startGen(ctx context.Context, ref *storedBundle) (g *generatio
 		ring = newLogRing()
 		m.logs[id] = ring
 	}
+	personKeys := m.personKeys[id]
+	if personKeys == nil {
+		personKeys = newRateLimit(personKeyRate, personKeyBurst)
+		m.personKeys[id] = personKeys
+	}
 	if err := m.publishProcesses(ctx, ref.manifest); err != nil {
 		return nil, err
 	}
@@ -567,7 +575,7 @@ func (m *Manager) startGen(ctx context.Context, ref *storedBundle) (g *generatio
 	}
 	hs := &hostServices{client: m.opts.Store.Client, audit: m.opts.Audit, policy: m.opts.Policy, calendar: m.opts.Calendar, plugin: id,
 		manifest: ref.manifest, workflow: m.opts.Workflow, messages: m.opts.Messages, events: m.pluginEvents(ref.manifest),
-		files: m.opts.Files, documents: m.opts.Documents, dossiers: m.opts.Dossiers, pseudonyms: m.opts.Pseudonyms}
+		files: m.opts.Files, documents: m.opts.Documents, dossiers: m.opts.Dossiers, pseudonyms: m.opts.Pseudonyms, personKeys: personKeys}
 	return startGeneration(ctx, spec{
 		manifest: ref.manifest, binary: ref.binary, web: filepath.Join(ref.dir, "web"), checksum: ref.checksum, n: m.gens.Add(1),
 		database: db, settings: settings.Values, scratchDir: scratch, socketDir: m.sockets, logs: ring, log: m.log,
