@@ -523,8 +523,13 @@ func (s *service) personKey(ctx context.Context, id string) (string, error) {
 
 // hostFailed answers for a failed host call.
 func hostFailed(w http.ResponseWriter, r *http.Request, err error) {
-	if status.Code(err) == codes.InvalidArgument {
+	switch status.Code(err) {
+	case codes.InvalidArgument:
 		refuse(w, r, http.StatusBadRequest, "registration.invalid", "数据不正确："+status.Convert(err).Message(), "Invalid data: "+status.Convert(err).Message())
+		return
+	case codes.ResourceExhausted:
+		w.Header().Set("Retry-After", "60")
+		refuse(w, r, http.StatusTooManyRequests, "registration.busy", "请求过于频繁，请稍后再试", "Too many requests; try again in a minute")
 		return
 	}
 	refuse(w, r, http.StatusBadGateway, "registration.host", "平台服务调用失败："+status.Convert(err).Message(), "A host service failed: "+status.Convert(err).Message())
