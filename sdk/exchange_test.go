@@ -198,3 +198,46 @@ type noExchange struct{ pluginv1.PluginServer }
 func (noExchange) Exchange(pluginv1.Plugin_ExchangeServer) error {
 	return status.Error(codes.Unimplemented, "method Exchange not implemented")
 }
+
+// A plugin that stops reading the stream cannot hold the host's callers:
+// each returns by its deadline (the one whose send is stuck, a moment
+// after), and the stalled stream is ended.
+func TestExchangeStalledPluginReleasesCallers(t *testing.T) {
+	c, _ := serveOverGRPC(t, stalled{})
+	body := make([]byte, 64<<10)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range 120 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+			defer cancel()
+			req := get("/upload", time.Now().Add(300*time.Millisecond))
+			req.Method, req.Body = "POST", body
+			if _, err := c.HandleHTTP(ctx, req); err == nil {
+				t.Error("a stalled plugin answered")
+			}
+		}()
+	}
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("callers still held by a stalled plugin after 10 s (deadline 300 ms)")
+	}
+	if took := time.Since(start); took > 3*time.Second {
+		t.Fatalf("callers held %v by a stalled plugin (deadline 300 ms)", took)
+	}
+}
+
+// stalled is a plugin side that never reads its Exchange stream.
+type stalled struct {
+	pluginv1.UnimplementedPluginServer
+}
+
+func (stalled) Exchange(st pluginv1.Plugin_ExchangeServer) error {
+	<-st.Context().Done()
+	return nil
+}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -33,7 +34,11 @@ type exchange struct {
 type muxStream struct {
 	st     pluginv1.Plugin_ExchangeClient
 	cancel context.CancelFunc
-	sendMu sync.Mutex // a gRPC stream allows one sender at a time
+	// sending admits one sender at a time (a gRPC stream allows no more);
+	// inSend numbers the send in progress, 0 when none.
+	sending chan struct{}
+	sends   atomic.Uint64
+	inSend  atomic.Uint64
 
 	mu      sync.Mutex
 	next    uint64
@@ -48,6 +53,12 @@ type result struct {
 
 var errClosed = status.Error(codes.Unavailable, "plugin client closed")
 
+// stallGrace is how long a send may stay blocked after its caller gave up
+// before the stream is taken to be stalled (the plugin no longer reads it)
+// and ended. A unary call's own deadline bounds its send; a shared stream's
+// sends need this instead, so that no caller waits much past its deadline.
+const stallGrace = time.Second
+
 func (x *exchange) handleHTTP(ctx context.Context, req *pluginv1.HTTPRequest, opts ...grpc.CallOption) (*pluginv1.HTTPResponse, error) {
 	if x.unary.Load() {
 		return x.rpc.HandleHTTP(ctx, req, opts...)
@@ -60,9 +71,12 @@ func (x *exchange) handleHTTP(ctx context.Context, req *pluginv1.HTTPRequest, op
 	if err != nil {
 		return nil, err
 	}
-	// A failed send means the stream has ended: read then tells every
-	// waiting call why, this one included.
-	_ = s.send(&pluginv1.ExchangeFrame{Id: id, Request: req})
+	// A send that fails because the stream has ended needs nothing more:
+	// read tells every waiting call why, this one included.
+	if err := s.send(ctx, &pluginv1.ExchangeFrame{Id: id, Request: req}); err != nil && ctx.Err() != nil {
+		s.forget(id) // gave up before the request was sent
+		return nil, status.FromContextError(ctx.Err()).Err()
+	}
 	select {
 	case r := <-ch:
 		switch {
@@ -78,7 +92,11 @@ func (x *exchange) handleHTTP(ctx context.Context, req *pluginv1.HTTPRequest, op
 		return r.frame.Response, nil
 	case <-ctx.Done():
 		s.forget(id)
-		_ = s.send(&pluginv1.ExchangeFrame{Id: id, Cancel: true})
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), stallGrace)
+			defer cancel()
+			_ = s.send(ctx, &pluginv1.ExchangeFrame{Id: id, Cancel: true})
+		}()
 		return nil, status.FromContextError(ctx.Err()).Err()
 	}
 }
@@ -99,7 +117,7 @@ func (x *exchange) stream() (*muxStream, error) {
 		cancel()
 		return nil, err
 	}
-	s := &muxStream{st: st, cancel: cancel, pending: map[uint64]chan result{}}
+	s := &muxStream{st: st, cancel: cancel, sending: make(chan struct{}, 1), pending: map[uint64]chan result{}}
 	x.current = s
 	go s.read()
 	return s, nil
@@ -112,9 +130,9 @@ func (x *exchange) close() {
 	defer x.mu.Unlock()
 	x.closed = true
 	if s := x.current; s != nil {
-		s.sendMu.Lock()
+		s.sending <- struct{}{}
 		_ = s.st.CloseSend()
-		s.sendMu.Unlock()
+		<-s.sending
 	}
 }
 
@@ -142,9 +160,26 @@ func (s *muxStream) forget(id uint64) {
 	s.mu.Unlock()
 }
 
-func (s *muxStream) send(f *pluginv1.ExchangeFrame) error {
-	s.sendMu.Lock()
-	defer s.sendMu.Unlock()
+// send sends one frame, waiting for its turn no longer than ctx allows. A
+// send still blocked stallGrace after ctx ended ends the stream.
+func (s *muxStream) send(ctx context.Context, f *pluginv1.ExchangeFrame) error {
+	select {
+	case s.sending <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-s.sending }()
+	n := s.sends.Add(1)
+	s.inSend.Store(n)
+	defer s.inSend.Store(0)
+	stop := context.AfterFunc(ctx, func() {
+		time.AfterFunc(stallGrace, func() {
+			if s.inSend.Load() == n {
+				s.cancel()
+			}
+		})
+	})
+	defer stop()
 	return s.st.Send(f)
 }
 
