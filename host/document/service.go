@@ -17,6 +17,7 @@ import (
 	"sort"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/emmansun/gmsm/sm3"
 
@@ -96,6 +97,7 @@ var (
 	ErrNotFound     = apierror.New(http.StatusNotFound, "documents.not_found", nil)
 	ErrUnknownOrg   = apierror.New(http.StatusUnprocessableEntity, "documents.unknown_org", nil)
 	ErrRevoked      = apierror.New(http.StatusConflict, "documents.revoked", nil)
+	ErrKeyReused    = apierror.New(http.StatusConflict, "documents.request_key_reused", nil)
 	errInvalidData  = apierror.New(http.StatusUnprocessableEntity, "documents.invalid_data", nil)
 	errNeedsPurpose = apierror.New(http.StatusBadRequest, "documents.copy_purpose", nil)
 )
@@ -142,11 +144,22 @@ type IssueRequest struct {
 	// the audit log.
 	IssuedBy int
 	Actor    string
+	// RequestKey, when set, makes issuing idempotent for the owner: issuing
+	// again under it returns the document already issued under it.
+	RequestKey string
 }
 
 // Issue fills, numbers, renders, seals, signs and stores a document, in one
 // transaction: the 文号 is consumed only if the document is stored.
 func (s *Service) Issue(ctx context.Context, r IssueRequest) (*ent.Document, error) {
+	if r.RequestKey != "" {
+		if utf8.RuneCountInString(r.RequestKey) > 160 {
+			return nil, apierror.Invalid("request_key: at most 160 characters")
+		}
+		if d, err := s.issuedUnder(ctx, r); d != nil || err != nil {
+			return d, err
+		}
+	}
 	tpl, err := s.Template(r.Type, 0)
 	if err != nil {
 		return nil, err
@@ -214,11 +227,19 @@ func (s *Service) Issue(ctx context.Context, r IssueRequest) (*ent.Document, err
 		doc, err := tx.Document.Create().SetType(tpl.Type).SetTemplateVersion(tpl.Version).SetNumber(number).
 			SetTitle(tpl.Title).SetOwner(r.Owner).SetSubject(r.Subject).SetOrgCode(org.Code).SetOrgPath(org.Path).
 			SetData(string(data)).SetFileID(f.ID).SetSm3(f.Sm3).SetSigner(cert.Subject.String()).
-			SetCertSerial(fmt.Sprintf("%x", cert.SerialNumber)).SetSignedAt(at).SetCreatedBy(r.IssuedBy).Save(ctx)
+			SetCertSerial(fmt.Sprintf("%x", cert.SerialNumber)).SetSignedAt(at).SetCreatedBy(r.IssuedBy).
+			SetNillableRequestKey(nonEmpty(r.RequestKey)).Save(ctx)
 		return doc, f, err
 	}()
 	if err != nil {
 		_ = tx.Rollback()
+		if ent.IsConstraintError(err) && r.RequestKey != "" {
+			// Issued under the same key meanwhile: that one stands, and
+			// this transaction's 文号 was rolled back with it.
+			if d, err := s.issuedUnder(ctx, r); d != nil || err != nil {
+				return d, err
+			}
+		}
 		return nil, err
 	}
 	if err := tx.Commit(); err != nil {
@@ -227,6 +248,28 @@ func (s *Service) Issue(ctx context.Context, r IssueRequest) (*ent.Document, err
 	s.audit(ctx, r.Actor, org.Path, "document.issue", doc, map[string]any{"number": doc.Number, "type": doc.Type,
 		"subject": doc.Subject, "sm3": doc.Sm3, "file": f.ID, "size": f.Size})
 	return doc, nil
+}
+
+// issuedUnder returns the owner's document issued under r.RequestKey, nil if
+// there is none; ErrKeyReused if it is of another type or subject.
+func (s *Service) issuedUnder(ctx context.Context, r IssueRequest) (*ent.Document, error) {
+	d, err := s.o.Client.Document.Query().Where(document.Owner(r.Owner), document.RequestKey(r.RequestKey)).Only(ctx)
+	if ent.IsNotFound(err) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	if d.Type != r.Type || d.Subject != r.Subject {
+		return nil, ErrKeyReused.WithDetails(map[string]any{"request_key": r.RequestKey, "type": d.Type, "subject": d.Subject})
+	}
+	return d, nil
+}
+
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
 }
 
 // shanghai is the time zone of document dates and numbering years.

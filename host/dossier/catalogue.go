@@ -38,7 +38,9 @@ var errRaced = errors.New("dossier: head moved")
 
 // Append adds an entry at the end of a dossier's catalogue and returns it.
 // The entry's version is the number of earlier entries with the same title
-// plus one; its hash chains it to the previous head. Appending to an archived
+// plus one; its hash chains it to the previous head. Appending what is
+// already the latest version of an entry (same title, kind, type and
+// content: a retry) changes nothing and returns that entry. Appending to an archived
 // dossier fails with ErrArchived.
 func (s *Service) Append(ctx context.Context, dossierID int, e Entry) (*Item, error) {
 	if err := s.prepare(ctx, &e); err != nil {
@@ -57,8 +59,9 @@ func (s *Service) Append(ctx context.Context, dossierID int, e Entry) (*Item, er
 		}
 	}
 	var (
-		out *Item
-		d   *ent.Dossier
+		out      *Item
+		d        *ent.Dossier
+		repeated bool
 	)
 	for attempt := 0; ; attempt++ {
 		err := s.inTx(ctx, func(tx *ent.Tx) error {
@@ -73,7 +76,19 @@ func (s *Service) Append(ctx context.Context, dossierID int, e Entry) (*Item, er
 			if e.ParentSeq >= seq {
 				return errInvalidEntry("parent entry %d does not exist", e.ParentSeq)
 			}
-			earlier, err := tx.DossierItem.Query().Where(dossieritem.DossierID(d.ID), dossieritem.Title(e.Title)).Count(ctx)
+			same := tx.DossierItem.Query().Where(dossieritem.DossierID(d.ID), dossieritem.Title(e.Title))
+			latest, err := same.Clone().Order(ent.Desc(dossieritem.FieldSeq)).First(ctx)
+			if err != nil && !ent.IsNotFound(err) {
+				return err
+			}
+			if latest != nil && latest.Kind == e.Kind && latest.Sm3 == e.SM3 && latest.DocType == e.DocType {
+				// Already the latest version of this entry (a retried
+				// append): nothing changes.
+				it, err := itemOf(latest)
+				out, repeated = &it, true
+				return err
+			}
+			earlier, err := same.Count(ctx)
 			if err != nil {
 				return err
 			}
@@ -121,6 +136,9 @@ func (s *Service) Append(ctx context.Context, dossierID int, e Entry) (*Item, er
 			continue
 		}
 		return nil, err
+	}
+	if repeated {
+		return out, nil
 	}
 	s.audit(ctx, e.CreatedBy, "dossier.append", d, map[string]any{"seq": out.Seq, "kind": out.Kind, "doc_type": out.DocType,
 		"title": out.Title, "version": out.Version, "file_id": out.FileID, "sm3": out.SM3, "hash": out.Hash})
@@ -188,15 +206,22 @@ func catalogue(ctx context.Context, db *ent.Client, dossierID int) ([]Item, erro
 	}
 	items := make([]Item, len(rows))
 	for i, r := range rows {
-		meta, err := decodeMeta(r.Meta)
-		if err != nil {
-			return nil, fmt.Errorf("dossier %d: entry %d: stored meta: %w", dossierID, r.Seq, err)
+		if items[i], err = itemOf(r); err != nil {
+			return nil, err
 		}
-		items[i] = Item{Seq: r.Seq, Kind: r.Kind, DocType: r.DocType, Title: r.Title, FileID: r.FileID, SM3: r.Sm3,
-			Format: r.Format, Version: r.Version, ParentSeq: r.ParentSeq, Meta: meta, CreatedBy: r.CreatedBy,
-			CreatedAt: r.CreatedAt.UTC(), Prev: r.Prev, Hash: r.Hash}
 	}
 	return items, nil
+}
+
+// itemOf is a stored entry.
+func itemOf(r *ent.DossierItem) (Item, error) {
+	meta, err := decodeMeta(r.Meta)
+	if err != nil {
+		return Item{}, fmt.Errorf("dossier %d: entry %d: stored meta: %w", r.DossierID, r.Seq, err)
+	}
+	return Item{Seq: r.Seq, Kind: r.Kind, DocType: r.DocType, Title: r.Title, FileID: r.FileID, SM3: r.Sm3,
+		Format: r.Format, Version: r.Version, ParentSeq: r.ParentSeq, Meta: meta, CreatedBy: r.CreatedBy,
+		CreatedAt: r.CreatedAt.UTC(), Prev: r.Prev, Hash: r.Hash}, nil
 }
 
 // Verify checks a dossier's stored catalogue: the chain verifies and ends at

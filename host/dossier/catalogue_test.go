@@ -54,7 +54,12 @@ func TestAppendOrderVersionsAndChain(t *testing.T) {
 		}
 		a := f.append(d.ID, f.entry(KindDocument, "penalty_notice", "行政处罚告知书", "pdf", makePDF("notice v1", pdfOpts{}), map[string]any{"date": "2026-02-01", "pages": 2}))
 		b := f.append(d.ID, f.entry(KindEvidence, "", "询问笔录", "pdf", makePDF("record", pdfOpts{}), nil))
-		c := f.append(d.ID, f.entry(KindDocument, "penalty_notice", "行政处罚告知书", "pdf", makePDF("notice v2", pdfOpts{}), map[string]any{"date": "2026-02-03"}))
+		v2 := f.entry(KindDocument, "penalty_notice", "行政处罚告知书", "pdf", makePDF("notice v2", pdfOpts{}), map[string]any{"date": "2026-02-03"})
+		c := f.append(d.ID, v2)
+		// A retried append of the latest version changes nothing.
+		if again := f.append(d.ID, v2); again.Seq != c.Seq || again.Hash != c.Hash || again.Version != 2 {
+			t.Fatalf("the same version appended again: %+v, first %+v", again, c)
+		}
 		att := f.entry(KindAttachment, "", "告知书送达回证", "pdf", makePDF("receipt", pdfOpts{}), nil)
 		att.ParentSeq = 3
 		x := f.append(d.ID, att)

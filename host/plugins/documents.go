@@ -143,7 +143,7 @@ func (h *hostServices) RenderDocument(ctx context.Context, r *pluginv1.RenderDoc
 	}
 	a := actorFrom(ctx)
 	d, err := h.documents.Issue(ctx, document.IssueRequest{Type: r.DocumentType, Owner: h.plugin, Subject: r.Subject,
-		OrgCode: o.Code, Data: data, IssuedBy: files.UserID(a.user), Actor: a.name()})
+		OrgCode: o.Code, Data: data, IssuedBy: files.UserID(a.user), Actor: a.name(), RequestKey: r.RequestKey})
 	if err != nil {
 		return nil, hostError(ctx, err)
 	}

@@ -3,6 +3,10 @@ package plugins
 import (
 	"context"
 	"encoding/json"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/spf13/afero"
@@ -59,6 +63,47 @@ func TestDocumentServicesForPlugins(t *testing.T) {
 	if ref.Number == "" || ref.Sm3 == "" || ref.Status != "issued" {
 		t.Fatalf("document: %+v", ref)
 	}
+	// Under a request key, issuing is idempotent: four at once (a retry
+	// racing the original) give one document, and the 文号 the others took
+	// was rolled back — the next document has the very next number.
+	keyed := &pluginv1.RenderDocumentRequest{DocumentType: "suspension_notice", Data: data, Subject: "filing-2", OrgCode: "310101",
+		RequestKey: "filing:2/suspension_notice/1"}
+	ids := make(chan string, 4)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ref, err := h.RenderDocument(asUser, keyed)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			ids <- ref.DocumentId + " " + ref.Number
+		}()
+	}
+	wg.Wait()
+	close(ids)
+	var first string
+	for id := range ids {
+		if first == "" {
+			first = id
+		} else if id != first {
+			t.Fatalf("one request key gave two documents: %s and %s", first, id)
+		}
+	}
+	next, err := h.RenderDocument(asUser, &pluginv1.RenderDocumentRequest{DocumentType: "suspension_notice", Data: data, Subject: "filing-3", OrgCode: "310101"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if seqOf(t, next.Number) != seqOf(t, strings.Fields(first)[1])+1 || seqOf(t, strings.Fields(first)[1]) != seqOf(t, ref.Number)+1 {
+		t.Fatalf("numbers %s, %s, %s: a gap", ref.Number, strings.Fields(first)[1], next.Number)
+	}
+	keyed.Subject = "filing-9"
+	if _, err := h.RenderDocument(asUser, keyed); status.Code(err) != codes.FailedPrecondition {
+		t.Fatalf("a request key reused for another record: %v", err)
+	}
+
 	// Outside the user's district: refused, nothing issued.
 	if _, err := h.RenderDocument(asUser, &pluginv1.RenderDocumentRequest{DocumentType: "suspension_notice", Data: data, OrgCode: "310115"}); status.Code(err) != codes.PermissionDenied {
 		t.Fatalf("Pudong document by a Huangpu user: %v", err)
@@ -114,6 +159,17 @@ func TestDocumentServicesForPlugins(t *testing.T) {
 	if _, err := h.Next(ctx, &pluginv1.NextNumberRequest{Sequence: "enforcement.case", OrgCode: "310101", Year: 2026}); status.Code(err) != codes.InvalidArgument {
 		t.Fatalf("foreign sequence: %v", err)
 	}
+}
+
+// seqOf is the sequence number in a 文号 such as 黄市监歇〔2026〕3号.
+func seqOf(t *testing.T, number string) int {
+	t.Helper()
+	m := regexp.MustCompile(`(\d+)号$`).FindStringSubmatch(number)
+	if m == nil {
+		t.Fatalf("no sequence number in %q", number)
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
 }
 
 // mustPDF renders a small document to use as evidence.

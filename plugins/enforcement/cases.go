@@ -385,17 +385,25 @@ func onTask(ctx context.Context, ev sdk.TaskEvent) error {
 	return audit(ctx, s.host, "case.file", fmt.Sprintf("case:%d", c.ID), map[string]any{"lead": l.ID, "instance": ev.InstanceID})
 }
 
-// issue has the host issue a document of the case, records it and files it
-// in the dossier.
+// issue has the host issue a document of the case, files it in the dossier
+// and records it. A retry after a failure on the way gets the document
+// already issued, not a second one under another 文号: the host issues
+// under a request key — one per case for the documents a case has once,
+// else counted by the documents of that type recorded so far — and filing
+// the same document again in the dossier changes nothing.
 func (s *service) issue(ctx context.Context, c *kase, typ string, data map[string]any) (*pluginv1.DocumentRef, error) {
+	key := fmt.Sprintf("case:%d/%s", c.ID, typ)
+	if !onePerCase[typ] {
+		var n int
+		if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM case_documents WHERE case_id = ? AND type = ?", c.ID, typ).Scan(&n); err != nil {
+			return nil, err
+		}
+		key += "/" + strconv.Itoa(n+1)
+	}
 	b, _ := json.Marshal(data)
 	doc, err := s.host.Documents.RenderDocument(ctx, &pluginv1.RenderDocumentRequest{DocumentType: typ, Data: b,
-		Subject: subject(c.ID), OrgCode: bureau(c.OrgPath)})
+		Subject: subject(c.ID), OrgCode: bureau(c.OrgPath), RequestKey: key})
 	if err != nil {
-		return nil, err
-	}
-	if _, err := s.db.ExecContext(ctx, "INSERT INTO case_documents (case_id, type, document_id, file_id, number, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-		c.ID, typ, doc.DocumentId, doc.FileId, doc.Number, ms(time.Now())); err != nil {
 		return nil, err
 	}
 	meta, _ := json.Marshal(map[string]any{"date": time.Now().In(shanghai).Format("2006-01-02"), "number": doc.Number})
@@ -403,8 +411,21 @@ func (s *service) issue(ctx context.Context, c *kase, typ string, data map[strin
 		DocType: typ, Title: doc.Title, FileId: doc.FileId, Meta: meta}); err != nil {
 		return nil, err
 	}
+	var recorded int
+	if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM case_documents WHERE case_id = ? AND document_id = ?", c.ID, doc.DocumentId).Scan(&recorded); err != nil {
+		return nil, err
+	}
+	if recorded == 0 {
+		if _, err := s.db.ExecContext(ctx, "INSERT INTO case_documents (case_id, type, document_id, file_id, number, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+			c.ID, typ, doc.DocumentId, doc.FileId, doc.Number, ms(time.Now())); err != nil {
+			return nil, err
+		}
+	}
 	return doc, nil
 }
+
+// onePerCase are the document types a general-procedure case has once.
+var onePerCase = map[string]bool{"case_filing_approval": true, "penalty_decision": true}
 
 // addEvidence files a piece of evidence the user uploaded to the host
 // (POST /api/v1/files) in the case's dossier.

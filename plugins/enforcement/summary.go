@@ -594,7 +594,9 @@ func (sc *summaryCase) penaltyText() string {
 }
 
 // issueDocument has the host issue one of the case's documents (numbered,
-// sealed, signed, in one transaction) and files it in the case's dossier.
+// sealed, signed, in one transaction) and files it in the case's dossier. A
+// summary case has each type once: issuing under one request key per type,
+// a retry gets the document already issued.
 func (s *service) issueDocument(ctx context.Context, sc *summaryCase, typ string, data map[string]any) (*summaryDoc, error) {
 	if _, err := s.host.Dossiers.OpenDossier(ctx, &pluginv1.OpenDossierRequest{Subject: summarySubject(sc.ID), Kind: "penalty_summary",
 		Title: sc.Capture.Party.Name + sc.Capture.Cause + "案（简易程序）", OrgCode: bureau(sc.OrgPath)}); err != nil {
@@ -602,7 +604,7 @@ func (s *service) issueDocument(ctx context.Context, sc *summaryCase, typ string
 	}
 	b, _ := json.Marshal(data)
 	doc, err := s.host.Documents.RenderDocument(ctx, &pluginv1.RenderDocumentRequest{DocumentType: typ, Data: b,
-		Subject: summarySubject(sc.ID), OrgCode: bureau(sc.OrgPath)})
+		Subject: summarySubject(sc.ID), OrgCode: bureau(sc.OrgPath), RequestKey: fmt.Sprintf("summary:%d/%s", sc.ID, typ)})
 	if err != nil {
 		return nil, err
 	}

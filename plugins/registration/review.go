@@ -354,7 +354,7 @@ func (s *service) approve(w http.ResponseWriter, r *http.Request) {
 		"start_date": start, "end_date": f.EndDate, "service_address": f.ServiceAddress, "issue_date": today().Format("2006-01-02")})
 	host := sdk.HostFrom(r.Context())
 	doc, err := host.Documents.RenderDocument(r.Context(), &pluginv1.RenderDocumentRequest{DocumentType: "suspension_notice",
-		Data: data, Subject: subject(f.ID), OrgCode: e.District})
+		Data: data, Subject: subject(f.ID), OrgCode: e.District, RequestKey: subject(f.ID) + "/suspension_notice"})
 	if err != nil {
 		hostFailed(w, r, err)
 		return

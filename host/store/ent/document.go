@@ -51,6 +51,8 @@ type Document struct {
 	Status document.Status `json:"status,omitempty"`
 	// RevokeReason holds the value of the "revoke_reason" field.
 	RevokeReason string `json:"revoke_reason,omitempty"`
+	// the issuer's key for this issuance: issuing again under it returns this document
+	RequestKey   *string `json:"request_key,omitempty"`
 	selectValues sql.SelectValues
 }
 
@@ -61,7 +63,7 @@ func (*Document) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case document.FieldID, document.FieldTemplateVersion, document.FieldFileID, document.FieldCreatedBy:
 			values[i] = new(sql.NullInt64)
-		case document.FieldType, document.FieldNumber, document.FieldTitle, document.FieldOwner, document.FieldSubject, document.FieldOrgCode, document.FieldOrgPath, document.FieldData, document.FieldSm3, document.FieldSigner, document.FieldCertSerial, document.FieldStatus, document.FieldRevokeReason:
+		case document.FieldType, document.FieldNumber, document.FieldTitle, document.FieldOwner, document.FieldSubject, document.FieldOrgCode, document.FieldOrgPath, document.FieldData, document.FieldSm3, document.FieldSigner, document.FieldCertSerial, document.FieldStatus, document.FieldRevokeReason, document.FieldRequestKey:
 			values[i] = new(sql.NullString)
 		case document.FieldSignedAt:
 			values[i] = new(sql.NullTime)
@@ -188,6 +190,13 @@ func (_m *Document) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.RevokeReason = value.String
 			}
+		case document.FieldRequestKey:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field request_key", values[i])
+			} else if value.Valid {
+				_m.RequestKey = new(string)
+				*_m.RequestKey = value.String
+			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
 		}
@@ -274,6 +283,11 @@ func (_m *Document) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("revoke_reason=")
 	builder.WriteString(_m.RevokeReason)
+	builder.WriteString(", ")
+	if v := _m.RequestKey; v != nil {
+		builder.WriteString("request_key=")
+		builder.WriteString(*v)
+	}
 	builder.WriteByte(')')
 	return builder.String()
 }

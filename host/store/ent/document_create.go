@@ -164,6 +164,20 @@ func (_c *DocumentCreate) SetNillableRevokeReason(v *string) *DocumentCreate {
 	return _c
 }
 
+// SetRequestKey sets the "request_key" field.
+func (_c *DocumentCreate) SetRequestKey(v string) *DocumentCreate {
+	_c.mutation.SetRequestKey(v)
+	return _c
+}
+
+// SetNillableRequestKey sets the "request_key" field if the given value is not nil.
+func (_c *DocumentCreate) SetNillableRequestKey(v *string) *DocumentCreate {
+	if v != nil {
+		_c.SetRequestKey(*v)
+	}
+	return _c
+}
+
 // Mutation returns the DocumentMutation object of the builder.
 func (_c *DocumentCreate) Mutation() *DocumentMutation {
 	return _c.mutation
@@ -306,6 +320,11 @@ func (_c *DocumentCreate) check() error {
 			return &ValidationError{Name: "revoke_reason", err: fmt.Errorf(`ent: validator failed for field "Document.revoke_reason": %w`, err)}
 		}
 	}
+	if v, ok := _c.mutation.RequestKey(); ok {
+		if err := document.RequestKeyValidator(v); err != nil {
+			return &ValidationError{Name: "request_key", err: fmt.Errorf(`ent: validator failed for field "Document.request_key": %w`, err)}
+		}
+	}
 	return nil
 }
 
@@ -400,6 +419,10 @@ func (_c *DocumentCreate) createSpec() (*Document, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.RevokeReason(); ok {
 		_spec.SetField(document.FieldRevokeReason, field.TypeString, value)
 		_node.RevokeReason = value
+	}
+	if value, ok := _c.mutation.RequestKey(); ok {
+		_spec.SetField(document.FieldRequestKey, field.TypeString, value)
+		_node.RequestKey = &value
 	}
 	return _node, _spec
 }
@@ -538,6 +561,9 @@ func (u *DocumentUpsertOne) UpdateNewValues() *DocumentUpsertOne {
 		}
 		if _, exists := u.create.mutation.CreatedBy(); exists {
 			s.SetIgnore(document.FieldCreatedBy)
+		}
+		if _, exists := u.create.mutation.RequestKey(); exists {
+			s.SetIgnore(document.FieldRequestKey)
 		}
 	}))
 	return u
@@ -825,6 +851,9 @@ func (u *DocumentUpsertBulk) UpdateNewValues() *DocumentUpsertBulk {
 			}
 			if _, exists := b.mutation.CreatedBy(); exists {
 				s.SetIgnore(document.FieldCreatedBy)
+			}
+			if _, exists := b.mutation.RequestKey(); exists {
+				s.SetIgnore(document.FieldRequestKey)
 			}
 		}
 	}))

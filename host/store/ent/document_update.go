@@ -138,6 +138,9 @@ func (_u *DocumentUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.RevokeReasonCleared() {
 		_spec.ClearField(document.FieldRevokeReason, field.TypeString)
 	}
+	if _u.mutation.RequestKeyCleared() {
+		_spec.ClearField(document.FieldRequestKey, field.TypeString)
+	}
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{document.Label}
@@ -298,6 +301,9 @@ func (_u *DocumentUpdateOne) sqlSave(ctx context.Context) (_node *Document, err 
 	}
 	if _u.mutation.RevokeReasonCleared() {
 		_spec.ClearField(document.FieldRevokeReason, field.TypeString)
+	}
+	if _u.mutation.RequestKeyCleared() {
+		_spec.ClearField(document.FieldRequestKey, field.TypeString)
 	}
 	_node = &Document{config: _u.config}
 	_spec.Assign = _node.assignValues

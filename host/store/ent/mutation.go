@@ -1136,6 +1136,7 @@ type DocumentMutation struct {
 	addcreated_by       *int
 	status              *document.Status
 	revoke_reason       *string
+	request_key         *string
 	clearedFields       map[string]struct{}
 	done                bool
 	oldValue            func(context.Context) (*Document, error)
@@ -1965,6 +1966,55 @@ func (m *DocumentMutation) ResetRevokeReason() {
 	delete(m.clearedFields, document.FieldRevokeReason)
 }
 
+// SetRequestKey sets the "request_key" field.
+func (m *DocumentMutation) SetRequestKey(s string) {
+	m.request_key = &s
+}
+
+// RequestKey returns the value of the "request_key" field in the mutation.
+func (m *DocumentMutation) RequestKey() (r string, exists bool) {
+	v := m.request_key
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldRequestKey returns the old "request_key" field's value of the Document entity.
+// If the Document object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *DocumentMutation) OldRequestKey(ctx context.Context) (v *string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldRequestKey is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldRequestKey requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldRequestKey: %w", err)
+	}
+	return oldValue.RequestKey, nil
+}
+
+// ClearRequestKey clears the value of the "request_key" field.
+func (m *DocumentMutation) ClearRequestKey() {
+	m.request_key = nil
+	m.clearedFields[document.FieldRequestKey] = struct{}{}
+}
+
+// RequestKeyCleared returns if the "request_key" field was cleared in this mutation.
+func (m *DocumentMutation) RequestKeyCleared() bool {
+	_, ok := m.clearedFields[document.FieldRequestKey]
+	return ok
+}
+
+// ResetRequestKey resets all changes to the "request_key" field.
+func (m *DocumentMutation) ResetRequestKey() {
+	m.request_key = nil
+	delete(m.clearedFields, document.FieldRequestKey)
+}
+
 // Where appends a list predicates to the DocumentMutation builder.
 func (m *DocumentMutation) Where(ps ...predicate.Document) {
 	m.predicates = append(m.predicates, ps...)
@@ -1999,7 +2049,7 @@ func (m *DocumentMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *DocumentMutation) Fields() []string {
-	fields := make([]string, 0, 17)
+	fields := make([]string, 0, 18)
 	if m._type != nil {
 		fields = append(fields, document.FieldType)
 	}
@@ -2051,6 +2101,9 @@ func (m *DocumentMutation) Fields() []string {
 	if m.revoke_reason != nil {
 		fields = append(fields, document.FieldRevokeReason)
 	}
+	if m.request_key != nil {
+		fields = append(fields, document.FieldRequestKey)
+	}
 	return fields
 }
 
@@ -2093,6 +2146,8 @@ func (m *DocumentMutation) Field(name string) (ent.Value, bool) {
 		return m.Status()
 	case document.FieldRevokeReason:
 		return m.RevokeReason()
+	case document.FieldRequestKey:
+		return m.RequestKey()
 	}
 	return nil, false
 }
@@ -2136,6 +2191,8 @@ func (m *DocumentMutation) OldField(ctx context.Context, name string) (ent.Value
 		return m.OldStatus(ctx)
 	case document.FieldRevokeReason:
 		return m.OldRevokeReason(ctx)
+	case document.FieldRequestKey:
+		return m.OldRequestKey(ctx)
 	}
 	return nil, fmt.Errorf("unknown Document field %s", name)
 }
@@ -2264,6 +2321,13 @@ func (m *DocumentMutation) SetField(name string, value ent.Value) error {
 		}
 		m.SetRevokeReason(v)
 		return nil
+	case document.FieldRequestKey:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetRequestKey(v)
+		return nil
 	}
 	return fmt.Errorf("unknown Document field %s", name)
 }
@@ -2345,6 +2409,9 @@ func (m *DocumentMutation) ClearedFields() []string {
 	if m.FieldCleared(document.FieldRevokeReason) {
 		fields = append(fields, document.FieldRevokeReason)
 	}
+	if m.FieldCleared(document.FieldRequestKey) {
+		fields = append(fields, document.FieldRequestKey)
+	}
 	return fields
 }
 
@@ -2370,6 +2437,9 @@ func (m *DocumentMutation) ClearField(name string) error {
 		return nil
 	case document.FieldRevokeReason:
 		m.ClearRevokeReason()
+		return nil
+	case document.FieldRequestKey:
+		m.ClearRequestKey()
 		return nil
 	}
 	return fmt.Errorf("unknown Document nullable field %s", name)
@@ -2429,6 +2499,9 @@ func (m *DocumentMutation) ResetField(name string) error {
 		return nil
 	case document.FieldRevokeReason:
 		m.ResetRevokeReason()
+		return nil
+	case document.FieldRequestKey:
+		m.ResetRequestKey()
 		return nil
 	}
 	return fmt.Errorf("unknown Document field %s", name)

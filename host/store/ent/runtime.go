@@ -130,6 +130,10 @@ func init() {
 	documentDescRevokeReason := documentFields[16].Descriptor()
 	// document.RevokeReasonValidator is a validator for the "revoke_reason" field. It is called by the builders before save.
 	document.RevokeReasonValidator = documentDescRevokeReason.Validators[0].(func(string) error)
+	// documentDescRequestKey is the schema descriptor for request_key field.
+	documentDescRequestKey := documentFields[17].Descriptor()
+	// document.RequestKeyValidator is a validator for the "request_key" field. It is called by the builders before save.
+	document.RequestKeyValidator = documentDescRequestKey.Validators[0].(func(string) error)
 	documentcopyFields := schema.DocumentCopy{}.Fields()
 	_ = documentcopyFields
 	// documentcopyDescCode is the schema descriptor for code field.

@@ -75,6 +75,8 @@ func (Document) Fields() []ent.Field {
 		field.Int("created_by").Optional().Immutable(),
 		field.Enum("status").Values("issued", "revoked").Default("issued"),
 		field.String("revoke_reason").Optional().MaxLen(512),
+		field.String("request_key").Optional().Nillable().MaxLen(160).Immutable().
+			Comment("the issuer's key for this issuance: issuing again under it returns this document"),
 	}
 }
 
@@ -84,6 +86,7 @@ func (Document) Indexes() []ent.Index {
 		index.Fields("sm3"),
 		index.Fields("owner", "subject"),
 		index.Fields("number"),
+		index.Fields("owner", "request_key").Unique(),
 	}
 }
 

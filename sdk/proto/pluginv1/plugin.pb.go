@@ -3085,7 +3085,13 @@ type RenderDocumentRequest struct {
 	// The business record the document belongs to, e.g. a case id.
 	Subject string `protobuf:"bytes,3,opt,name=subject,proto3" json:"subject,omitempty"`
 	// The issuing organisation; empty: the acting user's organisation.
-	OrgCode       string `protobuf:"bytes,4,opt,name=org_code,json=orgCode,proto3" json:"org_code,omitempty"`
+	OrgCode string `protobuf:"bytes,4,opt,name=org_code,json=orgCode,proto3" json:"org_code,omitempty"`
+	// The plugin's key for this issuance (up to 160 characters), e.g.
+	// "case:12/penalty_decision/1". Issuing again under the same key returns
+	// the document already issued under it, so a retry after a failure never
+	// takes a second 文号; the same key for another type or subject is
+	// refused (FailedPrecondition). Empty: every call issues a new document.
+	RequestKey    string `protobuf:"bytes,5,opt,name=request_key,json=requestKey,proto3" json:"request_key,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -3144,6 +3150,13 @@ func (x *RenderDocumentRequest) GetSubject() string {
 func (x *RenderDocumentRequest) GetOrgCode() string {
 	if x != nil {
 		return x.OrgCode
+	}
+	return ""
+}
+
+func (x *RenderDocumentRequest) GetRequestKey() string {
+	if x != nil {
+		return x.RequestKey
 	}
 	return ""
 }
@@ -4435,12 +4448,14 @@ const file_plugin_proto_rawDesc = "" +
 	"\x0ePutFileRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\apurpose\x18\x02 \x01(\tR\apurpose\x12\x18\n" +
-	"\acontent\x18\x03 \x01(\fR\acontent\"\x85\x01\n" +
+	"\acontent\x18\x03 \x01(\fR\acontent\"\xa6\x01\n" +
 	"\x15RenderDocumentRequest\x12#\n" +
 	"\rdocument_type\x18\x01 \x01(\tR\fdocumentType\x12\x12\n" +
 	"\x04data\x18\x02 \x01(\fR\x04data\x12\x18\n" +
 	"\asubject\x18\x03 \x01(\tR\asubject\x12\x19\n" +
-	"\borg_code\x18\x04 \x01(\tR\aorgCode\"\xde\x01\n" +
+	"\borg_code\x18\x04 \x01(\tR\aorgCode\x12\x1f\n" +
+	"\vrequest_key\x18\x05 \x01(\tR\n" +
+	"requestKey\"\xde\x01\n" +
 	"\vDocumentRef\x12\x1f\n" +
 	"\vdocument_id\x18\x01 \x01(\tR\n" +
 	"documentId\x12\x16\n" +

@@ -47,6 +47,8 @@ const (
 	FieldStatus = "status"
 	// FieldRevokeReason holds the string denoting the revoke_reason field in the database.
 	FieldRevokeReason = "revoke_reason"
+	// FieldRequestKey holds the string denoting the request_key field in the database.
+	FieldRequestKey = "request_key"
 	// Table holds the table name of the document in the database.
 	Table = "documents"
 )
@@ -71,6 +73,7 @@ var Columns = []string{
 	FieldCreatedBy,
 	FieldStatus,
 	FieldRevokeReason,
+	FieldRequestKey,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
@@ -106,6 +109,8 @@ var (
 	CertSerialValidator func(string) error
 	// RevokeReasonValidator is a validator for the "revoke_reason" field. It is called by the builders before save.
 	RevokeReasonValidator func(string) error
+	// RequestKeyValidator is a validator for the "request_key" field. It is called by the builders before save.
+	RequestKeyValidator func(string) error
 )
 
 // Status defines the type for the "status" enum field.
@@ -225,4 +230,9 @@ func ByStatus(opts ...sql.OrderTermOption) OrderOption {
 // ByRevokeReason orders the results by the revoke_reason field.
 func ByRevokeReason(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldRevokeReason, opts...).ToFunc()
+}
+
+// ByRequestKey orders the results by the request_key field.
+func ByRequestKey(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldRequestKey, opts...).ToFunc()
 }

@@ -134,6 +134,11 @@ func RevokeReason(v string) predicate.Document {
 	return predicate.Document(sql.FieldEQ(FieldRevokeReason, v))
 }
 
+// RequestKey applies equality check predicate on the "request_key" field. It's identical to RequestKeyEQ.
+func RequestKey(v string) predicate.Document {
+	return predicate.Document(sql.FieldEQ(FieldRequestKey, v))
+}
+
 // TypeEQ applies the EQ predicate on the "type" field.
 func TypeEQ(v string) predicate.Document {
 	return predicate.Document(sql.FieldEQ(FieldType, v))
@@ -1132,6 +1137,81 @@ func RevokeReasonEqualFold(v string) predicate.Document {
 // RevokeReasonContainsFold applies the ContainsFold predicate on the "revoke_reason" field.
 func RevokeReasonContainsFold(v string) predicate.Document {
 	return predicate.Document(sql.FieldContainsFold(FieldRevokeReason, v))
+}
+
+// RequestKeyEQ applies the EQ predicate on the "request_key" field.
+func RequestKeyEQ(v string) predicate.Document {
+	return predicate.Document(sql.FieldEQ(FieldRequestKey, v))
+}
+
+// RequestKeyNEQ applies the NEQ predicate on the "request_key" field.
+func RequestKeyNEQ(v string) predicate.Document {
+	return predicate.Document(sql.FieldNEQ(FieldRequestKey, v))
+}
+
+// RequestKeyIn applies the In predicate on the "request_key" field.
+func RequestKeyIn(vs ...string) predicate.Document {
+	return predicate.Document(sql.FieldIn(FieldRequestKey, vs...))
+}
+
+// RequestKeyNotIn applies the NotIn predicate on the "request_key" field.
+func RequestKeyNotIn(vs ...string) predicate.Document {
+	return predicate.Document(sql.FieldNotIn(FieldRequestKey, vs...))
+}
+
+// RequestKeyGT applies the GT predicate on the "request_key" field.
+func RequestKeyGT(v string) predicate.Document {
+	return predicate.Document(sql.FieldGT(FieldRequestKey, v))
+}
+
+// RequestKeyGTE applies the GTE predicate on the "request_key" field.
+func RequestKeyGTE(v string) predicate.Document {
+	return predicate.Document(sql.FieldGTE(FieldRequestKey, v))
+}
+
+// RequestKeyLT applies the LT predicate on the "request_key" field.
+func RequestKeyLT(v string) predicate.Document {
+	return predicate.Document(sql.FieldLT(FieldRequestKey, v))
+}
+
+// RequestKeyLTE applies the LTE predicate on the "request_key" field.
+func RequestKeyLTE(v string) predicate.Document {
+	return predicate.Document(sql.FieldLTE(FieldRequestKey, v))
+}
+
+// RequestKeyContains applies the Contains predicate on the "request_key" field.
+func RequestKeyContains(v string) predicate.Document {
+	return predicate.Document(sql.FieldContains(FieldRequestKey, v))
+}
+
+// RequestKeyHasPrefix applies the HasPrefix predicate on the "request_key" field.
+func RequestKeyHasPrefix(v string) predicate.Document {
+	return predicate.Document(sql.FieldHasPrefix(FieldRequestKey, v))
+}
+
+// RequestKeyHasSuffix applies the HasSuffix predicate on the "request_key" field.
+func RequestKeyHasSuffix(v string) predicate.Document {
+	return predicate.Document(sql.FieldHasSuffix(FieldRequestKey, v))
+}
+
+// RequestKeyIsNil applies the IsNil predicate on the "request_key" field.
+func RequestKeyIsNil() predicate.Document {
+	return predicate.Document(sql.FieldIsNull(FieldRequestKey))
+}
+
+// RequestKeyNotNil applies the NotNil predicate on the "request_key" field.
+func RequestKeyNotNil() predicate.Document {
+	return predicate.Document(sql.FieldNotNull(FieldRequestKey))
+}
+
+// RequestKeyEqualFold applies the EqualFold predicate on the "request_key" field.
+func RequestKeyEqualFold(v string) predicate.Document {
+	return predicate.Document(sql.FieldEqualFold(FieldRequestKey, v))
+}
+
+// RequestKeyContainsFold applies the ContainsFold predicate on the "request_key" field.
+func RequestKeyContainsFold(v string) predicate.Document {
+	return predicate.Document(sql.FieldContainsFold(FieldRequestKey, v))
 }
 
 // And groups predicates with the AND operator between them.

@@ -72,6 +72,7 @@ var (
 		{Name: "created_by", Type: field.TypeInt, Nullable: true},
 		{Name: "status", Type: field.TypeEnum, Enums: []string{"issued", "revoked"}, Default: "issued"},
 		{Name: "revoke_reason", Type: field.TypeString, Nullable: true, Size: 512},
+		{Name: "request_key", Type: field.TypeString, Nullable: true, Size: 160},
 	}
 	// DocumentsTable holds the schema information for the "documents" table.
 	DocumentsTable = &schema.Table{
@@ -93,6 +94,11 @@ var (
 				Name:    "document_number",
 				Unique:  false,
 				Columns: []*schema.Column{DocumentsColumns[3]},
+			},
+			{
+				Name:    "document_owner_request_key",
+				Unique:  true,
+				Columns: []*schema.Column{DocumentsColumns[5], DocumentsColumns[18]},
 			},
 		},
 	}
