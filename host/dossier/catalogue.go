@@ -39,9 +39,9 @@ var errRaced = errors.New("dossier: head moved")
 // Append adds an entry at the end of a dossier's catalogue and returns it.
 // The entry's version is the number of earlier entries with the same title
 // plus one; its hash chains it to the previous head. Appending what is
-// already the latest version of an entry (same title, kind, type and
-// content: a retry) changes nothing and returns that entry. Appending to an archived
-// dossier fails with ErrArchived.
+// already the latest version of an entry (same title, kind, type, parent and
+// content: a retry) changes nothing and returns that entry. Appending to an
+// archived dossier fails with ErrArchived.
 func (s *Service) Append(ctx context.Context, dossierID int, e Entry) (*Item, error) {
 	if err := s.prepare(ctx, &e); err != nil {
 		return nil, err
@@ -81,7 +81,8 @@ func (s *Service) Append(ctx context.Context, dossierID int, e Entry) (*Item, er
 			if err != nil && !ent.IsNotFound(err) {
 				return err
 			}
-			if latest != nil && latest.Kind == e.Kind && latest.Sm3 == e.SM3 && latest.DocType == e.DocType {
+			if latest != nil && latest.Kind == e.Kind && latest.Sm3 == e.SM3 && latest.DocType == e.DocType &&
+				latest.ParentSeq == e.ParentSeq {
 				// Already the latest version of this entry (a retried
 				// append): nothing changes.
 				it, err := itemOf(latest)
