@@ -68,6 +68,7 @@ type registryIndex struct {
 	mu       sync.Mutex
 	building bool // a build goroutine runs
 	again    bool // build once more when it ends
+	loops    sync.WaitGroup
 
 	snapshot string // where the index is saved after each build; "" for nowhere
 }
@@ -110,8 +111,15 @@ func (r *registryIndex) build() {
 		return
 	}
 	r.building = true
-	go r.buildLoop()
+	r.loops.Add(1)
+	go func() {
+		defer r.loops.Done()
+		r.buildLoop()
+	}()
 }
+
+// wait waits until no build runs (its snapshot written).
+func (r *registryIndex) wait() { r.loops.Wait() }
 
 func (r *registryIndex) buildLoop() {
 	backoff := time.Second

@@ -603,7 +603,7 @@ func TestRegistryIndexSnapshot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	t.Cleanup(func() { db.Close() }) // after the builds below have ended
 	if err := migrateEnterprises(ctx, db, "sqlite3"); err != nil {
 		t.Fatal(err)
 	}
@@ -613,6 +613,7 @@ func TestRegistryIndexSnapshot(t *testing.T) {
 	log := slog.New(slog.DiscardHandler)
 	snapshot := filepath.Join(dir, "registry.idx")
 	first := startRegistryIndex(db, log, snapshot)
+	t.Cleanup(first.wait) // before the folder is removed: a build may still write its snapshot
 	<-first.built
 	waitFor := func(what string, ok func() bool) {
 		t.Helper()
@@ -631,6 +632,7 @@ func TestRegistryIndexSnapshot(t *testing.T) {
 		t.Fatal(err)
 	}
 	second := startRegistryIndex(db, log, snapshot)
+	t.Cleanup(second.wait)
 	if !second.ready.Load() || second.ix.Len() != want {
 		t.Fatalf("after a restart: ready %v, %d indexed, want %d from the snapshot", second.ready.Load(), second.ix.Len(), want)
 	}
@@ -641,6 +643,7 @@ func TestRegistryIndexSnapshot(t *testing.T) {
 		t.Fatal(err)
 	}
 	third := startRegistryIndex(db, log, snapshot)
+	t.Cleanup(third.wait)
 	<-third.built
 	if third.ix.Len() != want-1 {
 		t.Fatalf("after a broken snapshot: %d indexed, want %d", third.ix.Len(), want-1)

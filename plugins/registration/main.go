@@ -26,7 +26,10 @@ var manifestYAML []byte
 func main() { sdk.Serve(Plugin()) }
 
 // Plugin is the plugin, exported for its tests.
-func Plugin() sdk.Plugin { return sdk.Plugin{Manifest: manifestYAML, Start: start} }
+func Plugin() sdk.Plugin {
+	s := &service{}
+	return sdk.Plugin{Manifest: manifestYAML, Start: s.start, Drain: s.drain}
+}
 
 type service struct {
 	db    *sql.DB
@@ -37,7 +40,7 @@ type service struct {
 	exchange *departments.Channel
 }
 
-func start(ctx context.Context, env *sdk.Env) (http.Handler, error) {
+func (s *service) start(ctx context.Context, env *sdk.Env) (http.Handler, error) {
 	db, err := storage.Open(ctx, env.Database.Dialect, env.Database.DSN)
 	if err != nil {
 		return nil, err
@@ -54,7 +57,7 @@ func start(ctx context.Context, env *sdk.Env) (http.Handler, error) {
 			return nil, err
 		}
 	}
-	s := &service{db: db, host: env.Host, log: env.Log}
+	s.db, s.host, s.log = db, env.Host, env.Log
 	snapshot := ""
 	if env.ScratchDir != "" {
 		snapshot = filepath.Join(env.ScratchDir, "registry.idx")
@@ -68,4 +71,19 @@ func start(ctx context.Context, env *sdk.Env) (http.Handler, error) {
 	s.filingRoutes(mux)
 	s.establishmentRoutes(mux)
 	return mux, nil
+}
+
+// drain waits, as long as ctx allows, for a running index build to end and
+// write its snapshot.
+func (s *service) drain(ctx context.Context) error {
+	if s.index == nil {
+		return nil
+	}
+	done := make(chan struct{})
+	go func() { s.index.wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+	return nil
 }
