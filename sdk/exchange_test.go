@@ -241,3 +241,28 @@ func (stalled) Exchange(st pluginv1.Plugin_ExchangeServer) error {
 	<-st.Context().Done()
 	return nil
 }
+
+// A caller waits for the stream to open no longer than its deadline.
+func TestExchangeOpeningIsBoundedByTheCaller(t *testing.T) {
+	life, end := context.WithCancel(context.Background())
+	defer end()
+	c := wire.NewClient(life, slowOpen{}, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if _, err := c.HandleHTTP(ctx, get("/x", time.Now().Add(100*time.Millisecond))); status.Code(err) != codes.DeadlineExceeded {
+		t.Fatalf("while the stream does not open: %v", err)
+	}
+	if waited := time.Since(start); waited > time.Second {
+		t.Fatalf("the caller waited %v for a stream that does not open (deadline 100 ms)", waited)
+	}
+}
+
+// slowOpen is a plugin connection on which opening a stream blocks until
+// the process ends.
+type slowOpen struct{ pluginv1.PluginClient }
+
+func (slowOpen) Exchange(ctx context.Context, _ ...grpc.CallOption) (grpc.BidiStreamingClient[pluginv1.ExchangeFrame, pluginv1.ExchangeFrame], error) {
+	<-ctx.Done()
+	return nil, status.FromContextError(ctx.Err()).Err()
+}

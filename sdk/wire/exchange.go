@@ -26,8 +26,15 @@ type exchange struct {
 
 	mu      sync.Mutex
 	current *muxStream
+	opening *opening // the stream being opened, if any
 	closed  bool
 	unary   atomic.Bool
+}
+
+// opening is one attempt to open the stream; done is closed when it ends.
+type opening struct {
+	done chan struct{}
+	err  error
 }
 
 // muxStream is one open Exchange stream and the calls waiting on it.
@@ -63,7 +70,7 @@ func (x *exchange) handleHTTP(ctx context.Context, req *pluginv1.HTTPRequest, op
 	if x.unary.Load() {
 		return x.rpc.HandleHTTP(ctx, req, opts...)
 	}
-	s, err := x.stream()
+	s, err := x.stream(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -101,26 +108,56 @@ func (x *exchange) handleHTTP(ctx context.Context, req *pluginv1.HTTPRequest, op
 	}
 }
 
-// stream returns the open stream, opening one if there is none.
-func (x *exchange) stream() (*muxStream, error) {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	if x.closed || x.life.Err() != nil {
-		return nil, errClosed
+// stream returns the open stream, opening one if there is none. Callers
+// wait for an opening no longer than their own deadline.
+func (x *exchange) stream(ctx context.Context) (*muxStream, error) {
+	for {
+		x.mu.Lock()
+		if x.closed || x.life.Err() != nil {
+			x.mu.Unlock()
+			return nil, errClosed
+		}
+		if s := x.current; s != nil && s.open() {
+			x.mu.Unlock()
+			return s, nil
+		}
+		op := x.opening
+		if op == nil {
+			op = &opening{done: make(chan struct{})}
+			x.opening = op
+			go x.open(op)
+		}
+		x.mu.Unlock()
+		select {
+		case <-op.done:
+			if op.err != nil {
+				return nil, op.err
+			}
+		case <-ctx.Done():
+			return nil, status.FromContextError(ctx.Err()).Err()
+		}
 	}
-	if s := x.current; s != nil && s.open() {
-		return s, nil
-	}
+}
+
+// open opens a stream for the calls waiting on op.
+func (x *exchange) open(op *opening) {
 	ctx, cancel := context.WithCancel(x.life)
 	st, err := x.rpc.Exchange(ctx)
+	x.mu.Lock()
 	if err != nil {
 		cancel()
-		return nil, err
+		op.err = err
+	} else {
+		s := &muxStream{st: st, cancel: cancel, sending: make(chan struct{}, 1), pending: map[uint64]chan result{}}
+		x.current = s
+		go s.read()
+		if x.closed { // closed while it opened
+			_ = st.CloseSend()
+		}
 	}
-	s := &muxStream{st: st, cancel: cancel, sending: make(chan struct{}, 1), pending: map[uint64]chan result{}}
-	x.current = s
-	go s.read()
-	return s, nil
+	x.opening = nil
+	x.mu.Unlock()
+	close(op.done)
 }
 
 // close ends the stream once the calls on it are answered: the host closes
