@@ -351,3 +351,44 @@ func TestDocumentTemplateVersions(t *testing.T) {
 		t.Fatalf("latest: %+v %v", got, err)
 	}
 }
+
+// A retried issue under the same Idempotency-Key gets the document already
+// issued and takes no second 文号; the key is not reusable for another
+// record.
+func TestDocumentIssueIdempotencyKey(t *testing.T) {
+	p := newPortal(t, "sqlite")
+	year := time.Now().In(time.FixedZone("CST", 8*3600)).Year()
+	issue := func(key, subject string) (int, docView) {
+		t.Helper()
+		p.as("pd_li", "GET", "/api/v1/auth/me", nil, nil) // signs in once
+		b, _ := json.Marshal(map[string]any{"type": "penalty_decision", "org_code": "310115", "subject": subject, "data": decisionData()})
+		req, _ := http.NewRequest("POST", p.ts.URL+"/api/v1/documents", bytes.NewReader(b))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+p.tokens["pd_li"])
+		if key != "" {
+			req.Header.Set("Idempotency-Key", key)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var d docView
+		_ = json.NewDecoder(res.Body).Decode(&d)
+		return res.StatusCode, d
+	}
+	c1, first := issue("decision-case-1", "case-1")
+	c2, again := issue("decision-case-1", "case-1")
+	if c1 != http.StatusCreated || c2 != http.StatusCreated || again.ID != first.ID || first.Number != fmt.Sprintf("沪市监浦罚〔%d〕1号", year) {
+		t.Fatalf("a retry under the same key: %d %+v, then %d %+v", c1, first, c2, again)
+	}
+	if code, _ := issue("decision-case-1", "case-2"); code != http.StatusConflict {
+		t.Fatalf("the key reused for another record: %d", code)
+	}
+	if code, _ := issue(strings.Repeat("k", 101), "case-3"); code != http.StatusBadRequest {
+		t.Fatalf("an over-long key: %d", code)
+	}
+	if _, next := issue("", "case-3"); next.Number != fmt.Sprintf("沪市监浦罚〔%d〕2号", year) {
+		t.Fatalf("the next document is %q: the retry took a number", next.Number)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -24,7 +25,8 @@ const maxVerifyBody = 50 << 20
 // MountAPI registers:
 //
 //	GET  /api/v1/documents/templates       documents.read: the document types and their fields
-//	POST /api/v1/documents                 documents.issue: issue one (host-owned) document
+//	POST /api/v1/documents                 documents.issue: issue one (host-owned) document; with an
+//	                                       Idempotency-Key header, again under the same key the same one
 //	GET  /api/v1/documents/:id             documents.read, in scope: the document
 //	GET  /api/v1/documents/:id/content     documents.read, in scope: the signed original (PDF)
 //	POST /api/v1/documents/:id/copies      documents.read, in scope: a watermarked copy (PDF)
@@ -64,8 +66,18 @@ func (s *Service) MountAPI(srv *server.Server, auth gin.HandlerFunc, pol *policy
 			server.Fail(c, identity.Forbidden)
 			return
 		}
+		// A key is the user's own: another user's request under the same
+		// key is another issuance.
+		key := ""
+		if k := c.GetHeader("Idempotency-Key"); k != "" {
+			if utf8.RuneCountInString(k) > 100 {
+				server.Fail(c, apierror.Invalid("Idempotency-Key: at most 100 characters"))
+				return
+			}
+			key = who.Subject + "/" + k
+		}
 		d, err := s.Issue(c.Request.Context(), IssueRequest{Type: body.Type, Owner: files.HostOwner, Subject: body.Subject,
-			OrgCode: body.OrgCode, Data: body.Data, IssuedBy: files.UserID(who), Actor: who.Username})
+			OrgCode: body.OrgCode, Data: body.Data, IssuedBy: files.UserID(who), Actor: who.Username, RequestKey: key})
 		if err != nil {
 			server.Fail(c, err)
 			return
