@@ -266,3 +266,37 @@ func (slowOpen) Exchange(ctx context.Context, _ ...grpc.CallOption) (grpc.BidiSt
 	<-ctx.Done()
 	return nil, status.FromContextError(ctx.Err()).Err()
 }
+
+// Closing the stream of a stalled plugin does not wait on a stuck send: it
+// ends the stream, and the callers waiting on it are answered.
+func TestExchangeCloseWithAStuckSend(t *testing.T) {
+	c, _ := serveOverGRPC(t, stalled{})
+	body := make([]byte, 64<<10)
+	errs := make(chan error, 120)
+	for range 120 {
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			req := get("/upload", time.Now().Add(20*time.Second))
+			req.Method, req.Body = "POST", body
+			_, err := c.HandleHTTP(ctx, req)
+			errs <- err
+		}()
+	}
+	time.Sleep(300 * time.Millisecond) // the window fills; sends block
+	start := time.Now()
+	c.CloseExchange()
+	if took := time.Since(start); took > 3*time.Second {
+		t.Fatalf("closing took %v behind a stuck send", took)
+	}
+	for range 120 {
+		select {
+		case err := <-errs:
+			if err == nil {
+				t.Fatal("a stalled plugin answered")
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("a caller still waits after the stream was closed")
+		}
+	}
+}

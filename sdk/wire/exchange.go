@@ -161,15 +161,21 @@ func (x *exchange) open(op *opening) {
 }
 
 // close ends the stream once the calls on it are answered: the host closes
-// it before it stops the process, after the in-flight calls have drained.
+// it before it stops the process, after the in-flight calls have drained. A
+// send still stuck then (a stalled plugin) gets stallGrace, then the stream
+// is ended outright.
 func (x *exchange) close() {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.closed = true
 	if s := x.current; s != nil {
-		s.sending <- struct{}{}
-		_ = s.st.CloseSend()
-		<-s.sending
+		select {
+		case s.sending <- struct{}{}:
+			_ = s.st.CloseSend()
+			<-s.sending
+		case <-time.After(stallGrace):
+			s.cancel()
+		}
 	}
 }
 
