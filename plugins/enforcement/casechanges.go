@@ -226,13 +226,8 @@ func check(c *kase, op string, in *changeRequest) error {
 // approval; 202 with the change.
 func (s *service) requestChange(op string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		var in changeRequest
-		if !decode(w, r, &in) {
-			return
-		}
-		in.Reason, in.OrgPath = strings.TrimSpace(in.Reason), ""
-		if in.Reason == "" || utf8.RuneCountInString(in.Reason) > 1000 || utf8.RuneCountInString(in.Discussion) > 2000 {
-			fail(w, r, http.StatusBadRequest, "enforcement.invalid", "reason (1–1000 characters) is required", nil)
+		in, ok := decodeChange(w, r)
+		if !ok {
 			return
 		}
 		c, ok := s.loadCase(w, r, "enforcement.case.write")
@@ -271,6 +266,33 @@ func (s *service) requestChange(op string) http.HandlerFunc {
 		s.submitChange(w, r, changeTarget{caseID: c.ID, resource: fmt.Sprintf("case:%d", c.ID), audit: "case.change_requested",
 			title: changeOps[op][0] + "审批：" + c.PartyName + " " + c.Number, page: fmt.Sprintf("/cases/%d", c.ID)}, op, &in, form)
 	}
+}
+
+// decodeChange reads a change request of a case or a lead: a reason, and a
+// collective discussion of at most 2,000 characters. What the plugin
+// resolves or records itself (org_path, old) is never taken from the caller.
+func decodeChange(w http.ResponseWriter, r *http.Request) (changeRequest, bool) {
+	var in changeRequest
+	if !decode(w, r, &in) || !reasonGiven(w, r, &in.Reason) {
+		return in, false
+	}
+	if utf8.RuneCountInString(in.Discussion) > 2000 {
+		fail(w, r, http.StatusBadRequest, "enforcement.invalid", "collective_discussion: at most 2,000 characters", nil)
+		return in, false
+	}
+	in.OrgPath, in.Old = "", ""
+	return in, true
+}
+
+// reasonGiven trims *reason and answers 400 unless it holds 1–1000
+// characters.
+func reasonGiven(w http.ResponseWriter, r *http.Request, reason *string) bool {
+	*reason = strings.TrimSpace(*reason)
+	if *reason == "" || utf8.RuneCountInString(*reason) > 1000 {
+		fail(w, r, http.StatusBadRequest, "enforcement.invalid", "reason (1–1000 characters) is required", nil)
+		return false
+	}
+	return true
 }
 
 // changeTarget is what a change request is about: a case (caseID) or a

@@ -228,12 +228,7 @@ func (s *service) returnLead(w http.ResponseWriter, r *http.Request) {
 	var in struct {
 		Reason string `json:"reason"`
 	}
-	if !decode(w, r, &in) {
-		return
-	}
-	in.Reason = strings.TrimSpace(in.Reason)
-	if in.Reason == "" || utf8.RuneCountInString(in.Reason) > 1000 {
-		fail(w, r, http.StatusBadRequest, "enforcement.invalid", "reason (1–1000 characters) is required", nil)
+	if !decode(w, r, &in) || !reasonGiven(w, r, &in.Reason) {
 		return
 	}
 	l, ok := s.loadLead(w, r, id, "enforcement.case.write")
@@ -295,13 +290,8 @@ func (s *service) requestLeadChange(op string) http.HandlerFunc {
 		if !ok {
 			return
 		}
-		var in changeRequest
-		if !decode(w, r, &in) {
-			return
-		}
-		in.Reason = strings.TrimSpace(in.Reason)
-		if in.Reason == "" || utf8.RuneCountInString(in.Reason) > 1000 {
-			fail(w, r, http.StatusBadRequest, "enforcement.invalid", "reason (1–1000 characters) is required", nil)
+		in, ok := decodeChange(w, r)
+		if !ok {
 			return
 		}
 		l, ok := s.loadLead(w, r, id, "enforcement.case.write")
