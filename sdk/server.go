@@ -33,6 +33,7 @@ type server struct {
 	mu      sync.RWMutex
 	handler http.Handler
 	host    *Host
+	direct  *directChannel // nil when the host did not ask for it
 	// testHost replaces the brokered host connection under sdk/plugintest.
 	testHost *Host
 }
@@ -84,8 +85,17 @@ func (s *server) Start(ctx context.Context, req *pluginv1.StartRequest) (*plugin
 		h = http.NotFoundHandler()
 	}
 	s.handler, s.host = h, host
+	resp := &pluginv1.StartResponse{}
+	if req.HostPid != 0 && wire.DirectSupported {
+		// Without the direct channel every request still works, over gRPC.
+		if d, err := s.listenDirect(int(req.HostPid)); err != nil {
+			s.log.Warn("no direct channel; requests come over gRPC", "err", err)
+		} else {
+			s.direct, resp.DirectSocket = d, d.socket()
+		}
+	}
 	s.log.Info("started", "generation", req.Generation)
-	return &pluginv1.StartResponse{}, nil
+	return resp, nil
 }
 
 func (s *server) CheckHealth(ctx context.Context, _ *pluginv1.CheckHealthRequest) (*pluginv1.CheckHealthResponse, error) {
@@ -176,6 +186,12 @@ func (s *server) Drain(ctx context.Context, _ *pluginv1.DrainRequest) (*pluginv1
 
 func (s *server) Stop(context.Context, *pluginv1.StopRequest) (*pluginv1.StopResponse, error) {
 	s.log.Info("stopping")
+	s.mu.RLock()
+	d := s.direct
+	s.mu.RUnlock()
+	if d != nil {
+		d.close()
+	}
 	return &pluginv1.StopResponse{}, nil
 }
 

@@ -10,13 +10,13 @@ import (
 )
 
 // BenchmarkRoundTrip separates the costs of a plugin call: HandleHTTP over
-// the Exchange stream and as a unary gRPC call, an empty unary call, and the
+// the direct channel and as a unary gRPC call, an empty unary call, and the
 // whole HTTP request through the host.
 func BenchmarkRoundTrip(b *testing.B) {
 	h := newTestHostB(b)
 	g := h.m.router.current("testplugin")
 	req := &pluginv1.HTTPRequest{Method: "GET", Path: "/version", Route: "/version", Caller: &pluginv1.Caller{Audience: "anonymous"}}
-	b.Run("exchange-HandleHTTP", func(b *testing.B) {
+	b.Run("direct-HandleHTTP", func(b *testing.B) {
 		for b.Loop() {
 			if _, err := g.rpc.HandleHTTP(context.Background(), req); err != nil {
 				b.Fatal(err)

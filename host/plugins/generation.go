@@ -192,12 +192,15 @@ func startGeneration(ctx context.Context, sp spec) (g *generation, err error) {
 		g.hostSrv.Store(s)
 		return s
 	})
-	if _, err := wc.Start(ctx, &pluginv1.StartRequest{
+	started, err := wc.Start(ctx, &pluginv1.StartRequest{
 		HostBrokerId: brokerID, Database: sp.database, Settings: sp.settings,
 		HostVersion: sp.hostVersion, ScratchDir: sp.scratchDir, Generation: sp.n,
-	}); err != nil {
+		HostPid: int64(os.Getpid()),
+	})
+	if err != nil {
 		return nil, fmt.Errorf("start: %w", err)
 	}
+	wc.UseDirect(started.DirectSocket, cmd.Process.Pid)
 	if err := waitReady(ctx, wc); err != nil {
 		return nil, err
 	}
@@ -236,7 +239,7 @@ func (g *generation) stop(drainTimeout time.Duration) {
 	if left := g.drain(drainTimeout); left > 0 {
 		g.log.Warn("drain timed out; stopping with calls in flight", "in_flight", left)
 	}
-	g.rpc.CloseExchange()
+	g.rpc.Close()
 	if g.alive() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		if _, err := g.rpc.Drain(ctx, &pluginv1.DrainRequest{DeadlineUnixMs: time.Now().Add(5 * time.Second).UnixMilli()}); err != nil {

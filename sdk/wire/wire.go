@@ -10,9 +10,12 @@ package wire
 
 import (
 	"context"
+	"sync/atomic"
 
 	goplugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/shanghai-amr/portal/sdk/manifest"
 	"github.com/shanghai-amr/portal/sdk/proto/pluginv1"
@@ -69,14 +72,16 @@ func (p *GRPCPlugin) GRPCServer(broker *goplugin.GRPCBroker, s *grpc.Server) err
 	return nil
 }
 
-// Client is the host's handle on one plugin process. Its HandleHTTP carries
-// the calls over one Exchange stream.
+// Client is the host's handle on one plugin process. Its HandleHTTP uses the
+// plugin's direct channel when the host has been given one (UseDirect), and
+// gRPC otherwise.
 type Client struct {
 	pluginv1.PluginClient
 	Broker *goplugin.GRPCBroker
 	// Exited is closed when the plugin process has exited.
 	Exited <-chan struct{}
-	x      *exchange
+	direct atomic.Pointer[direct]
+	closed atomic.Bool
 }
 
 // GRPCClient returns the host-side client. go-plugin cancels ctx when the
@@ -87,19 +92,43 @@ func (p *GRPCPlugin) GRPCClient(ctx context.Context, broker *goplugin.GRPCBroker
 
 // NewClient wraps a Plugin client; life ends when the process has exited.
 func NewClient(life context.Context, rpc pluginv1.PluginClient, broker *goplugin.GRPCBroker) *Client {
-	return &Client{PluginClient: rpc, Broker: broker, Exited: life.Done(), x: &exchange{rpc: rpc, life: life}}
+	return &Client{PluginClient: rpc, Broker: broker, Exited: life.Done()}
 }
 
-// HandleHTTP serves one request through the plugin, over the Exchange
-// stream when the plugin has it.
+// UseDirect makes HandleHTTP use the plugin's direct channel at socket,
+// which process pid must serve (see StartResponse.direct_socket).
+func (c *Client) UseDirect(socket string, pid int) {
+	if socket != "" && DirectSupported {
+		c.direct.Store(&direct{path: socket, pid: pid, rpc: c.PluginClient})
+	}
+}
+
+// HandleHTTP serves one request through the plugin: over the direct channel
+// when there is one and a connection can be had, over gRPC otherwise.
 func (c *Client) HandleHTTP(ctx context.Context, req *pluginv1.HTTPRequest, opts ...grpc.CallOption) (*pluginv1.HTTPResponse, error) {
-	return c.x.handleHTTP(ctx, req, opts...)
+	if c.closed.Load() {
+		return nil, errClosed
+	}
+	if d := c.direct.Load(); d != nil {
+		resp, err := d.call(ctx, req)
+		if err != errNoConn {
+			return resp, err
+		}
+	}
+	return c.PluginClient.HandleHTTP(ctx, req, opts...)
 }
 
-// CloseExchange ends the Exchange stream; later calls answer Unavailable.
-// The host calls it when no calls are in flight, before it stops the
-// process.
-func (c *Client) CloseExchange() { c.x.close() }
+// Close ends the client's requests: later HandleHTTP calls answer
+// Unavailable, and the direct channel's connections are closed. The host
+// calls it when no calls are in flight, before it stops the process.
+func (c *Client) Close() {
+	c.closed.Store(true)
+	if d := c.direct.Load(); d != nil {
+		d.close()
+	}
+}
+
+var errClosed = status.Error(codes.Unavailable, "plugin client closed")
 
 // CallTokenKey is the gRPC metadata key that ties a plugin→host call to the
 // end user's request it serves.

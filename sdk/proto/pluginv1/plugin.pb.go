@@ -140,7 +140,10 @@ type StartRequest struct {
 	// A folder the plugin may write scratch files to; it is not shared and not kept.
 	ScratchDir string `protobuf:"bytes,5,opt,name=scratch_dir,json=scratchDir,proto3" json:"scratch_dir,omitempty"`
 	// Generation counter of this process for this plugin id (diagnostics).
-	Generation    uint64 `protobuf:"varint,6,opt,name=generation,proto3" json:"generation,omitempty"`
+	Generation uint64 `protobuf:"varint,6,opt,name=generation,proto3" json:"generation,omitempty"`
+	// The host's process id. A plugin that serves the direct channel accepts
+	// connections on it from this process only (checked with SO_PEERCRED).
+	HostPid       int64 `protobuf:"varint,7,opt,name=host_pid,json=hostPid,proto3" json:"host_pid,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -217,6 +220,13 @@ func (x *StartRequest) GetGeneration() uint64 {
 	return 0
 }
 
+func (x *StartRequest) GetHostPid() int64 {
+	if x != nil {
+		return x.HostPid
+	}
+	return 0
+}
+
 type Database struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// "sqlite3" or "mysql" (ent dialect names).
@@ -272,7 +282,17 @@ func (x *Database) GetDsn() string {
 }
 
 type StartResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The Unix socket of the plugin's direct channel, empty when it has none.
+	// The host then sends small requests (those HandleHTTP would carry) over
+	// connections to it, one request at a time per connection, each as an
+	// ExchangeFrame preceded by its length (4 bytes, big-endian), answered by
+	// one ExchangeFrame likewise. The host checks the socket is the plugin
+	// process's (SO_PEERCRED); the plugin checks the caller is the host's
+	// process (StartRequest.host_pid). A socket outside gRPC saves each call
+	// gRPC's goroutine hand-offs in both processes; the control calls and
+	// everything else stay on gRPC.
+	DirectSocket  string `protobuf:"bytes,1,opt,name=direct_socket,json=directSocket,proto3" json:"direct_socket,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -305,6 +325,13 @@ func (x *StartResponse) ProtoReflect() protoreflect.Message {
 // Deprecated: Use StartResponse.ProtoReflect.Descriptor instead.
 func (*StartResponse) Descriptor() ([]byte, []int) {
 	return file_plugin_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *StartResponse) GetDirectSocket() string {
+	if x != nil {
+		return x.DirectSocket
+	}
+	return ""
 }
 
 type CheckHealthRequest struct {
@@ -727,15 +754,14 @@ func (x *HTTPResponse) GetBody() []byte {
 	return nil
 }
 
-// ExchangeFrame is one message of the Exchange stream: from the host a
-// request or a cancellation (the caller gave up on id), from the plugin a
-// response or an error (a gRPC status code and message, as HandleHTTP would
-// have returned).
+// ExchangeFrame is one message of the direct channel: from the host a
+// request under an id it has not used before with this process, from the
+// plugin the answer to it: a response, or an error (a gRPC status code and
+// message, as HandleHTTP would have returned).
 type ExchangeFrame struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Id            uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
 	Request       *HTTPRequest           `protobuf:"bytes,2,opt,name=request,proto3" json:"request,omitempty"`
-	Cancel        bool                   `protobuf:"varint,3,opt,name=cancel,proto3" json:"cancel,omitempty"`
 	Response      *HTTPResponse          `protobuf:"bytes,4,opt,name=response,proto3" json:"response,omitempty"`
 	ErrorCode     int32                  `protobuf:"varint,5,opt,name=error_code,json=errorCode,proto3" json:"error_code,omitempty"`
 	ErrorMessage  string                 `protobuf:"bytes,6,opt,name=error_message,json=errorMessage,proto3" json:"error_message,omitempty"`
@@ -785,13 +811,6 @@ func (x *ExchangeFrame) GetRequest() *HTTPRequest {
 		return x.Request
 	}
 	return nil
-}
-
-func (x *ExchangeFrame) GetCancel() bool {
-	if x != nil {
-		return x.Cancel
-	}
-	return false
 }
 
 func (x *ExchangeFrame) GetResponse() *HTTPResponse {
@@ -1218,6 +1237,87 @@ func (*EventAck) Descriptor() ([]byte, []int) {
 	return file_plugin_proto_rawDescGZIP(), []int{16}
 }
 
+type CancelHTTPRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The id of the ExchangeFrame the host no longer waits for.
+	Id            uint64 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CancelHTTPRequest) Reset() {
+	*x = CancelHTTPRequest{}
+	mi := &file_plugin_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CancelHTTPRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CancelHTTPRequest) ProtoMessage() {}
+
+func (x *CancelHTTPRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CancelHTTPRequest.ProtoReflect.Descriptor instead.
+func (*CancelHTTPRequest) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *CancelHTTPRequest) GetId() uint64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+type CancelHTTPResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CancelHTTPResponse) Reset() {
+	*x = CancelHTTPResponse{}
+	mi := &file_plugin_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CancelHTTPResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CancelHTTPResponse) ProtoMessage() {}
+
+func (x *CancelHTTPResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CancelHTTPResponse.ProtoReflect.Descriptor instead.
+func (*CancelHTTPResponse) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{18}
+}
+
 type DrainRequest struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
 	DeadlineUnixMs int64                  `protobuf:"varint,1,opt,name=deadline_unix_ms,json=deadlineUnixMs,proto3" json:"deadline_unix_ms,omitempty"`
@@ -1227,7 +1327,7 @@ type DrainRequest struct {
 
 func (x *DrainRequest) Reset() {
 	*x = DrainRequest{}
-	mi := &file_plugin_proto_msgTypes[17]
+	mi := &file_plugin_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1239,7 +1339,7 @@ func (x *DrainRequest) String() string {
 func (*DrainRequest) ProtoMessage() {}
 
 func (x *DrainRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[17]
+	mi := &file_plugin_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1252,7 +1352,7 @@ func (x *DrainRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DrainRequest.ProtoReflect.Descriptor instead.
 func (*DrainRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{17}
+	return file_plugin_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *DrainRequest) GetDeadlineUnixMs() int64 {
@@ -1270,7 +1370,7 @@ type DrainResponse struct {
 
 func (x *DrainResponse) Reset() {
 	*x = DrainResponse{}
-	mi := &file_plugin_proto_msgTypes[18]
+	mi := &file_plugin_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1282,7 +1382,7 @@ func (x *DrainResponse) String() string {
 func (*DrainResponse) ProtoMessage() {}
 
 func (x *DrainResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[18]
+	mi := &file_plugin_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1295,7 +1395,7 @@ func (x *DrainResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DrainResponse.ProtoReflect.Descriptor instead.
 func (*DrainResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{18}
+	return file_plugin_proto_rawDescGZIP(), []int{20}
 }
 
 type StopRequest struct {
@@ -1306,7 +1406,7 @@ type StopRequest struct {
 
 func (x *StopRequest) Reset() {
 	*x = StopRequest{}
-	mi := &file_plugin_proto_msgTypes[19]
+	mi := &file_plugin_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1318,7 +1418,7 @@ func (x *StopRequest) String() string {
 func (*StopRequest) ProtoMessage() {}
 
 func (x *StopRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[19]
+	mi := &file_plugin_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1331,7 +1431,7 @@ func (x *StopRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StopRequest.ProtoReflect.Descriptor instead.
 func (*StopRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{19}
+	return file_plugin_proto_rawDescGZIP(), []int{21}
 }
 
 type StopResponse struct {
@@ -1342,7 +1442,7 @@ type StopResponse struct {
 
 func (x *StopResponse) Reset() {
 	*x = StopResponse{}
-	mi := &file_plugin_proto_msgTypes[20]
+	mi := &file_plugin_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1354,7 +1454,7 @@ func (x *StopResponse) String() string {
 func (*StopResponse) ProtoMessage() {}
 
 func (x *StopResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[20]
+	mi := &file_plugin_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1367,7 +1467,7 @@ func (x *StopResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StopResponse.ProtoReflect.Descriptor instead.
 func (*StopResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{20}
+	return file_plugin_proto_rawDescGZIP(), []int{22}
 }
 
 type PersonKeyRequest struct {
@@ -1379,7 +1479,7 @@ type PersonKeyRequest struct {
 
 func (x *PersonKeyRequest) Reset() {
 	*x = PersonKeyRequest{}
-	mi := &file_plugin_proto_msgTypes[21]
+	mi := &file_plugin_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1391,7 +1491,7 @@ func (x *PersonKeyRequest) String() string {
 func (*PersonKeyRequest) ProtoMessage() {}
 
 func (x *PersonKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[21]
+	mi := &file_plugin_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1404,7 +1504,7 @@ func (x *PersonKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PersonKeyRequest.ProtoReflect.Descriptor instead.
 func (*PersonKeyRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{21}
+	return file_plugin_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *PersonKeyRequest) GetIdNumber() string {
@@ -1423,7 +1523,7 @@ type PersonKeyResponse struct {
 
 func (x *PersonKeyResponse) Reset() {
 	*x = PersonKeyResponse{}
-	mi := &file_plugin_proto_msgTypes[22]
+	mi := &file_plugin_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1435,7 +1535,7 @@ func (x *PersonKeyResponse) String() string {
 func (*PersonKeyResponse) ProtoMessage() {}
 
 func (x *PersonKeyResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[22]
+	mi := &file_plugin_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1448,7 +1548,7 @@ func (x *PersonKeyResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PersonKeyResponse.ProtoReflect.Descriptor instead.
 func (*PersonKeyResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{22}
+	return file_plugin_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *PersonKeyResponse) GetPersonKey() string {
@@ -1467,7 +1567,7 @@ type GetUserRequest struct {
 
 func (x *GetUserRequest) Reset() {
 	*x = GetUserRequest{}
-	mi := &file_plugin_proto_msgTypes[23]
+	mi := &file_plugin_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1479,7 +1579,7 @@ func (x *GetUserRequest) String() string {
 func (*GetUserRequest) ProtoMessage() {}
 
 func (x *GetUserRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[23]
+	mi := &file_plugin_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1492,7 +1592,7 @@ func (x *GetUserRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetUserRequest.ProtoReflect.Descriptor instead.
 func (*GetUserRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{23}
+	return file_plugin_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *GetUserRequest) GetUsername() string {
@@ -1514,7 +1614,7 @@ type User struct {
 
 func (x *User) Reset() {
 	*x = User{}
-	mi := &file_plugin_proto_msgTypes[24]
+	mi := &file_plugin_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1526,7 +1626,7 @@ func (x *User) String() string {
 func (*User) ProtoMessage() {}
 
 func (x *User) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[24]
+	mi := &file_plugin_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1539,7 +1639,7 @@ func (x *User) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use User.ProtoReflect.Descriptor instead.
 func (*User) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{24}
+	return file_plugin_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *User) GetUsername() string {
@@ -1579,7 +1679,7 @@ type GetOrganizationRequest struct {
 
 func (x *GetOrganizationRequest) Reset() {
 	*x = GetOrganizationRequest{}
-	mi := &file_plugin_proto_msgTypes[25]
+	mi := &file_plugin_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1591,7 +1691,7 @@ func (x *GetOrganizationRequest) String() string {
 func (*GetOrganizationRequest) ProtoMessage() {}
 
 func (x *GetOrganizationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[25]
+	mi := &file_plugin_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1604,7 +1704,7 @@ func (x *GetOrganizationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetOrganizationRequest.ProtoReflect.Descriptor instead.
 func (*GetOrganizationRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{25}
+	return file_plugin_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *GetOrganizationRequest) GetCode() string {
@@ -1628,7 +1728,7 @@ type Organization struct {
 
 func (x *Organization) Reset() {
 	*x = Organization{}
-	mi := &file_plugin_proto_msgTypes[26]
+	mi := &file_plugin_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1640,7 +1740,7 @@ func (x *Organization) String() string {
 func (*Organization) ProtoMessage() {}
 
 func (x *Organization) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[26]
+	mi := &file_plugin_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1653,7 +1753,7 @@ func (x *Organization) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Organization.ProtoReflect.Descriptor instead.
 func (*Organization) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{26}
+	return file_plugin_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *Organization) GetCode() string {
@@ -1709,7 +1809,7 @@ type DecideRequest struct {
 
 func (x *DecideRequest) Reset() {
 	*x = DecideRequest{}
-	mi := &file_plugin_proto_msgTypes[27]
+	mi := &file_plugin_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1721,7 +1821,7 @@ func (x *DecideRequest) String() string {
 func (*DecideRequest) ProtoMessage() {}
 
 func (x *DecideRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[27]
+	mi := &file_plugin_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1734,7 +1834,7 @@ func (x *DecideRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DecideRequest.ProtoReflect.Descriptor instead.
 func (*DecideRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{27}
+	return file_plugin_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *DecideRequest) GetAction() string {
@@ -1761,7 +1861,7 @@ type Decision struct {
 
 func (x *Decision) Reset() {
 	*x = Decision{}
-	mi := &file_plugin_proto_msgTypes[28]
+	mi := &file_plugin_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1773,7 +1873,7 @@ func (x *Decision) String() string {
 func (*Decision) ProtoMessage() {}
 
 func (x *Decision) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[28]
+	mi := &file_plugin_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1786,7 +1886,7 @@ func (x *Decision) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Decision.ProtoReflect.Descriptor instead.
 func (*Decision) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{28}
+	return file_plugin_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *Decision) GetAllow() bool {
@@ -1813,7 +1913,7 @@ type DataFilterRequest struct {
 
 func (x *DataFilterRequest) Reset() {
 	*x = DataFilterRequest{}
-	mi := &file_plugin_proto_msgTypes[29]
+	mi := &file_plugin_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1825,7 +1925,7 @@ func (x *DataFilterRequest) String() string {
 func (*DataFilterRequest) ProtoMessage() {}
 
 func (x *DataFilterRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[29]
+	mi := &file_plugin_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1838,7 +1938,7 @@ func (x *DataFilterRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DataFilterRequest.ProtoReflect.Descriptor instead.
 func (*DataFilterRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{29}
+	return file_plugin_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *DataFilterRequest) GetAction() string {
@@ -1868,7 +1968,7 @@ type DataFilterResponse struct {
 
 func (x *DataFilterResponse) Reset() {
 	*x = DataFilterResponse{}
-	mi := &file_plugin_proto_msgTypes[30]
+	mi := &file_plugin_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1880,7 +1980,7 @@ func (x *DataFilterResponse) String() string {
 func (*DataFilterResponse) ProtoMessage() {}
 
 func (x *DataFilterResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[30]
+	mi := &file_plugin_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1893,7 +1993,7 @@ func (x *DataFilterResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DataFilterResponse.ProtoReflect.Descriptor instead.
 func (*DataFilterResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{30}
+	return file_plugin_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *DataFilterResponse) GetUnconditional() bool {
@@ -1939,7 +2039,7 @@ type CreateTaskRequest struct {
 
 func (x *CreateTaskRequest) Reset() {
 	*x = CreateTaskRequest{}
-	mi := &file_plugin_proto_msgTypes[31]
+	mi := &file_plugin_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1951,7 +2051,7 @@ func (x *CreateTaskRequest) String() string {
 func (*CreateTaskRequest) ProtoMessage() {}
 
 func (x *CreateTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[31]
+	mi := &file_plugin_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1964,7 +2064,7 @@ func (x *CreateTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateTaskRequest.ProtoReflect.Descriptor instead.
 func (*CreateTaskRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{31}
+	return file_plugin_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *CreateTaskRequest) GetTaskType() string {
@@ -2026,7 +2126,7 @@ type CompleteTaskRequest struct {
 
 func (x *CompleteTaskRequest) Reset() {
 	*x = CompleteTaskRequest{}
-	mi := &file_plugin_proto_msgTypes[32]
+	mi := &file_plugin_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2038,7 +2138,7 @@ func (x *CompleteTaskRequest) String() string {
 func (*CompleteTaskRequest) ProtoMessage() {}
 
 func (x *CompleteTaskRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[32]
+	mi := &file_plugin_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2051,7 +2151,7 @@ func (x *CompleteTaskRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CompleteTaskRequest.ProtoReflect.Descriptor instead.
 func (*CompleteTaskRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{32}
+	return file_plugin_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *CompleteTaskRequest) GetTaskId() string {
@@ -2080,7 +2180,7 @@ type TaskRef struct {
 
 func (x *TaskRef) Reset() {
 	*x = TaskRef{}
-	mi := &file_plugin_proto_msgTypes[33]
+	mi := &file_plugin_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2092,7 +2192,7 @@ func (x *TaskRef) String() string {
 func (*TaskRef) ProtoMessage() {}
 
 func (x *TaskRef) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[33]
+	mi := &file_plugin_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2105,7 +2205,7 @@ func (x *TaskRef) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TaskRef.ProtoReflect.Descriptor instead.
 func (*TaskRef) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{33}
+	return file_plugin_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *TaskRef) GetTaskId() string {
@@ -2146,7 +2246,7 @@ type StartProcessRequest struct {
 
 func (x *StartProcessRequest) Reset() {
 	*x = StartProcessRequest{}
-	mi := &file_plugin_proto_msgTypes[34]
+	mi := &file_plugin_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2158,7 +2258,7 @@ func (x *StartProcessRequest) String() string {
 func (*StartProcessRequest) ProtoMessage() {}
 
 func (x *StartProcessRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[34]
+	mi := &file_plugin_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2171,7 +2271,7 @@ func (x *StartProcessRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StartProcessRequest.ProtoReflect.Descriptor instead.
 func (*StartProcessRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{34}
+	return file_plugin_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *StartProcessRequest) GetProcessKey() string {
@@ -2225,7 +2325,7 @@ type GetProcessRequest struct {
 
 func (x *GetProcessRequest) Reset() {
 	*x = GetProcessRequest{}
-	mi := &file_plugin_proto_msgTypes[35]
+	mi := &file_plugin_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2237,7 +2337,7 @@ func (x *GetProcessRequest) String() string {
 func (*GetProcessRequest) ProtoMessage() {}
 
 func (x *GetProcessRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[35]
+	mi := &file_plugin_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2250,7 +2350,7 @@ func (x *GetProcessRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetProcessRequest.ProtoReflect.Descriptor instead.
 func (*GetProcessRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{35}
+	return file_plugin_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *GetProcessRequest) GetInstanceId() string {
@@ -2273,7 +2373,7 @@ type ProcessInstance struct {
 
 func (x *ProcessInstance) Reset() {
 	*x = ProcessInstance{}
-	mi := &file_plugin_proto_msgTypes[36]
+	mi := &file_plugin_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2285,7 +2385,7 @@ func (x *ProcessInstance) String() string {
 func (*ProcessInstance) ProtoMessage() {}
 
 func (x *ProcessInstance) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[36]
+	mi := &file_plugin_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2298,7 +2398,7 @@ func (x *ProcessInstance) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ProcessInstance.ProtoReflect.Descriptor instead.
 func (*ProcessInstance) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{36}
+	return file_plugin_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *ProcessInstance) GetInstanceId() string {
@@ -2342,7 +2442,7 @@ type EvaluateTrackRequest struct {
 
 func (x *EvaluateTrackRequest) Reset() {
 	*x = EvaluateTrackRequest{}
-	mi := &file_plugin_proto_msgTypes[37]
+	mi := &file_plugin_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2354,7 +2454,7 @@ func (x *EvaluateTrackRequest) String() string {
 func (*EvaluateTrackRequest) ProtoMessage() {}
 
 func (x *EvaluateTrackRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[37]
+	mi := &file_plugin_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2367,7 +2467,7 @@ func (x *EvaluateTrackRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EvaluateTrackRequest.ProtoReflect.Descriptor instead.
 func (*EvaluateTrackRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{37}
+	return file_plugin_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *EvaluateTrackRequest) GetTrack() []byte {
@@ -2399,7 +2499,7 @@ type TrackStatus struct {
 
 func (x *TrackStatus) Reset() {
 	*x = TrackStatus{}
-	mi := &file_plugin_proto_msgTypes[38]
+	mi := &file_plugin_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2411,7 +2511,7 @@ func (x *TrackStatus) String() string {
 func (*TrackStatus) ProtoMessage() {}
 
 func (x *TrackStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[38]
+	mi := &file_plugin_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2424,7 +2524,7 @@ func (x *TrackStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TrackStatus.ProtoReflect.Descriptor instead.
 func (*TrackStatus) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{38}
+	return file_plugin_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *TrackStatus) GetDueUnixMs() int64 {
@@ -2476,7 +2576,7 @@ type ComputeDeadlineRequest struct {
 
 func (x *ComputeDeadlineRequest) Reset() {
 	*x = ComputeDeadlineRequest{}
-	mi := &file_plugin_proto_msgTypes[39]
+	mi := &file_plugin_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2488,7 +2588,7 @@ func (x *ComputeDeadlineRequest) String() string {
 func (*ComputeDeadlineRequest) ProtoMessage() {}
 
 func (x *ComputeDeadlineRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[39]
+	mi := &file_plugin_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2501,7 +2601,7 @@ func (x *ComputeDeadlineRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ComputeDeadlineRequest.ProtoReflect.Descriptor instead.
 func (*ComputeDeadlineRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{39}
+	return file_plugin_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *ComputeDeadlineRequest) GetStartUnixMs() int64 {
@@ -2543,7 +2643,7 @@ type Deadline struct {
 
 func (x *Deadline) Reset() {
 	*x = Deadline{}
-	mi := &file_plugin_proto_msgTypes[40]
+	mi := &file_plugin_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2555,7 +2655,7 @@ func (x *Deadline) String() string {
 func (*Deadline) ProtoMessage() {}
 
 func (x *Deadline) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[40]
+	mi := &file_plugin_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2568,7 +2668,7 @@ func (x *Deadline) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Deadline.ProtoReflect.Descriptor instead.
 func (*Deadline) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{40}
+	return file_plugin_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *Deadline) GetDueUnixMs() int64 {
@@ -2596,7 +2696,7 @@ type SendMessageRequest struct {
 
 func (x *SendMessageRequest) Reset() {
 	*x = SendMessageRequest{}
-	mi := &file_plugin_proto_msgTypes[41]
+	mi := &file_plugin_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2608,7 +2708,7 @@ func (x *SendMessageRequest) String() string {
 func (*SendMessageRequest) ProtoMessage() {}
 
 func (x *SendMessageRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[41]
+	mi := &file_plugin_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2621,7 +2721,7 @@ func (x *SendMessageRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendMessageRequest.ProtoReflect.Descriptor instead.
 func (*SendMessageRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{41}
+	return file_plugin_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *SendMessageRequest) GetRecipients() []string {
@@ -2654,7 +2754,7 @@ type SendMessageResponse struct {
 
 func (x *SendMessageResponse) Reset() {
 	*x = SendMessageResponse{}
-	mi := &file_plugin_proto_msgTypes[42]
+	mi := &file_plugin_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2666,7 +2766,7 @@ func (x *SendMessageResponse) String() string {
 func (*SendMessageResponse) ProtoMessage() {}
 
 func (x *SendMessageResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[42]
+	mi := &file_plugin_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2679,7 +2779,7 @@ func (x *SendMessageResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendMessageResponse.ProtoReflect.Descriptor instead.
 func (*SendMessageResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{42}
+	return file_plugin_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *SendMessageResponse) GetMessageIds() []string {
@@ -2699,7 +2799,7 @@ type PublishEventRequest struct {
 
 func (x *PublishEventRequest) Reset() {
 	*x = PublishEventRequest{}
-	mi := &file_plugin_proto_msgTypes[43]
+	mi := &file_plugin_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2711,7 +2811,7 @@ func (x *PublishEventRequest) String() string {
 func (*PublishEventRequest) ProtoMessage() {}
 
 func (x *PublishEventRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[43]
+	mi := &file_plugin_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2724,7 +2824,7 @@ func (x *PublishEventRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PublishEventRequest.ProtoReflect.Descriptor instead.
 func (*PublishEventRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{43}
+	return file_plugin_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *PublishEventRequest) GetType() string {
@@ -2750,7 +2850,7 @@ type PublishEventResponse struct {
 
 func (x *PublishEventResponse) Reset() {
 	*x = PublishEventResponse{}
-	mi := &file_plugin_proto_msgTypes[44]
+	mi := &file_plugin_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2762,7 +2862,7 @@ func (x *PublishEventResponse) String() string {
 func (*PublishEventResponse) ProtoMessage() {}
 
 func (x *PublishEventResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[44]
+	mi := &file_plugin_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2775,7 +2875,7 @@ func (x *PublishEventResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PublishEventResponse.ProtoReflect.Descriptor instead.
 func (*PublishEventResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{44}
+	return file_plugin_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *PublishEventResponse) GetId() string {
@@ -2794,7 +2894,7 @@ type StatFileRequest struct {
 
 func (x *StatFileRequest) Reset() {
 	*x = StatFileRequest{}
-	mi := &file_plugin_proto_msgTypes[45]
+	mi := &file_plugin_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2806,7 +2906,7 @@ func (x *StatFileRequest) String() string {
 func (*StatFileRequest) ProtoMessage() {}
 
 func (x *StatFileRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[45]
+	mi := &file_plugin_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2819,7 +2919,7 @@ func (x *StatFileRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StatFileRequest.ProtoReflect.Descriptor instead.
 func (*StatFileRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{45}
+	return file_plugin_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *StatFileRequest) GetFileId() string {
@@ -2844,7 +2944,7 @@ type FileInfo struct {
 
 func (x *FileInfo) Reset() {
 	*x = FileInfo{}
-	mi := &file_plugin_proto_msgTypes[46]
+	mi := &file_plugin_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2856,7 +2956,7 @@ func (x *FileInfo) String() string {
 func (*FileInfo) ProtoMessage() {}
 
 func (x *FileInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[46]
+	mi := &file_plugin_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2869,7 +2969,7 @@ func (x *FileInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FileInfo.ProtoReflect.Descriptor instead.
 func (*FileInfo) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{46}
+	return file_plugin_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *FileInfo) GetFileId() string {
@@ -2930,7 +3030,7 @@ type GetFileRequest struct {
 
 func (x *GetFileRequest) Reset() {
 	*x = GetFileRequest{}
-	mi := &file_plugin_proto_msgTypes[47]
+	mi := &file_plugin_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2942,7 +3042,7 @@ func (x *GetFileRequest) String() string {
 func (*GetFileRequest) ProtoMessage() {}
 
 func (x *GetFileRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[47]
+	mi := &file_plugin_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2955,7 +3055,7 @@ func (x *GetFileRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetFileRequest.ProtoReflect.Descriptor instead.
 func (*GetFileRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{47}
+	return file_plugin_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *GetFileRequest) GetFileId() string {
@@ -2975,7 +3075,7 @@ type FileContent struct {
 
 func (x *FileContent) Reset() {
 	*x = FileContent{}
-	mi := &file_plugin_proto_msgTypes[48]
+	mi := &file_plugin_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2987,7 +3087,7 @@ func (x *FileContent) String() string {
 func (*FileContent) ProtoMessage() {}
 
 func (x *FileContent) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[48]
+	mi := &file_plugin_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3000,7 +3100,7 @@ func (x *FileContent) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FileContent.ProtoReflect.Descriptor instead.
 func (*FileContent) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{48}
+	return file_plugin_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *FileContent) GetInfo() *FileInfo {
@@ -3029,7 +3129,7 @@ type PutFileRequest struct {
 
 func (x *PutFileRequest) Reset() {
 	*x = PutFileRequest{}
-	mi := &file_plugin_proto_msgTypes[49]
+	mi := &file_plugin_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3041,7 +3141,7 @@ func (x *PutFileRequest) String() string {
 func (*PutFileRequest) ProtoMessage() {}
 
 func (x *PutFileRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[49]
+	mi := &file_plugin_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3054,7 +3154,7 @@ func (x *PutFileRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutFileRequest.ProtoReflect.Descriptor instead.
 func (*PutFileRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{49}
+	return file_plugin_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *PutFileRequest) GetName() string {
@@ -3098,7 +3198,7 @@ type RenderDocumentRequest struct {
 
 func (x *RenderDocumentRequest) Reset() {
 	*x = RenderDocumentRequest{}
-	mi := &file_plugin_proto_msgTypes[50]
+	mi := &file_plugin_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3110,7 +3210,7 @@ func (x *RenderDocumentRequest) String() string {
 func (*RenderDocumentRequest) ProtoMessage() {}
 
 func (x *RenderDocumentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[50]
+	mi := &file_plugin_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3123,7 +3223,7 @@ func (x *RenderDocumentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RenderDocumentRequest.ProtoReflect.Descriptor instead.
 func (*RenderDocumentRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{50}
+	return file_plugin_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *RenderDocumentRequest) GetDocumentType() string {
@@ -3178,7 +3278,7 @@ type DocumentRef struct {
 
 func (x *DocumentRef) Reset() {
 	*x = DocumentRef{}
-	mi := &file_plugin_proto_msgTypes[51]
+	mi := &file_plugin_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3190,7 +3290,7 @@ func (x *DocumentRef) String() string {
 func (*DocumentRef) ProtoMessage() {}
 
 func (x *DocumentRef) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[51]
+	mi := &file_plugin_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3203,7 +3303,7 @@ func (x *DocumentRef) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DocumentRef.ProtoReflect.Descriptor instead.
 func (*DocumentRef) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{51}
+	return file_plugin_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *DocumentRef) GetDocumentId() string {
@@ -3271,7 +3371,7 @@ type GetDocumentRequest struct {
 
 func (x *GetDocumentRequest) Reset() {
 	*x = GetDocumentRequest{}
-	mi := &file_plugin_proto_msgTypes[52]
+	mi := &file_plugin_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3283,7 +3383,7 @@ func (x *GetDocumentRequest) String() string {
 func (*GetDocumentRequest) ProtoMessage() {}
 
 func (x *GetDocumentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[52]
+	mi := &file_plugin_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3296,7 +3396,7 @@ func (x *GetDocumentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDocumentRequest.ProtoReflect.Descriptor instead.
 func (*GetDocumentRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{52}
+	return file_plugin_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *GetDocumentRequest) GetDocumentId() string {
@@ -3319,7 +3419,7 @@ type OpenDossierRequest struct {
 
 func (x *OpenDossierRequest) Reset() {
 	*x = OpenDossierRequest{}
-	mi := &file_plugin_proto_msgTypes[53]
+	mi := &file_plugin_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3331,7 +3431,7 @@ func (x *OpenDossierRequest) String() string {
 func (*OpenDossierRequest) ProtoMessage() {}
 
 func (x *OpenDossierRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[53]
+	mi := &file_plugin_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3344,7 +3444,7 @@ func (x *OpenDossierRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use OpenDossierRequest.ProtoReflect.Descriptor instead.
 func (*OpenDossierRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{53}
+	return file_plugin_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *OpenDossierRequest) GetSubject() string {
@@ -3390,7 +3490,7 @@ type DossierInfo struct {
 
 func (x *DossierInfo) Reset() {
 	*x = DossierInfo{}
-	mi := &file_plugin_proto_msgTypes[54]
+	mi := &file_plugin_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3402,7 +3502,7 @@ func (x *DossierInfo) String() string {
 func (*DossierInfo) ProtoMessage() {}
 
 func (x *DossierInfo) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[54]
+	mi := &file_plugin_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3415,7 +3515,7 @@ func (x *DossierInfo) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DossierInfo.ProtoReflect.Descriptor instead.
 func (*DossierInfo) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{54}
+	return file_plugin_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *DossierInfo) GetDossierId() string {
@@ -3484,7 +3584,7 @@ type AppendDossierRequest struct {
 
 func (x *AppendDossierRequest) Reset() {
 	*x = AppendDossierRequest{}
-	mi := &file_plugin_proto_msgTypes[55]
+	mi := &file_plugin_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3496,7 +3596,7 @@ func (x *AppendDossierRequest) String() string {
 func (*AppendDossierRequest) ProtoMessage() {}
 
 func (x *AppendDossierRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[55]
+	mi := &file_plugin_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3509,7 +3609,7 @@ func (x *AppendDossierRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AppendDossierRequest.ProtoReflect.Descriptor instead.
 func (*AppendDossierRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{55}
+	return file_plugin_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *AppendDossierRequest) GetSubject() string {
@@ -3572,7 +3672,7 @@ type DossierEntry struct {
 
 func (x *DossierEntry) Reset() {
 	*x = DossierEntry{}
-	mi := &file_plugin_proto_msgTypes[56]
+	mi := &file_plugin_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3584,7 +3684,7 @@ func (x *DossierEntry) String() string {
 func (*DossierEntry) ProtoMessage() {}
 
 func (x *DossierEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[56]
+	mi := &file_plugin_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3597,7 +3697,7 @@ func (x *DossierEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DossierEntry.ProtoReflect.Descriptor instead.
 func (*DossierEntry) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{56}
+	return file_plugin_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *DossierEntry) GetSeq() int32 {
@@ -3637,7 +3737,7 @@ type ArchiveDossierRequest struct {
 
 func (x *ArchiveDossierRequest) Reset() {
 	*x = ArchiveDossierRequest{}
-	mi := &file_plugin_proto_msgTypes[57]
+	mi := &file_plugin_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3649,7 +3749,7 @@ func (x *ArchiveDossierRequest) String() string {
 func (*ArchiveDossierRequest) ProtoMessage() {}
 
 func (x *ArchiveDossierRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[57]
+	mi := &file_plugin_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3662,7 +3762,7 @@ func (x *ArchiveDossierRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ArchiveDossierRequest.ProtoReflect.Descriptor instead.
 func (*ArchiveDossierRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{57}
+	return file_plugin_proto_rawDescGZIP(), []int{59}
 }
 
 func (x *ArchiveDossierRequest) GetSubject() string {
@@ -3712,7 +3812,7 @@ type ArchiveResult struct {
 
 func (x *ArchiveResult) Reset() {
 	*x = ArchiveResult{}
-	mi := &file_plugin_proto_msgTypes[58]
+	mi := &file_plugin_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3724,7 +3824,7 @@ func (x *ArchiveResult) String() string {
 func (*ArchiveResult) ProtoMessage() {}
 
 func (x *ArchiveResult) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[58]
+	mi := &file_plugin_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3737,7 +3837,7 @@ func (x *ArchiveResult) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ArchiveResult.ProtoReflect.Descriptor instead.
 func (*ArchiveResult) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{58}
+	return file_plugin_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *ArchiveResult) GetArchived() bool {
@@ -3773,7 +3873,7 @@ type IndexRequest struct {
 
 func (x *IndexRequest) Reset() {
 	*x = IndexRequest{}
-	mi := &file_plugin_proto_msgTypes[59]
+	mi := &file_plugin_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3785,7 +3885,7 @@ func (x *IndexRequest) String() string {
 func (*IndexRequest) ProtoMessage() {}
 
 func (x *IndexRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[59]
+	mi := &file_plugin_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3798,7 +3898,7 @@ func (x *IndexRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndexRequest.ProtoReflect.Descriptor instead.
 func (*IndexRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{59}
+	return file_plugin_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *IndexRequest) GetEntity() string {
@@ -3837,7 +3937,7 @@ type IndexResponse struct {
 
 func (x *IndexResponse) Reset() {
 	*x = IndexResponse{}
-	mi := &file_plugin_proto_msgTypes[60]
+	mi := &file_plugin_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3849,7 +3949,7 @@ func (x *IndexResponse) String() string {
 func (*IndexResponse) ProtoMessage() {}
 
 func (x *IndexResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[60]
+	mi := &file_plugin_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3862,7 +3962,7 @@ func (x *IndexResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IndexResponse.ProtoReflect.Descriptor instead.
 func (*IndexResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{60}
+	return file_plugin_proto_rawDescGZIP(), []int{62}
 }
 
 type AuditRecord struct {
@@ -3879,7 +3979,7 @@ type AuditRecord struct {
 
 func (x *AuditRecord) Reset() {
 	*x = AuditRecord{}
-	mi := &file_plugin_proto_msgTypes[61]
+	mi := &file_plugin_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3891,7 +3991,7 @@ func (x *AuditRecord) String() string {
 func (*AuditRecord) ProtoMessage() {}
 
 func (x *AuditRecord) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[61]
+	mi := &file_plugin_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3904,7 +4004,7 @@ func (x *AuditRecord) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditRecord.ProtoReflect.Descriptor instead.
 func (*AuditRecord) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{61}
+	return file_plugin_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *AuditRecord) GetAction() string {
@@ -3944,7 +4044,7 @@ type AuditAck struct {
 
 func (x *AuditAck) Reset() {
 	*x = AuditAck{}
-	mi := &file_plugin_proto_msgTypes[62]
+	mi := &file_plugin_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3956,7 +4056,7 @@ func (x *AuditAck) String() string {
 func (*AuditAck) ProtoMessage() {}
 
 func (x *AuditAck) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[62]
+	mi := &file_plugin_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3969,7 +4069,7 @@ func (x *AuditAck) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AuditAck.ProtoReflect.Descriptor instead.
 func (*AuditAck) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{62}
+	return file_plugin_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *AuditAck) GetSeq() int64 {
@@ -3990,7 +4090,7 @@ type NextNumberRequest struct {
 
 func (x *NextNumberRequest) Reset() {
 	*x = NextNumberRequest{}
-	mi := &file_plugin_proto_msgTypes[63]
+	mi := &file_plugin_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4002,7 +4102,7 @@ func (x *NextNumberRequest) String() string {
 func (*NextNumberRequest) ProtoMessage() {}
 
 func (x *NextNumberRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[63]
+	mi := &file_plugin_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4015,7 +4115,7 @@ func (x *NextNumberRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NextNumberRequest.ProtoReflect.Descriptor instead.
 func (*NextNumberRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{63}
+	return file_plugin_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *NextNumberRequest) GetSequence() string {
@@ -4048,7 +4148,7 @@ type NextNumberResponse struct {
 
 func (x *NextNumberResponse) Reset() {
 	*x = NextNumberResponse{}
-	mi := &file_plugin_proto_msgTypes[64]
+	mi := &file_plugin_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4060,7 +4160,7 @@ func (x *NextNumberResponse) String() string {
 func (*NextNumberResponse) ProtoMessage() {}
 
 func (x *NextNumberResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[64]
+	mi := &file_plugin_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4073,7 +4173,7 @@ func (x *NextNumberResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use NextNumberResponse.ProtoReflect.Descriptor instead.
 func (*NextNumberResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{64}
+	return file_plugin_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *NextNumberResponse) GetValue() int64 {
@@ -4091,7 +4191,7 @@ type GetSettingsRequest struct {
 
 func (x *GetSettingsRequest) Reset() {
 	*x = GetSettingsRequest{}
-	mi := &file_plugin_proto_msgTypes[65]
+	mi := &file_plugin_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4103,7 +4203,7 @@ func (x *GetSettingsRequest) String() string {
 func (*GetSettingsRequest) ProtoMessage() {}
 
 func (x *GetSettingsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[65]
+	mi := &file_plugin_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4116,7 +4216,7 @@ func (x *GetSettingsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetSettingsRequest.ProtoReflect.Descriptor instead.
 func (*GetSettingsRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{65}
+	return file_plugin_proto_rawDescGZIP(), []int{67}
 }
 
 type PutSettingRequest struct {
@@ -4129,7 +4229,7 @@ type PutSettingRequest struct {
 
 func (x *PutSettingRequest) Reset() {
 	*x = PutSettingRequest{}
-	mi := &file_plugin_proto_msgTypes[66]
+	mi := &file_plugin_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4141,7 +4241,7 @@ func (x *PutSettingRequest) String() string {
 func (*PutSettingRequest) ProtoMessage() {}
 
 func (x *PutSettingRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[66]
+	mi := &file_plugin_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4154,7 +4254,7 @@ func (x *PutSettingRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutSettingRequest.ProtoReflect.Descriptor instead.
 func (*PutSettingRequest) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{66}
+	return file_plugin_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *PutSettingRequest) GetKey() string {
@@ -4180,7 +4280,7 @@ type SettingsMap struct {
 
 func (x *SettingsMap) Reset() {
 	*x = SettingsMap{}
-	mi := &file_plugin_proto_msgTypes[67]
+	mi := &file_plugin_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -4192,7 +4292,7 @@ func (x *SettingsMap) String() string {
 func (*SettingsMap) ProtoMessage() {}
 
 func (x *SettingsMap) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[67]
+	mi := &file_plugin_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -4205,7 +4305,7 @@ func (x *SettingsMap) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SettingsMap.ProtoReflect.Descriptor instead.
 func (*SettingsMap) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{67}
+	return file_plugin_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *SettingsMap) GetValues() map[string]string {
@@ -4224,7 +4324,7 @@ const file_plugin_proto_rawDesc = "" +
 	"\x10DescribeResponse\x12\x1a\n" +
 	"\bmanifest\x18\x01 \x01(\fR\bmanifest\x12\x1f\n" +
 	"\vsdk_version\x18\x02 \x01(\tR\n" +
-	"sdkVersion\"\xd7\x02\n" +
+	"sdkVersion\"\xf2\x02\n" +
 	"\fStartRequest\x12$\n" +
 	"\x0ehost_broker_id\x18\x01 \x01(\rR\fhostBrokerId\x126\n" +
 	"\bdatabase\x18\x02 \x01(\v2\x1a.portal.plugin.v1.DatabaseR\bdatabase\x12H\n" +
@@ -4234,14 +4334,16 @@ const file_plugin_proto_rawDesc = "" +
 	"scratchDir\x12\x1e\n" +
 	"\n" +
 	"generation\x18\x06 \x01(\x04R\n" +
-	"generation\x1a;\n" +
+	"generation\x12\x19\n" +
+	"\bhost_pid\x18\a \x01(\x03R\ahostPid\x1a;\n" +
 	"\rSettingsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"6\n" +
 	"\bDatabase\x12\x18\n" +
 	"\adialect\x18\x01 \x01(\tR\adialect\x12\x10\n" +
-	"\x03dsn\x18\x02 \x01(\tR\x03dsn\"\x0f\n" +
-	"\rStartResponse\"\x14\n" +
+	"\x03dsn\x18\x02 \x01(\tR\x03dsn\"4\n" +
+	"\rStartResponse\x12#\n" +
+	"\rdirect_socket\x18\x01 \x01(\tR\fdirectSocket\"\x14\n" +
 	"\x12CheckHealthRequest\"E\n" +
 	"\x13CheckHealthResponse\x12\x14\n" +
 	"\x05ready\x18\x01 \x01(\bR\x05ready\x12\x18\n" +
@@ -4273,15 +4375,14 @@ const file_plugin_proto_rawDesc = "" +
 	"\fHTTPResponse\x12\x16\n" +
 	"\x06status\x18\x01 \x01(\x05R\x06status\x122\n" +
 	"\aheaders\x18\x02 \x03(\v2\x18.portal.plugin.v1.HeaderR\aheaders\x12\x12\n" +
-	"\x04body\x18\x03 \x01(\fR\x04body\"\xf0\x01\n" +
+	"\x04body\x18\x03 \x01(\fR\x04body\"\xde\x01\n" +
 	"\rExchangeFrame\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x127\n" +
-	"\arequest\x18\x02 \x01(\v2\x1d.portal.plugin.v1.HTTPRequestR\arequest\x12\x16\n" +
-	"\x06cancel\x18\x03 \x01(\bR\x06cancel\x12:\n" +
+	"\arequest\x18\x02 \x01(\v2\x1d.portal.plugin.v1.HTTPRequestR\arequest\x12:\n" +
 	"\bresponse\x18\x04 \x01(\v2\x1e.portal.plugin.v1.HTTPResponseR\bresponse\x12\x1d\n" +
 	"\n" +
 	"error_code\x18\x05 \x01(\x05R\terrorCode\x12#\n" +
-	"\rerror_message\x18\x06 \x01(\tR\ferrorMessage\"\xed\x02\n" +
+	"\rerror_message\x18\x06 \x01(\tR\ferrorMessageJ\x04\b\x03\x10\x04\"\xed\x02\n" +
 	"\x06Caller\x12\x1a\n" +
 	"\baudience\x18\x01 \x01(\tR\baudience\x12\x18\n" +
 	"\asubject\x18\x02 \x01(\tR\asubject\x12\x1a\n" +
@@ -4320,7 +4421,10 @@ const file_plugin_proto_rawDesc = "" +
 	"timeUnixMs\x12\x12\n" +
 	"\x04data\x18\x05 \x01(\fR\x04data\"\n" +
 	"\n" +
-	"\bEventAck\"8\n" +
+	"\bEventAck\"#\n" +
+	"\x11CancelHTTPRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x04R\x02id\"\x14\n" +
+	"\x12CancelHTTPResponse\"8\n" +
 	"\fDrainRequest\x12(\n" +
 	"\x10deadline_unix_ms\x18\x01 \x01(\x03R\x0edeadlineUnixMs\"\x0f\n" +
 	"\rDrainResponse\"\r\n" +
@@ -4533,15 +4637,16 @@ const file_plugin_proto_rawDesc = "" +
 	"\x06values\x18\x01 \x03(\v2).portal.plugin.v1.SettingsMap.ValuesEntryR\x06values\x1a9\n" +
 	"\vValuesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x012\xa8\x06\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x012\xaf\x06\n" +
 	"\x06Plugin\x12Q\n" +
 	"\bDescribe\x12!.portal.plugin.v1.DescribeRequest\x1a\".portal.plugin.v1.DescribeResponse\x12H\n" +
 	"\x05Start\x12\x1e.portal.plugin.v1.StartRequest\x1a\x1f.portal.plugin.v1.StartResponse\x12Z\n" +
 	"\vCheckHealth\x12$.portal.plugin.v1.CheckHealthRequest\x1a%.portal.plugin.v1.CheckHealthResponse\x12K\n" +
 	"\n" +
 	"HandleHTTP\x12\x1d.portal.plugin.v1.HTTPRequest\x1a\x1e.portal.plugin.v1.HTTPResponse\x12\\\n" +
-	"\x10HandleHTTPStream\x12!.portal.plugin.v1.HTTPStreamFrame\x1a!.portal.plugin.v1.HTTPStreamFrame(\x010\x01\x12P\n" +
-	"\bExchange\x12\x1f.portal.plugin.v1.ExchangeFrame\x1a\x1f.portal.plugin.v1.ExchangeFrame(\x010\x01\x12R\n" +
+	"\x10HandleHTTPStream\x12!.portal.plugin.v1.HTTPStreamFrame\x1a!.portal.plugin.v1.HTTPStreamFrame(\x010\x01\x12W\n" +
+	"\n" +
+	"CancelHTTP\x12#.portal.plugin.v1.CancelHTTPRequest\x1a$.portal.plugin.v1.CancelHTTPResponse\x12R\n" +
 	"\n" +
 	"HandleTask\x12\x1e.portal.plugin.v1.TaskCallback\x1a$.portal.plugin.v1.TaskCallbackResult\x12C\n" +
 	"\fDeliverEvent\x12\x17.portal.plugin.v1.Event\x1a\x1a.portal.plugin.v1.EventAck\x12H\n" +
@@ -4604,7 +4709,7 @@ func file_plugin_proto_rawDescGZIP() []byte {
 	return file_plugin_proto_rawDescData
 }
 
-var file_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 72)
+var file_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 74)
 var file_plugin_proto_goTypes = []any{
 	(*DescribeRequest)(nil),        // 0: portal.plugin.v1.DescribeRequest
 	(*DescribeResponse)(nil),       // 1: portal.plugin.v1.DescribeResponse
@@ -4623,150 +4728,152 @@ var file_plugin_proto_goTypes = []any{
 	(*TaskCallbackResult)(nil),     // 14: portal.plugin.v1.TaskCallbackResult
 	(*Event)(nil),                  // 15: portal.plugin.v1.Event
 	(*EventAck)(nil),               // 16: portal.plugin.v1.EventAck
-	(*DrainRequest)(nil),           // 17: portal.plugin.v1.DrainRequest
-	(*DrainResponse)(nil),          // 18: portal.plugin.v1.DrainResponse
-	(*StopRequest)(nil),            // 19: portal.plugin.v1.StopRequest
-	(*StopResponse)(nil),           // 20: portal.plugin.v1.StopResponse
-	(*PersonKeyRequest)(nil),       // 21: portal.plugin.v1.PersonKeyRequest
-	(*PersonKeyResponse)(nil),      // 22: portal.plugin.v1.PersonKeyResponse
-	(*GetUserRequest)(nil),         // 23: portal.plugin.v1.GetUserRequest
-	(*User)(nil),                   // 24: portal.plugin.v1.User
-	(*GetOrganizationRequest)(nil), // 25: portal.plugin.v1.GetOrganizationRequest
-	(*Organization)(nil),           // 26: portal.plugin.v1.Organization
-	(*DecideRequest)(nil),          // 27: portal.plugin.v1.DecideRequest
-	(*Decision)(nil),               // 28: portal.plugin.v1.Decision
-	(*DataFilterRequest)(nil),      // 29: portal.plugin.v1.DataFilterRequest
-	(*DataFilterResponse)(nil),     // 30: portal.plugin.v1.DataFilterResponse
-	(*CreateTaskRequest)(nil),      // 31: portal.plugin.v1.CreateTaskRequest
-	(*CompleteTaskRequest)(nil),    // 32: portal.plugin.v1.CompleteTaskRequest
-	(*TaskRef)(nil),                // 33: portal.plugin.v1.TaskRef
-	(*StartProcessRequest)(nil),    // 34: portal.plugin.v1.StartProcessRequest
-	(*GetProcessRequest)(nil),      // 35: portal.plugin.v1.GetProcessRequest
-	(*ProcessInstance)(nil),        // 36: portal.plugin.v1.ProcessInstance
-	(*EvaluateTrackRequest)(nil),   // 37: portal.plugin.v1.EvaluateTrackRequest
-	(*TrackStatus)(nil),            // 38: portal.plugin.v1.TrackStatus
-	(*ComputeDeadlineRequest)(nil), // 39: portal.plugin.v1.ComputeDeadlineRequest
-	(*Deadline)(nil),               // 40: portal.plugin.v1.Deadline
-	(*SendMessageRequest)(nil),     // 41: portal.plugin.v1.SendMessageRequest
-	(*SendMessageResponse)(nil),    // 42: portal.plugin.v1.SendMessageResponse
-	(*PublishEventRequest)(nil),    // 43: portal.plugin.v1.PublishEventRequest
-	(*PublishEventResponse)(nil),   // 44: portal.plugin.v1.PublishEventResponse
-	(*StatFileRequest)(nil),        // 45: portal.plugin.v1.StatFileRequest
-	(*FileInfo)(nil),               // 46: portal.plugin.v1.FileInfo
-	(*GetFileRequest)(nil),         // 47: portal.plugin.v1.GetFileRequest
-	(*FileContent)(nil),            // 48: portal.plugin.v1.FileContent
-	(*PutFileRequest)(nil),         // 49: portal.plugin.v1.PutFileRequest
-	(*RenderDocumentRequest)(nil),  // 50: portal.plugin.v1.RenderDocumentRequest
-	(*DocumentRef)(nil),            // 51: portal.plugin.v1.DocumentRef
-	(*GetDocumentRequest)(nil),     // 52: portal.plugin.v1.GetDocumentRequest
-	(*OpenDossierRequest)(nil),     // 53: portal.plugin.v1.OpenDossierRequest
-	(*DossierInfo)(nil),            // 54: portal.plugin.v1.DossierInfo
-	(*AppendDossierRequest)(nil),   // 55: portal.plugin.v1.AppendDossierRequest
-	(*DossierEntry)(nil),           // 56: portal.plugin.v1.DossierEntry
-	(*ArchiveDossierRequest)(nil),  // 57: portal.plugin.v1.ArchiveDossierRequest
-	(*ArchiveResult)(nil),          // 58: portal.plugin.v1.ArchiveResult
-	(*IndexRequest)(nil),           // 59: portal.plugin.v1.IndexRequest
-	(*IndexResponse)(nil),          // 60: portal.plugin.v1.IndexResponse
-	(*AuditRecord)(nil),            // 61: portal.plugin.v1.AuditRecord
-	(*AuditAck)(nil),               // 62: portal.plugin.v1.AuditAck
-	(*NextNumberRequest)(nil),      // 63: portal.plugin.v1.NextNumberRequest
-	(*NextNumberResponse)(nil),     // 64: portal.plugin.v1.NextNumberResponse
-	(*GetSettingsRequest)(nil),     // 65: portal.plugin.v1.GetSettingsRequest
-	(*PutSettingRequest)(nil),      // 66: portal.plugin.v1.PutSettingRequest
-	(*SettingsMap)(nil),            // 67: portal.plugin.v1.SettingsMap
-	nil,                            // 68: portal.plugin.v1.StartRequest.SettingsEntry
-	nil,                            // 69: portal.plugin.v1.HTTPRequest.ParamsEntry
-	nil,                            // 70: portal.plugin.v1.CreateTaskRequest.TitleEntry
-	nil,                            // 71: portal.plugin.v1.SettingsMap.ValuesEntry
+	(*CancelHTTPRequest)(nil),      // 17: portal.plugin.v1.CancelHTTPRequest
+	(*CancelHTTPResponse)(nil),     // 18: portal.plugin.v1.CancelHTTPResponse
+	(*DrainRequest)(nil),           // 19: portal.plugin.v1.DrainRequest
+	(*DrainResponse)(nil),          // 20: portal.plugin.v1.DrainResponse
+	(*StopRequest)(nil),            // 21: portal.plugin.v1.StopRequest
+	(*StopResponse)(nil),           // 22: portal.plugin.v1.StopResponse
+	(*PersonKeyRequest)(nil),       // 23: portal.plugin.v1.PersonKeyRequest
+	(*PersonKeyResponse)(nil),      // 24: portal.plugin.v1.PersonKeyResponse
+	(*GetUserRequest)(nil),         // 25: portal.plugin.v1.GetUserRequest
+	(*User)(nil),                   // 26: portal.plugin.v1.User
+	(*GetOrganizationRequest)(nil), // 27: portal.plugin.v1.GetOrganizationRequest
+	(*Organization)(nil),           // 28: portal.plugin.v1.Organization
+	(*DecideRequest)(nil),          // 29: portal.plugin.v1.DecideRequest
+	(*Decision)(nil),               // 30: portal.plugin.v1.Decision
+	(*DataFilterRequest)(nil),      // 31: portal.plugin.v1.DataFilterRequest
+	(*DataFilterResponse)(nil),     // 32: portal.plugin.v1.DataFilterResponse
+	(*CreateTaskRequest)(nil),      // 33: portal.plugin.v1.CreateTaskRequest
+	(*CompleteTaskRequest)(nil),    // 34: portal.plugin.v1.CompleteTaskRequest
+	(*TaskRef)(nil),                // 35: portal.plugin.v1.TaskRef
+	(*StartProcessRequest)(nil),    // 36: portal.plugin.v1.StartProcessRequest
+	(*GetProcessRequest)(nil),      // 37: portal.plugin.v1.GetProcessRequest
+	(*ProcessInstance)(nil),        // 38: portal.plugin.v1.ProcessInstance
+	(*EvaluateTrackRequest)(nil),   // 39: portal.plugin.v1.EvaluateTrackRequest
+	(*TrackStatus)(nil),            // 40: portal.plugin.v1.TrackStatus
+	(*ComputeDeadlineRequest)(nil), // 41: portal.plugin.v1.ComputeDeadlineRequest
+	(*Deadline)(nil),               // 42: portal.plugin.v1.Deadline
+	(*SendMessageRequest)(nil),     // 43: portal.plugin.v1.SendMessageRequest
+	(*SendMessageResponse)(nil),    // 44: portal.plugin.v1.SendMessageResponse
+	(*PublishEventRequest)(nil),    // 45: portal.plugin.v1.PublishEventRequest
+	(*PublishEventResponse)(nil),   // 46: portal.plugin.v1.PublishEventResponse
+	(*StatFileRequest)(nil),        // 47: portal.plugin.v1.StatFileRequest
+	(*FileInfo)(nil),               // 48: portal.plugin.v1.FileInfo
+	(*GetFileRequest)(nil),         // 49: portal.plugin.v1.GetFileRequest
+	(*FileContent)(nil),            // 50: portal.plugin.v1.FileContent
+	(*PutFileRequest)(nil),         // 51: portal.plugin.v1.PutFileRequest
+	(*RenderDocumentRequest)(nil),  // 52: portal.plugin.v1.RenderDocumentRequest
+	(*DocumentRef)(nil),            // 53: portal.plugin.v1.DocumentRef
+	(*GetDocumentRequest)(nil),     // 54: portal.plugin.v1.GetDocumentRequest
+	(*OpenDossierRequest)(nil),     // 55: portal.plugin.v1.OpenDossierRequest
+	(*DossierInfo)(nil),            // 56: portal.plugin.v1.DossierInfo
+	(*AppendDossierRequest)(nil),   // 57: portal.plugin.v1.AppendDossierRequest
+	(*DossierEntry)(nil),           // 58: portal.plugin.v1.DossierEntry
+	(*ArchiveDossierRequest)(nil),  // 59: portal.plugin.v1.ArchiveDossierRequest
+	(*ArchiveResult)(nil),          // 60: portal.plugin.v1.ArchiveResult
+	(*IndexRequest)(nil),           // 61: portal.plugin.v1.IndexRequest
+	(*IndexResponse)(nil),          // 62: portal.plugin.v1.IndexResponse
+	(*AuditRecord)(nil),            // 63: portal.plugin.v1.AuditRecord
+	(*AuditAck)(nil),               // 64: portal.plugin.v1.AuditAck
+	(*NextNumberRequest)(nil),      // 65: portal.plugin.v1.NextNumberRequest
+	(*NextNumberResponse)(nil),     // 66: portal.plugin.v1.NextNumberResponse
+	(*GetSettingsRequest)(nil),     // 67: portal.plugin.v1.GetSettingsRequest
+	(*PutSettingRequest)(nil),      // 68: portal.plugin.v1.PutSettingRequest
+	(*SettingsMap)(nil),            // 69: portal.plugin.v1.SettingsMap
+	nil,                            // 70: portal.plugin.v1.StartRequest.SettingsEntry
+	nil,                            // 71: portal.plugin.v1.HTTPRequest.ParamsEntry
+	nil,                            // 72: portal.plugin.v1.CreateTaskRequest.TitleEntry
+	nil,                            // 73: portal.plugin.v1.SettingsMap.ValuesEntry
 }
 var file_plugin_proto_depIdxs = []int32{
 	3,  // 0: portal.plugin.v1.StartRequest.database:type_name -> portal.plugin.v1.Database
-	68, // 1: portal.plugin.v1.StartRequest.settings:type_name -> portal.plugin.v1.StartRequest.SettingsEntry
+	70, // 1: portal.plugin.v1.StartRequest.settings:type_name -> portal.plugin.v1.StartRequest.SettingsEntry
 	9,  // 2: portal.plugin.v1.HTTPRequest.headers:type_name -> portal.plugin.v1.Header
 	12, // 3: portal.plugin.v1.HTTPRequest.caller:type_name -> portal.plugin.v1.Caller
-	69, // 4: portal.plugin.v1.HTTPRequest.params:type_name -> portal.plugin.v1.HTTPRequest.ParamsEntry
+	71, // 4: portal.plugin.v1.HTTPRequest.params:type_name -> portal.plugin.v1.HTTPRequest.ParamsEntry
 	7,  // 5: portal.plugin.v1.HTTPStreamFrame.request:type_name -> portal.plugin.v1.HTTPRequest
 	10, // 6: portal.plugin.v1.HTTPStreamFrame.response:type_name -> portal.plugin.v1.HTTPResponse
 	9,  // 7: portal.plugin.v1.HTTPResponse.headers:type_name -> portal.plugin.v1.Header
 	7,  // 8: portal.plugin.v1.ExchangeFrame.request:type_name -> portal.plugin.v1.HTTPRequest
 	10, // 9: portal.plugin.v1.ExchangeFrame.response:type_name -> portal.plugin.v1.HTTPResponse
 	12, // 10: portal.plugin.v1.TaskCallback.actor:type_name -> portal.plugin.v1.Caller
-	70, // 11: portal.plugin.v1.CreateTaskRequest.title:type_name -> portal.plugin.v1.CreateTaskRequest.TitleEntry
-	46, // 12: portal.plugin.v1.FileContent.info:type_name -> portal.plugin.v1.FileInfo
-	54, // 13: portal.plugin.v1.ArchiveResult.dossier:type_name -> portal.plugin.v1.DossierInfo
-	71, // 14: portal.plugin.v1.SettingsMap.values:type_name -> portal.plugin.v1.SettingsMap.ValuesEntry
+	72, // 11: portal.plugin.v1.CreateTaskRequest.title:type_name -> portal.plugin.v1.CreateTaskRequest.TitleEntry
+	48, // 12: portal.plugin.v1.FileContent.info:type_name -> portal.plugin.v1.FileInfo
+	56, // 13: portal.plugin.v1.ArchiveResult.dossier:type_name -> portal.plugin.v1.DossierInfo
+	73, // 14: portal.plugin.v1.SettingsMap.values:type_name -> portal.plugin.v1.SettingsMap.ValuesEntry
 	0,  // 15: portal.plugin.v1.Plugin.Describe:input_type -> portal.plugin.v1.DescribeRequest
 	2,  // 16: portal.plugin.v1.Plugin.Start:input_type -> portal.plugin.v1.StartRequest
 	5,  // 17: portal.plugin.v1.Plugin.CheckHealth:input_type -> portal.plugin.v1.CheckHealthRequest
 	7,  // 18: portal.plugin.v1.Plugin.HandleHTTP:input_type -> portal.plugin.v1.HTTPRequest
 	8,  // 19: portal.plugin.v1.Plugin.HandleHTTPStream:input_type -> portal.plugin.v1.HTTPStreamFrame
-	11, // 20: portal.plugin.v1.Plugin.Exchange:input_type -> portal.plugin.v1.ExchangeFrame
+	17, // 20: portal.plugin.v1.Plugin.CancelHTTP:input_type -> portal.plugin.v1.CancelHTTPRequest
 	13, // 21: portal.plugin.v1.Plugin.HandleTask:input_type -> portal.plugin.v1.TaskCallback
 	15, // 22: portal.plugin.v1.Plugin.DeliverEvent:input_type -> portal.plugin.v1.Event
-	17, // 23: portal.plugin.v1.Plugin.Drain:input_type -> portal.plugin.v1.DrainRequest
-	19, // 24: portal.plugin.v1.Plugin.Stop:input_type -> portal.plugin.v1.StopRequest
-	23, // 25: portal.plugin.v1.Identity.GetUser:input_type -> portal.plugin.v1.GetUserRequest
-	25, // 26: portal.plugin.v1.Identity.GetOrganization:input_type -> portal.plugin.v1.GetOrganizationRequest
-	21, // 27: portal.plugin.v1.Identity.PersonKey:input_type -> portal.plugin.v1.PersonKeyRequest
-	27, // 28: portal.plugin.v1.Policy.Decide:input_type -> portal.plugin.v1.DecideRequest
-	29, // 29: portal.plugin.v1.Policy.DataFilter:input_type -> portal.plugin.v1.DataFilterRequest
-	31, // 30: portal.plugin.v1.Tasks.CreateTask:input_type -> portal.plugin.v1.CreateTaskRequest
-	32, // 31: portal.plugin.v1.Tasks.CompleteTask:input_type -> portal.plugin.v1.CompleteTaskRequest
-	34, // 32: portal.plugin.v1.Processes.StartProcess:input_type -> portal.plugin.v1.StartProcessRequest
-	35, // 33: portal.plugin.v1.Processes.GetProcess:input_type -> portal.plugin.v1.GetProcessRequest
-	39, // 34: portal.plugin.v1.Clocks.ComputeDeadline:input_type -> portal.plugin.v1.ComputeDeadlineRequest
-	37, // 35: portal.plugin.v1.Clocks.EvaluateTrack:input_type -> portal.plugin.v1.EvaluateTrackRequest
-	41, // 36: portal.plugin.v1.Messages.SendMessage:input_type -> portal.plugin.v1.SendMessageRequest
-	43, // 37: portal.plugin.v1.Events.PublishEvent:input_type -> portal.plugin.v1.PublishEventRequest
-	45, // 38: portal.plugin.v1.Files.StatFile:input_type -> portal.plugin.v1.StatFileRequest
-	47, // 39: portal.plugin.v1.Files.GetFile:input_type -> portal.plugin.v1.GetFileRequest
-	49, // 40: portal.plugin.v1.Files.PutFile:input_type -> portal.plugin.v1.PutFileRequest
-	50, // 41: portal.plugin.v1.Documents.RenderDocument:input_type -> portal.plugin.v1.RenderDocumentRequest
-	52, // 42: portal.plugin.v1.Documents.GetDocument:input_type -> portal.plugin.v1.GetDocumentRequest
-	53, // 43: portal.plugin.v1.Dossiers.OpenDossier:input_type -> portal.plugin.v1.OpenDossierRequest
-	55, // 44: portal.plugin.v1.Dossiers.AppendDossier:input_type -> portal.plugin.v1.AppendDossierRequest
-	57, // 45: portal.plugin.v1.Dossiers.ArchiveDossier:input_type -> portal.plugin.v1.ArchiveDossierRequest
-	59, // 46: portal.plugin.v1.Search.Index:input_type -> portal.plugin.v1.IndexRequest
-	61, // 47: portal.plugin.v1.Audit.Write:input_type -> portal.plugin.v1.AuditRecord
-	63, // 48: portal.plugin.v1.Numbering.Next:input_type -> portal.plugin.v1.NextNumberRequest
-	65, // 49: portal.plugin.v1.Settings.GetSettings:input_type -> portal.plugin.v1.GetSettingsRequest
-	66, // 50: portal.plugin.v1.Settings.PutSetting:input_type -> portal.plugin.v1.PutSettingRequest
+	19, // 23: portal.plugin.v1.Plugin.Drain:input_type -> portal.plugin.v1.DrainRequest
+	21, // 24: portal.plugin.v1.Plugin.Stop:input_type -> portal.plugin.v1.StopRequest
+	25, // 25: portal.plugin.v1.Identity.GetUser:input_type -> portal.plugin.v1.GetUserRequest
+	27, // 26: portal.plugin.v1.Identity.GetOrganization:input_type -> portal.plugin.v1.GetOrganizationRequest
+	23, // 27: portal.plugin.v1.Identity.PersonKey:input_type -> portal.plugin.v1.PersonKeyRequest
+	29, // 28: portal.plugin.v1.Policy.Decide:input_type -> portal.plugin.v1.DecideRequest
+	31, // 29: portal.plugin.v1.Policy.DataFilter:input_type -> portal.plugin.v1.DataFilterRequest
+	33, // 30: portal.plugin.v1.Tasks.CreateTask:input_type -> portal.plugin.v1.CreateTaskRequest
+	34, // 31: portal.plugin.v1.Tasks.CompleteTask:input_type -> portal.plugin.v1.CompleteTaskRequest
+	36, // 32: portal.plugin.v1.Processes.StartProcess:input_type -> portal.plugin.v1.StartProcessRequest
+	37, // 33: portal.plugin.v1.Processes.GetProcess:input_type -> portal.plugin.v1.GetProcessRequest
+	41, // 34: portal.plugin.v1.Clocks.ComputeDeadline:input_type -> portal.plugin.v1.ComputeDeadlineRequest
+	39, // 35: portal.plugin.v1.Clocks.EvaluateTrack:input_type -> portal.plugin.v1.EvaluateTrackRequest
+	43, // 36: portal.plugin.v1.Messages.SendMessage:input_type -> portal.plugin.v1.SendMessageRequest
+	45, // 37: portal.plugin.v1.Events.PublishEvent:input_type -> portal.plugin.v1.PublishEventRequest
+	47, // 38: portal.plugin.v1.Files.StatFile:input_type -> portal.plugin.v1.StatFileRequest
+	49, // 39: portal.plugin.v1.Files.GetFile:input_type -> portal.plugin.v1.GetFileRequest
+	51, // 40: portal.plugin.v1.Files.PutFile:input_type -> portal.plugin.v1.PutFileRequest
+	52, // 41: portal.plugin.v1.Documents.RenderDocument:input_type -> portal.plugin.v1.RenderDocumentRequest
+	54, // 42: portal.plugin.v1.Documents.GetDocument:input_type -> portal.plugin.v1.GetDocumentRequest
+	55, // 43: portal.plugin.v1.Dossiers.OpenDossier:input_type -> portal.plugin.v1.OpenDossierRequest
+	57, // 44: portal.plugin.v1.Dossiers.AppendDossier:input_type -> portal.plugin.v1.AppendDossierRequest
+	59, // 45: portal.plugin.v1.Dossiers.ArchiveDossier:input_type -> portal.plugin.v1.ArchiveDossierRequest
+	61, // 46: portal.plugin.v1.Search.Index:input_type -> portal.plugin.v1.IndexRequest
+	63, // 47: portal.plugin.v1.Audit.Write:input_type -> portal.plugin.v1.AuditRecord
+	65, // 48: portal.plugin.v1.Numbering.Next:input_type -> portal.plugin.v1.NextNumberRequest
+	67, // 49: portal.plugin.v1.Settings.GetSettings:input_type -> portal.plugin.v1.GetSettingsRequest
+	68, // 50: portal.plugin.v1.Settings.PutSetting:input_type -> portal.plugin.v1.PutSettingRequest
 	1,  // 51: portal.plugin.v1.Plugin.Describe:output_type -> portal.plugin.v1.DescribeResponse
 	4,  // 52: portal.plugin.v1.Plugin.Start:output_type -> portal.plugin.v1.StartResponse
 	6,  // 53: portal.plugin.v1.Plugin.CheckHealth:output_type -> portal.plugin.v1.CheckHealthResponse
 	10, // 54: portal.plugin.v1.Plugin.HandleHTTP:output_type -> portal.plugin.v1.HTTPResponse
 	8,  // 55: portal.plugin.v1.Plugin.HandleHTTPStream:output_type -> portal.plugin.v1.HTTPStreamFrame
-	11, // 56: portal.plugin.v1.Plugin.Exchange:output_type -> portal.plugin.v1.ExchangeFrame
+	18, // 56: portal.plugin.v1.Plugin.CancelHTTP:output_type -> portal.plugin.v1.CancelHTTPResponse
 	14, // 57: portal.plugin.v1.Plugin.HandleTask:output_type -> portal.plugin.v1.TaskCallbackResult
 	16, // 58: portal.plugin.v1.Plugin.DeliverEvent:output_type -> portal.plugin.v1.EventAck
-	18, // 59: portal.plugin.v1.Plugin.Drain:output_type -> portal.plugin.v1.DrainResponse
-	20, // 60: portal.plugin.v1.Plugin.Stop:output_type -> portal.plugin.v1.StopResponse
-	24, // 61: portal.plugin.v1.Identity.GetUser:output_type -> portal.plugin.v1.User
-	26, // 62: portal.plugin.v1.Identity.GetOrganization:output_type -> portal.plugin.v1.Organization
-	22, // 63: portal.plugin.v1.Identity.PersonKey:output_type -> portal.plugin.v1.PersonKeyResponse
-	28, // 64: portal.plugin.v1.Policy.Decide:output_type -> portal.plugin.v1.Decision
-	30, // 65: portal.plugin.v1.Policy.DataFilter:output_type -> portal.plugin.v1.DataFilterResponse
-	33, // 66: portal.plugin.v1.Tasks.CreateTask:output_type -> portal.plugin.v1.TaskRef
-	33, // 67: portal.plugin.v1.Tasks.CompleteTask:output_type -> portal.plugin.v1.TaskRef
-	36, // 68: portal.plugin.v1.Processes.StartProcess:output_type -> portal.plugin.v1.ProcessInstance
-	36, // 69: portal.plugin.v1.Processes.GetProcess:output_type -> portal.plugin.v1.ProcessInstance
-	40, // 70: portal.plugin.v1.Clocks.ComputeDeadline:output_type -> portal.plugin.v1.Deadline
-	38, // 71: portal.plugin.v1.Clocks.EvaluateTrack:output_type -> portal.plugin.v1.TrackStatus
-	42, // 72: portal.plugin.v1.Messages.SendMessage:output_type -> portal.plugin.v1.SendMessageResponse
-	44, // 73: portal.plugin.v1.Events.PublishEvent:output_type -> portal.plugin.v1.PublishEventResponse
-	46, // 74: portal.plugin.v1.Files.StatFile:output_type -> portal.plugin.v1.FileInfo
-	48, // 75: portal.plugin.v1.Files.GetFile:output_type -> portal.plugin.v1.FileContent
-	46, // 76: portal.plugin.v1.Files.PutFile:output_type -> portal.plugin.v1.FileInfo
-	51, // 77: portal.plugin.v1.Documents.RenderDocument:output_type -> portal.plugin.v1.DocumentRef
-	51, // 78: portal.plugin.v1.Documents.GetDocument:output_type -> portal.plugin.v1.DocumentRef
-	54, // 79: portal.plugin.v1.Dossiers.OpenDossier:output_type -> portal.plugin.v1.DossierInfo
-	56, // 80: portal.plugin.v1.Dossiers.AppendDossier:output_type -> portal.plugin.v1.DossierEntry
-	58, // 81: portal.plugin.v1.Dossiers.ArchiveDossier:output_type -> portal.plugin.v1.ArchiveResult
-	60, // 82: portal.plugin.v1.Search.Index:output_type -> portal.plugin.v1.IndexResponse
-	62, // 83: portal.plugin.v1.Audit.Write:output_type -> portal.plugin.v1.AuditAck
-	64, // 84: portal.plugin.v1.Numbering.Next:output_type -> portal.plugin.v1.NextNumberResponse
-	67, // 85: portal.plugin.v1.Settings.GetSettings:output_type -> portal.plugin.v1.SettingsMap
-	67, // 86: portal.plugin.v1.Settings.PutSetting:output_type -> portal.plugin.v1.SettingsMap
+	20, // 59: portal.plugin.v1.Plugin.Drain:output_type -> portal.plugin.v1.DrainResponse
+	22, // 60: portal.plugin.v1.Plugin.Stop:output_type -> portal.plugin.v1.StopResponse
+	26, // 61: portal.plugin.v1.Identity.GetUser:output_type -> portal.plugin.v1.User
+	28, // 62: portal.plugin.v1.Identity.GetOrganization:output_type -> portal.plugin.v1.Organization
+	24, // 63: portal.plugin.v1.Identity.PersonKey:output_type -> portal.plugin.v1.PersonKeyResponse
+	30, // 64: portal.plugin.v1.Policy.Decide:output_type -> portal.plugin.v1.Decision
+	32, // 65: portal.plugin.v1.Policy.DataFilter:output_type -> portal.plugin.v1.DataFilterResponse
+	35, // 66: portal.plugin.v1.Tasks.CreateTask:output_type -> portal.plugin.v1.TaskRef
+	35, // 67: portal.plugin.v1.Tasks.CompleteTask:output_type -> portal.plugin.v1.TaskRef
+	38, // 68: portal.plugin.v1.Processes.StartProcess:output_type -> portal.plugin.v1.ProcessInstance
+	38, // 69: portal.plugin.v1.Processes.GetProcess:output_type -> portal.plugin.v1.ProcessInstance
+	42, // 70: portal.plugin.v1.Clocks.ComputeDeadline:output_type -> portal.plugin.v1.Deadline
+	40, // 71: portal.plugin.v1.Clocks.EvaluateTrack:output_type -> portal.plugin.v1.TrackStatus
+	44, // 72: portal.plugin.v1.Messages.SendMessage:output_type -> portal.plugin.v1.SendMessageResponse
+	46, // 73: portal.plugin.v1.Events.PublishEvent:output_type -> portal.plugin.v1.PublishEventResponse
+	48, // 74: portal.plugin.v1.Files.StatFile:output_type -> portal.plugin.v1.FileInfo
+	50, // 75: portal.plugin.v1.Files.GetFile:output_type -> portal.plugin.v1.FileContent
+	48, // 76: portal.plugin.v1.Files.PutFile:output_type -> portal.plugin.v1.FileInfo
+	53, // 77: portal.plugin.v1.Documents.RenderDocument:output_type -> portal.plugin.v1.DocumentRef
+	53, // 78: portal.plugin.v1.Documents.GetDocument:output_type -> portal.plugin.v1.DocumentRef
+	56, // 79: portal.plugin.v1.Dossiers.OpenDossier:output_type -> portal.plugin.v1.DossierInfo
+	58, // 80: portal.plugin.v1.Dossiers.AppendDossier:output_type -> portal.plugin.v1.DossierEntry
+	60, // 81: portal.plugin.v1.Dossiers.ArchiveDossier:output_type -> portal.plugin.v1.ArchiveResult
+	62, // 82: portal.plugin.v1.Search.Index:output_type -> portal.plugin.v1.IndexResponse
+	64, // 83: portal.plugin.v1.Audit.Write:output_type -> portal.plugin.v1.AuditAck
+	66, // 84: portal.plugin.v1.Numbering.Next:output_type -> portal.plugin.v1.NextNumberResponse
+	69, // 85: portal.plugin.v1.Settings.GetSettings:output_type -> portal.plugin.v1.SettingsMap
+	69, // 86: portal.plugin.v1.Settings.PutSetting:output_type -> portal.plugin.v1.SettingsMap
 	51, // [51:87] is the sub-list for method output_type
 	15, // [15:51] is the sub-list for method input_type
 	15, // [15:15] is the sub-list for extension type_name
@@ -4790,7 +4897,7 @@ func file_plugin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_plugin_proto_rawDesc), len(file_plugin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   72,
+			NumMessages:   74,
 			NumExtensions: 0,
 			NumServices:   15,
 		},

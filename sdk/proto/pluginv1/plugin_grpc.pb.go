@@ -41,7 +41,7 @@ const (
 	Plugin_CheckHealth_FullMethodName      = "/portal.plugin.v1.Plugin/CheckHealth"
 	Plugin_HandleHTTP_FullMethodName       = "/portal.plugin.v1.Plugin/HandleHTTP"
 	Plugin_HandleHTTPStream_FullMethodName = "/portal.plugin.v1.Plugin/HandleHTTPStream"
-	Plugin_Exchange_FullMethodName         = "/portal.plugin.v1.Plugin/Exchange"
+	Plugin_CancelHTTP_FullMethodName       = "/portal.plugin.v1.Plugin/CancelHTTP"
 	Plugin_HandleTask_FullMethodName       = "/portal.plugin.v1.Plugin/HandleTask"
 	Plugin_DeliverEvent_FullMethodName     = "/portal.plugin.v1.Plugin/DeliverEvent"
 	Plugin_Drain_FullMethodName            = "/portal.plugin.v1.Plugin/Drain"
@@ -74,14 +74,13 @@ type PluginClient interface {
 	// then half-closes. The plugin answers with the response head first (an
 	// HTTPResponse without body), then body chunks. Same checks as HandleHTTP.
 	HandleHTTPStream(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[HTTPStreamFrame, HTTPStreamFrame], error)
-	// Exchange carries many HandleHTTP calls over one long-lived stream, which
-	// saves each call gRPC's stream set-up. The host sends requests, each under
-	// an id it has not used before on the stream, and cancellations; the
-	// plugin answers each request id once, in any order, with a response or an
-	// error status, applying the request's deadline itself. Same checks and
-	// meaning as HandleHTTP. A plugin that answers Unimplemented is called
-	// through HandleHTTP instead.
-	Exchange(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[ExchangeFrame, ExchangeFrame], error)
+	// CancelHTTP cancels the context of a request the host sent on the direct
+	// channel (see StartResponse.direct_socket) and no longer waits for. The
+	// plugin answers it whether or not the request is still running.
+	CancelHTTP(ctx context.Context, in *CancelHTTPRequest, opts ...grpc.CallOption) (*CancelHTTPResponse, error)
+	// (Exchange, a stream carrying many HandleHTTP calls, was here from
+	// 2026-11-27 and was replaced by the direct channel the same week; hosts no
+	// longer call it and plugins need not serve it. Its name is not reused.)
 	// HandleTask is called when a workbench task of one of the plugin's task
 	// types changes state (completed, returned, transferred …).
 	HandleTask(ctx context.Context, in *TaskCallback, opts ...grpc.CallOption) (*TaskCallbackResult, error)
@@ -157,18 +156,15 @@ func (c *pluginClient) HandleHTTPStream(ctx context.Context, opts ...grpc.CallOp
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Plugin_HandleHTTPStreamClient = grpc.BidiStreamingClient[HTTPStreamFrame, HTTPStreamFrame]
 
-func (c *pluginClient) Exchange(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[ExchangeFrame, ExchangeFrame], error) {
+func (c *pluginClient) CancelHTTP(ctx context.Context, in *CancelHTTPRequest, opts ...grpc.CallOption) (*CancelHTTPResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	stream, err := c.cc.NewStream(ctx, &Plugin_ServiceDesc.Streams[1], Plugin_Exchange_FullMethodName, cOpts...)
+	out := new(CancelHTTPResponse)
+	err := c.cc.Invoke(ctx, Plugin_CancelHTTP_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
-	x := &grpc.GenericClientStream[ExchangeFrame, ExchangeFrame]{ClientStream: stream}
-	return x, nil
+	return out, nil
 }
-
-// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
-type Plugin_ExchangeClient = grpc.BidiStreamingClient[ExchangeFrame, ExchangeFrame]
 
 func (c *pluginClient) HandleTask(ctx context.Context, in *TaskCallback, opts ...grpc.CallOption) (*TaskCallbackResult, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
@@ -236,14 +232,13 @@ type PluginServer interface {
 	// then half-closes. The plugin answers with the response head first (an
 	// HTTPResponse without body), then body chunks. Same checks as HandleHTTP.
 	HandleHTTPStream(grpc.BidiStreamingServer[HTTPStreamFrame, HTTPStreamFrame]) error
-	// Exchange carries many HandleHTTP calls over one long-lived stream, which
-	// saves each call gRPC's stream set-up. The host sends requests, each under
-	// an id it has not used before on the stream, and cancellations; the
-	// plugin answers each request id once, in any order, with a response or an
-	// error status, applying the request's deadline itself. Same checks and
-	// meaning as HandleHTTP. A plugin that answers Unimplemented is called
-	// through HandleHTTP instead.
-	Exchange(grpc.BidiStreamingServer[ExchangeFrame, ExchangeFrame]) error
+	// CancelHTTP cancels the context of a request the host sent on the direct
+	// channel (see StartResponse.direct_socket) and no longer waits for. The
+	// plugin answers it whether or not the request is still running.
+	CancelHTTP(context.Context, *CancelHTTPRequest) (*CancelHTTPResponse, error)
+	// (Exchange, a stream carrying many HandleHTTP calls, was here from
+	// 2026-11-27 and was replaced by the direct channel the same week; hosts no
+	// longer call it and plugins need not serve it. Its name is not reused.)
 	// HandleTask is called when a workbench task of one of the plugin's task
 	// types changes state (completed, returned, transferred …).
 	HandleTask(context.Context, *TaskCallback) (*TaskCallbackResult, error)
@@ -281,8 +276,8 @@ func (UnimplementedPluginServer) HandleHTTP(context.Context, *HTTPRequest) (*HTT
 func (UnimplementedPluginServer) HandleHTTPStream(grpc.BidiStreamingServer[HTTPStreamFrame, HTTPStreamFrame]) error {
 	return status.Errorf(codes.Unimplemented, "method HandleHTTPStream not implemented")
 }
-func (UnimplementedPluginServer) Exchange(grpc.BidiStreamingServer[ExchangeFrame, ExchangeFrame]) error {
-	return status.Errorf(codes.Unimplemented, "method Exchange not implemented")
+func (UnimplementedPluginServer) CancelHTTP(context.Context, *CancelHTTPRequest) (*CancelHTTPResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method CancelHTTP not implemented")
 }
 func (UnimplementedPluginServer) HandleTask(context.Context, *TaskCallback) (*TaskCallbackResult, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method HandleTask not implemented")
@@ -396,12 +391,23 @@ func _Plugin_HandleHTTPStream_Handler(srv interface{}, stream grpc.ServerStream)
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type Plugin_HandleHTTPStreamServer = grpc.BidiStreamingServer[HTTPStreamFrame, HTTPStreamFrame]
 
-func _Plugin_Exchange_Handler(srv interface{}, stream grpc.ServerStream) error {
-	return srv.(PluginServer).Exchange(&grpc.GenericServerStream[ExchangeFrame, ExchangeFrame]{ServerStream: stream})
+func _Plugin_CancelHTTP_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CancelHTTPRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginServer).CancelHTTP(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Plugin_CancelHTTP_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginServer).CancelHTTP(ctx, req.(*CancelHTTPRequest))
+	}
+	return interceptor(ctx, in, info, handler)
 }
-
-// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
-type Plugin_ExchangeServer = grpc.BidiStreamingServer[ExchangeFrame, ExchangeFrame]
 
 func _Plugin_HandleTask_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(TaskCallback)
@@ -499,6 +505,10 @@ var Plugin_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _Plugin_HandleHTTP_Handler,
 		},
 		{
+			MethodName: "CancelHTTP",
+			Handler:    _Plugin_CancelHTTP_Handler,
+		},
+		{
 			MethodName: "HandleTask",
 			Handler:    _Plugin_HandleTask_Handler,
 		},
@@ -519,12 +529,6 @@ var Plugin_ServiceDesc = grpc.ServiceDesc{
 		{
 			StreamName:    "HandleHTTPStream",
 			Handler:       _Plugin_HandleHTTPStream_Handler,
-			ServerStreams: true,
-			ClientStreams: true,
-		},
-		{
-			StreamName:    "Exchange",
-			Handler:       _Plugin_Exchange_Handler,
 			ServerStreams: true,
 			ClientStreams: true,
 		},

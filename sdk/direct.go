@@ -1,0 +1,167 @@
+package sdk
+
+import (
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/shanghai-amr/portal/sdk/proto/pluginv1"
+	"github.com/shanghai-amr/portal/sdk/wire"
+)
+
+// directChannel is the plugin's side of the direct channel (see
+// StartResponse.direct_socket in plugin.proto): a Unix socket in a private
+// folder, on which the host process, and only it, sends small requests. Each
+// connection carries one request at a time, read, handled and answered by
+// one goroutine.
+type directChannel struct {
+	l       net.Listener
+	dir     string
+	hostPID int
+	life    context.Context
+	end     context.CancelFunc
+
+	mu      sync.Mutex
+	cancels map[uint64]context.CancelFunc
+	conns   map[net.Conn]struct{}
+}
+
+// listenDirect opens the direct channel for the host process hostPID, in a
+// new 0700 folder under the temporary folder (where go-plugin puts its own
+// socket).
+func (s *server) listenDirect(hostPID int) (*directChannel, error) {
+	dir, err := os.MkdirTemp("", "direct-")
+	if err != nil {
+		return nil, err
+	}
+	l, err := net.Listen("unix", filepath.Join(dir, "http.sock"))
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	life, end := context.WithCancel(context.Background())
+	d := &directChannel{l: l, dir: dir, hostPID: hostPID, life: life, end: end,
+		cancels: map[uint64]context.CancelFunc{}, conns: map[net.Conn]struct{}{}}
+	go d.accept(s)
+	return d, nil
+}
+
+func (d *directChannel) socket() string { return d.l.Addr().String() }
+
+func (d *directChannel) accept(s *server) {
+	for {
+		conn, err := d.l.Accept()
+		if err != nil {
+			return
+		}
+		go d.serve(s, conn)
+	}
+}
+
+// serve answers the requests on one connection until the host closes it.
+func (d *directChannel) serve(s *server, conn net.Conn) {
+	defer conn.Close()
+	if pid, err := wire.PeerPID(conn); err != nil || pid != d.hostPID {
+		s.log.Warn("direct connection refused: not from the host process", "pid", pid, "err", err)
+		return
+	}
+	d.mu.Lock()
+	if d.conns == nil { // closed
+		d.mu.Unlock()
+		return
+	}
+	d.conns[conn] = struct{}{}
+	d.mu.Unlock()
+	defer func() {
+		d.mu.Lock()
+		delete(d.conns, conn)
+		d.mu.Unlock()
+	}()
+	fc := wire.NewFrameConn(conn)
+	for {
+		in := &pluginv1.ExchangeFrame{}
+		if err := fc.ReadFrame(in); err != nil {
+			return
+		}
+		if err := fc.WriteFrame(d.handle(s, in)); err != nil {
+			return
+		}
+	}
+}
+
+// handle serves one request under its deadline, cancellable by CancelHTTP.
+func (d *directChannel) handle(s *server, in *pluginv1.ExchangeFrame) *pluginv1.ExchangeFrame {
+	out := &pluginv1.ExchangeFrame{Id: in.Id}
+	if in.Request == nil {
+		out.ErrorCode, out.ErrorMessage = int32(codes.InvalidArgument), "frame without a request"
+		return out
+	}
+	ctx, cancel := requestContext(d.life, in.Request)
+	d.mu.Lock()
+	d.cancels[in.Id] = cancel
+	d.mu.Unlock()
+	resp, err := s.HandleHTTP(ctx, in.Request)
+	if ctx.Err() != nil {
+		// Past its deadline or given up: as a gRPC call would end.
+		resp, err = nil, status.FromContextError(ctx.Err()).Err()
+	}
+	d.mu.Lock()
+	delete(d.cancels, in.Id)
+	d.mu.Unlock()
+	cancel()
+	out.Response = resp
+	if err != nil {
+		e := status.Convert(err)
+		out.Response, out.ErrorCode, out.ErrorMessage = nil, int32(e.Code()), e.Message()
+	}
+	return out
+}
+
+// cancel cancels request id if it is running.
+func (d *directChannel) cancel(id uint64) {
+	d.mu.Lock()
+	cancel := d.cancels[id]
+	d.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+}
+
+// close stops accepting, ends the connections and the requests on them, and
+// removes the socket's folder.
+func (d *directChannel) close() {
+	d.l.Close()
+	d.end()
+	d.mu.Lock()
+	for c := range d.conns {
+		c.Close()
+	}
+	d.conns = nil
+	d.mu.Unlock()
+	os.RemoveAll(d.dir)
+}
+
+// requestContext is a request's context: cancelled with parent, at the
+// request's deadline, or by the host.
+func requestContext(parent context.Context, req *pluginv1.HTTPRequest) (context.Context, context.CancelFunc) {
+	if req.DeadlineUnixMs > 0 {
+		return context.WithDeadline(parent, time.UnixMilli(req.DeadlineUnixMs))
+	}
+	return context.WithCancel(parent)
+}
+
+func (s *server) CancelHTTP(_ context.Context, req *pluginv1.CancelHTTPRequest) (*pluginv1.CancelHTTPResponse, error) {
+	s.mu.RLock()
+	d := s.direct
+	s.mu.RUnlock()
+	if d != nil {
+		d.cancel(req.Id)
+	}
+	return &pluginv1.CancelHTTPResponse{}, nil
+}

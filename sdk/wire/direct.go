@@ -1,0 +1,201 @@
+package wire
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/shanghai-amr/portal/sdk/proto/pluginv1"
+)
+
+// direct is the host's side of a plugin's direct channel (see
+// StartResponse.direct_socket in plugin.proto): a pool of Unix-socket
+// connections to the plugin process, each carrying one HandleHTTP call at a
+// time, written and read by the calling goroutine itself. With no goroutine
+// between the caller and the socket in either process, a call costs about one
+// cross-process round trip, where a gRPC call costs several hand-offs
+// between goroutines on each side.
+type direct struct {
+	path string
+	pid  int // the plugin process; a socket served by any other is refused
+	rpc  pluginv1.PluginClient
+
+	ids  atomic.Uint64
+	rtt  atomic.Int64 // moving average of recent round trips, ns
+	mu   sync.Mutex
+	idle []*FrameConn
+	open int
+	shut bool
+}
+
+// maxDirectConns bounds the connections to one plugin process; calls beyond
+// it go over gRPC.
+const maxDirectConns = 256
+
+// stallGrace bounds the cancellation sent after a caller gave up.
+const stallGrace = time.Second
+
+// errNoConn means the call was not sent: use gRPC instead.
+var errNoConn = errors.New("no direct connection")
+
+// call serves req over a direct connection. errNoConn means nothing was
+// sent and the caller should use gRPC.
+func (d *direct) call(ctx context.Context, req *pluginv1.HTTPRequest) (*pluginv1.HTTPResponse, error) {
+	c, err := d.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	id := d.ids.Add(1)
+	f, err := d.roundTrip(ctx, c, &pluginv1.ExchangeFrame{Id: id, Request: req})
+	if err != nil {
+		d.discard(c)
+		if ctx.Err() != nil {
+			// The plugin may still be running it: cancel its context.
+			go func() {
+				cctx, cancel := context.WithTimeout(context.Background(), stallGrace)
+				defer cancel()
+				_, _ = d.rpc.CancelHTTP(cctx, &pluginv1.CancelHTTPRequest{Id: id})
+			}()
+			return nil, status.FromContextError(ctx.Err()).Err()
+		}
+		return nil, status.Errorf(codes.Unavailable, "plugin connection: %v", err)
+	}
+	d.put(c)
+	if f.ErrorCode != 0 {
+		return nil, status.Error(codes.Code(f.ErrorCode), f.ErrorMessage)
+	}
+	if f.Id != id || f.Response == nil {
+		return nil, status.Errorf(codes.Internal, "plugin answered request %d with frame %d", id, f.Id)
+	}
+	return f.Response, nil
+}
+
+// roundTrip writes f and reads the answer. Both are bounded by ctx: its end
+// (its deadline too) interrupts them at once.
+func (d *direct) roundTrip(ctx context.Context, c *FrameConn, f *pluginv1.ExchangeFrame) (*pluginv1.ExchangeFrame, error) {
+	stop := context.AfterFunc(ctx, func() { _ = c.SetDeadline(time.Unix(1, 0)) })
+	inFlight.Add(1)
+	start := time.Now()
+	err := c.WriteFrame(f)
+	out := &pluginv1.ExchangeFrame{}
+	if err == nil {
+		if d.shouldSpin() {
+			c.spin(start.Add(spinMax))
+		}
+		err = c.ReadFrame(out)
+	}
+	inFlight.Add(-1)
+	if !stop() && err == nil {
+		// ctx ended as the answer came: the connection's deadline may be
+		// set in the past at any moment, so it cannot be used again.
+		err = context.Cause(ctx)
+	}
+	if err != nil {
+		return nil, err
+	}
+	rtt := d.rtt.Load()
+	d.rtt.Store(rtt + (int64(time.Since(start))-rtt)/8)
+	return out, nil
+}
+
+// Spinning. A caller waiting for its answer would park, and with nothing else
+// to run its thread and core go to sleep; waking them when the answer comes
+// costs more than the plugin takes to answer a simple request (on the 2-core
+// VM of docs/benchmarks.md, about 60 µs of a 180 µs request). So a caller
+// first polls the socket, busy, for at most spinMax — but only when the
+// plugin's recent answers came within that time and few calls are waiting,
+// so that spinning only ever uses cores that would otherwise be idle: at
+// most half of them, leaving the rest to the plugins.
+const spinMax = 200 * time.Microsecond
+
+// inFlight counts the direct calls of this process waiting for an answer.
+var inFlight atomic.Int32
+
+func (d *direct) shouldSpin() bool {
+	return d.rtt.Load() < int64(spinMax) && int(inFlight.Load()) <= max(1, runtime.GOMAXPROCS(0)/2)
+}
+
+// get takes an idle connection or opens one; errNoConn when the pool is full
+// or the socket cannot be reached.
+func (d *direct) get(ctx context.Context) (*FrameConn, error) {
+	d.mu.Lock()
+	if d.shut {
+		d.mu.Unlock()
+		return nil, errClosed
+	}
+	if n := len(d.idle); n > 0 {
+		c := d.idle[n-1]
+		d.idle = d.idle[:n-1]
+		d.mu.Unlock()
+		return c, nil
+	}
+	if d.open >= maxDirectConns {
+		d.mu.Unlock()
+		return nil, errNoConn
+	}
+	d.open++
+	d.mu.Unlock()
+	c, err := d.dial(ctx)
+	if err != nil {
+		d.mu.Lock()
+		d.open--
+		d.mu.Unlock()
+		return nil, errNoConn
+	}
+	return c, nil
+}
+
+// dial connects to the socket and checks it is served by the plugin process.
+func (d *direct) dial(ctx context.Context) (*FrameConn, error) {
+	conn, err := (&net.Dialer{}).DialContext(ctx, "unix", d.path)
+	if err != nil {
+		return nil, err
+	}
+	if pid, err := PeerPID(conn); err != nil || pid != d.pid {
+		conn.Close()
+		return nil, fmt.Errorf("direct socket served by process %d, not the plugin's %d (%v)", pid, d.pid, err)
+	}
+	return NewFrameConn(conn), nil
+}
+
+// put returns a connection after a complete round trip.
+func (d *direct) put(c *FrameConn) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.shut {
+		d.open--
+		c.Close()
+		return
+	}
+	d.idle = append(d.idle, c)
+}
+
+// discard closes a connection whose state is unknown.
+func (d *direct) discard(c *FrameConn) {
+	c.Close()
+	d.mu.Lock()
+	d.open--
+	d.mu.Unlock()
+}
+
+// close closes the idle connections; those in use are closed as their calls
+// end (each bounded by its caller's deadline). Later calls answer
+// Unavailable.
+func (d *direct) close() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.shut = true
+	for _, c := range d.idle {
+		c.Close()
+		d.open--
+	}
+	d.idle = nil
+}
