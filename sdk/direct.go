@@ -2,6 +2,7 @@ package sdk
 
 import (
 	"context"
+	"errors"
 	"net"
 	"os"
 	"path/filepath"
@@ -89,7 +90,14 @@ func (d *directChannel) serve(s *server, conn net.Conn) {
 		if err := fc.ReadFrame(in); err != nil {
 			return
 		}
-		if err := fc.WriteFrame(d.handle(s, in)); err != nil {
+		out := d.handle(s, in)
+		err := fc.WriteFrame(out)
+		if errors.Is(err, wire.ErrFrameTooLarge) {
+			// As gRPC would refuse it; a route with large answers is
+			// declared stream: true.
+			err = fc.WriteFrame(&pluginv1.ExchangeFrame{Id: in.Id, ErrorCode: int32(codes.ResourceExhausted), ErrorMessage: "response: " + err.Error()})
+		}
+		if err != nil {
 			return
 		}
 	}

@@ -161,7 +161,9 @@ func New(o Options) *Manager {
 	}
 	sockets, err := os.MkdirTemp("", "portal-plugins-")
 	if err != nil {
-		sockets = os.TempDir()
+		// The plugins then use the system's temporary folder, which Close
+		// must not remove.
+		sockets = ""
 	}
 	return &Manager{
 		opts: o, log: o.Log, router: newRouter(o.Audit, o.Policy, o.Pseudonyms, o.BodyLimit, o.RouteTimeout), sockets: sockets,
@@ -229,7 +231,9 @@ func (m *Manager) Close() {
 		}
 	}
 	wg.Wait()
-	_ = os.RemoveAll(m.sockets)
+	if m.sockets != "" {
+		_ = os.RemoveAll(m.sockets)
+	}
 }
 
 // Install verifies a bundle, starts the plugin and routes to it.

@@ -37,11 +37,14 @@ type direct struct {
 }
 
 // maxDirectConns bounds the connections to one plugin process; calls beyond
-// it go over gRPC.
-const maxDirectConns = 256
+// it go over gRPC. maxIdleConns bounds those kept open between calls.
+const (
+	maxDirectConns = 256
+	maxIdleConns   = 64
+)
 
-// stallGrace bounds the cancellation sent after a caller gave up.
-const stallGrace = time.Second
+// cancelTimeout bounds the cancellation sent after a caller gave up.
+const cancelTimeout = time.Second
 
 // errNoConn means the call was not sent: use gRPC instead.
 var errNoConn = errors.New("no direct connection")
@@ -60,7 +63,7 @@ func (d *direct) call(ctx context.Context, req *pluginv1.HTTPRequest) (*pluginv1
 		if ctx.Err() != nil {
 			// The plugin may still be running it: cancel its context.
 			go func() {
-				cctx, cancel := context.WithTimeout(context.Background(), stallGrace)
+				cctx, cancel := context.WithTimeout(context.Background(), cancelTimeout)
 				defer cancel()
 				_, _ = d.rpc.CancelHTTP(cctx, &pluginv1.CancelHTTPRequest{Id: id})
 			}()
@@ -170,7 +173,7 @@ func (d *direct) dial(ctx context.Context) (*FrameConn, error) {
 func (d *direct) put(c *FrameConn) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.shut {
+	if d.shut || len(d.idle) >= maxIdleConns {
 		d.open--
 		c.Close()
 		return

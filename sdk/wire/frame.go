@@ -3,6 +3,7 @@ package wire
 import (
 	"bufio"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -21,6 +22,9 @@ type FrameConn struct {
 	buf []byte // reused for encoding and decoding
 }
 
+// ErrFrameTooLarge is a frame over MaxMessageBytes; nothing of it was sent.
+var ErrFrameTooLarge = errors.New("frame too large")
+
 // keptBuffer is the largest buffer a connection keeps between frames.
 const keptBuffer = 256 << 10
 
@@ -37,7 +41,7 @@ func (c *FrameConn) WriteFrame(f *pluginv1.ExchangeFrame) error {
 	}
 	c.keep(b)
 	if len(b)-4 > MaxMessageBytes {
-		return fmt.Errorf("frame of %d bytes is over the limit of %d", len(b)-4, MaxMessageBytes)
+		return fmt.Errorf("%w: %d bytes, the limit is %d", ErrFrameTooLarge, len(b)-4, MaxMessageBytes)
 	}
 	binary.BigEndian.PutUint32(b, uint32(len(b)-4))
 	_, err = c.Write(b)
@@ -52,7 +56,7 @@ func (c *FrameConn) ReadFrame(f *pluginv1.ExchangeFrame) error {
 	}
 	n := int(binary.BigEndian.Uint32(head[:]))
 	if n > MaxMessageBytes {
-		return fmt.Errorf("frame of %d bytes is over the limit of %d", n, MaxMessageBytes)
+		return fmt.Errorf("%w: %d bytes, the limit is %d", ErrFrameTooLarge, n, MaxMessageBytes)
 	}
 	if cap(c.buf) < n {
 		c.buf = make([]byte, n)
