@@ -69,7 +69,7 @@ func (d *directChannel) accept(s *server) {
 func (d *directChannel) serve(s *server, conn net.Conn) {
 	defer conn.Close()
 	if pid, err := wire.PeerPID(conn); err != nil || pid != d.hostPID {
-		s.log.Warn("direct connection refused: not from the host process", "pid", pid, "err", err)
+		s.log.Error("direct connection refused: not from the host process", "pid", pid, "err", err)
 		return
 	}
 	d.mu.Lock()

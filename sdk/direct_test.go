@@ -3,10 +3,12 @@ package sdk_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -75,7 +77,7 @@ func connect(t *testing.T, p pluginv1.PluginServer, socket string) *wire.Client 
 	life, end := context.WithCancel(context.Background())
 	t.Cleanup(func() { end(); conn.Close(); gs.Stop() })
 	c := wire.NewClient(life, pluginv1.NewPluginClient(conn), nil)
-	c.UseDirect(socket, os.Getpid())
+	c.UseDirect(socket, os.Getpid(), slog.New(slog.NewTextHandler(t.Output(), nil)))
 	return c
 }
 
@@ -234,10 +236,19 @@ func TestDirectPeersAreChecked(t *testing.T) {
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "answered") })
 	p := startPlugin(t, h, os.Getpid())
 	c := connect(t, p, p.socket)
-	c.UseDirect(p.socket, os.Getpid()+1) // "the plugin's process" is another
-	resp, err := c.HandleHTTP(context.Background(), get("/x", time.Now().Add(time.Second)))
-	if err != nil || string(resp.Body) != "answered" || p.unary.Load() != 1 {
-		t.Fatalf("with a socket of another process: %v %v, %d over gRPC", resp, err, p.unary.Load())
+	var logged strings.Builder
+	c.UseDirect(p.socket, os.Getpid()+1, slog.New(slog.NewTextHandler(&logged, nil))) // "the plugin's process" is another
+	for range 3 {
+		resp, err := c.HandleHTTP(context.Background(), get("/x", time.Now().Add(time.Second)))
+		if err != nil || string(resp.Body) != "answered" {
+			t.Fatalf("with a socket of another process: %v %v", resp, err)
+		}
+	}
+	if n := p.unary.Load(); n != 3 {
+		t.Fatalf("%d of 3 calls over gRPC with a socket of another process", n)
+	}
+	if n := strings.Count(logged.String(), "direct channel refused"); n != 1 {
+		t.Fatalf("the refusal logged %d times: %s", n, logged.String())
 	}
 
 	other := startPlugin(t, h, os.Getpid()+1) // expects another host

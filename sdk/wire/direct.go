@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"runtime"
 	"sync"
@@ -27,13 +28,16 @@ type direct struct {
 	path string
 	pid  int // the plugin process; a socket served by any other is refused
 	rpc  pluginv1.PluginClient
+	log  *slog.Logger
 
 	ids  atomic.Uint64
 	rtt  atomic.Int64 // moving average of recent round trips, ns
 	mu   sync.Mutex
 	idle []*FrameConn
 	open int
-	shut bool
+	shut bool // closed: no more calls
+	// refused: the socket was not the plugin's; calls go over gRPC.
+	refused bool
 }
 
 // maxDirectConns bounds the connections to one plugin process; calls beyond
@@ -71,12 +75,13 @@ func (d *direct) call(ctx context.Context, req *pluginv1.HTTPRequest) (*pluginv1
 		}
 		return nil, status.Errorf(codes.Unavailable, "plugin connection: %v", err)
 	}
+	if f.Id != id || f.Response == nil && f.ErrorCode == 0 {
+		d.discard(c) // out of step with the plugin
+		return nil, status.Errorf(codes.Internal, "plugin answered request %d with frame %d", id, f.Id)
+	}
 	d.put(c)
 	if f.ErrorCode != 0 {
 		return nil, status.Error(codes.Code(f.ErrorCode), f.ErrorMessage)
-	}
-	if f.Id != id || f.Response == nil {
-		return nil, status.Errorf(codes.Internal, "plugin answered request %d with frame %d", id, f.Id)
 	}
 	return f.Response, nil
 }
@@ -112,7 +117,7 @@ func (d *direct) roundTrip(ctx context.Context, c *FrameConn, f *pluginv1.Exchan
 // Spinning. A caller waiting for its answer would park, and with nothing else
 // to run its thread and core go to sleep; waking them when the answer comes
 // costs more than the plugin takes to answer a simple request (on the 2-core
-// VM of docs/benchmarks.md, about 60 µs of a 180 µs request). So a caller
+// VM of docs/benchmarks.md, about 50 µs of a 180 µs request). So a caller
 // first polls the socket, busy, for at most spinMax — but only when the
 // plugin's recent answers came within that time and few calls are waiting,
 // so that spinning only ever uses cores that would otherwise be idle: at
@@ -126,13 +131,17 @@ func (d *direct) shouldSpin() bool {
 	return d.rtt.Load() < int64(spinMax) && int(inFlight.Load()) <= max(1, runtime.GOMAXPROCS(0)/2)
 }
 
-// get takes an idle connection or opens one; errNoConn when the pool is full
-// or the socket cannot be reached.
+// get takes an idle connection or opens one; errNoConn when the pool is full,
+// the socket cannot be reached or was refused.
 func (d *direct) get(ctx context.Context) (*FrameConn, error) {
 	d.mu.Lock()
 	if d.shut {
 		d.mu.Unlock()
 		return nil, errClosed
+	}
+	if d.refused {
+		d.mu.Unlock()
+		return nil, errNoConn
 	}
 	if n := len(d.idle); n > 0 {
 		c := d.idle[n-1]
@@ -150,11 +159,18 @@ func (d *direct) get(ctx context.Context) (*FrameConn, error) {
 	if err != nil {
 		d.mu.Lock()
 		d.open--
+		if errors.Is(err, errWrongPeer) && !d.refused {
+			// Someone else's socket: never again, and say so.
+			d.log.Error("direct channel refused; requests go over gRPC", "err", err)
+			d.refused = true
+		}
 		d.mu.Unlock()
 		return nil, errNoConn
 	}
 	return c, nil
 }
+
+var errWrongPeer = errors.New("direct socket served by another process")
 
 // dial connects to the socket and checks it is served by the plugin process.
 func (d *direct) dial(ctx context.Context) (*FrameConn, error) {
@@ -164,7 +180,7 @@ func (d *direct) dial(ctx context.Context) (*FrameConn, error) {
 	}
 	if pid, err := PeerPID(conn); err != nil || pid != d.pid {
 		conn.Close()
-		return nil, fmt.Errorf("direct socket served by process %d, not the plugin's %d (%v)", pid, d.pid, err)
+		return nil, fmt.Errorf("%w: %s is served by process %d, not the plugin's %d (%v)", errWrongPeer, d.path, pid, d.pid, err)
 	}
 	return NewFrameConn(conn), nil
 }

@@ -10,6 +10,7 @@ package wire
 
 import (
 	"context"
+	"log/slog"
 	"sync/atomic"
 
 	goplugin "github.com/hashicorp/go-plugin"
@@ -96,10 +97,11 @@ func NewClient(life context.Context, rpc pluginv1.PluginClient, broker *goplugin
 }
 
 // UseDirect makes HandleHTTP use the plugin's direct channel at socket,
-// which process pid must serve (see StartResponse.direct_socket).
-func (c *Client) UseDirect(socket string, pid int) {
+// which process pid must serve (see StartResponse.direct_socket). A socket
+// served by another process is logged to log and not used again.
+func (c *Client) UseDirect(socket string, pid int, log *slog.Logger) {
 	if socket != "" && DirectSupported {
-		c.direct.Store(&direct{path: socket, pid: pid, rpc: c.PluginClient})
+		c.direct.Store(&direct{path: socket, pid: pid, rpc: c.PluginClient, log: log})
 	}
 }
 
