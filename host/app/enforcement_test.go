@@ -511,8 +511,31 @@ func TestPenaltyCaseFromLeadToArchive(t *testing.T) {
 			break
 		}
 	}
-	p.ok("pd_li", "POST", fmt.Sprintf("%s/cases/%d/delivery", ep, c2.ID), map[string]any{"document": "penalty_notice", "method": "post",
-		"date": received.Format("2006-01-02"), "place": "邮寄", "servers": "李娜"}, nil)
+	delivery := map[string]any{"document": "penalty_notice", "method": "post", "date": received.Format("2006-01-02"), "place": "邮寄", "servers": "李娜"}
+	receipts := func() (numbers []string) { // a 送达回证 has no 文号 of its own
+		var cv struct {
+			Documents []struct{ Type, Number string }
+		}
+		p.ok("pd_li", "GET", fmt.Sprintf("%s/cases/%d", ep, c2.ID), nil, &cv)
+		for _, d := range cv.Documents {
+			if d.Type == "service_receipt" {
+				numbers = append(numbers, d.Number)
+			}
+		}
+		return numbers
+	}
+	// The form sent twice (a retry, a double click) records one service;
+	// another service of the notice is another receipt.
+	p.ok("pd_li", "POST", fmt.Sprintf("%s/cases/%d/delivery", ep, c2.ID), delivery, nil)
+	p.ok("pd_li", "POST", fmt.Sprintf("%s/cases/%d/delivery", ep, c2.ID), delivery, nil)
+	if got := receipts(); len(got) != 1 {
+		t.Fatalf("the same delivery sent twice: receipts %v, want one", got)
+	}
+	delivery["method"], delivery["place"] = "direct", "当事人住所"
+	p.ok("pd_li", "POST", fmt.Sprintf("%s/cases/%d/delivery", ep, c2.ID), delivery, nil)
+	if got := receipts(); len(got) != 2 {
+		t.Fatalf("a second service: receipts %v, want two", got)
+	}
 	code, body := party("POST", fmt.Sprintf("%s/my/cases/%d/statement", ep, c2.ID), map[string]any{"body": "逾期提交的陈述"}, nil)
 	wantDate := fmt.Sprintf("%d年%d月%d日", due.Year(), int(due.Month()), due.Day())
 	if code != http.StatusUnprocessableEntity || !strings.Contains(body, "enforcement.window_closed") || !strings.Contains(body, wantDate) {

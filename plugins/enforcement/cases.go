@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -387,20 +389,19 @@ func onTask(ctx context.Context, ev sdk.TaskEvent) error {
 
 // issue has the host issue a document of the case, files it in the dossier
 // and records it. A retry after a failure on the way gets the document
-// already issued, not a second one under another 文号: the host issues
-// under a request key — one per case for the documents a case has once,
-// else counted by the documents of that type recorded so far — and filing
-// the same document again in the dossier changes nothing.
+// already issued, not a second one under another 文号, and so does a form
+// sent twice: the host issues under a request key — one per case for the
+// documents a case has once, else the document's content (a second 送达回证
+// records another service, on another day or by another method; a notice
+// issued again differs at least in its date) — and filing the same document
+// again in the dossier changes nothing.
 func (s *service) issue(ctx context.Context, c *kase, typ string, data map[string]any) (*pluginv1.DocumentRef, error) {
+	b, _ := json.Marshal(data) // a map's keys in order: the same content, the same bytes
 	key := fmt.Sprintf("case:%d/%s", c.ID, typ)
 	if !onePerCase[typ] {
-		var n int
-		if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM case_documents WHERE case_id = ? AND type = ?", c.ID, typ).Scan(&n); err != nil {
-			return nil, err
-		}
-		key += "/" + strconv.Itoa(n+1)
+		sum := sha256.Sum256(b)
+		key += "/" + hex.EncodeToString(sum[:12])
 	}
-	b, _ := json.Marshal(data)
 	doc, err := s.host.Documents.RenderDocument(ctx, &pluginv1.RenderDocumentRequest{DocumentType: typ, Data: b,
 		Subject: subject(c.ID), OrgCode: bureau(c.OrgPath), RequestKey: key})
 	if err != nil {
