@@ -30,7 +30,10 @@ type directChannel struct {
 
 	mu      sync.Mutex
 	cancels map[uint64]context.CancelFunc
-	conns   map[net.Conn]struct{}
+	// early holds the ids cancelled before their request was read (the
+	// host gave up just after sending it), with when, for a minute.
+	early map[uint64]time.Time
+	conns map[net.Conn]struct{}
 }
 
 // listenDirect opens the direct channel for the host process hostPID, in a
@@ -48,7 +51,7 @@ func (s *server) listenDirect(hostPID int) (*directChannel, error) {
 	}
 	life, end := context.WithCancel(context.Background())
 	d := &directChannel{l: l, dir: dir, hostPID: hostPID, life: life, end: end,
-		cancels: map[uint64]context.CancelFunc{}, conns: map[net.Conn]struct{}{}}
+		cancels: map[uint64]context.CancelFunc{}, early: map[uint64]time.Time{}, conns: map[net.Conn]struct{}{}}
 	go d.accept(s)
 	return d, nil
 }
@@ -113,6 +116,10 @@ func (d *directChannel) handle(s *server, in *pluginv1.ExchangeFrame) *pluginv1.
 	ctx, cancel := requestContext(d.life, in.Request)
 	d.mu.Lock()
 	d.cancels[in.Id] = cancel
+	if _, ok := d.early[in.Id]; ok {
+		delete(d.early, in.Id)
+		cancel()
+	}
 	d.mu.Unlock()
 	resp, err := s.HandleHTTP(ctx, in.Request)
 	if ctx.Err() != nil {
@@ -131,10 +138,21 @@ func (d *directChannel) handle(s *server, in *pluginv1.ExchangeFrame) *pluginv1.
 	return out
 }
 
-// cancel cancels request id if it is running.
+// cancel cancels request id if it is running, or as soon as it is read.
 func (d *directChannel) cancel(id uint64) {
 	d.mu.Lock()
 	cancel := d.cancels[id]
+	if cancel == nil {
+		now := time.Now()
+		for id, at := range d.early {
+			if now.Sub(at) > time.Minute {
+				delete(d.early, id)
+			}
+		}
+		if len(d.early) < 10000 {
+			d.early[id] = now
+		}
+	}
 	d.mu.Unlock()
 	if cancel != nil {
 		cancel()

@@ -179,6 +179,39 @@ func TestDirectCancelReachesTheHandler(t *testing.T) {
 	}
 }
 
+// A cancellation that arrives before its request (the host gave up just
+// after sending it) cancels the request as soon as it is read.
+func TestDirectCancelBeforeTheRequest(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-time.After(10 * time.Second):
+		}
+	})
+	p := startPlugin(t, h, os.Getpid())
+	if _, err := p.CancelHTTP(context.Background(), &pluginv1.CancelHTTPRequest{Id: 7}); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.Dial("unix", p.socket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+	fc := wire.NewFrameConn(conn)
+	start := time.Now()
+	if err := fc.WriteFrame(&pluginv1.ExchangeFrame{Id: 7, Request: get("/late", time.Now().Add(time.Minute))}); err != nil {
+		t.Fatal(err)
+	}
+	out := &pluginv1.ExchangeFrame{}
+	if err := fc.ReadFrame(out); err != nil {
+		t.Fatal(err)
+	}
+	if codes.Code(out.ErrorCode) != codes.Canceled || time.Since(start) > 2*time.Second {
+		t.Fatalf("a request cancelled before it came: %v after %v", out, time.Since(start))
+	}
+}
+
 // When the plugin's side ends (its process exits), a waiting call fails at
 // once with Unavailable (the router answers 503).
 func TestDirectPluginGoneFailsWaitingCalls(t *testing.T) {
