@@ -23,6 +23,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -45,6 +46,8 @@ import (
 	"github.com/shanghai-amr/portal/host/store/ent"
 	"github.com/shanghai-amr/portal/host/store/ent/plugin"
 	"github.com/shanghai-amr/portal/host/store/ent/pluginbundle"
+	"github.com/shanghai-amr/portal/host/store/ent/role"
+	"github.com/shanghai-amr/portal/host/store/ent/user"
 	"github.com/shanghai-amr/portal/host/workflow"
 	"github.com/shanghai-amr/portal/sdk/bundle"
 	"github.com/shanghai-amr/portal/sdk/manifest"
@@ -494,12 +497,11 @@ func (m *Manager) watch(id string, g *generation, epoch uint64) {
 			r.state, r.lastErr = "failed", fmt.Sprintf("crashed %d times within %s; parked", len(recent), m.opts.CrashWindow)
 			m.router.set(id, &entry{down: "failed"})
 			m.setState(context.Background(), id, plugin.StateFailed, r.lastErr)
-			// The message centre arrives with the workbench; until then the
-			// alert is an audit entry and an error log for administrators.
 			_, _ = m.opts.Audit.Write(context.Background(), audit.Entry{Action: "plugin.parked",
 				Resource: "plugin:" + id + "@" + g.version, Outcome: audit.Failure, Detail: map[string]string{"reason": r.lastErr}})
 			m.log.Error("plugin parked after repeated crashes; an administrator must enable it again", "plugin", id, "reason", r.lastErr)
 			m.mu.Unlock()
+			m.tellAdministrators(context.Background(), id, g.version)
 			return
 		}
 		r.state = "restarting"
@@ -870,5 +872,40 @@ func (m *Manager) InstallDir(ctx context.Context, dir string) {
 		default:
 			m.log.Error("bundle from folder not installed", "bundle", p, "err", err)
 		}
+	}
+}
+
+// tellAdministrators sends the users who may manage plugins (plugins.manage)
+// a message that plugin id was parked, linking to the plugins page.
+func (m *Manager) tellAdministrators(ctx context.Context, id, version string) {
+	if m.opts.Messages == nil {
+		return
+	}
+	err := func() error {
+		roles, err := m.opts.Store.Client.Role.Query().All(ctx)
+		if err != nil {
+			return err
+		}
+		var managing []int
+		for _, r := range roles {
+			if slices.Contains(r.Permissions, PermManage) {
+				managing = append(managing, r.ID)
+			}
+		}
+		users, err := m.opts.Store.Client.User.Query().
+			Where(user.HasRolesWith(role.IDIn(managing...)), user.StatusEQ(user.StatusActive)).IDs(ctx)
+		if err != nil || len(users) == 0 {
+			return err
+		}
+		if err := m.opts.Messages.Send(ctx, nil, message.Message{Recipients: users, Category: message.CategorySystem,
+			Source: id, Template: "message.plugin.parked", Link: "/admin/plugins",
+			Params: map[string]any{"Plugin": id + " " + version}}); err != nil {
+			return err
+		}
+		m.opts.Messages.Wake(users...)
+		return nil
+	}()
+	if err != nil {
+		m.log.Error("could not tell the administrators that a plugin was parked", "plugin", id, "err", err)
 	}
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/shanghai-amr/portal/host/audit"
 	"github.com/shanghai-amr/portal/host/i18n"
 	"github.com/shanghai-amr/portal/host/identity"
+	"github.com/shanghai-amr/portal/host/message"
 	"github.com/shanghai-amr/portal/host/org"
 	"github.com/shanghai-amr/portal/host/pii"
 	"github.com/shanghai-amr/portal/host/policy"
@@ -662,7 +663,16 @@ func TestJurisdictionMatrixThroughAPlugin(t *testing.T) {
 }
 
 func TestRepeatedCrashesParkThePlugin(t *testing.T) {
-	h := newTestHost(t, "sqlite", func(o *Options) { o.CrashBudget = 2; o.RestartDelay = 50 * time.Millisecond })
+	h := newTestHost(t, "sqlite", func(o *Options) {
+		o.CrashBudget, o.RestartDelay = 2, 50*time.Millisecond
+		o.Messages = message.New(message.Options{Client: o.Store.Client})
+	})
+	ctx := context.Background()
+	admin, err := identity.CreateUser(ctx, h.m.opts.Store.Client, identity.NewUser{Username: "sys", DisplayName: "系统管理员",
+		Password: identity.DemoPassword, Roles: []string{identity.RoleSystemAdmin}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	h.mustInstall(t, fixtures.v1)
 	for i := range 2 {
 		h.call(t, "GET", "/api/plugins/testplugin/crash", nil, false)
@@ -686,6 +696,15 @@ func TestRepeatedCrashesParkThePlugin(t *testing.T) {
 	n, _ := h.m.opts.Store.Client.AuditEntry.Query().Count(context.Background())
 	if n < 3 {
 		t.Fatalf("crashes and parking not audited (%d entries)", n)
+	}
+	// The administrators (plugins.manage) get a message; nobody else does.
+	msgs, err := h.m.opts.Store.Client.Message.Query().All(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) != 1 || msgs[0].RecipientID != admin.ID || msgs[0].Template != "message.plugin.parked" ||
+		msgs[0].Link != "/admin/plugins" || !strings.Contains(msgs[0].Params, "testplugin 1.0.0") {
+		t.Fatalf("messages after parking: %+v", msgs)
 	}
 }
 
