@@ -30,12 +30,15 @@ type direct struct {
 	rpc  pluginv1.PluginClient
 	log  *slog.Logger
 
-	ids  atomic.Uint64
-	rtt  atomic.Int64 // moving average of recent round trips, ns
-	mu   sync.Mutex
-	idle []*FrameConn
-	open int
-	shut bool // closed: no more calls
+	ids atomic.Uint64
+	// quick is the share of recent round trips that took at most spinMax,
+	// a moving average in units of 1/quickOne. A share rather than a mean:
+	// one slow answer on a busy machine must not stop the spinning.
+	quick atomic.Int64
+	mu    sync.Mutex
+	idle  []*FrameConn
+	open  int
+	shut  bool // closed: no more calls
 	// refused: the socket was not the plugin's; calls go over gRPC.
 	refused bool
 }
@@ -109,8 +112,12 @@ func (d *direct) roundTrip(ctx context.Context, c *FrameConn, f *pluginv1.Exchan
 	if err != nil {
 		return nil, err
 	}
-	rtt := d.rtt.Load()
-	d.rtt.Store(rtt + (int64(time.Since(start))-rtt)/8)
+	hit := int64(0)
+	if time.Since(start) <= spinMax {
+		hit = quickOne
+	}
+	q := d.quick.Load()
+	d.quick.Store(q + (hit-q)/8)
 	return out, nil
 }
 
@@ -118,8 +125,8 @@ func (d *direct) roundTrip(ctx context.Context, c *FrameConn, f *pluginv1.Exchan
 // to run its thread and core go to sleep; waking them when the answer comes
 // costs more than the plugin takes to answer a simple request (on the 2-core
 // VM of docs/benchmarks.md, about 50 µs of a 180 µs request). So a caller
-// first polls the socket, busy, for at most spinMax — but only when the
-// plugin's recent answers came within that time and few calls are waiting,
+// first polls the socket, busy, for at most spinMax — but only when most of
+// the plugin's recent answers came within that time and few calls are waiting,
 // so that spinning only ever uses cores that would otherwise be idle: at
 // most half of them, leaving the rest to the plugins.
 const spinMax = 200 * time.Microsecond
@@ -127,8 +134,10 @@ const spinMax = 200 * time.Microsecond
 // inFlight counts the direct calls of this process waiting for an answer.
 var inFlight atomic.Int32
 
+const quickOne = 1 << 10
+
 func (d *direct) shouldSpin() bool {
-	return d.rtt.Load() < int64(spinMax) && int(inFlight.Load()) <= max(1, runtime.GOMAXPROCS(0)/2)
+	return d.quick.Load() >= quickOne/2 && int(inFlight.Load()) <= max(1, runtime.GOMAXPROCS(0)/2)
 }
 
 // get takes an idle connection or opens one; errNoConn when the pool is full,

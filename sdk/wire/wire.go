@@ -101,7 +101,9 @@ func NewClient(life context.Context, rpc pluginv1.PluginClient, broker *goplugin
 // served by another process is logged to log and not used again.
 func (c *Client) UseDirect(socket string, pid int, log *slog.Logger) {
 	if socket != "" && DirectSupported {
-		c.direct.Store(&direct{path: socket, pid: pid, rpc: c.PluginClient, log: log})
+		d := &direct{path: socket, pid: pid, rpc: c.PluginClient, log: log}
+		d.quick.Store(quickOne)
+		c.direct.Store(d)
 	}
 }
 
