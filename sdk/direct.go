@@ -22,8 +22,7 @@ import (
 // connection carries one request at a time, read, handled and answered by
 // one goroutine.
 type directChannel struct {
-	l       net.Listener
-	dir     string
+	l       net.Listener // in a folder of its own
 	hostPID int
 	life    context.Context
 	end     context.CancelFunc
@@ -50,7 +49,7 @@ func (s *server) listenDirect(hostPID int) (*directChannel, error) {
 		return nil, err
 	}
 	life, end := context.WithCancel(context.Background())
-	d := &directChannel{l: l, dir: dir, hostPID: hostPID, life: life, end: end,
+	d := &directChannel{l: l, hostPID: hostPID, life: life, end: end,
 		cancels: map[uint64]context.CancelFunc{}, early: map[uint64]time.Time{}, conns: map[net.Conn]struct{}{}}
 	go d.accept(s)
 	return d, nil
@@ -170,7 +169,7 @@ func (d *directChannel) close() {
 	}
 	d.conns = nil
 	d.mu.Unlock()
-	os.RemoveAll(d.dir)
+	os.RemoveAll(filepath.Dir(d.socket()))
 }
 
 // requestContext is a request's context: cancelled with parent, at the

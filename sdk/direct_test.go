@@ -192,13 +192,7 @@ func TestDirectCancelBeforeTheRequest(t *testing.T) {
 	if _, err := p.CancelHTTP(context.Background(), &pluginv1.CancelHTTPRequest{Id: 7}); err != nil {
 		t.Fatal(err)
 	}
-	conn, err := net.Dial("unix", p.socket)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
-	fc := wire.NewFrameConn(conn)
+	fc := dialRaw(t, p.socket)
 	start := time.Now()
 	if err := fc.WriteFrame(&pluginv1.ExchangeFrame{Id: 7, Request: get("/late", time.Now().Add(time.Minute))}); err != nil {
 		t.Fatal(err)
@@ -250,16 +244,35 @@ func TestDirectAbsentUsesGRPC(t *testing.T) {
 	if p.socket != "" {
 		t.Fatalf("a plugin started without a host pid offers %s", p.socket)
 	}
-	c := connect(t, p, p.socket)
+	callsGoOverGRPC(t, connect(t, p, p.socket), p, "grpc")
+}
+
+// callsGoOverGRPC makes three calls through c, each answered body, and
+// checks all three reached p over gRPC.
+func callsGoOverGRPC(t *testing.T, c *wire.Client, p *plugin, body string) {
+	t.Helper()
 	for range 3 {
 		resp, err := c.HandleHTTP(context.Background(), get("/x", time.Now().Add(time.Second)))
-		if err != nil || string(resp.Body) != "grpc" {
-			t.Fatalf("through gRPC: %v %v", resp, err)
+		if err != nil || string(resp.Body) != body {
+			t.Fatalf("a call: %v %v", resp, err)
 		}
 	}
 	if n := p.unary.Load(); n != 3 {
-		t.Fatalf("%d calls over gRPC, want 3", n)
+		t.Fatalf("%d of 3 calls over gRPC", n)
 	}
+}
+
+// dialRaw connects to a direct socket as any process would, with a 5 s
+// deadline.
+func dialRaw(t *testing.T, socket string) *wire.FrameConn {
+	t.Helper()
+	conn, err := net.Dial("unix", socket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+	return wire.NewFrameConn(conn)
 }
 
 // Each side checks the other is the process it expects. The host does not
@@ -271,29 +284,15 @@ func TestDirectPeersAreChecked(t *testing.T) {
 	c := connect(t, p, p.socket)
 	var logged strings.Builder
 	c.UseDirect(p.socket, os.Getpid()+1, slog.New(slog.NewTextHandler(&logged, nil))) // "the plugin's process" is another
-	for range 3 {
-		resp, err := c.HandleHTTP(context.Background(), get("/x", time.Now().Add(time.Second)))
-		if err != nil || string(resp.Body) != "answered" {
-			t.Fatalf("with a socket of another process: %v %v", resp, err)
-		}
-	}
-	if n := p.unary.Load(); n != 3 {
-		t.Fatalf("%d of 3 calls over gRPC with a socket of another process", n)
-	}
+	callsGoOverGRPC(t, c, p, "answered")
 	if n := strings.Count(logged.String(), "direct channel refused"); n != 1 {
 		t.Fatalf("the refusal logged %d times: %s", n, logged.String())
 	}
 
 	other := startPlugin(t, h, os.Getpid()+1) // expects another host
-	conn, err := net.Dial("unix", other.socket)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	fc := wire.NewFrameConn(conn)
-	_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+	fc := dialRaw(t, other.socket)
 	// The plugin closes the connection: the write or the read fails.
-	err = fc.WriteFrame(&pluginv1.ExchangeFrame{Id: 1, Request: get("/x", time.Now().Add(time.Second))})
+	err := fc.WriteFrame(&pluginv1.ExchangeFrame{Id: 1, Request: get("/x", time.Now().Add(time.Second))})
 	if err == nil {
 		err = fc.ReadFrame(&pluginv1.ExchangeFrame{})
 	}
