@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -18,9 +19,10 @@ import (
 
 // directChannel is the plugin's side of the direct channel (see
 // StartResponse.direct_socket in plugin.proto): a Unix socket in a private
-// folder, on which the host process, and only it, sends small requests. Each
-// connection carries one request at a time, read, handled and answered by
-// one goroutine.
+// folder, on which the host process, and only it, sends small requests. On
+// each connection one goroutine reads the requests; each is handled in a
+// goroutine of its own and answered when done, in any order, answers done
+// together in one write (StartResponse.direct_shared).
 type directChannel struct {
 	l       net.Listener // in a folder of its own
 	hostPID int
@@ -87,21 +89,41 @@ func (d *directChannel) serve(s *server, conn net.Conn) {
 		d.mu.Unlock()
 	}()
 	fc := wire.NewFrameConn(conn)
+	var running atomic.Int32 // requests being handled
+	w := wire.NewFrameWriter(conn, 0, func() bool { return running.Load() > 0 })
 	for {
 		in := &pluginv1.ExchangeFrame{}
 		if err := fc.ReadFrame(in); err != nil {
 			return
 		}
-		out := d.handle(s, in)
-		err := fc.WriteFrame(out)
-		if errors.Is(err, wire.ErrFrameTooLarge) {
-			// As gRPC would refuse it; a route with large answers is
-			// declared stream: true.
-			err = fc.WriteFrame(&pluginv1.ExchangeFrame{Id: in.Id, ErrorCode: int32(codes.ResourceExhausted), ErrorMessage: "response: " + err.Error()})
+		running.Add(1)
+		serve := func() {
+			out := d.handle(s, in)
+			running.Add(-1)
+			d.answer(w, conn, in.Id, out)
 		}
-		if err != nil {
-			return
+		if in.Exclusive {
+			serve() // nothing else comes on this connection meanwhile
+		} else {
+			go serve()
 		}
+	}
+}
+
+// answer writes the answer to request id, with those of the connection's
+// other requests that are done at the same time.
+func (d *directChannel) answer(w *wire.FrameWriter, conn net.Conn, id uint64, out *pluginv1.ExchangeFrame) {
+	flush, err := w.Add(out)
+	if errors.Is(err, wire.ErrFrameTooLarge) {
+		// As gRPC would refuse it; a route with large answers is declared
+		// stream: true.
+		flush, err = w.Add(&pluginv1.ExchangeFrame{Id: id, ErrorCode: int32(codes.ResourceExhausted), ErrorMessage: "response: " + err.Error()})
+	}
+	if err == nil && flush {
+		err = w.Flush()
+	}
+	if err != nil {
+		conn.Close() // the host sees the connection end and gives up on it
 	}
 }
 

@@ -77,7 +77,7 @@ func connect(t *testing.T, p pluginv1.PluginServer, socket string) *wire.Client 
 	life, end := context.WithCancel(context.Background())
 	t.Cleanup(func() { end(); conn.Close(); gs.Stop() })
 	c := wire.NewClient(life, pluginv1.NewPluginClient(conn), nil)
-	c.UseDirect(socket, os.Getpid(), slog.New(slog.NewTextHandler(t.Output(), nil)))
+	c.UseDirect(&pluginv1.StartResponse{DirectSocket: socket, DirectShared: true}, os.Getpid(), slog.New(slog.NewTextHandler(t.Output(), nil)))
 	return c
 }
 
@@ -129,6 +129,43 @@ func TestDirectAnswersEachCallItsOwn(t *testing.T) {
 	}
 	if n := p.unary.Load(); n != 0 {
 		t.Fatalf("%d calls went over gRPC, want none", n)
+	}
+}
+
+// On one connection the plugin handles requests concurrently and answers
+// each when it is done (StartResponse.direct_shared): a quick request sent
+// after a slow one is answered first.
+func TestDirectConnectionAnswersInAnyOrder(t *testing.T) {
+	release := make(chan struct{})
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/slow" {
+			<-release
+		}
+		fmt.Fprint(w, r.URL.Path)
+	})
+	p := startPlugin(t, h, os.Getpid())
+	fc := dialRaw(t, p.socket)
+	w := wire.NewFrameWriter(fc, 0, nil)
+	for id, path := range []string{"/slow", "/quick"} {
+		flush, err := w.Add(&pluginv1.ExchangeFrame{Id: uint64(id + 1), Request: get(path, time.Now().Add(5*time.Second))})
+		if err == nil && flush {
+			err = w.Flush()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, want := range []string{"/quick", "/slow"} {
+		out := &pluginv1.ExchangeFrame{}
+		if err := fc.ReadFrame(out); err != nil {
+			t.Fatal(err)
+		}
+		if string(out.GetResponse().GetBody()) != want {
+			t.Fatalf("answer %d %q, want %q first", out.Id, out.GetResponse().GetBody(), want)
+		}
+		if want == "/quick" {
+			close(release)
+		}
 	}
 }
 
@@ -283,7 +320,7 @@ func TestDirectPeersAreChecked(t *testing.T) {
 	p := startPlugin(t, h, os.Getpid())
 	c := connect(t, p, p.socket)
 	var logged strings.Builder
-	c.UseDirect(p.socket, os.Getpid()+1, slog.New(slog.NewTextHandler(&logged, nil))) // "the plugin's process" is another
+	c.UseDirect(&pluginv1.StartResponse{DirectSocket: p.socket, DirectShared: true}, os.Getpid()+1, slog.New(slog.NewTextHandler(&logged, nil))) // "the plugin's process" is another
 	callsGoOverGRPC(t, c, p, "answered")
 	if n := strings.Count(logged.String(), "direct channel refused"); n != 1 {
 		t.Fatalf("the refusal logged %d times: %s", n, logged.String())

@@ -91,7 +91,7 @@ func (s *server) Start(ctx context.Context, req *pluginv1.StartRequest) (*plugin
 		if d, err := s.listenDirect(int(req.HostPid)); err != nil {
 			s.log.Warn("no direct channel; requests come over gRPC", "err", err)
 		} else {
-			s.direct, resp.DirectSocket = d, d.socket()
+			s.direct, resp.DirectSocket, resp.DirectShared = d, d.socket(), true
 		}
 	}
 	s.log.Info("started", "generation", req.Generation)

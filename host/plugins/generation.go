@@ -200,7 +200,7 @@ func startGeneration(ctx context.Context, sp spec) (g *generation, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("start: %w", err)
 	}
-	wc.UseDirect(started.DirectSocket, cmd.Process.Pid, log)
+	wc.UseDirect(started, cmd.Process.Pid, log)
 	if err := waitReady(ctx, wc); err != nil {
 		return nil, err
 	}

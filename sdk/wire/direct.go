@@ -18,19 +18,29 @@ import (
 )
 
 // direct is the host's side of a plugin's direct channel (see
-// StartResponse.direct_socket in plugin.proto): a pool of Unix-socket
-// connections to the plugin process, each carrying one HandleHTTP call at a
-// time, written and read by the calling goroutine itself. With no goroutine
-// between the caller and the socket in either process, a call costs about one
-// cross-process round trip, where a gRPC call costs several hand-offs
-// between goroutines on each side.
+// StartResponse.direct_socket in plugin.proto), with two ways to use it.
+//
+// While few calls to the plugin are in flight, each has an exclusive
+// connection from a pool, which it writes and reads itself: with no
+// goroutine between the caller and the socket in either process, a call
+// costs about one cross-process round trip (a gRPC call costs several
+// hand-offs between goroutines on each side), and the caller may spin for
+// its answer rather than sleep.
+//
+// While many are (sharedAt), and the plugin answers requests on one
+// connection concurrently (StartResponse.direct_shared), calls share one
+// connection (see shared): requests and answers that come together cross in
+// one write, which saves system calls and wake-ups in the host, the plugin
+// and the database alike when the machine is busy.
 type direct struct {
-	path string
-	pid  int // the plugin process; a socket served by any other is refused
-	rpc  pluginv1.PluginClient
-	log  *slog.Logger
+	path      string
+	pid       int  // the plugin process; a socket served by any other is refused
+	shareable bool // the plugin answers concurrently on one connection
+	rpc       pluginv1.PluginClient
+	log       *slog.Logger
 
-	ids atomic.Uint64
+	ids   atomic.Uint64
+	calls atomic.Int32 // in flight
 	// quick is the share of recent round trips that took at most spinMax,
 	// a moving average in units of 1/quickOne. A share rather than a mean:
 	// one slow answer on a busy machine must not stop the spinning.
@@ -38,13 +48,15 @@ type direct struct {
 	mu    sync.Mutex
 	idle  []*FrameConn
 	open  int
-	shut  bool // closed: no more calls
+	sh    *shared // nil until first needed, and after it failed
+	shut  bool    // closed: no more calls
 	// refused: the socket was not the plugin's; calls go over gRPC.
 	refused bool
 }
 
-// maxDirectConns bounds the connections to one plugin process; calls beyond
-// it go over gRPC. maxIdleConns bounds those kept open between calls.
+// maxDirectConns bounds the exclusive connections to one plugin process;
+// calls beyond it go over gRPC. maxIdleConns bounds those kept open between
+// calls.
 const (
 	maxDirectConns = 256
 	maxIdleConns   = 64
@@ -56,17 +68,27 @@ const cancelTimeout = time.Second
 // errNoConn means the call was not sent: use gRPC instead.
 var errNoConn = errors.New("no direct connection")
 
-// call serves req over a direct connection. errNoConn means nothing was
+// call serves req over the direct channel. errNoConn means nothing was
 // sent and the caller should use gRPC.
 func (d *direct) call(ctx context.Context, req *pluginv1.HTTPRequest) (*pluginv1.HTTPResponse, error) {
-	c, err := d.get(ctx)
-	if err != nil {
-		return nil, err
-	}
 	id := d.ids.Add(1)
-	f, err := d.roundTrip(ctx, c, &pluginv1.ExchangeFrame{Id: id, Request: req})
+	f := &pluginv1.ExchangeFrame{Id: id, Request: req}
+	var answer *pluginv1.ExchangeFrame
+	err := errNoConn
+	n := int(d.calls.Add(1))
+	defer d.calls.Add(-1)
+	if d.shareable && n >= sharedAt() {
+		if s := d.sharedConn(ctx); s != nil {
+			answer, err = s.call(ctx, f)
+		}
+	}
+	if err == errNoConn {
+		answer, err = d.exclusive(ctx, f)
+		if err == errNoConn {
+			return nil, err
+		}
+	}
 	if err != nil {
-		d.discard(c)
 		if ctx.Err() != nil {
 			// The plugin may still be running it: cancel its context.
 			go func() {
@@ -76,17 +98,59 @@ func (d *direct) call(ctx context.Context, req *pluginv1.HTTPRequest) (*pluginv1
 			}()
 			return nil, status.FromContextError(ctx.Err()).Err()
 		}
+		if _, ok := status.FromError(err); ok {
+			return nil, err
+		}
 		return nil, status.Errorf(codes.Unavailable, "plugin connection: %v", err)
 	}
-	if f.Id != id || f.Response == nil && f.ErrorCode == 0 {
+	if answer.ErrorCode != 0 {
+		return nil, status.Error(codes.Code(answer.ErrorCode), answer.ErrorMessage)
+	}
+	if answer.Response == nil {
+		return nil, status.Errorf(codes.Internal, "plugin answered request %d without a response", id)
+	}
+	return answer.Response, nil
+}
+
+// exclusive sends f on a connection of its own and reads the answer.
+func (d *direct) exclusive(ctx context.Context, f *pluginv1.ExchangeFrame) (*pluginv1.ExchangeFrame, error) {
+	c, err := d.get(ctx)
+	if err != nil {
+		return nil, err
+	}
+	f.Exclusive = true
+	answer, err := d.roundTrip(ctx, c, f)
+	if err != nil {
+		d.discard(c)
+		return nil, err
+	}
+	if answer.Id != f.Id {
 		d.discard(c) // out of step with the plugin
-		return nil, status.Errorf(codes.Internal, "plugin answered request %d with frame %d", id, f.Id)
+		return nil, status.Errorf(codes.Internal, "plugin answered request %d with frame %d", f.Id, answer.Id)
 	}
 	d.put(c)
-	if f.ErrorCode != 0 {
-		return nil, status.Error(codes.Code(f.ErrorCode), f.ErrorMessage)
+	return answer, nil
+}
+
+// sharedConn returns the shared connection, opening it if need be; nil when it
+// cannot be had.
+func (d *direct) sharedConn(ctx context.Context) *shared {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.shut || d.refused {
+		return nil
 	}
-	return f.Response, nil
+	if d.sh != nil && d.sh.failure() == nil {
+		return d.sh
+	}
+	d.sh = nil
+	c, err := d.dial(ctx)
+	if err != nil {
+		d.dialFailed(err)
+		return nil
+	}
+	d.sh = newShared(c)
+	return d.sh
 }
 
 // roundTrip writes f and reads the answer. Both are bounded by ctx: its end
@@ -168,15 +232,20 @@ func (d *direct) get(ctx context.Context) (*FrameConn, error) {
 	if err != nil {
 		d.mu.Lock()
 		d.open--
-		if errors.Is(err, errWrongPeer) && !d.refused {
-			// Someone else's socket: never again, and say so.
-			d.log.Error("direct channel refused; requests go over gRPC", "err", err)
-			d.refused = true
-		}
+		d.dialFailed(err)
 		d.mu.Unlock()
 		return nil, errNoConn
 	}
 	return c, nil
+}
+
+// dialFailed notes a failed dial; d.mu is held. A socket that is someone
+// else's is never tried again, and that is said once.
+func (d *direct) dialFailed(err error) {
+	if errors.Is(err, errWrongPeer) && !d.refused {
+		d.log.Error("direct channel refused; requests go over gRPC", "err", err)
+		d.refused = true
+	}
 }
 
 var errWrongPeer = errors.New("direct socket served by another process")
@@ -214,13 +283,17 @@ func (d *direct) discard(c *FrameConn) {
 	d.mu.Unlock()
 }
 
-// close closes the idle connections; those in use are closed as their calls
-// end (each bounded by its caller's deadline). Later calls answer
-// Unavailable.
+// close closes the shared connection and the idle ones; exclusive ones in
+// use are closed as their calls end (each bounded by its caller's
+// deadline). Later calls answer Unavailable.
 func (d *direct) close() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.shut = true
+	if d.sh != nil {
+		d.sh.fail(errClosed)
+		d.sh = nil
+	}
 	for _, c := range d.idle {
 		c.Close()
 		d.open--

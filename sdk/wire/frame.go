@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"runtime"
+	"sync"
 
 	"google.golang.org/protobuf/proto"
 
@@ -75,4 +77,96 @@ func (c *FrameConn) keep(b []byte) {
 	} else {
 		c.buf = make([]byte, 0, 4<<10)
 	}
+}
+
+// FrameWriter writes the frames of many goroutines to one connection. A
+// frame added while a write is under way goes out with the next one, so
+// frames that come together share a system call and a wake-up of the
+// reader: under load, one write carries many.
+type FrameWriter struct {
+	w     io.Writer
+	limit int // bytes queued at most, beyond one frame; 0: no limit
+	// more reports whether more frames are likely to be added soon: Flush
+	// then lets other goroutines run before it writes, so that they join
+	// the write.
+	more     func() bool
+	mu       sync.Mutex
+	queued   []byte
+	spare    []byte
+	flushing bool
+	err      error
+}
+
+// ErrQueueFull is a frame refused because limit bytes are queued already;
+// nothing of it was queued.
+var ErrQueueFull = errors.New("frame queue full")
+
+// NewFrameWriter writes to w. With limit > 0 a frame is refused while the
+// frames queued would exceed limit bytes with it (a frame is always taken
+// into an empty queue). more, if not nil, reports whether more frames are
+// likely to be added soon (other requests are in flight): Flush then lets
+// other goroutines run before each write, so that they join it.
+func NewFrameWriter(w io.Writer, limit int, more func() bool) *FrameWriter {
+	return &FrameWriter{w: w, limit: limit, more: more}
+}
+
+// Add queues f. When no flush is under way it reports flush: the caller
+// must then call Flush, at once or from another goroutine. A frame over
+// MaxMessageBytes is refused with ErrFrameTooLarge, one over the limit with
+// ErrQueueFull, and nothing of it queued.
+func (w *FrameWriter) Add(f *pluginv1.ExchangeFrame) (flush bool, err error) {
+	size := proto.Size(f)
+	if size > MaxMessageBytes {
+		return false, fmt.Errorf("%w: %d bytes, the limit is %d", ErrFrameTooLarge, size, MaxMessageBytes)
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.err != nil {
+		return false, w.err
+	}
+	n := len(w.queued)
+	if w.limit > 0 && n > 0 && n+4+size > w.limit {
+		return false, ErrQueueFull
+	}
+	b, err := proto.MarshalOptions{}.MarshalAppend(append(w.queued, 0, 0, 0, 0), f)
+	if err != nil {
+		w.queued = w.queued[:n]
+		return false, err
+	}
+	binary.BigEndian.PutUint32(b[n:], uint32(len(b)-n-4))
+	w.queued = b
+	if w.flushing {
+		return false, nil
+	}
+	w.flushing = true
+	return true, nil
+}
+
+// Flush writes the queued frames, and those queued meanwhile, until none
+// are left. After a failed write every later Add and Flush fails.
+func (w *FrameWriter) Flush() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for len(w.queued) > 0 && w.err == nil {
+		if w.more != nil && w.more() {
+			w.mu.Unlock()
+			runtime.Gosched()
+			w.mu.Lock()
+		}
+		out := w.queued
+		w.queued = w.spare[:0]
+		w.mu.Unlock()
+		_, err := w.w.Write(out)
+		w.mu.Lock()
+		w.spare = nil // never the array queued now points into
+		if cap(out) <= keptBuffer {
+			w.spare = out[:0]
+		}
+		if err != nil {
+			w.err = err
+		}
+	}
+	w.queued = w.queued[:0]
+	w.flushing = false
+	return w.err
 }

@@ -96,12 +96,12 @@ func NewClient(life context.Context, rpc pluginv1.PluginClient, broker *goplugin
 	return &Client{PluginClient: rpc, Broker: broker, Exited: life.Done()}
 }
 
-// UseDirect makes HandleHTTP use the plugin's direct channel at socket,
-// which process pid must serve (see StartResponse.direct_socket). A socket
-// served by another process is logged to log and not used again.
-func (c *Client) UseDirect(socket string, pid int, log *slog.Logger) {
-	if socket != "" && DirectSupported {
-		d := &direct{path: socket, pid: pid, rpc: c.PluginClient, log: log}
+// UseDirect makes HandleHTTP use the plugin's direct channel described by
+// started, which process pid must serve (see StartResponse.direct_socket). A
+// socket served by another process is logged to log and not used again.
+func (c *Client) UseDirect(started *pluginv1.StartResponse, pid int, log *slog.Logger) {
+	if started.GetDirectSocket() != "" && DirectSupported {
+		d := &direct{path: started.DirectSocket, pid: pid, shareable: started.DirectShared, rpc: c.PluginClient, log: log}
 		d.quick.Store(quickOne)
 		c.direct.Store(d)
 	}

@@ -285,14 +285,20 @@ type StartResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// The Unix socket of the plugin's direct channel, empty when it has none.
 	// The host then sends small requests (those HandleHTTP would carry) over
-	// connections to it, one request at a time per connection, each as an
-	// ExchangeFrame preceded by its length (4 bytes, big-endian), answered by
-	// one ExchangeFrame likewise. The host checks the socket is the plugin
-	// process's (SO_PEERCRED); the plugin checks the caller is the host's
-	// process (StartRequest.host_pid). A socket outside gRPC saves each call
-	// gRPC's goroutine hand-offs in both processes; the control calls and
-	// everything else stay on gRPC.
-	DirectSocket  string `protobuf:"bytes,1,opt,name=direct_socket,json=directSocket,proto3" json:"direct_socket,omitempty"`
+	// connections to it, each request an ExchangeFrame preceded by its length
+	// (4 bytes, big-endian), each answer one ExchangeFrame likewise, under
+	// the request's id. The host checks the socket is the plugin process's
+	// (SO_PEERCRED); the plugin checks the caller is the host's process
+	// (StartRequest.host_pid). A socket outside gRPC saves each call gRPC's
+	// goroutine hand-offs in both processes; the control calls and everything
+	// else stay on gRPC.
+	DirectSocket string `protobuf:"bytes,1,opt,name=direct_socket,json=directSocket,proto3" json:"direct_socket,omitempty"`
+	// The plugin handles the requests of one direct connection concurrently
+	// and answers each as it is done, in any order. The host may then send
+	// several requests on one connection without waiting, as it does under
+	// load: frames that come together travel in one write. Without it the
+	// host sends one request at a time per connection.
+	DirectShared  bool `protobuf:"varint,2,opt,name=direct_shared,json=directShared,proto3" json:"direct_shared,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -332,6 +338,13 @@ func (x *StartResponse) GetDirectSocket() string {
 		return x.DirectSocket
 	}
 	return ""
+}
+
+func (x *StartResponse) GetDirectShared() bool {
+	if x != nil {
+		return x.DirectShared
+	}
+	return false
 }
 
 type CheckHealthRequest struct {
@@ -759,12 +772,18 @@ func (x *HTTPResponse) GetBody() []byte {
 // plugin the answer to it: a response, or an error (a gRPC status code and
 // message, as HandleHTTP would have returned).
 type ExchangeFrame struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Id            uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
-	Request       *HTTPRequest           `protobuf:"bytes,2,opt,name=request,proto3" json:"request,omitempty"`
-	Response      *HTTPResponse          `protobuf:"bytes,4,opt,name=response,proto3" json:"response,omitempty"`
-	ErrorCode     int32                  `protobuf:"varint,5,opt,name=error_code,json=errorCode,proto3" json:"error_code,omitempty"`
-	ErrorMessage  string                 `protobuf:"bytes,6,opt,name=error_message,json=errorMessage,proto3" json:"error_message,omitempty"`
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	Id           uint64                 `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	Request      *HTTPRequest           `protobuf:"bytes,2,opt,name=request,proto3" json:"request,omitempty"`
+	Response     *HTTPResponse          `protobuf:"bytes,4,opt,name=response,proto3" json:"response,omitempty"`
+	ErrorCode    int32                  `protobuf:"varint,5,opt,name=error_code,json=errorCode,proto3" json:"error_code,omitempty"`
+	ErrorMessage string                 `protobuf:"bytes,6,opt,name=error_message,json=errorMessage,proto3" json:"error_message,omitempty"`
+	// From the host: the connection is this request's alone until it is
+	// answered (the host sends nothing else on it meanwhile), so the plugin
+	// may handle it on the goroutine that reads the connection and spare a
+	// hand-off between goroutines. Without it the plugin goes on reading the
+	// connection while the request is handled.
+	Exclusive     bool `protobuf:"varint,7,opt,name=exclusive,proto3" json:"exclusive,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -832,6 +851,13 @@ func (x *ExchangeFrame) GetErrorMessage() string {
 		return x.ErrorMessage
 	}
 	return ""
+}
+
+func (x *ExchangeFrame) GetExclusive() bool {
+	if x != nil {
+		return x.Exclusive
+	}
+	return false
 }
 
 // Caller is the verified identity on whose behalf the host calls the plugin.
@@ -4341,9 +4367,10 @@ const file_plugin_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"6\n" +
 	"\bDatabase\x12\x18\n" +
 	"\adialect\x18\x01 \x01(\tR\adialect\x12\x10\n" +
-	"\x03dsn\x18\x02 \x01(\tR\x03dsn\"4\n" +
+	"\x03dsn\x18\x02 \x01(\tR\x03dsn\"Y\n" +
 	"\rStartResponse\x12#\n" +
-	"\rdirect_socket\x18\x01 \x01(\tR\fdirectSocket\"\x14\n" +
+	"\rdirect_socket\x18\x01 \x01(\tR\fdirectSocket\x12#\n" +
+	"\rdirect_shared\x18\x02 \x01(\bR\fdirectShared\"\x14\n" +
 	"\x12CheckHealthRequest\"E\n" +
 	"\x13CheckHealthResponse\x12\x14\n" +
 	"\x05ready\x18\x01 \x01(\bR\x05ready\x12\x18\n" +
@@ -4375,14 +4402,15 @@ const file_plugin_proto_rawDesc = "" +
 	"\fHTTPResponse\x12\x16\n" +
 	"\x06status\x18\x01 \x01(\x05R\x06status\x122\n" +
 	"\aheaders\x18\x02 \x03(\v2\x18.portal.plugin.v1.HeaderR\aheaders\x12\x12\n" +
-	"\x04body\x18\x03 \x01(\fR\x04body\"\xde\x01\n" +
+	"\x04body\x18\x03 \x01(\fR\x04body\"\xfc\x01\n" +
 	"\rExchangeFrame\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\x04R\x02id\x127\n" +
 	"\arequest\x18\x02 \x01(\v2\x1d.portal.plugin.v1.HTTPRequestR\arequest\x12:\n" +
 	"\bresponse\x18\x04 \x01(\v2\x1e.portal.plugin.v1.HTTPResponseR\bresponse\x12\x1d\n" +
 	"\n" +
 	"error_code\x18\x05 \x01(\x05R\terrorCode\x12#\n" +
-	"\rerror_message\x18\x06 \x01(\tR\ferrorMessageJ\x04\b\x03\x10\x04\"\xed\x02\n" +
+	"\rerror_message\x18\x06 \x01(\tR\ferrorMessage\x12\x1c\n" +
+	"\texclusive\x18\a \x01(\bR\texclusiveJ\x04\b\x03\x10\x04\"\xed\x02\n" +
 	"\x06Caller\x12\x1a\n" +
 	"\baudience\x18\x01 \x01(\tR\baudience\x12\x18\n" +
 	"\asubject\x18\x02 \x01(\tR\asubject\x12\x1a\n" +
