@@ -49,7 +49,9 @@ type direct struct {
 	idle  []*FrameConn
 	open  int
 	sh    *shared // nil until first needed, and after it failed
-	shut  bool    // closed: no more calls
+	// dialing: a caller is opening the shared connection.
+	dialing bool
+	shut    bool // closed: no more calls
 	// refused: the socket was not the plugin's; calls go over gRPC.
 	refused bool
 }
@@ -133,20 +135,32 @@ func (d *direct) exclusive(ctx context.Context, f *pluginv1.ExchangeFrame) (*plu
 }
 
 // sharedConn returns the shared connection, opening it if need be; nil when it
-// cannot be had.
+// cannot be had, or while another caller is opening it.
 func (d *direct) sharedConn(ctx context.Context) *shared {
 	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.shut || d.refused {
+	if d.shut || d.refused || d.dialing {
+		d.mu.Unlock()
 		return nil
 	}
 	if d.sh != nil && d.sh.failure() == nil {
-		return d.sh
+		s := d.sh
+		d.mu.Unlock()
+		return s
 	}
-	d.sh = nil
+	d.sh, d.dialing = nil, true
+	d.mu.Unlock()
+	// Not under d.mu: the dial of a plugin that has stopped accepting
+	// waits for ctx, and the exclusive connections must not wait with it.
 	c, err := d.dial(ctx)
-	if err != nil {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.dialing = false
+	switch {
+	case err != nil:
 		d.dialFailed(err)
+		return nil
+	case d.shut:
+		c.Close()
 		return nil
 	}
 	d.sh = newShared(c)

@@ -2,7 +2,6 @@ package wire
 
 import (
 	"context"
-	"errors"
 	"runtime"
 	"sync"
 
@@ -12,8 +11,9 @@ import (
 // shared is the host's shared connection to a plugin's direct channel, used
 // while many calls to the plugin are in flight (see direct.call). Callers
 // queue their request frames and wait. The caller that queues the first
-// frame of a batch starts a write of everything queued by the time it runs,
-// so requests that come together cross in one system call; one goroutine
+// frame of a batch starts a goroutine that writes everything queued by the
+// time it runs (it lets the others run once first, see FrameWriter), so
+// requests that come together cross in one system call; one goroutine
 // reads the answers, several per read under load, and hands each to its
 // caller. A caller whose context ends stops waiting at once and the
 // connection stays in use: its late answer is dropped.
@@ -56,15 +56,12 @@ func (s *shared) call(ctx context.Context, f *pluginv1.ExchangeFrame) (*pluginv1
 	s.mu.Unlock()
 	flush, err := s.w.Add(f)
 	if err != nil {
+		// Nothing of it was sent (the queue is full, or the connection
+		// failed a moment ago): an exclusive connection may still serve it.
 		s.forget(f.Id)
-		if errors.Is(err, ErrQueueFull) {
-			return nil, errNoConn
-		}
-		return nil, err
+		return nil, errNoConn
 	}
 	if flush {
-		// Not in this goroutine: a plugin that stops reading must not hold
-		// its caller past ctx.
 		// Not in this goroutine: a plugin that stops reading must not hold
 		// its caller past ctx.
 		go func() {
