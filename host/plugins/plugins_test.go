@@ -516,6 +516,17 @@ func TestRestartAfterHostRestartAndHangsAndPanics(t *testing.T) {
 	if code, b, _ := h.call(t, "POST", "/api/plugins/testplugin/echo", bytes.NewReader(big), false); code != http.StatusRequestEntityTooLarge || !strings.Contains(string(b), "2 MiB") {
 		t.Fatalf("3 MiB to a 2 MiB route = %d %s", code, b)
 	}
+	// A streamed answer cut off by the deadline after its head: the client
+	// sees it cut short, not a complete shorter body.
+	resp, err := client.Get(h.url + "/api/plugins/testplugin/ticks") // 5 ticks, 100 ms apart
+	if err != nil {
+		t.Fatal(err)
+	}
+	ticks, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || err == nil || strings.Contains(string(ticks), "tick 4") {
+		t.Fatalf("a stream past its deadline = %d %q, read error %v; want the body cut short with an error", resp.StatusCode, ticks, err)
+	}
 	// The echo route sets its own timeout (10 s in its manifest): the 300 ms
 	// above would cut a 1 MiB echo short on a busy machine.
 	if code, b, _ := h.call(t, "POST", "/api/plugins/testplugin/echo", bytes.NewReader(big[:1<<20+5]), false); code != 200 || len(b) != 1<<20+5 {

@@ -279,9 +279,12 @@ func (r *Router) stream(c *gin.Context, ctx context.Context, cancel context.Canc
 			return
 		}
 		if err != nil {
-			// The head is out: all that can be done is to end the response early.
-			genLog(c, g).Warn("plugin stream broken after the response head", "err", err)
-			return
+			// The head is out, so the status cannot say it. Abort the
+			// response (no final chunk, the connection closed) so that the
+			// client sees it cut short rather than a complete, shorter body:
+			// a truncated download must not pass for a whole one.
+			genLog(c, g).Warn("plugin stream broken after the response head; response aborted", "err", err)
+			panic(http.ErrAbortHandler)
 		}
 		if _, err := c.Writer.Write(f.GetChunk()); err != nil {
 			cancel()

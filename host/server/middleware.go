@@ -72,8 +72,25 @@ func Log(c *gin.Context) *slog.Logger {
 func (s *Server) accessLog(c *gin.Context) {
 	start := time.Now()
 	s.metrics.inFlight.Inc()
+	defer func() {
+		s.metrics.inFlight.Dec()
+		// recover (inside this middleware) turns every panic into a 500
+		// but http.ErrAbortHandler: a response cut short on purpose after
+		// its head was sent. It is logged as such and passed on to net/http,
+		// which closes the connection.
+		aborted := recover()
+		if aborted != nil && aborted != http.ErrAbortHandler {
+			panic(aborted)
+		}
+		s.logRequest(c, start, aborted != nil)
+		if aborted != nil {
+			panic(aborted)
+		}
+	}()
 	c.Next()
-	s.metrics.inFlight.Dec()
+}
+
+func (s *Server) logRequest(c *gin.Context, start time.Time, aborted bool) {
 	route := c.FullPath()
 	if route == "" {
 		route = "unmatched"
@@ -83,15 +100,19 @@ func (s *Server) accessLog(c *gin.Context) {
 	s.metrics.requests.WithLabelValues(c.Request.Method, route, strconv.Itoa(status)).Inc()
 	s.metrics.duration.WithLabelValues(c.Request.Method, route).Observe(d.Seconds())
 	level := slog.LevelInfo
-	if status >= 500 {
+	if status >= 500 || aborted {
 		level = slog.LevelError
 	}
 	// The path only: query strings may carry personal data.
-	s.log.LogAttrs(c.Request.Context(), level, "http", slog.String("request_id", RequestID(c)),
+	attrs := []slog.Attr{slog.String("request_id", RequestID(c)),
 		slog.String("method", c.Request.Method), slog.String("path", c.Request.URL.Path),
 		slog.String("route", route), slog.Int("status", status),
 		slog.Float64("ms", float64(d.Microseconds())/1000), slog.Int("bytes", c.Writer.Size()),
-		slog.String("ip", c.ClientIP()))
+		slog.String("ip", c.ClientIP())}
+	if aborted {
+		attrs = append(attrs, slog.Bool("aborted", true))
+	}
+	s.log.LogAttrs(c.Request.Context(), level, "http", attrs...)
 }
 
 func (s *Server) recover(c *gin.Context) {

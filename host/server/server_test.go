@@ -234,3 +234,54 @@ func TestClientGoneIs499NotAnError(t *testing.T) {
 		t.Fatalf("logs:\n%s", logs.String())
 	}
 }
+
+// A handler that aborts its response after the head (http.ErrAbortHandler)
+// reaches net/http, which closes the connection: the client sees the body
+// cut short, not a 500 appended to it nor a complete shorter body. The
+// access log records it as aborted.
+func TestAbortedResponseIsCutShortAndLogged(t *testing.T) {
+	cat, err := i18n.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs syncBuffer
+	s := server.New(server.Options{Catalog: cat, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	s.API().GET("/v1/cut", func(c *gin.Context) {
+		c.Writer.WriteHeaderNow()
+		c.Writer.WriteString("part")
+		c.Writer.Flush()
+		panic(http.ErrAbortHandler)
+	})
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/api/v1/cut")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(body) != "part" || err == nil {
+		t.Fatalf("an aborted response = %d %q, read error %v", resp.StatusCode, body, err)
+	}
+	if !strings.Contains(logs.String(), "aborted=true") || !strings.Contains(logs.String(), "level=ERROR") {
+		t.Fatalf("logs:\n%s", logs.String())
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
