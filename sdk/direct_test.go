@@ -169,6 +169,47 @@ func TestDirectConnectionAnswersInAnyOrder(t *testing.T) {
 	}
 }
 
+// An answer over the frame limit comes back as ResourceExhausted, as over
+// gRPC (a route with large answers is declared stream: true), on exclusive
+// and shared connections alike, and the connection goes on serving.
+func TestDirectAnswerOverTheLimit(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/huge" {
+			w.Write(make([]byte, wire.MaxMessageBytes+1))
+			return
+		}
+		fmt.Fprint(w, "small")
+	})
+	p := startPlugin(t, h, os.Getpid())
+	c := connect(t, p, p.socket)
+	var wg sync.WaitGroup
+	for i := range 4 { // the first alone on its connection, then shared
+		if i > 0 {
+			wg.Add(1)
+		}
+		call := func() {
+			_, err := c.HandleHTTP(context.Background(), get("/huge", time.Now().Add(30*time.Second)))
+			if status.Code(err) != codes.ResourceExhausted {
+				t.Errorf("an answer over the limit: %v", err)
+			}
+		}
+		if i == 0 {
+			call()
+			continue
+		}
+		go func() { defer wg.Done(); call() }()
+	}
+	wg.Wait()
+	for range 3 {
+		if resp, err := c.HandleHTTP(context.Background(), get("/small", time.Now().Add(5*time.Second))); err != nil || string(resp.Body) != "small" {
+			t.Fatalf("after an answer over the limit: %v %v", resp, err)
+		}
+	}
+	if n := p.unary.Load(); n != 0 {
+		t.Fatalf("%d calls went over gRPC", n)
+	}
+}
+
 // A caller that gives up returns at once with its context's error, and the
 // plugin's handler sees its request cancelled; a request past its deadline
 // is cancelled in the plugin too.
