@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -201,11 +203,34 @@ func startGeneration(ctx context.Context, sp spec) (g *generation, err error) {
 		return nil, fmt.Errorf("start: %w", err)
 	}
 	wc.UseDirect(started, cmd.Process.Pid, log)
+	if dir := directDir(started.DirectSocket, sp.socketDir); dir != "" {
+		// A plugin removes its direct channel's folder when it stops; one
+		// that crashed cannot.
+		go func() {
+			<-wc.Exited
+			_ = os.RemoveAll(dir)
+		}()
+	}
 	if err := waitReady(ctx, wc); err != nil {
 		return nil, err
 	}
 	log.Info("plugin generation ready")
 	return g, nil
+}
+
+// directDir is the folder of a plugin's direct socket, if it is one the
+// host may remove when the process has gone: a "direct-*" folder directly in
+// the sockets folder the host gave the plugin (its TMPDIR). The path comes
+// from the plugin, so nothing else is ever taken for it.
+func directDir(socket, socketDir string) string {
+	if socket == "" || socketDir == "" {
+		return ""
+	}
+	dir := filepath.Dir(filepath.Clean(socket))
+	if filepath.Dir(dir) != filepath.Clean(socketDir) || !strings.HasPrefix(filepath.Base(dir), "direct-") {
+		return ""
+	}
+	return dir
 }
 
 func waitReady(ctx context.Context, wc *wire.Client) error {

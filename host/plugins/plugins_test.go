@@ -451,7 +451,35 @@ func TestKilledPluginAnswers503ThenRestarts(t *testing.T) {
 	if l.slowest > 2*time.Second {
 		t.Errorf("slowest call took %v: calls during the outage must fail fast", l.slowest)
 	}
+	// The killed process could not remove its direct channel's folder; the
+	// host did. The new process has its own.
+	if dirs, _ := filepath.Glob(filepath.Join(h.m.sockets, "direct-*")); len(dirs) != 1 {
+		t.Errorf("direct channel folders after kill -9 and restart: %v, want the new process's only", dirs)
+	}
 	t.Logf("kill -9: back after %v; statuses %v; slowest %v", back, l.statuses, l.slowest)
+}
+
+// Only a direct-* folder directly in the sockets folder the host gave the
+// plugin is removed when the process has gone; the path comes from the
+// plugin.
+func TestDirectDirIsOnlyEverThePluginsOwn(t *testing.T) {
+	for socket, want := range map[string]string{
+		"/run/p/direct-123/http.sock":        "/run/p/direct-123",
+		"/run/p/direct-123/../x/http.sock":   "",
+		"/run/p/other/http.sock":             "",
+		"/run/p/direct-1/deeper/http.sock":   "",
+		"/etc/direct-1/http.sock":            "",
+		"/run/p/http.sock":                   "",
+		"":                                   "",
+		"/run/p/direct-9/../direct-8/h.sock": "/run/p/direct-8",
+	} {
+		if got := directDir(socket, "/run/p"); got != want {
+			t.Errorf("directDir(%q) = %q, want %q", socket, got, want)
+		}
+	}
+	if got := directDir("/tmp/direct-1/http.sock", ""); got != "" {
+		t.Errorf("without a sockets folder: %q", got)
+	}
 }
 
 func TestRollbackDisableEnableUninstall(t *testing.T) {
