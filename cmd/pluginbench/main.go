@@ -83,7 +83,7 @@ func main() {
 		fatal(fmt.Errorf("%w (run from the repository root)", err))
 	}
 
-	rows := [][]string{}
+	rows, cpuRows := [][]string{}, [][]string{}
 	trivial := startHost(work, "sqlite://"+filepath.Join(work, "data", "portal.db"), bundlePath)
 	defer trivial.close()
 	proxyURL, stopProxy := startProxy(trivial, work)
@@ -94,6 +94,7 @@ func main() {
 		b := profiled(*cpuProfile, func() result { return measure(trivial.url+"/api/plugins/testplugin/version", n, *duration) })
 		c := measure(proxyURL, n, *duration)
 		rows = append(rows, row("trivial", "(a) in-process", n, a, a), row("trivial", "(b) plugin", n, b, a), row("trivial", "(c) reverse proxy", n, c, a))
+		cpuRows = append(cpuRows, cpuRow("trivial", "(a) in-process", n, a), cpuRow("trivial", "(b) plugin", n, b), cpuRow("trivial", "(c) reverse proxy", n, c))
 	}
 	if *mysqlDSN != "" {
 		db := "pluginbench_" + strconv.Itoa(os.Getpid())
@@ -105,6 +106,7 @@ func main() {
 			a := measure(h.url+"/api/v1/bench/db", n, *duration)
 			b := measure(h.url+"/api/plugins/testplugin/db", n, *duration)
 			rows = append(rows, row("indexed MySQL read", "(a) in-process", n, a, a), row("indexed MySQL read", "(b) plugin", n, b, a))
+			cpuRows = append(cpuRows, cpuRow("indexed MySQL read", "(a) in-process", n, a), cpuRow("indexed MySQL read", "(b) plugin", n, b))
 		}
 	}
 	fmt.Printf("\n%s, %d cores, %s, %s, %v per case\n\n", runtime.GOOS+"/"+runtime.GOARCH, runtime.NumCPU(), runtime.Version(), time.Now().UTC().Format("2006-01-02"), *duration)
@@ -114,6 +116,30 @@ func main() {
 	for _, r := range rows {
 		fmt.Println("| " + strings.Join(r, " | ") + " |")
 	}
+	if runtime.GOOS != "linux" {
+		return
+	}
+	fmt.Println("\nCPU time per request (µs) from /proc: the host process (with the load generator), its child")
+	fmt.Println("processes (the plugin, or the proxied server), the database server, and the whole machine; and")
+	fmt.Println("how many of the machine's CPUs were busy on average.")
+	fmt.Println()
+	fmt.Println("| handler | path | clients | host | plugin / server | database | machine | CPUs busy |")
+	fmt.Println("|---|---|---:|---:|---:|---:|---:|---:|")
+	for _, r := range cpuRows {
+		fmt.Println("| " + strings.Join(r, " | ") + " |")
+	}
+}
+
+// cpuRow is r's CPU time per request and the CPUs busy during it.
+func cpuRow(handler, path string, clients int, r result) []string {
+	per := func(ticks int64) string {
+		if r.n == 0 {
+			return "–"
+		}
+		return fmt.Sprintf("%.0f", float64(ticks)*1e6/ticksPerSecond/float64(r.n))
+	}
+	busy := float64(r.cpu.busy) / ticksPerSecond / r.elapsed.Seconds()
+	return []string{handler, path, strconv.Itoa(clients), per(r.cpu.host), per(r.cpu.children), per(r.cpu.db), per(r.cpu.busy), fmt.Sprintf("%.2f", busy)}
 }
 
 // profiled runs f under the CPU profiler when path is set.
@@ -137,6 +163,8 @@ type result struct {
 	n, errors int
 	rps       float64
 	p50, p99  time.Duration
+	cpu       cpuTime // used during the load
+	elapsed   time.Duration
 }
 
 func row(handler, path string, clients int, r, base result) []string {
@@ -163,6 +191,7 @@ func measure(url string, clients int, d time.Duration) result {
 	errs := 0
 	end := time.Now().Add(d)
 	var wg sync.WaitGroup
+	cpu0 := readCPU()
 	start := time.Now()
 	for range clients {
 		wg.Add(1)
@@ -194,8 +223,10 @@ func measure(url string, clients int, d time.Duration) result {
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	cpu1 := readCPU()
 	slices.Sort(lat)
-	r := result{n: len(lat), errors: errs, rps: float64(len(lat)) / elapsed.Seconds()}
+	r := result{n: len(lat), errors: errs, rps: float64(len(lat)) / elapsed.Seconds(), elapsed: elapsed,
+		cpu: cpuTime{cpu1.host - cpu0.host, cpu1.children - cpu0.children, cpu1.db - cpu0.db, cpu1.busy - cpu0.busy}}
 	if len(lat) > 0 {
 		r.p50, r.p99 = lat[len(lat)/2], lat[len(lat)*99/100]
 	}
