@@ -165,8 +165,9 @@ func TestSharedUnderLoad(t *testing.T) {
 	if n := p.maxOnConn.Load(); n < int32(sharedAt()) {
 		t.Fatalf("at most %d requests in flight on one connection", n)
 	}
-	// Exclusive connections for the calls below sharedAt, and the shared one.
-	if n := p.accepted.Load(); n > int32(sharedAt()) {
+	// A few exclusive connections (below sharedAt, and while the shared one
+	// is being opened) and the shared one, not one per call.
+	if n := p.accepted.Load(); n > 20 {
 		t.Fatalf("200 concurrent calls opened %d connections", n)
 	}
 }
@@ -223,9 +224,10 @@ func TestSharedCallerGivesUp(t *testing.T) {
 	for range sharedAt() - 1 {
 		<-hold
 	}
+	sh := d.sh
 	callAll(t, d, 20, func(int) int { return 5 })
-	if n := p.accepted.Load(); n > int32(sharedAt()) {
-		t.Fatalf("%d connections: the shared one was not kept", n)
+	if d.sh != sh || sh.failure() != nil {
+		t.Fatal("the shared connection was not kept after a caller gave up")
 	}
 }
 
