@@ -219,6 +219,11 @@ func writeHead(c *gin.Context, g *generation, resp *pluginv1.HTTPResponse) {
 // plugin in chunks as it arrives (cut at limit), and the response comes back
 // in chunks, flushed to the caller as they come.
 func (r *Router) stream(c *gin.Context, ctx context.Context, cancel context.CancelFunc, g *generation, req *pluginv1.HTTPRequest, limit int64) {
+	// The body is read while the response is written. Without full duplex,
+	// net/http discards what is left of an HTTP/1 body (under 256 KiB) the
+	// moment the head is written, and the plugin gets it cut short. HTTP/2
+	// is full duplex already and answers an error here.
+	_ = http.NewResponseController(c.Writer).EnableFullDuplex()
 	st, err := g.rpc.HandleHTTPStream(ctx)
 	if err != nil {
 		r.callFailed(c, g, err)

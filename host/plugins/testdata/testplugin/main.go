@@ -55,6 +55,10 @@ func start(ctx context.Context, env *sdk.Env) (http.Handler, error) {
 		w.Write([]byte(version))
 	})
 	mux.HandleFunc("POST /echo", func(w http.ResponseWriter, r *http.Request) {
+		// The head first, then the body as it is read: the host must keep
+		// reading the caller's body after it has sent the head on.
+		w.WriteHeader(http.StatusOK)
+		w.(http.Flusher).Flush()
 		io.Copy(w, r.Body)
 	})
 	mux.HandleFunc("POST /upload", func(w http.ResponseWriter, r *http.Request) {
