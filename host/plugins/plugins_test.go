@@ -555,12 +555,11 @@ func TestRestartAfterHostRestartAndHangsAndPanics(t *testing.T) {
 	if resp.StatusCode != 200 || err == nil || strings.Contains(string(ticks), "tick 4") {
 		t.Fatalf("a stream past its deadline = %d %q, read error %v; want the body cut short with an error", resp.StatusCode, ticks, err)
 	}
-	// The echo route sets its own timeout (10 s in its manifest): the 300 ms
-	// above would cut a 1 MiB echo short on a busy machine.
 	// The caller's body comes slowly, and the plugin sends its head on
 	// before reading it: the host must go on reading the body (full duplex;
 	// net/http would otherwise discard what is left of it, under 256 KiB,
-	// as soon as the head is written).
+	// as soon as the head is written). The echo route sets its own timeout
+	// (10 s in its manifest): the 300 ms above would cut the slow 1 MiB short.
 	for _, size := range []int{200<<10 + 5, 1<<20 + 5} {
 		req, _ := http.NewRequest("POST", h.url+"/api/plugins/testplugin/echo", &slowReader{b: big[:size]})
 		req.ContentLength = int64(size)
