@@ -8,6 +8,8 @@
 //	    (the microservice alternative)
 //
 // and, with -mysql DSN, a handler doing one indexed MySQL read as (a) and (b).
+// On Linux it also prints, from /proc, the CPU time each process used per
+// request and how many CPUs were busy: what explains the ratios under load.
 //
 //	go run ./cmd/pluginbench -duration 5s -clients 1,64 [-mysql 'root@tcp(127.0.0.1:3306)/']
 //

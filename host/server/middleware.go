@@ -90,6 +90,8 @@ func (s *Server) accessLog(c *gin.Context) {
 	c.Next()
 }
 
+// logRequest counts the request in the metrics and writes its access-log
+// line; aborted marks a response cut short after its head.
 func (s *Server) logRequest(c *gin.Context, start time.Time, aborted bool) {
 	route := c.FullPath()
 	if route == "" {
