@@ -100,7 +100,7 @@ func (d *directChannel) serve(s *server, conn net.Conn) {
 		serve := func() {
 			out := d.handle(s, in)
 			running.Add(-1)
-			d.answer(w, conn, in.Id, out)
+			writeAnswer(w, conn, in.Id, out)
 		}
 		if in.Exclusive {
 			serve() // nothing else comes on this connection meanwhile
@@ -110,9 +110,9 @@ func (d *directChannel) serve(s *server, conn net.Conn) {
 	}
 }
 
-// answer writes the answer to request id, with those of the connection's
-// other requests that are done at the same time.
-func (d *directChannel) answer(w *wire.FrameWriter, conn net.Conn, id uint64, out *pluginv1.ExchangeFrame) {
+// writeAnswer writes the answer to request id, with those of the
+// connection's other requests that are done at the same time.
+func writeAnswer(w *wire.FrameWriter, conn net.Conn, id uint64, out *pluginv1.ExchangeFrame) {
 	flush, err := w.Add(out)
 	if errors.Is(err, wire.ErrFrameTooLarge) {
 		// As gRPC would refuse it; a route with large answers is declared

@@ -79,9 +79,6 @@ func (s *Server) accessLog(c *gin.Context) {
 		// its head was sent. It is logged as such and passed on to net/http,
 		// which closes the connection.
 		aborted := recover()
-		if aborted != nil && aborted != http.ErrAbortHandler {
-			panic(aborted)
-		}
 		s.logRequest(c, start, aborted != nil)
 		if aborted != nil {
 			panic(aborted)

@@ -37,17 +37,30 @@ func NewFrameConn(c net.Conn) *FrameConn {
 
 // WriteFrame writes f in one write.
 func (c *FrameConn) WriteFrame(f *pluginv1.ExchangeFrame) error {
-	b, err := proto.MarshalOptions{}.MarshalAppend(append(c.buf[:0], 0, 0, 0, 0), f)
+	b, err := appendFrame(c.buf[:0], f)
 	if err != nil {
 		return err
 	}
 	c.keep(b)
-	if len(b)-4 > MaxMessageBytes {
-		return fmt.Errorf("%w: %d bytes, the limit is %d", ErrFrameTooLarge, len(b)-4, MaxMessageBytes)
-	}
-	binary.BigEndian.PutUint32(b, uint32(len(b)-4))
 	_, err = c.Write(b)
 	return err
+}
+
+// appendFrame appends f to b, preceded by its length. A frame over
+// MaxMessageBytes is refused with ErrFrameTooLarge before it is encoded,
+// and b is returned unchanged.
+func appendFrame(b []byte, f *pluginv1.ExchangeFrame) ([]byte, error) {
+	size := proto.Size(f)
+	if size > MaxMessageBytes {
+		return b, fmt.Errorf("%w: %d bytes, the limit is %d", ErrFrameTooLarge, size, MaxMessageBytes)
+	}
+	n := len(b)
+	out, err := proto.MarshalOptions{UseCachedSize: true}.MarshalAppend(append(b, 0, 0, 0, 0), f)
+	if err != nil {
+		return b[:n], err
+	}
+	binary.BigEndian.PutUint32(out[n:], uint32(len(out)-n-4))
+	return out, nil
 }
 
 // ReadFrame reads the next frame into f.
@@ -115,25 +128,20 @@ func NewFrameWriter(w io.Writer, limit int, more func() bool) *FrameWriter {
 // MaxMessageBytes is refused with ErrFrameTooLarge, one over the limit with
 // ErrQueueFull, and nothing of it queued.
 func (w *FrameWriter) Add(f *pluginv1.ExchangeFrame) (flush bool, err error) {
-	size := proto.Size(f)
-	if size > MaxMessageBytes {
-		return false, fmt.Errorf("%w: %d bytes, the limit is %d", ErrFrameTooLarge, size, MaxMessageBytes)
-	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.err != nil {
 		return false, w.err
 	}
 	n := len(w.queued)
-	if w.limit > 0 && n > 0 && n+4+size > w.limit {
-		return false, ErrQueueFull
-	}
-	b, err := proto.MarshalOptions{}.MarshalAppend(append(w.queued, 0, 0, 0, 0), f)
+	b, err := appendFrame(w.queued, f)
 	if err != nil {
-		w.queued = w.queued[:n]
 		return false, err
 	}
-	binary.BigEndian.PutUint32(b[n:], uint32(len(b)-n-4))
+	if w.limit > 0 && n > 0 && len(b) > w.limit {
+		w.queued = b[:n]
+		return false, ErrQueueFull
+	}
 	w.queued = b
 	if w.flushing {
 		return false, nil
