@@ -91,7 +91,7 @@ generate:
 
 # The plugin-boundary benchmark recorded in docs/benchmarks.md.
 bench:
-	$(GO) run ./cmd/pluginbench -duration 5s -clients 1,64 -mysql "$${PORTAL_TEST_MYSQL_DSN:-root@tcp(127.0.0.1:3306)/}"
+	$(GO) run ./cmd/pluginbench -duration 9s -rounds 3 -clients 1,64 -mysql "$${PORTAL_TEST_MYSQL_DSN:-root@tcp(127.0.0.1:3306)/}"
 
 # Fails when committed generated code differs from what make generate writes.
 check-generated: generate

@@ -20,9 +20,10 @@ import (
 // directChannel is the plugin's side of the direct channel (see
 // StartResponse.direct_socket in plugin.proto): a Unix socket in a private
 // folder, on which the host process, and only it, sends small requests. On
-// each connection one goroutine reads the requests; each is handled in a
-// goroutine of its own and answered when done, in any order, answers done
-// together in one write (StartResponse.direct_shared).
+// each connection one goroutine reads the requests. On a shared connection
+// each is handled on a worker (see workers) and answered when done, in any
+// order, answers done together in one write (StartResponse.direct_shared); on
+// an exclusive one, on the goroutine that read it.
 type directChannel struct {
 	l       net.Listener // in a folder of its own
 	hostPID int
@@ -35,6 +36,8 @@ type directChannel struct {
 	// host gave up just after sending it), with when, for a minute.
 	early map[uint64]time.Time
 	conns map[net.Conn]struct{}
+	// workers run the requests of shared connections.
+	workers *workers
 }
 
 // listenDirect opens the direct channel for the host process hostPID, in a
@@ -52,7 +55,7 @@ func (s *server) listenDirect(hostPID int) (*directChannel, error) {
 	}
 	life, end := context.WithCancel(context.Background())
 	d := &directChannel{l: l, hostPID: hostPID, life: life, end: end,
-		cancels: map[uint64]context.CancelFunc{}, early: map[uint64]time.Time{}, conns: map[net.Conn]struct{}{}}
+		cancels: map[uint64]context.CancelFunc{}, early: map[uint64]time.Time{}, conns: map[net.Conn]struct{}{}, workers: newWorkers()}
 	go d.accept(s)
 	return d, nil
 }
@@ -102,10 +105,11 @@ func (d *directChannel) serve(s *server, conn net.Conn) {
 			running.Add(-1)
 			writeAnswer(w, conn, in.Id, out)
 		}
-		if in.Exclusive {
+		switch {
+		case in.Exclusive:
 			serve() // nothing else comes on this connection meanwhile
-		} else {
-			go serve()
+		default:
+			d.workers.run(serve)
 		}
 	}
 }

@@ -8,10 +8,14 @@
 //	    (the microservice alternative)
 //
 // and, with -mysql DSN, a handler doing one indexed MySQL read as (a) and (b).
+// The paths of a case take turns: each is loaded -rounds times for
+// -duration/-rounds, so a machine that slows down or speeds up during the run
+// weighs on every path alike; the table sums the rounds and the ratio of
+// (b) to (a) is also given round by round.
 // On Linux it also prints, from /proc, the CPU time each process used per
 // request and how many CPUs were busy: what explains the ratios under load.
 //
-//	go run ./cmd/pluginbench -duration 5s -clients 1,64 [-mysql 'root@tcp(127.0.0.1:3306)/']
+//	go run ./cmd/pluginbench -duration 6s -rounds 3 -clients 1,64 [-mysql 'root@tcp(127.0.0.1:3306)/']
 //
 // Only loopback addresses are used; every load loop ends after -duration.
 package main
@@ -55,10 +59,11 @@ func main() {
 		serveUnix(os.Args[2])
 		return
 	}
-	duration := flag.Duration("duration", 5*time.Second, "load time per case")
+	duration := flag.Duration("duration", 6*time.Second, "load time per path and client count, over all rounds")
+	rounds := flag.Int("rounds", 3, "turns the paths of a case take")
 	clientsFlag := flag.String("clients", "1,64", "concurrent clients, comma-separated")
 	mysqlDSN := flag.String("mysql", "", "MySQL server for the indexed-read case, e.g. root@tcp(127.0.0.1:3306)/")
-	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the host during the plugin cases to this file")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the host process (with the load generator) over the whole run to this file")
 	flag.Parse()
 	var clients []int
 	for _, s := range strings.Split(*clientsFlag, ",") {
@@ -67,6 +72,21 @@ func main() {
 			fatal(fmt.Errorf("bad -clients %q", s))
 		}
 		clients = append(clients, n)
+	}
+	if *rounds < 1 || *rounds > 100 {
+		fatal(fmt.Errorf("bad -rounds %d", *rounds))
+	}
+	turn := *duration / time.Duration(*rounds)
+	if *cpuProfile != "" {
+		out, err := os.Create(*cpuProfile)
+		if err != nil {
+			fatal(err)
+		}
+		defer out.Close()
+		if err := pprof.StartCPUProfile(out); err != nil {
+			fatal(err)
+		}
+		defer pprof.StopCPUProfile()
 	}
 	work, err := os.MkdirTemp("", "pluginbench")
 	if err != nil {
@@ -91,12 +111,24 @@ func main() {
 	proxyURL, stopProxy := startProxy(trivial, work)
 	defer stopProxy()
 	floor := pingFloor(filepath.Join(work, "bench.sock.ping"), 20000)
+	var byRound []string
+	// run loads the paths of one case in turns and records them.
+	run := func(handler string, n int, paths []string, urls []string) {
+		rs := interleave(urls, n, *rounds, turn)
+		a := rs[0]
+		for i, r := range rs {
+			rows = append(rows, row(handler, paths[i], n, r, a))
+			cpuRows = append(cpuRows, cpuRow(handler, paths[i], n, r))
+		}
+		ratios := make([]string, len(a.rounds))
+		for i := range a.rounds {
+			ratios[i] = fmt.Sprintf("%.2f", rs[1].rounds[i].rps/a.rounds[i].rps)
+		}
+		byRound = append(byRound, fmt.Sprintf("| %s | %d | %s |", handler, n, strings.Join(ratios, ", ")))
+	}
 	for _, n := range clients {
-		a := measure(trivial.url+"/api/v1/bench/trivial", n, *duration)
-		b := profiled(*cpuProfile, func() result { return measure(trivial.url+"/api/plugins/testplugin/version", n, *duration) })
-		c := measure(proxyURL, n, *duration)
-		rows = append(rows, row("trivial", "(a) in-process", n, a, a), row("trivial", "(b) plugin", n, b, a), row("trivial", "(c) reverse proxy", n, c, a))
-		cpuRows = append(cpuRows, cpuRow("trivial", "(a) in-process", n, a), cpuRow("trivial", "(b) plugin", n, b), cpuRow("trivial", "(c) reverse proxy", n, c))
+		run("trivial", n, []string{"(a) in-process", "(b) plugin", "(c) reverse proxy"},
+			[]string{trivial.url + "/api/v1/bench/trivial", trivial.url + "/api/plugins/testplugin/version", proxyURL})
 	}
 	if *mysqlDSN != "" {
 		db := "pluginbench_" + strconv.Itoa(os.Getpid())
@@ -105,18 +137,23 @@ func main() {
 		defer dropMySQL(*mysqlDSN, db)
 		defer h.close()
 		for _, n := range clients {
-			a := measure(h.url+"/api/v1/bench/db", n, *duration)
-			b := measure(h.url+"/api/plugins/testplugin/db", n, *duration)
-			rows = append(rows, row("indexed MySQL read", "(a) in-process", n, a, a), row("indexed MySQL read", "(b) plugin", n, b, a))
-			cpuRows = append(cpuRows, cpuRow("indexed MySQL read", "(a) in-process", n, a), cpuRow("indexed MySQL read", "(b) plugin", n, b))
+			run("indexed MySQL read", n, []string{"(a) in-process", "(b) plugin"},
+				[]string{h.url + "/api/v1/bench/db", h.url + "/api/plugins/testplugin/db"})
 		}
 	}
-	fmt.Printf("\n%s, %d cores, %s, %s, %v per case\n\n", runtime.GOOS+"/"+runtime.GOARCH, runtime.NumCPU(), runtime.Version(), time.Now().UTC().Format("2006-01-02"), *duration)
+	fmt.Printf("\n%s, %d cores, %s, %s, %v per path in %d rounds\n\n", runtime.GOOS+"/"+runtime.GOARCH, runtime.NumCPU(), runtime.Version(), time.Now().UTC().Format("2006-01-02"), *duration, *rounds)
 	fmt.Printf("floor: one 1-byte round trip to another process over a Unix socket, p50 %s, p99 %s\n\n", us(floor.p50), us(floor.p99))
 	fmt.Println("| handler | path | clients | requests | errors | req/s | p50 | p99 | vs (a) req/s |")
 	fmt.Println("|---|---|---:|---:|---:|---:|---:|---:|---:|")
 	for _, r := range rows {
 		fmt.Println("| " + strings.Join(r, " | ") + " |")
+	}
+	fmt.Println("\n(b)/(a) req/s, round by round:")
+	fmt.Println()
+	fmt.Println("| handler | clients | rounds |")
+	fmt.Println("|---|---:|---|")
+	for _, r := range byRound {
+		fmt.Println(r)
 	}
 	if runtime.GOOS != "linux" {
 		return
@@ -144,29 +181,48 @@ func cpuRow(handler, path string, clients int, r result) []string {
 	return []string{handler, path, strconv.Itoa(clients), per(r.cpu.host), per(r.cpu.children), per(r.cpu.db), per(r.cpu.busy), fmt.Sprintf("%.2f", busy)}
 }
 
-// profiled runs f under the CPU profiler when path is set.
-func profiled(path string, f func() result) result {
-	if path == "" {
-		return f()
-	}
-	out, err := os.Create(path)
-	if err != nil {
-		fatal(err)
-	}
-	defer out.Close()
-	if err := pprof.StartCPUProfile(out); err != nil {
-		fatal(err)
-	}
-	defer pprof.StopCPUProfile()
-	return f()
-}
-
 type result struct {
 	n, errors int
 	rps       float64
 	p50, p99  time.Duration
 	cpu       cpuTime // used during the load
 	elapsed   time.Duration
+	lat       []time.Duration // sorted
+	rounds    []result        // what was summed, when it was
+}
+
+// interleave loads each of urls in turn, rounds times for d each, and sums
+// each url's rounds.
+func interleave(urls []string, clients, rounds int, d time.Duration) []result {
+	per := make([][]result, len(urls))
+	for range rounds {
+		for i, u := range urls {
+			per[i] = append(per[i], measure(u, clients, d))
+		}
+	}
+	out := make([]result, len(urls))
+	for i, rs := range per {
+		out[i] = sum(rs)
+	}
+	return out
+}
+
+// sum is the rounds rs as one result.
+func sum(rs []result) result {
+	t := result{rounds: rs}
+	for _, r := range rs {
+		t.n += r.n
+		t.errors += r.errors
+		t.elapsed += r.elapsed
+		t.lat = append(t.lat, r.lat...)
+		t.cpu = cpuTime{t.cpu.host + r.cpu.host, t.cpu.children + r.cpu.children, t.cpu.db + r.cpu.db, t.cpu.busy + r.cpu.busy}
+	}
+	slices.Sort(t.lat)
+	t.rps = float64(t.n) / t.elapsed.Seconds()
+	if len(t.lat) > 0 {
+		t.p50, t.p99 = t.lat[len(t.lat)/2], t.lat[len(t.lat)*99/100]
+	}
+	return t
 }
 
 func row(handler, path string, clients int, r, base result) []string {
@@ -227,7 +283,7 @@ func measure(url string, clients int, d time.Duration) result {
 	elapsed := time.Since(start)
 	cpu1 := readCPU()
 	slices.Sort(lat)
-	r := result{n: len(lat), errors: errs, rps: float64(len(lat)) / elapsed.Seconds(), elapsed: elapsed,
+	r := result{n: len(lat), errors: errs, rps: float64(len(lat)) / elapsed.Seconds(), elapsed: elapsed, lat: lat,
 		cpu: cpuTime{cpu1.host - cpu0.host, cpu1.children - cpu0.children, cpu1.db - cpu0.db, cpu1.busy - cpu0.busy}}
 	if len(lat) > 0 {
 		r.p50, r.p99 = lat[len(lat)/2], lat[len(lat)*99/100]
