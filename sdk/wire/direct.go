@@ -149,8 +149,11 @@ func (d *direct) sharedConn(ctx context.Context) *shared {
 	}
 	d.sh, d.dialing = nil, true
 	d.mu.Unlock()
-	// Not under d.mu: the dial of a plugin that has stopped accepting
-	// waits for ctx, and the exclusive connections must not wait with it.
+	// Not under d.mu: a dial and its peer check are system calls, and the
+	// exclusive callers need not queue behind them. (A plugin that has
+	// stopped accepting does not hold a dial up: once its backlog is full,
+	// connect fails at once with EAGAIN, and the calls go over gRPC;
+	// TestDirectPluginNotAccepting.)
 	c, err := d.dial(ctx)
 	d.mu.Lock()
 	defer d.mu.Unlock()

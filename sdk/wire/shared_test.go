@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -331,4 +332,56 @@ func TestFrameWriterLimit(t *testing.T) {
 	if _, err := w.Add(big); err != nil {
 		t.Fatalf("a large frame into an empty queue: %v", err)
 	}
+}
+
+// A plugin that has stopped accepting connections (its accept loop stuck)
+// holds no caller up: once the socket's backlog is full a dial fails at
+// once, and every call, exclusive or shared, answers errNoConn (the caller
+// then uses gRPC) well within its deadline.
+func TestDirectPluginNotAccepting(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the direct channel is Linux-only")
+	}
+	l, err := net.Listen("unix", filepath.Join(t.TempDir(), "http.sock"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	// Fill the backlog: connections nobody accepts.
+	var queued []net.Conn
+	defer func() {
+		for _, c := range queued {
+			c.Close()
+		}
+	}()
+	for {
+		c, err := net.DialTimeout("unix", l.Addr().String(), time.Second)
+		if err != nil {
+			break
+		}
+		queued = append(queued, c)
+		if len(queued) > 16384 {
+			t.Skip("the backlog did not fill")
+		}
+	}
+	d, _ := hostSide(&fakePlugin{socket: l.Addr().String(), concurrent: true})
+	defer d.close()
+	var wg sync.WaitGroup
+	for i := range 2 * sharedAt() {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			start := time.Now()
+			_, err := call(d, ctx, 0)
+			if !errors.Is(err, errNoConn) {
+				t.Errorf("call %d: %v, want errNoConn", i, err)
+			}
+			if took := time.Since(start); took > time.Second {
+				t.Errorf("call %d took %v", i, took)
+			}
+		}()
+	}
+	wg.Wait()
 }
