@@ -105,10 +105,9 @@ func (d *directChannel) serve(s *server, conn net.Conn) {
 			running.Add(-1)
 			writeAnswer(w, conn, in.Id, out)
 		}
-		switch {
-		case in.Exclusive:
+		if in.Exclusive {
 			serve() // nothing else comes on this connection meanwhile
-		default:
+		} else {
 			d.workers.run(serve)
 		}
 	}

@@ -78,3 +78,27 @@ func TestWorkersKeepAtMostMaxIdle(t *testing.T) {
 		t.Fatalf("%d workers waiting, want 3", n)
 	}
 }
+
+// A waiting worker holds on to nothing of its last request: a body kept
+// alive by each of 256 waiting workers for 10 s could add up to a lot.
+func TestWorkersHoldNoRequestWhileWaiting(t *testing.T) {
+	w := newWorkers()
+	collected := make(chan struct{})
+	func() {
+		body := new([1 << 20]byte)
+		runtime.SetFinalizer(body, func(*[1 << 20]byte) { close(collected) })
+		ran := make(chan struct{})
+		w.run(func() { body[0] = 1; close(ran) })
+		<-ran
+	}()
+	waitFor(t, "waiting", func() bool { return w.idle.Load() == 1 })
+	for range 50 {
+		runtime.GC()
+		select {
+		case <-collected:
+			return
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	t.Fatal("a waiting worker keeps its last request alive")
+}

@@ -15,7 +15,7 @@
 // On Linux it also prints, from /proc, the CPU time each process used per
 // request and how many CPUs were busy: what explains the ratios under load.
 //
-//	go run ./cmd/pluginbench -duration 6s -rounds 3 -clients 1,64 [-mysql 'root@tcp(127.0.0.1:3306)/']
+//	go run ./cmd/pluginbench -duration 9s -rounds 3 -clients 1,64 [-mysql 'root@tcp(127.0.0.1:3306)/']
 //
 // Only loopback addresses are used; every load loop ends after -duration.
 package main
@@ -59,7 +59,7 @@ func main() {
 		serveUnix(os.Args[2])
 		return
 	}
-	duration := flag.Duration("duration", 6*time.Second, "load time per path and client count, over all rounds")
+	duration := flag.Duration("duration", 9*time.Second, "load time per path and client count, over all rounds")
 	rounds := flag.Int("rounds", 3, "turns the paths of a case take")
 	clientsFlag := flag.String("clients", "1,64", "concurrent clients, comma-separated")
 	mysqlDSN := flag.String("mysql", "", "MySQL server for the indexed-read case, e.g. root@tcp(127.0.0.1:3306)/")
