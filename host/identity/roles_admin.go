@@ -9,10 +9,10 @@ package identity
 // that no custom role can hand an account a part of the system, security or
 // audit administrator's power (that would undo CheckSeparation).
 //
-// A changed role takes effect on its holders' next request: sessions load the
-// roles' permissions from the database on every request (identityOf) and the
-// policy engine caches decisions by their complete input, permissions
-// included, so there is nothing to invalidate.
+// A changed role takes effect on its holders' next request: the change
+// raises the access epoch, under which sessions cache identities (see
+// identities), and the policy engine caches decisions by their complete
+// input, permissions included.
 
 import (
 	"context"

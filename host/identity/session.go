@@ -74,6 +74,7 @@ type Sessions struct {
 	client *ent.Client
 	audit  *audit.Log
 	opts   Options
+	cache  identities
 }
 
 // NewSessions returns the session service.
@@ -258,7 +259,7 @@ func (s *Sessions) Authenticate(r *http.Request) (*Identity, error) {
 	if u.Status != user.StatusActive {
 		return nil, fmt.Errorf("%w: account %s", ErrBadCredentials, u.Status)
 	}
-	id, err := s.identityOf(r.Context(), u.ID)
+	id, err := s.identity(r.Context(), u.ID)
 	if err != nil {
 		return nil, err
 	}

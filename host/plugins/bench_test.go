@@ -10,8 +10,9 @@ import (
 )
 
 // BenchmarkRoundTrip separates the costs of a plugin call: HandleHTTP over
-// the direct channel and as a unary gRPC call, an empty unary call, and the
-// whole HTTP request through the host.
+// the direct channel and as a unary gRPC call, an empty unary call, the
+// whole HTTP request through the host, and what one call from the plugin to
+// the host adds to a request (staff-settings makes one, staff-whoami none).
 func BenchmarkRoundTrip(b *testing.B) {
 	h := newTestHostB(b)
 	g := h.m.router.current("testplugin")
@@ -50,4 +51,13 @@ func BenchmarkRoundTrip(b *testing.B) {
 			}
 		}
 	})
+	for _, route := range []string{"whoami", "settings"} {
+		b.Run("staff-"+route, func(b *testing.B) {
+			for b.Loop() {
+				if code, body, _ := h.callAs(b, h.staff, "GET", "/api/plugins/testplugin/"+route, nil); code != http.StatusOK {
+					b.Fatal(code, string(body))
+				}
+			}
+		})
+	}
 }

@@ -27,6 +27,7 @@ import (
 	"modernc.org/sqlite"
 
 	"github.com/shanghai-amr/portal/host/store/ent"
+	_ "github.com/shanghai-amr/portal/host/store/ent/runtime" // defaults and hooks of the schemas
 )
 
 func init() {

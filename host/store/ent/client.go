@@ -15,6 +15,7 @@ import (
 	"entgo.io/ent/dialect"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"github.com/shanghai-amr/portal/host/store/ent/accessepoch"
 	"github.com/shanghai-amr/portal/host/store/ent/auditentry"
 	"github.com/shanghai-amr/portal/host/store/ent/document"
 	"github.com/shanghai-amr/portal/host/store/ent/documentcopy"
@@ -49,6 +50,8 @@ type Client struct {
 	config
 	// Schema is the client for creating, migrating and dropping schema.
 	Schema *migrate.Schema
+	// AccessEpoch is the client for interacting with the AccessEpoch builders.
+	AccessEpoch *AccessEpochClient
 	// AuditEntry is the client for interacting with the AuditEntry builders.
 	AuditEntry *AuditEntryClient
 	// Document is the client for interacting with the Document builders.
@@ -110,6 +113,7 @@ func NewClient(opts ...Option) *Client {
 
 func (c *Client) init() {
 	c.Schema = migrate.NewSchema(c.driver)
+	c.AccessEpoch = NewAccessEpochClient(c.config)
 	c.AuditEntry = NewAuditEntryClient(c.config)
 	c.Document = NewDocumentClient(c.config)
 	c.DocumentCopy = NewDocumentCopyClient(c.config)
@@ -227,6 +231,7 @@ func (c *Client) Tx(ctx context.Context) (*Tx, error) {
 	return &Tx{
 		ctx:               ctx,
 		config:            cfg,
+		AccessEpoch:       NewAccessEpochClient(cfg),
 		AuditEntry:        NewAuditEntryClient(cfg),
 		Document:          NewDocumentClient(cfg),
 		DocumentCopy:      NewDocumentCopyClient(cfg),
@@ -271,6 +276,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 	return &Tx{
 		ctx:               ctx,
 		config:            cfg,
+		AccessEpoch:       NewAccessEpochClient(cfg),
 		AuditEntry:        NewAuditEntryClient(cfg),
 		Document:          NewDocumentClient(cfg),
 		DocumentCopy:      NewDocumentCopyClient(cfg),
@@ -302,7 +308,7 @@ func (c *Client) BeginTx(ctx context.Context, opts *sql.TxOptions) (*Tx, error) 
 // Debug returns a new debug-client. It's used to get verbose logging on specific operations.
 //
 //	client.Debug().
-//		AuditEntry.
+//		AccessEpoch.
 //		Query().
 //		Count(ctx)
 func (c *Client) Debug() *Client {
@@ -325,9 +331,9 @@ func (c *Client) Close() error {
 // In order to add hooks to a specific client, call: `client.Node.Use(...)`.
 func (c *Client) Use(hooks ...Hook) {
 	for _, n := range []interface{ Use(...Hook) }{
-		c.AuditEntry, c.Document, c.DocumentCopy, c.Dossier, c.DossierItem, c.Event,
-		c.EventDelivery, c.File, c.JobRun, c.LoginThrottle, c.Message,
-		c.NumberSequence, c.Organization, c.Plugin, c.PluginBundle, c.Post,
+		c.AccessEpoch, c.AuditEntry, c.Document, c.DocumentCopy, c.Dossier,
+		c.DossierItem, c.Event, c.EventDelivery, c.File, c.JobRun, c.LoginThrottle,
+		c.Message, c.NumberSequence, c.Organization, c.Plugin, c.PluginBundle, c.Post,
 		c.ProcessAction, c.ProcessDefinition, c.ProcessInstance, c.Role, c.Session,
 		c.Setting, c.Task, c.TaskCandidate, c.User,
 	} {
@@ -339,9 +345,9 @@ func (c *Client) Use(hooks ...Hook) {
 // In order to add interceptors to a specific client, call: `client.Node.Intercept(...)`.
 func (c *Client) Intercept(interceptors ...Interceptor) {
 	for _, n := range []interface{ Intercept(...Interceptor) }{
-		c.AuditEntry, c.Document, c.DocumentCopy, c.Dossier, c.DossierItem, c.Event,
-		c.EventDelivery, c.File, c.JobRun, c.LoginThrottle, c.Message,
-		c.NumberSequence, c.Organization, c.Plugin, c.PluginBundle, c.Post,
+		c.AccessEpoch, c.AuditEntry, c.Document, c.DocumentCopy, c.Dossier,
+		c.DossierItem, c.Event, c.EventDelivery, c.File, c.JobRun, c.LoginThrottle,
+		c.Message, c.NumberSequence, c.Organization, c.Plugin, c.PluginBundle, c.Post,
 		c.ProcessAction, c.ProcessDefinition, c.ProcessInstance, c.Role, c.Session,
 		c.Setting, c.Task, c.TaskCandidate, c.User,
 	} {
@@ -352,6 +358,8 @@ func (c *Client) Intercept(interceptors ...Interceptor) {
 // Mutate implements the ent.Mutator interface.
 func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 	switch m := m.(type) {
+	case *AccessEpochMutation:
+		return c.AccessEpoch.mutate(ctx, m)
 	case *AuditEntryMutation:
 		return c.AuditEntry.mutate(ctx, m)
 	case *DocumentMutation:
@@ -404,6 +412,139 @@ func (c *Client) Mutate(ctx context.Context, m Mutation) (Value, error) {
 		return c.User.mutate(ctx, m)
 	default:
 		return nil, fmt.Errorf("ent: unknown mutation type %T", m)
+	}
+}
+
+// AccessEpochClient is a client for the AccessEpoch schema.
+type AccessEpochClient struct {
+	config
+}
+
+// NewAccessEpochClient returns a client for the AccessEpoch from the given config.
+func NewAccessEpochClient(c config) *AccessEpochClient {
+	return &AccessEpochClient{config: c}
+}
+
+// Use adds a list of mutation hooks to the hooks stack.
+// A call to `Use(f, g, h)` equals to `accessepoch.Hooks(f(g(h())))`.
+func (c *AccessEpochClient) Use(hooks ...Hook) {
+	c.hooks.AccessEpoch = append(c.hooks.AccessEpoch, hooks...)
+}
+
+// Intercept adds a list of query interceptors to the interceptors stack.
+// A call to `Intercept(f, g, h)` equals to `accessepoch.Intercept(f(g(h())))`.
+func (c *AccessEpochClient) Intercept(interceptors ...Interceptor) {
+	c.inters.AccessEpoch = append(c.inters.AccessEpoch, interceptors...)
+}
+
+// Create returns a builder for creating a AccessEpoch entity.
+func (c *AccessEpochClient) Create() *AccessEpochCreate {
+	mutation := newAccessEpochMutation(c.config, OpCreate)
+	return &AccessEpochCreate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// CreateBulk returns a builder for creating a bulk of AccessEpoch entities.
+func (c *AccessEpochClient) CreateBulk(builders ...*AccessEpochCreate) *AccessEpochCreateBulk {
+	return &AccessEpochCreateBulk{config: c.config, builders: builders}
+}
+
+// MapCreateBulk creates a bulk creation builder from the given slice. For each item in the slice, the function creates
+// a builder and applies setFunc on it.
+func (c *AccessEpochClient) MapCreateBulk(slice any, setFunc func(*AccessEpochCreate, int)) *AccessEpochCreateBulk {
+	rv := reflect.ValueOf(slice)
+	if rv.Kind() != reflect.Slice {
+		return &AccessEpochCreateBulk{err: fmt.Errorf("calling to AccessEpochClient.MapCreateBulk with wrong type %T, need slice", slice)}
+	}
+	builders := make([]*AccessEpochCreate, rv.Len())
+	for i := 0; i < rv.Len(); i++ {
+		builders[i] = c.Create()
+		setFunc(builders[i], i)
+	}
+	return &AccessEpochCreateBulk{config: c.config, builders: builders}
+}
+
+// Update returns an update builder for AccessEpoch.
+func (c *AccessEpochClient) Update() *AccessEpochUpdate {
+	mutation := newAccessEpochMutation(c.config, OpUpdate)
+	return &AccessEpochUpdate{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOne returns an update builder for the given entity.
+func (c *AccessEpochClient) UpdateOne(_m *AccessEpoch) *AccessEpochUpdateOne {
+	mutation := newAccessEpochMutation(c.config, OpUpdateOne, withAccessEpoch(_m))
+	return &AccessEpochUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// UpdateOneID returns an update builder for the given id.
+func (c *AccessEpochClient) UpdateOneID(id int) *AccessEpochUpdateOne {
+	mutation := newAccessEpochMutation(c.config, OpUpdateOne, withAccessEpochID(id))
+	return &AccessEpochUpdateOne{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// Delete returns a delete builder for AccessEpoch.
+func (c *AccessEpochClient) Delete() *AccessEpochDelete {
+	mutation := newAccessEpochMutation(c.config, OpDelete)
+	return &AccessEpochDelete{config: c.config, hooks: c.Hooks(), mutation: mutation}
+}
+
+// DeleteOne returns a builder for deleting the given entity.
+func (c *AccessEpochClient) DeleteOne(_m *AccessEpoch) *AccessEpochDeleteOne {
+	return c.DeleteOneID(_m.ID)
+}
+
+// DeleteOneID returns a builder for deleting the given entity by its id.
+func (c *AccessEpochClient) DeleteOneID(id int) *AccessEpochDeleteOne {
+	builder := c.Delete().Where(accessepoch.ID(id))
+	builder.mutation.id = &id
+	builder.mutation.op = OpDeleteOne
+	return &AccessEpochDeleteOne{builder}
+}
+
+// Query returns a query builder for AccessEpoch.
+func (c *AccessEpochClient) Query() *AccessEpochQuery {
+	return &AccessEpochQuery{
+		config: c.config,
+		ctx:    &QueryContext{Type: TypeAccessEpoch},
+		inters: c.Interceptors(),
+	}
+}
+
+// Get returns a AccessEpoch entity by its id.
+func (c *AccessEpochClient) Get(ctx context.Context, id int) (*AccessEpoch, error) {
+	return c.Query().Where(accessepoch.ID(id)).Only(ctx)
+}
+
+// GetX is like Get, but panics if an error occurs.
+func (c *AccessEpochClient) GetX(ctx context.Context, id int) *AccessEpoch {
+	obj, err := c.Get(ctx, id)
+	if err != nil {
+		panic(err)
+	}
+	return obj
+}
+
+// Hooks returns the client hooks.
+func (c *AccessEpochClient) Hooks() []Hook {
+	return c.hooks.AccessEpoch
+}
+
+// Interceptors returns the client interceptors.
+func (c *AccessEpochClient) Interceptors() []Interceptor {
+	return c.inters.AccessEpoch
+}
+
+func (c *AccessEpochClient) mutate(ctx context.Context, m *AccessEpochMutation) (Value, error) {
+	switch m.Op() {
+	case OpCreate:
+		return (&AccessEpochCreate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdate:
+		return (&AccessEpochUpdate{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpUpdateOne:
+		return (&AccessEpochUpdateOne{config: c.config, hooks: c.Hooks(), mutation: m}).Save(ctx)
+	case OpDelete, OpDeleteOne:
+		return (&AccessEpochDelete{config: c.config, hooks: c.Hooks(), mutation: m}).Exec(ctx)
+	default:
+		return nil, fmt.Errorf("ent: unknown AccessEpoch mutation op: %q", m.Op())
 	}
 }
 
@@ -2161,7 +2302,8 @@ func (c *OrganizationClient) QueryUsers(_m *Organization) *UserQuery {
 
 // Hooks returns the client hooks.
 func (c *OrganizationClient) Hooks() []Hook {
-	return c.hooks.Organization
+	hooks := c.hooks.Organization
+	return append(hooks[:len(hooks):len(hooks)], organization.Hooks[:]...)
 }
 
 // Interceptors returns the client interceptors.
@@ -2576,7 +2718,8 @@ func (c *PostClient) QueryUsers(_m *Post) *UserQuery {
 
 // Hooks returns the client hooks.
 func (c *PostClient) Hooks() []Hook {
-	return c.hooks.Post
+	hooks := c.hooks.Post
+	return append(hooks[:len(hooks):len(hooks)], post.Hooks[:]...)
 }
 
 // Interceptors returns the client interceptors.
@@ -3124,7 +3267,8 @@ func (c *RoleClient) QueryUsers(_m *Role) *UserQuery {
 
 // Hooks returns the client hooks.
 func (c *RoleClient) Hooks() []Hook {
-	return c.hooks.Role
+	hooks := c.hooks.Role
+	return append(hooks[:len(hooks):len(hooks)], role.Hooks[:]...)
 }
 
 // Interceptors returns the client interceptors.
@@ -3853,7 +3997,8 @@ func (c *UserClient) QueryPosts(_m *User) *PostQuery {
 
 // Hooks returns the client hooks.
 func (c *UserClient) Hooks() []Hook {
-	return c.hooks.User
+	hooks := c.hooks.User
+	return append(hooks[:len(hooks):len(hooks)], user.Hooks[:]...)
 }
 
 // Interceptors returns the client interceptors.
@@ -3879,16 +4024,17 @@ func (c *UserClient) mutate(ctx context.Context, m *UserMutation) (Value, error)
 // hooks and interceptors per client, for fast access.
 type (
 	hooks struct {
-		AuditEntry, Document, DocumentCopy, Dossier, DossierItem, Event, EventDelivery,
-		File, JobRun, LoginThrottle, Message, NumberSequence, Organization, Plugin,
-		PluginBundle, Post, ProcessAction, ProcessDefinition, ProcessInstance, Role,
-		Session, Setting, Task, TaskCandidate, User []ent.Hook
+		AccessEpoch, AuditEntry, Document, DocumentCopy, Dossier, DossierItem, Event,
+		EventDelivery, File, JobRun, LoginThrottle, Message, NumberSequence,
+		Organization, Plugin, PluginBundle, Post, ProcessAction, ProcessDefinition,
+		ProcessInstance, Role, Session, Setting, Task, TaskCandidate, User []ent.Hook
 	}
 	inters struct {
-		AuditEntry, Document, DocumentCopy, Dossier, DossierItem, Event, EventDelivery,
-		File, JobRun, LoginThrottle, Message, NumberSequence, Organization, Plugin,
-		PluginBundle, Post, ProcessAction, ProcessDefinition, ProcessInstance, Role,
-		Session, Setting, Task, TaskCandidate, User []ent.Interceptor
+		AccessEpoch, AuditEntry, Document, DocumentCopy, Dossier, DossierItem, Event,
+		EventDelivery, File, JobRun, LoginThrottle, Message, NumberSequence,
+		Organization, Plugin, PluginBundle, Post, ProcessAction, ProcessDefinition,
+		ProcessInstance, Role, Session, Setting, Task, TaskCandidate,
+		User []ent.Interceptor
 	}
 )
 

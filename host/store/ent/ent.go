@@ -12,6 +12,7 @@ import (
 	"entgo.io/ent"
 	"entgo.io/ent/dialect/sql"
 	"entgo.io/ent/dialect/sql/sqlgraph"
+	"github.com/shanghai-amr/portal/host/store/ent/accessepoch"
 	"github.com/shanghai-amr/portal/host/store/ent/auditentry"
 	"github.com/shanghai-amr/portal/host/store/ent/document"
 	"github.com/shanghai-amr/portal/host/store/ent/documentcopy"
@@ -97,6 +98,7 @@ var (
 func checkColumn(t, c string) error {
 	initCheck.Do(func() {
 		columnCheck = sql.NewColumnCheck(map[string]func(string) bool{
+			accessepoch.Table:       accessepoch.ValidColumn,
 			auditentry.Table:        auditentry.ValidColumn,
 			document.Table:          document.ValidColumn,
 			documentcopy.Table:      documentcopy.ValidColumn,

@@ -14,6 +14,8 @@ import (
 // Tx is a transactional client that is created by calling Client.Tx().
 type Tx struct {
 	config
+	// AccessEpoch is the client for interacting with the AccessEpoch builders.
+	AccessEpoch *AccessEpochClient
 	// AuditEntry is the client for interacting with the AuditEntry builders.
 	AuditEntry *AuditEntryClient
 	// Document is the client for interacting with the Document builders.
@@ -195,6 +197,7 @@ func (tx *Tx) Client() *Client {
 }
 
 func (tx *Tx) init() {
+	tx.AccessEpoch = NewAccessEpochClient(tx.config)
 	tx.AuditEntry = NewAuditEntryClient(tx.config)
 	tx.Document = NewDocumentClient(tx.config)
 	tx.DocumentCopy = NewDocumentCopyClient(tx.config)
@@ -229,7 +232,7 @@ func (tx *Tx) init() {
 // of them in order to commit or rollback the transaction.
 //
 // If a closed transaction is embedded in one of the generated entities, and the entity
-// applies a query, for example: AuditEntry.QueryXXX(), the query will be executed
+// applies a query, for example: AccessEpoch.QueryXXX(), the query will be executed
 // through the driver which created this transaction.
 //
 // Note that txDriver is not goroutine safe.

@@ -9,6 +9,18 @@ import (
 	"github.com/shanghai-amr/portal/host/store/ent"
 )
 
+// The AccessEpochFunc type is an adapter to allow the use of ordinary
+// function as AccessEpoch mutator.
+type AccessEpochFunc func(context.Context, *ent.AccessEpochMutation) (ent.Value, error)
+
+// Mutate calls f(ctx, m).
+func (f AccessEpochFunc) Mutate(ctx context.Context, m ent.Mutation) (ent.Value, error) {
+	if mv, ok := m.(*ent.AccessEpochMutation); ok {
+		return f(ctx, mv)
+	}
+	return nil, fmt.Errorf("unexpected mutation type %T. expect *ent.AccessEpochMutation", m)
+}
+
 // The AuditEntryFunc type is an adapter to allow the use of ordinary
 // function as AuditEntry mutator.
 type AuditEntryFunc func(context.Context, *ent.AuditEntryMutation) (ent.Value, error)

@@ -3,11 +3,23 @@
 package migrate
 
 import (
+	"entgo.io/ent/dialect/entsql"
 	"entgo.io/ent/dialect/sql/schema"
 	"entgo.io/ent/schema/field"
 )
 
 var (
+	// AccessEpochColumns holds the columns for the "access_epoch" table.
+	AccessEpochColumns = []*schema.Column{
+		{Name: "id", Type: field.TypeInt, Increment: true},
+		{Name: "n", Type: field.TypeInt64, Default: 0},
+	}
+	// AccessEpochTable holds the schema information for the "access_epoch" table.
+	AccessEpochTable = &schema.Table{
+		Name:       "access_epoch",
+		Columns:    AccessEpochColumns,
+		PrimaryKey: []*schema.Column{AccessEpochColumns[0]},
+	}
 	// AuditEntriesColumns holds the columns for the "audit_entries" table.
 	AuditEntriesColumns = []*schema.Column{
 		{Name: "id", Type: field.TypeInt, Increment: true},
@@ -813,6 +825,7 @@ var (
 	}
 	// Tables holds all the tables in the schema.
 	Tables = []*schema.Table{
+		AccessEpochTable,
 		AuditEntriesTable,
 		DocumentsTable,
 		DocumentCopiesTable,
@@ -844,6 +857,9 @@ var (
 )
 
 func init() {
+	AccessEpochTable.Annotation = &entsql.Annotation{
+		Table: "access_epoch",
+	}
 	OrganizationsTable.ForeignKeys[0].RefTable = OrganizationsTable
 	SessionsTable.ForeignKeys[0].RefTable = UsersTable
 	UsersTable.ForeignKeys[0].RefTable = OrganizationsTable
