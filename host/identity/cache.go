@@ -36,6 +36,9 @@ func (s *Sessions) identity(ctx context.Context, userID int) (*Identity, error) 
 	c := &s.cache
 	c.mu.Lock()
 	if c.epoch != e.N {
+		// Any other epoch empties the cache, a lower one too: the epoch
+		// only rises, but a database restored from a backup may count again
+		// from below, and identities cached before must not come back.
 		c.epoch, c.byUser = e.N, nil
 	}
 	id := c.byUser[userID]
