@@ -227,7 +227,7 @@ func (s *Sessions) Authenticate(r *http.Request) (*Identity, error) {
 		return nil, nil
 	}
 	now := s.opts.Now().UTC()
-	sess, err := s.client.Session.Query().Where(session.TokenHash(tokenHash(token))).WithUser().Only(r.Context())
+	sess, err := s.client.Session.Query().Where(session.TokenHash(tokenHash(token))).Only(r.Context())
 	if ent.IsNotFound(err) {
 		return nil, ErrBadCredentials
 	} else if err != nil {
@@ -244,8 +244,7 @@ func (s *Sessions) Authenticate(r *http.Request) (*Identity, error) {
 	if now.Sub(sess.LastSeenAt) > time.Minute {
 		_ = s.client.Session.UpdateOne(sess).SetLastSeenAt(now).Exec(r.Context())
 	}
-	u := sess.Edges.User
-	if u == nil { // an enterprise or a member of the public, signed in through a provider
+	if sess.UserID == 0 { // an enterprise or a member of the public, signed in through a provider
 		id := &Identity{Audience: string(sess.Audience), Subject: "oidc:" + sess.Provider + ":" + sess.Subject,
 			Username: sess.Provider + ":" + sess.Subject, DisplayName: sess.DisplayName, USCC: sess.Uscc,
 			Permissions: []string{"portal." + string(sess.Audience)}, SessionID: sess.ID}
@@ -256,10 +255,7 @@ func (s *Sessions) Authenticate(r *http.Request) (*Identity, error) {
 		}
 		return id, nil
 	}
-	if u.Status != user.StatusActive {
-		return nil, fmt.Errorf("%w: account %s", ErrBadCredentials, u.Status)
-	}
-	id, err := s.identity(r.Context(), u.ID)
+	id, err := s.identity(r.Context(), sess.UserID)
 	if err != nil {
 		return nil, err
 	}
@@ -272,11 +268,19 @@ func safeMethod(m string) bool {
 }
 
 // identityOf loads a staff user's identity: roles, their permissions, the
-// primary organisation and its jurisdiction level.
+// primary organisation and its jurisdiction level. An account that is not
+// active, or is gone, is ErrBadCredentials.
 func (s *Sessions) identityOf(ctx context.Context, userID int) (*Identity, error) {
 	u, err := s.client.User.Query().Where(user.ID(userID)).WithRoles().WithPosts().WithOrganization().Only(ctx)
-	if err != nil {
+	if ent.IsNotFound(err) {
+		return nil, fmt.Errorf("%w: no such account", ErrBadCredentials)
+	} else if err != nil {
 		return nil, err
+	}
+	if u.Status != user.StatusActive {
+		// Read here, not with the session: a status change raises the
+		// access epoch, so a cached identity never outlives it.
+		return nil, fmt.Errorf("%w: account %s", ErrBadCredentials, u.Status)
 	}
 	id := &Identity{Audience: Staff, Subject: fmt.Sprintf("user:%d", u.ID), Username: u.Username,
 		DisplayName: u.DisplayName, Locale: u.Locale}

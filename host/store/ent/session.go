@@ -46,10 +46,11 @@ type Session struct {
 	Uscc string `json:"uscc,omitempty"`
 	// resident identity number, sealed with SM4-GCM
 	IDNumber string `json:"id_number,omitempty"`
+	// the staff user, for staff sessions (the user edge's column)
+	UserID int `json:"user_id,omitempty"`
 	// Edges holds the relations/edges for other nodes in the graph.
 	// The values are being populated by the SessionQuery when eager-loading is set.
 	Edges        SessionEdges `json:"edges"`
-	session_user *int
 	selectValues sql.SelectValues
 }
 
@@ -78,14 +79,12 @@ func (*Session) scanValues(columns []string) ([]any, error) {
 	values := make([]any, len(columns))
 	for i := range columns {
 		switch columns[i] {
-		case session.FieldID:
+		case session.FieldID, session.FieldUserID:
 			values[i] = new(sql.NullInt64)
 		case session.FieldTokenHash, session.FieldCsrfToken, session.FieldIP, session.FieldUserAgent, session.FieldAudience, session.FieldProvider, session.FieldSubject, session.FieldDisplayName, session.FieldUscc, session.FieldIDNumber:
 			values[i] = new(sql.NullString)
 		case session.FieldCreatedAt, session.FieldLastSeenAt, session.FieldExpiresAt, session.FieldRevokedAt:
 			values[i] = new(sql.NullTime)
-		case session.ForeignKeys[0]: // session_user
-			values[i] = new(sql.NullInt64)
 		default:
 			values[i] = new(sql.UnknownType)
 		}
@@ -192,12 +191,11 @@ func (_m *Session) assignValues(columns []string, values []any) error {
 			} else if value.Valid {
 				_m.IDNumber = value.String
 			}
-		case session.ForeignKeys[0]:
+		case session.FieldUserID:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
-				return fmt.Errorf("unexpected type %T for edge-field session_user", value)
+				return fmt.Errorf("unexpected type %T for field user_id", values[i])
 			} else if value.Valid {
-				_m.session_user = new(int)
-				*_m.session_user = int(value.Int64)
+				_m.UserID = int(value.Int64)
 			}
 		default:
 			_m.selectValues.Set(columns[i], values[i])
@@ -282,6 +280,9 @@ func (_m *Session) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("id_number=")
 	builder.WriteString(_m.IDNumber)
+	builder.WriteString(", ")
+	builder.WriteString("user_id=")
+	builder.WriteString(fmt.Sprintf("%v", _m.UserID))
 	builder.WriteByte(')')
 	return builder.String()
 }

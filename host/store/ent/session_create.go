@@ -179,16 +179,16 @@ func (_c *SessionCreate) SetNillableIDNumber(v *string) *SessionCreate {
 	return _c
 }
 
-// SetUserID sets the "user" edge to the User entity by ID.
-func (_c *SessionCreate) SetUserID(id int) *SessionCreate {
-	_c.mutation.SetUserID(id)
+// SetUserID sets the "user_id" field.
+func (_c *SessionCreate) SetUserID(v int) *SessionCreate {
+	_c.mutation.SetUserID(v)
 	return _c
 }
 
-// SetNillableUserID sets the "user" edge to the User entity by ID if the given value is not nil.
-func (_c *SessionCreate) SetNillableUserID(id *int) *SessionCreate {
-	if id != nil {
-		_c = _c.SetUserID(*id)
+// SetNillableUserID sets the "user_id" field if the given value is not nil.
+func (_c *SessionCreate) SetNillableUserID(v *int) *SessionCreate {
+	if v != nil {
+		_c.SetUserID(*v)
 	}
 	return _c
 }
@@ -406,7 +406,7 @@ func (_c *SessionCreate) createSpec() (*Session, *sqlgraph.CreateSpec) {
 		for _, k := range nodes {
 			edge.Target.Nodes = append(edge.Target.Nodes, k)
 		}
-		_node.session_user = &nodes[0]
+		_node.UserID = nodes[0]
 		_spec.Edges = append(_spec.Edges, edge)
 	}
 	return _node, _spec
@@ -567,6 +567,9 @@ func (u *SessionUpsertOne) UpdateNewValues() *SessionUpsertOne {
 		}
 		if _, exists := u.create.mutation.IDNumber(); exists {
 			s.SetIgnore(session.FieldIDNumber)
+		}
+		if _, exists := u.create.mutation.UserID(); exists {
+			s.SetIgnore(session.FieldUserID)
 		}
 	}))
 	return u
@@ -881,6 +884,9 @@ func (u *SessionUpsertBulk) UpdateNewValues() *SessionUpsertBulk {
 			}
 			if _, exists := b.mutation.IDNumber(); exists {
 				s.SetIgnore(session.FieldIDNumber)
+			}
+			if _, exists := b.mutation.UserID(); exists {
+				s.SetIgnore(session.FieldUserID)
 			}
 		}
 	}))

@@ -31,12 +31,14 @@ func (Session) Fields() []ent.Field {
 		field.String("display_name").Optional().MaxLen(128).Immutable(),
 		field.String("uscc").Optional().MaxLen(18).Immutable().Comment("unified social credit code of an enterprise, validated"),
 		field.String("id_number").Optional().MaxLen(255).Immutable().Comment("resident identity number, sealed with SM4-GCM"),
+		field.Int("user_id").Optional().Immutable().StorageKey("session_user").
+			Comment("the staff user, for staff sessions (the user edge's column)"),
 	}
 }
 
 // Edges of Session.
 func (Session) Edges() []ent.Edge {
-	return []ent.Edge{edge.To("user", User.Type).Unique().Immutable()}
+	return []ent.Edge{edge.To("user", User.Type).Unique().Immutable().Field("user_id")}
 }
 
 // Indexes of Session.

@@ -42,6 +42,8 @@ const (
 	FieldUscc = "uscc"
 	// FieldIDNumber holds the string denoting the id_number field in the database.
 	FieldIDNumber = "id_number"
+	// FieldUserID holds the string denoting the user_id field in the database.
+	FieldUserID = "session_user"
 	// EdgeUser holds the string denoting the user edge name in mutations.
 	EdgeUser = "user"
 	// Table holds the table name of the session in the database.
@@ -72,23 +74,13 @@ var Columns = []string{
 	FieldDisplayName,
 	FieldUscc,
 	FieldIDNumber,
-}
-
-// ForeignKeys holds the SQL foreign-keys that are owned by the "sessions"
-// table and are not defined as standalone fields in the schema.
-var ForeignKeys = []string{
-	"session_user",
+	FieldUserID,
 }
 
 // ValidColumn reports if the column name is valid (part of the table columns).
 func ValidColumn(column string) bool {
 	for i := range Columns {
 		if column == Columns[i] {
-			return true
-		}
-	}
-	for i := range ForeignKeys {
-		if column == ForeignKeys[i] {
 			return true
 		}
 	}
@@ -219,6 +211,11 @@ func ByUscc(opts ...sql.OrderTermOption) OrderOption {
 // ByIDNumber orders the results by the id_number field.
 func ByIDNumber(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldIDNumber, opts...).ToFunc()
+}
+
+// ByUserID orders the results by the user_id field.
+func ByUserID(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldUserID, opts...).ToFunc()
 }
 
 // ByUserField orders the results by user field.
