@@ -9,12 +9,12 @@ import (
 )
 
 // identities caches staff identities, which take six or more queries to
-// build (the user, with status, roles, posts and organisation, the
-// jurisdiction, the custom scopes), by user and access epoch: every change to users, roles,
-// posts or organisations raises the epoch in the database (an ent hook, see
-// host/store/schema/access.go), so a request reads that one row and an
-// identity cached under an older epoch is never used. A change takes effect
-// on the next request, on every replica.
+// build (the user with its status, roles, posts and organisation, the
+// jurisdiction, the custom scopes), by user and access epoch: every change
+// to users, roles, posts or organisations raises the epoch in the database
+// (an ent hook, see host/store/schema/access.go), so a request reads that
+// one row and an identity cached under an older epoch is never used. A
+// change takes effect on the next request, on every replica.
 type identities struct {
 	mu     sync.Mutex
 	epoch  int64

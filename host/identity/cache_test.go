@@ -2,6 +2,8 @@ package identity_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"net/http/httptest"
@@ -72,6 +74,24 @@ func TestIdentityFollowsEveryChangeOnTheNextRequest(t *testing.T) {
 			t.Fatalf("a disabled user's next request = %d", code)
 		}
 	})
+}
+
+// A staff session without its account (the account's row gone, its column
+// set to NULL) is refused, never taken for an external identity.
+func TestStaffSessionWithoutAccountIsRefused(t *testing.T) {
+	st := storetest.Open(t, "sqlite")
+	ctx := context.Background()
+	token := "pst_orphan"
+	sum := sha256.Sum256([]byte(token))
+	now := time.Now().UTC()
+	st.Client.Session.Create().SetTokenHash(hex.EncodeToString(sum[:])).SetCsrfToken("c").SetCreatedAt(now).
+		SetLastSeenAt(now).SetExpiresAt(now.Add(time.Hour)).ExecX(ctx)
+	s := identity.NewSessions(st.Client, audit.New(st.Client, nil), identity.Options{})
+	req := httptest.NewRequest("GET", "/api/v1/auth/me", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	if id, err := s.Authenticate(req); !errors.Is(err, identity.ErrBadCredentials) {
+		t.Fatalf("an orphaned staff session: %+v, %v", id, err)
+	}
 }
 
 // The epoch moves with what an identity is made of, in the mutation's

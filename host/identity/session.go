@@ -245,6 +245,11 @@ func (s *Sessions) Authenticate(r *http.Request) (*Identity, error) {
 		_ = s.client.Session.UpdateOne(sess).SetLastSeenAt(now).Exec(r.Context())
 	}
 	if sess.UserID == 0 { // an enterprise or a member of the public, signed in through a provider
+		if sess.Audience == session.AudienceStaff {
+			// A staff session whose account is gone (its column set to
+			// NULL): never an external identity.
+			return nil, fmt.Errorf("%w: no such account", ErrBadCredentials)
+		}
 		id := &Identity{Audience: string(sess.Audience), Subject: "oidc:" + sess.Provider + ":" + sess.Subject,
 			Username: sess.Provider + ":" + sess.Subject, DisplayName: sess.DisplayName, USCC: sess.Uscc,
 			Permissions: []string{"portal." + string(sess.Audience)}, SessionID: sess.ID}
