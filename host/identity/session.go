@@ -244,12 +244,7 @@ func (s *Sessions) Authenticate(r *http.Request) (*Identity, error) {
 	if now.Sub(sess.LastSeenAt) > time.Minute {
 		_ = s.client.Session.UpdateOne(sess).SetLastSeenAt(now).Exec(r.Context())
 	}
-	if sess.UserID == 0 { // an enterprise or a member of the public, signed in through a provider
-		if sess.Audience == session.AudienceStaff {
-			// A staff session whose account is gone (its column set to
-			// NULL): never an external identity.
-			return nil, fmt.Errorf("%w: no such account", ErrBadCredentials)
-		}
+	if sess.Audience != session.AudienceStaff { // an enterprise or a member of the public, signed in through a provider
 		id := &Identity{Audience: string(sess.Audience), Subject: "oidc:" + sess.Provider + ":" + sess.Subject,
 			Username: sess.Provider + ":" + sess.Subject, DisplayName: sess.DisplayName, USCC: sess.Uscc,
 			Permissions: []string{"portal." + string(sess.Audience)}, SessionID: sess.ID}
@@ -260,6 +255,8 @@ func (s *Sessions) Authenticate(r *http.Request) (*Identity, error) {
 		}
 		return id, nil
 	}
+	// A staff session whose account is gone (its column set to NULL, user
+	// id 0) finds no account there and is refused.
 	id, err := s.identity(r.Context(), sess.UserID)
 	if err != nil {
 		return nil, err
