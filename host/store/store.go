@@ -27,7 +27,6 @@ import (
 	"modernc.org/sqlite"
 
 	"github.com/shanghai-amr/portal/host/store/ent"
-	_ "github.com/shanghai-amr/portal/host/store/ent/runtime" // defaults and hooks of the schemas
 )
 
 func init() {
@@ -158,8 +157,9 @@ func Open(ctx context.Context, dsn DSN) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: cannot reach %s: %s", dsn, redactErr(err, dsn.Driver))
 	}
-	drv := entsql.OpenDB(dsn.Dialect, db)
-	return &Store{DSN: dsn, DB: db, Client: ent.NewClient(ent.Driver(drv))}, nil
+	client := ent.NewClient(ent.Driver(entsql.OpenDB(dsn.Dialect, db)))
+	useAccessEpoch(client)
+	return &Store{DSN: dsn, DB: db, Client: client}, nil
 }
 
 func driverName(d string) string {

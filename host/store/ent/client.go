@@ -2302,8 +2302,7 @@ func (c *OrganizationClient) QueryUsers(_m *Organization) *UserQuery {
 
 // Hooks returns the client hooks.
 func (c *OrganizationClient) Hooks() []Hook {
-	hooks := c.hooks.Organization
-	return append(hooks[:len(hooks):len(hooks)], organization.Hooks[:]...)
+	return c.hooks.Organization
 }
 
 // Interceptors returns the client interceptors.
@@ -2718,8 +2717,7 @@ func (c *PostClient) QueryUsers(_m *Post) *UserQuery {
 
 // Hooks returns the client hooks.
 func (c *PostClient) Hooks() []Hook {
-	hooks := c.hooks.Post
-	return append(hooks[:len(hooks):len(hooks)], post.Hooks[:]...)
+	return c.hooks.Post
 }
 
 // Interceptors returns the client interceptors.
@@ -3267,8 +3265,7 @@ func (c *RoleClient) QueryUsers(_m *Role) *UserQuery {
 
 // Hooks returns the client hooks.
 func (c *RoleClient) Hooks() []Hook {
-	hooks := c.hooks.Role
-	return append(hooks[:len(hooks):len(hooks)], role.Hooks[:]...)
+	return c.hooks.Role
 }
 
 // Interceptors returns the client interceptors.
@@ -3997,8 +3994,7 @@ func (c *UserClient) QueryPosts(_m *User) *PostQuery {
 
 // Hooks returns the client hooks.
 func (c *UserClient) Hooks() []Hook {
-	hooks := c.hooks.User
-	return append(hooks[:len(hooks):len(hooks)], user.Hooks[:]...)
+	return c.hooks.User
 }
 
 // Interceptors returns the client interceptors.

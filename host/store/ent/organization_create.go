@@ -173,9 +173,7 @@ func (_c *OrganizationCreate) Mutation() *OrganizationMutation {
 
 // Save creates the Organization in the database.
 func (_c *OrganizationCreate) Save(ctx context.Context) (*Organization, error) {
-	if err := _c.defaults(); err != nil {
-		return nil, err
-	}
+	_c.defaults()
 	return withHooks(ctx, _c.sqlSave, _c.mutation, _c.hooks)
 }
 
@@ -202,18 +200,12 @@ func (_c *OrganizationCreate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_c *OrganizationCreate) defaults() error {
+func (_c *OrganizationCreate) defaults() {
 	if _, ok := _c.mutation.CreatedAt(); !ok {
-		if organization.DefaultCreatedAt == nil {
-			return fmt.Errorf("ent: uninitialized organization.DefaultCreatedAt (forgotten import ent/runtime?)")
-		}
 		v := organization.DefaultCreatedAt()
 		_c.mutation.SetCreatedAt(v)
 	}
 	if _, ok := _c.mutation.UpdatedAt(); !ok {
-		if organization.DefaultUpdatedAt == nil {
-			return fmt.Errorf("ent: uninitialized organization.DefaultUpdatedAt (forgotten import ent/runtime?)")
-		}
 		v := organization.DefaultUpdatedAt()
 		_c.mutation.SetUpdatedAt(v)
 	}
@@ -221,7 +213,6 @@ func (_c *OrganizationCreate) defaults() error {
 		v := organization.DefaultSort
 		_c.mutation.SetSort(v)
 	}
-	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

@@ -126,9 +126,7 @@ func (_u *PostUpdate) RemoveUsers(v ...*User) *PostUpdate {
 
 // Save executes the query and returns the number of nodes affected by the update operation.
 func (_u *PostUpdate) Save(ctx context.Context) (int, error) {
-	if err := _u.defaults(); err != nil {
-		return 0, err
-	}
+	_u.defaults()
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
 }
 
@@ -155,15 +153,11 @@ func (_u *PostUpdate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_u *PostUpdate) defaults() error {
+func (_u *PostUpdate) defaults() {
 	if _, ok := _u.mutation.UpdatedAt(); !ok {
-		if post.UpdateDefaultUpdatedAt == nil {
-			return fmt.Errorf("ent: uninitialized post.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
-		}
 		v := post.UpdateDefaultUpdatedAt()
 		_u.mutation.SetUpdatedAt(v)
 	}
-	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.
@@ -388,9 +382,7 @@ func (_u *PostUpdateOne) Select(field string, fields ...string) *PostUpdateOne {
 
 // Save executes the query and returns the updated Post entity.
 func (_u *PostUpdateOne) Save(ctx context.Context) (*Post, error) {
-	if err := _u.defaults(); err != nil {
-		return nil, err
-	}
+	_u.defaults()
 	return withHooks(ctx, _u.sqlSave, _u.mutation, _u.hooks)
 }
 
@@ -417,15 +409,11 @@ func (_u *PostUpdateOne) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_u *PostUpdateOne) defaults() error {
+func (_u *PostUpdateOne) defaults() {
 	if _, ok := _u.mutation.UpdatedAt(); !ok {
-		if post.UpdateDefaultUpdatedAt == nil {
-			return fmt.Errorf("ent: uninitialized post.UpdateDefaultUpdatedAt (forgotten import ent/runtime?)")
-		}
 		v := post.UpdateDefaultUpdatedAt()
 		_u.mutation.SetUpdatedAt(v)
 	}
-	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

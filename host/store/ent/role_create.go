@@ -139,9 +139,7 @@ func (_c *RoleCreate) Mutation() *RoleMutation {
 
 // Save creates the Role in the database.
 func (_c *RoleCreate) Save(ctx context.Context) (*Role, error) {
-	if err := _c.defaults(); err != nil {
-		return nil, err
-	}
+	_c.defaults()
 	return withHooks(ctx, _c.sqlSave, _c.mutation, _c.hooks)
 }
 
@@ -168,18 +166,12 @@ func (_c *RoleCreate) ExecX(ctx context.Context) {
 }
 
 // defaults sets the default values of the builder before save.
-func (_c *RoleCreate) defaults() error {
+func (_c *RoleCreate) defaults() {
 	if _, ok := _c.mutation.CreatedAt(); !ok {
-		if role.DefaultCreatedAt == nil {
-			return fmt.Errorf("ent: uninitialized role.DefaultCreatedAt (forgotten import ent/runtime?)")
-		}
 		v := role.DefaultCreatedAt()
 		_c.mutation.SetCreatedAt(v)
 	}
 	if _, ok := _c.mutation.UpdatedAt(); !ok {
-		if role.DefaultUpdatedAt == nil {
-			return fmt.Errorf("ent: uninitialized role.DefaultUpdatedAt (forgotten import ent/runtime?)")
-		}
 		v := role.DefaultUpdatedAt()
 		_c.mutation.SetUpdatedAt(v)
 	}
@@ -191,7 +183,6 @@ func (_c *RoleCreate) defaults() error {
 		v := role.DefaultDataScope
 		_c.mutation.SetDataScope(v)
 	}
-	return nil
 }
 
 // check runs all checks and user-defined validators on the builder.

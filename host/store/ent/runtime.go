@@ -2,4 +2,1151 @@
 
 package ent
 
-// The schema-stitching logic is generated in github.com/shanghai-amr/portal/host/store/ent/runtime/runtime.go
+import (
+	"time"
+
+	"github.com/shanghai-amr/portal/host/store/ent/accessepoch"
+	"github.com/shanghai-amr/portal/host/store/ent/auditentry"
+	"github.com/shanghai-amr/portal/host/store/ent/document"
+	"github.com/shanghai-amr/portal/host/store/ent/documentcopy"
+	"github.com/shanghai-amr/portal/host/store/ent/dossier"
+	"github.com/shanghai-amr/portal/host/store/ent/dossieritem"
+	"github.com/shanghai-amr/portal/host/store/ent/event"
+	"github.com/shanghai-amr/portal/host/store/ent/eventdelivery"
+	"github.com/shanghai-amr/portal/host/store/ent/file"
+	"github.com/shanghai-amr/portal/host/store/ent/jobrun"
+	"github.com/shanghai-amr/portal/host/store/ent/loginthrottle"
+	"github.com/shanghai-amr/portal/host/store/ent/message"
+	"github.com/shanghai-amr/portal/host/store/ent/numbersequence"
+	"github.com/shanghai-amr/portal/host/store/ent/organization"
+	"github.com/shanghai-amr/portal/host/store/ent/plugin"
+	"github.com/shanghai-amr/portal/host/store/ent/pluginbundle"
+	"github.com/shanghai-amr/portal/host/store/ent/post"
+	"github.com/shanghai-amr/portal/host/store/ent/processaction"
+	"github.com/shanghai-amr/portal/host/store/ent/processdefinition"
+	"github.com/shanghai-amr/portal/host/store/ent/processinstance"
+	"github.com/shanghai-amr/portal/host/store/ent/role"
+	"github.com/shanghai-amr/portal/host/store/ent/session"
+	"github.com/shanghai-amr/portal/host/store/ent/setting"
+	"github.com/shanghai-amr/portal/host/store/ent/task"
+	"github.com/shanghai-amr/portal/host/store/ent/user"
+	"github.com/shanghai-amr/portal/host/store/schema"
+)
+
+// The init function reads all schema descriptors with runtime code
+// (default values, validators, hooks and policies) and stitches it
+// to their package variables.
+func init() {
+	accessepochFields := schema.AccessEpoch{}.Fields()
+	_ = accessepochFields
+	// accessepochDescN is the schema descriptor for n field.
+	accessepochDescN := accessepochFields[0].Descriptor()
+	// accessepoch.DefaultN holds the default value on creation for the n field.
+	accessepoch.DefaultN = accessepochDescN.Default.(int64)
+	auditentryFields := schema.AuditEntry{}.Fields()
+	_ = auditentryFields
+	// auditentryDescActor is the schema descriptor for actor field.
+	auditentryDescActor := auditentryFields[2].Descriptor()
+	// auditentry.ActorValidator is a validator for the "actor" field. It is called by the builders before save.
+	auditentry.ActorValidator = auditentryDescActor.Validators[0].(func(string) error)
+	// auditentryDescAction is the schema descriptor for action field.
+	auditentryDescAction := auditentryFields[3].Descriptor()
+	// auditentry.ActionValidator is a validator for the "action" field. It is called by the builders before save.
+	auditentry.ActionValidator = func() func(string) error {
+		validators := auditentryDescAction.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(action string) error {
+			for _, fn := range fns {
+				if err := fn(action); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// auditentryDescResource is the schema descriptor for resource field.
+	auditentryDescResource := auditentryFields[4].Descriptor()
+	// auditentry.ResourceValidator is a validator for the "resource" field. It is called by the builders before save.
+	auditentry.ResourceValidator = auditentryDescResource.Validators[0].(func(string) error)
+	// auditentryDescRequestID is the schema descriptor for request_id field.
+	auditentryDescRequestID := auditentryFields[6].Descriptor()
+	// auditentry.RequestIDValidator is a validator for the "request_id" field. It is called by the builders before save.
+	auditentry.RequestIDValidator = auditentryDescRequestID.Validators[0].(func(string) error)
+	// auditentryDescIP is the schema descriptor for ip field.
+	auditentryDescIP := auditentryFields[7].Descriptor()
+	// auditentry.IPValidator is a validator for the "ip" field. It is called by the builders before save.
+	auditentry.IPValidator = auditentryDescIP.Validators[0].(func(string) error)
+	// auditentryDescOrgPath is the schema descriptor for org_path field.
+	auditentryDescOrgPath := auditentryFields[8].Descriptor()
+	// auditentry.OrgPathValidator is a validator for the "org_path" field. It is called by the builders before save.
+	auditentry.OrgPathValidator = auditentryDescOrgPath.Validators[0].(func(string) error)
+	// auditentryDescPrevHash is the schema descriptor for prev_hash field.
+	auditentryDescPrevHash := auditentryFields[10].Descriptor()
+	// auditentry.PrevHashValidator is a validator for the "prev_hash" field. It is called by the builders before save.
+	auditentry.PrevHashValidator = auditentryDescPrevHash.Validators[0].(func(string) error)
+	// auditentryDescHash is the schema descriptor for hash field.
+	auditentryDescHash := auditentryFields[11].Descriptor()
+	// auditentry.HashValidator is a validator for the "hash" field. It is called by the builders before save.
+	auditentry.HashValidator = auditentryDescHash.Validators[0].(func(string) error)
+	documentFields := schema.Document{}.Fields()
+	_ = documentFields
+	// documentDescType is the schema descriptor for type field.
+	documentDescType := documentFields[0].Descriptor()
+	// document.TypeValidator is a validator for the "type" field. It is called by the builders before save.
+	document.TypeValidator = documentDescType.Validators[0].(func(string) error)
+	// documentDescNumber is the schema descriptor for number field.
+	documentDescNumber := documentFields[2].Descriptor()
+	// document.NumberValidator is a validator for the "number" field. It is called by the builders before save.
+	document.NumberValidator = documentDescNumber.Validators[0].(func(string) error)
+	// documentDescTitle is the schema descriptor for title field.
+	documentDescTitle := documentFields[3].Descriptor()
+	// document.TitleValidator is a validator for the "title" field. It is called by the builders before save.
+	document.TitleValidator = documentDescTitle.Validators[0].(func(string) error)
+	// documentDescOwner is the schema descriptor for owner field.
+	documentDescOwner := documentFields[4].Descriptor()
+	// document.OwnerValidator is a validator for the "owner" field. It is called by the builders before save.
+	document.OwnerValidator = documentDescOwner.Validators[0].(func(string) error)
+	// documentDescSubject is the schema descriptor for subject field.
+	documentDescSubject := documentFields[5].Descriptor()
+	// document.SubjectValidator is a validator for the "subject" field. It is called by the builders before save.
+	document.SubjectValidator = documentDescSubject.Validators[0].(func(string) error)
+	// documentDescOrgCode is the schema descriptor for org_code field.
+	documentDescOrgCode := documentFields[6].Descriptor()
+	// document.OrgCodeValidator is a validator for the "org_code" field. It is called by the builders before save.
+	document.OrgCodeValidator = documentDescOrgCode.Validators[0].(func(string) error)
+	// documentDescOrgPath is the schema descriptor for org_path field.
+	documentDescOrgPath := documentFields[7].Descriptor()
+	// document.OrgPathValidator is a validator for the "org_path" field. It is called by the builders before save.
+	document.OrgPathValidator = documentDescOrgPath.Validators[0].(func(string) error)
+	// documentDescSm3 is the schema descriptor for sm3 field.
+	documentDescSm3 := documentFields[10].Descriptor()
+	// document.Sm3Validator is a validator for the "sm3" field. It is called by the builders before save.
+	document.Sm3Validator = documentDescSm3.Validators[0].(func(string) error)
+	// documentDescSigner is the schema descriptor for signer field.
+	documentDescSigner := documentFields[11].Descriptor()
+	// document.SignerValidator is a validator for the "signer" field. It is called by the builders before save.
+	document.SignerValidator = documentDescSigner.Validators[0].(func(string) error)
+	// documentDescCertSerial is the schema descriptor for cert_serial field.
+	documentDescCertSerial := documentFields[12].Descriptor()
+	// document.CertSerialValidator is a validator for the "cert_serial" field. It is called by the builders before save.
+	document.CertSerialValidator = documentDescCertSerial.Validators[0].(func(string) error)
+	// documentDescRevokeReason is the schema descriptor for revoke_reason field.
+	documentDescRevokeReason := documentFields[16].Descriptor()
+	// document.RevokeReasonValidator is a validator for the "revoke_reason" field. It is called by the builders before save.
+	document.RevokeReasonValidator = documentDescRevokeReason.Validators[0].(func(string) error)
+	// documentDescRequestKey is the schema descriptor for request_key field.
+	documentDescRequestKey := documentFields[17].Descriptor()
+	// document.RequestKeyValidator is a validator for the "request_key" field. It is called by the builders before save.
+	document.RequestKeyValidator = documentDescRequestKey.Validators[0].(func(string) error)
+	documentcopyFields := schema.DocumentCopy{}.Fields()
+	_ = documentcopyFields
+	// documentcopyDescCode is the schema descriptor for code field.
+	documentcopyDescCode := documentcopyFields[1].Descriptor()
+	// documentcopy.CodeValidator is a validator for the "code" field. It is called by the builders before save.
+	documentcopy.CodeValidator = documentcopyDescCode.Validators[0].(func(string) error)
+	// documentcopyDescUsername is the schema descriptor for username field.
+	documentcopyDescUsername := documentcopyFields[3].Descriptor()
+	// documentcopy.UsernameValidator is a validator for the "username" field. It is called by the builders before save.
+	documentcopy.UsernameValidator = documentcopyDescUsername.Validators[0].(func(string) error)
+	// documentcopyDescPurpose is the schema descriptor for purpose field.
+	documentcopyDescPurpose := documentcopyFields[4].Descriptor()
+	// documentcopy.PurposeValidator is a validator for the "purpose" field. It is called by the builders before save.
+	documentcopy.PurposeValidator = documentcopyDescPurpose.Validators[0].(func(string) error)
+	// documentcopyDescCreatedAt is the schema descriptor for created_at field.
+	documentcopyDescCreatedAt := documentcopyFields[5].Descriptor()
+	// documentcopy.DefaultCreatedAt holds the default value on creation for the created_at field.
+	documentcopy.DefaultCreatedAt = documentcopyDescCreatedAt.Default.(func() time.Time)
+	dossierFields := schema.Dossier{}.Fields()
+	_ = dossierFields
+	// dossierDescOwner is the schema descriptor for owner field.
+	dossierDescOwner := dossierFields[0].Descriptor()
+	// dossier.OwnerValidator is a validator for the "owner" field. It is called by the builders before save.
+	dossier.OwnerValidator = dossierDescOwner.Validators[0].(func(string) error)
+	// dossierDescSubject is the schema descriptor for subject field.
+	dossierDescSubject := dossierFields[1].Descriptor()
+	// dossier.SubjectValidator is a validator for the "subject" field. It is called by the builders before save.
+	dossier.SubjectValidator = dossierDescSubject.Validators[0].(func(string) error)
+	// dossierDescTitle is the schema descriptor for title field.
+	dossierDescTitle := dossierFields[2].Descriptor()
+	// dossier.TitleValidator is a validator for the "title" field. It is called by the builders before save.
+	dossier.TitleValidator = dossierDescTitle.Validators[0].(func(string) error)
+	// dossierDescKind is the schema descriptor for kind field.
+	dossierDescKind := dossierFields[3].Descriptor()
+	// dossier.KindValidator is a validator for the "kind" field. It is called by the builders before save.
+	dossier.KindValidator = dossierDescKind.Validators[0].(func(string) error)
+	// dossierDescOrgCode is the schema descriptor for org_code field.
+	dossierDescOrgCode := dossierFields[4].Descriptor()
+	// dossier.OrgCodeValidator is a validator for the "org_code" field. It is called by the builders before save.
+	dossier.OrgCodeValidator = dossierDescOrgCode.Validators[0].(func(string) error)
+	// dossierDescOrgPath is the schema descriptor for org_path field.
+	dossierDescOrgPath := dossierFields[5].Descriptor()
+	// dossier.OrgPathValidator is a validator for the "org_path" field. It is called by the builders before save.
+	dossier.OrgPathValidator = dossierDescOrgPath.Validators[0].(func(string) error)
+	// dossierDescHead is the schema descriptor for head field.
+	dossierDescHead := dossierFields[6].Descriptor()
+	// dossier.DefaultHead holds the default value on creation for the head field.
+	dossier.DefaultHead = dossierDescHead.Default.(string)
+	// dossier.HeadValidator is a validator for the "head" field. It is called by the builders before save.
+	dossier.HeadValidator = dossierDescHead.Validators[0].(func(string) error)
+	// dossierDescItems is the schema descriptor for items field.
+	dossierDescItems := dossierFields[7].Descriptor()
+	// dossier.DefaultItems holds the default value on creation for the items field.
+	dossier.DefaultItems = dossierDescItems.Default.(int)
+	// dossierDescArchiveCode is the schema descriptor for archive_code field.
+	dossierDescArchiveCode := dossierFields[9].Descriptor()
+	// dossier.ArchiveCodeValidator is a validator for the "archive_code" field. It is called by the builders before save.
+	dossier.ArchiveCodeValidator = dossierDescArchiveCode.Validators[0].(func(string) error)
+	// dossierDescCreatedAt is the schema descriptor for created_at field.
+	dossierDescCreatedAt := dossierFields[12].Descriptor()
+	// dossier.DefaultCreatedAt holds the default value on creation for the created_at field.
+	dossier.DefaultCreatedAt = dossierDescCreatedAt.Default.(func() time.Time)
+	dossieritemFields := schema.DossierItem{}.Fields()
+	_ = dossieritemFields
+	// dossieritemDescSeq is the schema descriptor for seq field.
+	dossieritemDescSeq := dossieritemFields[1].Descriptor()
+	// dossieritem.SeqValidator is a validator for the "seq" field. It is called by the builders before save.
+	dossieritem.SeqValidator = dossieritemDescSeq.Validators[0].(func(int) error)
+	// dossieritemDescKind is the schema descriptor for kind field.
+	dossieritemDescKind := dossieritemFields[2].Descriptor()
+	// dossieritem.KindValidator is a validator for the "kind" field. It is called by the builders before save.
+	dossieritem.KindValidator = dossieritemDescKind.Validators[0].(func(string) error)
+	// dossieritemDescDocType is the schema descriptor for doc_type field.
+	dossieritemDescDocType := dossieritemFields[3].Descriptor()
+	// dossieritem.DocTypeValidator is a validator for the "doc_type" field. It is called by the builders before save.
+	dossieritem.DocTypeValidator = dossieritemDescDocType.Validators[0].(func(string) error)
+	// dossieritemDescTitle is the schema descriptor for title field.
+	dossieritemDescTitle := dossieritemFields[4].Descriptor()
+	// dossieritem.TitleValidator is a validator for the "title" field. It is called by the builders before save.
+	dossieritem.TitleValidator = dossieritemDescTitle.Validators[0].(func(string) error)
+	// dossieritemDescSm3 is the schema descriptor for sm3 field.
+	dossieritemDescSm3 := dossieritemFields[6].Descriptor()
+	// dossieritem.Sm3Validator is a validator for the "sm3" field. It is called by the builders before save.
+	dossieritem.Sm3Validator = dossieritemDescSm3.Validators[0].(func(string) error)
+	// dossieritemDescFormat is the schema descriptor for format field.
+	dossieritemDescFormat := dossieritemFields[7].Descriptor()
+	// dossieritem.FormatValidator is a validator for the "format" field. It is called by the builders before save.
+	dossieritem.FormatValidator = dossieritemDescFormat.Validators[0].(func(string) error)
+	// dossieritemDescVersion is the schema descriptor for version field.
+	dossieritemDescVersion := dossieritemFields[8].Descriptor()
+	// dossieritem.VersionValidator is a validator for the "version" field. It is called by the builders before save.
+	dossieritem.VersionValidator = dossieritemDescVersion.Validators[0].(func(int) error)
+	// dossieritemDescPrev is the schema descriptor for prev field.
+	dossieritemDescPrev := dossieritemFields[11].Descriptor()
+	// dossieritem.PrevValidator is a validator for the "prev" field. It is called by the builders before save.
+	dossieritem.PrevValidator = dossieritemDescPrev.Validators[0].(func(string) error)
+	// dossieritemDescHash is the schema descriptor for hash field.
+	dossieritemDescHash := dossieritemFields[12].Descriptor()
+	// dossieritem.HashValidator is a validator for the "hash" field. It is called by the builders before save.
+	dossieritem.HashValidator = dossieritemDescHash.Validators[0].(func(string) error)
+	// dossieritemDescCreatedAt is the schema descriptor for created_at field.
+	dossieritemDescCreatedAt := dossieritemFields[14].Descriptor()
+	// dossieritem.DefaultCreatedAt holds the default value on creation for the created_at field.
+	dossieritem.DefaultCreatedAt = dossieritemDescCreatedAt.Default.(func() time.Time)
+	eventFields := schema.Event{}.Fields()
+	_ = eventFields
+	// eventDescEventID is the schema descriptor for event_id field.
+	eventDescEventID := eventFields[0].Descriptor()
+	// event.EventIDValidator is a validator for the "event_id" field. It is called by the builders before save.
+	event.EventIDValidator = func() func(string) error {
+		validators := eventDescEventID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(event_id string) error {
+			for _, fn := range fns {
+				if err := fn(event_id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// eventDescType is the schema descriptor for type field.
+	eventDescType := eventFields[1].Descriptor()
+	// event.TypeValidator is a validator for the "type" field. It is called by the builders before save.
+	event.TypeValidator = func() func(string) error {
+		validators := eventDescType.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(_type string) error {
+			for _, fn := range fns {
+				if err := fn(_type); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// eventDescSource is the schema descriptor for source field.
+	eventDescSource := eventFields[2].Descriptor()
+	// event.SourceValidator is a validator for the "source" field. It is called by the builders before save.
+	event.SourceValidator = eventDescSource.Validators[0].(func(string) error)
+	// eventDescCreatedAt is the schema descriptor for created_at field.
+	eventDescCreatedAt := eventFields[4].Descriptor()
+	// event.DefaultCreatedAt holds the default value on creation for the created_at field.
+	event.DefaultCreatedAt = eventDescCreatedAt.Default.(func() time.Time)
+	eventdeliveryFields := schema.EventDelivery{}.Fields()
+	_ = eventdeliveryFields
+	// eventdeliveryDescEventID is the schema descriptor for event_id field.
+	eventdeliveryDescEventID := eventdeliveryFields[0].Descriptor()
+	// eventdelivery.EventIDValidator is a validator for the "event_id" field. It is called by the builders before save.
+	eventdelivery.EventIDValidator = eventdeliveryDescEventID.Validators[0].(func(string) error)
+	// eventdeliveryDescSubscriber is the schema descriptor for subscriber field.
+	eventdeliveryDescSubscriber := eventdeliveryFields[1].Descriptor()
+	// eventdelivery.SubscriberValidator is a validator for the "subscriber" field. It is called by the builders before save.
+	eventdelivery.SubscriberValidator = eventdeliveryDescSubscriber.Validators[0].(func(string) error)
+	// eventdeliveryDescAttempts is the schema descriptor for attempts field.
+	eventdeliveryDescAttempts := eventdeliveryFields[3].Descriptor()
+	// eventdelivery.DefaultAttempts holds the default value on creation for the attempts field.
+	eventdelivery.DefaultAttempts = eventdeliveryDescAttempts.Default.(int)
+	// eventdeliveryDescNextAttemptAt is the schema descriptor for next_attempt_at field.
+	eventdeliveryDescNextAttemptAt := eventdeliveryFields[4].Descriptor()
+	// eventdelivery.DefaultNextAttemptAt holds the default value on creation for the next_attempt_at field.
+	eventdelivery.DefaultNextAttemptAt = eventdeliveryDescNextAttemptAt.Default.(func() time.Time)
+	// eventdeliveryDescLastError is the schema descriptor for last_error field.
+	eventdeliveryDescLastError := eventdeliveryFields[5].Descriptor()
+	// eventdelivery.LastErrorValidator is a validator for the "last_error" field. It is called by the builders before save.
+	eventdelivery.LastErrorValidator = eventdeliveryDescLastError.Validators[0].(func(string) error)
+	fileFields := schema.File{}.Fields()
+	_ = fileFields
+	// fileDescSm3 is the schema descriptor for sm3 field.
+	fileDescSm3 := fileFields[0].Descriptor()
+	// file.Sm3Validator is a validator for the "sm3" field. It is called by the builders before save.
+	file.Sm3Validator = fileDescSm3.Validators[0].(func(string) error)
+	// fileDescSize is the schema descriptor for size field.
+	fileDescSize := fileFields[1].Descriptor()
+	// file.SizeValidator is a validator for the "size" field. It is called by the builders before save.
+	file.SizeValidator = fileDescSize.Validators[0].(func(int64) error)
+	// fileDescName is the schema descriptor for name field.
+	fileDescName := fileFields[2].Descriptor()
+	// file.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	file.NameValidator = fileDescName.Validators[0].(func(string) error)
+	// fileDescContentType is the schema descriptor for content_type field.
+	fileDescContentType := fileFields[3].Descriptor()
+	// file.ContentTypeValidator is a validator for the "content_type" field. It is called by the builders before save.
+	file.ContentTypeValidator = fileDescContentType.Validators[0].(func(string) error)
+	// fileDescOwner is the schema descriptor for owner field.
+	fileDescOwner := fileFields[4].Descriptor()
+	// file.OwnerValidator is a validator for the "owner" field. It is called by the builders before save.
+	file.OwnerValidator = fileDescOwner.Validators[0].(func(string) error)
+	// fileDescPurpose is the schema descriptor for purpose field.
+	fileDescPurpose := fileFields[5].Descriptor()
+	// file.PurposeValidator is a validator for the "purpose" field. It is called by the builders before save.
+	file.PurposeValidator = fileDescPurpose.Validators[0].(func(string) error)
+	// fileDescOrgPath is the schema descriptor for org_path field.
+	fileDescOrgPath := fileFields[7].Descriptor()
+	// file.OrgPathValidator is a validator for the "org_path" field. It is called by the builders before save.
+	file.OrgPathValidator = fileDescOrgPath.Validators[0].(func(string) error)
+	// fileDescCreatedAt is the schema descriptor for created_at field.
+	fileDescCreatedAt := fileFields[8].Descriptor()
+	// file.DefaultCreatedAt holds the default value on creation for the created_at field.
+	file.DefaultCreatedAt = fileDescCreatedAt.Default.(func() time.Time)
+	jobrunFields := schema.JobRun{}.Fields()
+	_ = jobrunFields
+	// jobrunDescJob is the schema descriptor for job field.
+	jobrunDescJob := jobrunFields[0].Descriptor()
+	// jobrun.JobValidator is a validator for the "job" field. It is called by the builders before save.
+	jobrun.JobValidator = func() func(string) error {
+		validators := jobrunDescJob.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(job string) error {
+			for _, fn := range fns {
+				if err := fn(job); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// jobrunDescRunner is the schema descriptor for runner field.
+	jobrunDescRunner := jobrunFields[2].Descriptor()
+	// jobrun.RunnerValidator is a validator for the "runner" field. It is called by the builders before save.
+	jobrun.RunnerValidator = jobrunDescRunner.Validators[0].(func(string) error)
+	// jobrunDescStartedAt is the schema descriptor for started_at field.
+	jobrunDescStartedAt := jobrunFields[4].Descriptor()
+	// jobrun.DefaultStartedAt holds the default value on creation for the started_at field.
+	jobrun.DefaultStartedAt = jobrunDescStartedAt.Default.(func() time.Time)
+	// jobrunDescError is the schema descriptor for error field.
+	jobrunDescError := jobrunFields[6].Descriptor()
+	// jobrun.ErrorValidator is a validator for the "error" field. It is called by the builders before save.
+	jobrun.ErrorValidator = jobrunDescError.Validators[0].(func(string) error)
+	loginthrottleFields := schema.LoginThrottle{}.Fields()
+	_ = loginthrottleFields
+	// loginthrottleDescUsername is the schema descriptor for username field.
+	loginthrottleDescUsername := loginthrottleFields[0].Descriptor()
+	// loginthrottle.UsernameValidator is a validator for the "username" field. It is called by the builders before save.
+	loginthrottle.UsernameValidator = func() func(string) error {
+		validators := loginthrottleDescUsername.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(username string) error {
+			for _, fn := range fns {
+				if err := fn(username); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// loginthrottleDescFailures is the schema descriptor for failures field.
+	loginthrottleDescFailures := loginthrottleFields[1].Descriptor()
+	// loginthrottle.DefaultFailures holds the default value on creation for the failures field.
+	loginthrottle.DefaultFailures = loginthrottleDescFailures.Default.(int)
+	messageFields := schema.Message{}.Fields()
+	_ = messageFields
+	// messageDescCategory is the schema descriptor for category field.
+	messageDescCategory := messageFields[1].Descriptor()
+	// message.CategoryValidator is a validator for the "category" field. It is called by the builders before save.
+	message.CategoryValidator = messageDescCategory.Validators[0].(func(string) error)
+	// messageDescSource is the schema descriptor for source field.
+	messageDescSource := messageFields[2].Descriptor()
+	// message.SourceValidator is a validator for the "source" field. It is called by the builders before save.
+	message.SourceValidator = messageDescSource.Validators[0].(func(string) error)
+	// messageDescTemplate is the schema descriptor for template field.
+	messageDescTemplate := messageFields[3].Descriptor()
+	// message.TemplateValidator is a validator for the "template" field. It is called by the builders before save.
+	message.TemplateValidator = messageDescTemplate.Validators[0].(func(string) error)
+	// messageDescLink is the schema descriptor for link field.
+	messageDescLink := messageFields[5].Descriptor()
+	// message.LinkValidator is a validator for the "link" field. It is called by the builders before save.
+	message.LinkValidator = messageDescLink.Validators[0].(func(string) error)
+	// messageDescCreatedAt is the schema descriptor for created_at field.
+	messageDescCreatedAt := messageFields[6].Descriptor()
+	// message.DefaultCreatedAt holds the default value on creation for the created_at field.
+	message.DefaultCreatedAt = messageDescCreatedAt.Default.(func() time.Time)
+	numbersequenceFields := schema.NumberSequence{}.Fields()
+	_ = numbersequenceFields
+	// numbersequenceDescRule is the schema descriptor for rule field.
+	numbersequenceDescRule := numbersequenceFields[0].Descriptor()
+	// numbersequence.RuleValidator is a validator for the "rule" field. It is called by the builders before save.
+	numbersequence.RuleValidator = numbersequenceDescRule.Validators[0].(func(string) error)
+	// numbersequenceDescScope is the schema descriptor for scope field.
+	numbersequenceDescScope := numbersequenceFields[1].Descriptor()
+	// numbersequence.ScopeValidator is a validator for the "scope" field. It is called by the builders before save.
+	numbersequence.ScopeValidator = numbersequenceDescScope.Validators[0].(func(string) error)
+	// numbersequenceDescLast is the schema descriptor for last field.
+	numbersequenceDescLast := numbersequenceFields[3].Descriptor()
+	// numbersequence.DefaultLast holds the default value on creation for the last field.
+	numbersequence.DefaultLast = numbersequenceDescLast.Default.(int64)
+	// numbersequenceDescUpdatedAt is the schema descriptor for updated_at field.
+	numbersequenceDescUpdatedAt := numbersequenceFields[4].Descriptor()
+	// numbersequence.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	numbersequence.DefaultUpdatedAt = numbersequenceDescUpdatedAt.Default.(func() time.Time)
+	// numbersequence.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	numbersequence.UpdateDefaultUpdatedAt = numbersequenceDescUpdatedAt.UpdateDefault.(func() time.Time)
+	organizationMixin := schema.Organization{}.Mixin()
+	organizationMixinFields0 := organizationMixin[0].Fields()
+	_ = organizationMixinFields0
+	organizationFields := schema.Organization{}.Fields()
+	_ = organizationFields
+	// organizationDescCreatedAt is the schema descriptor for created_at field.
+	organizationDescCreatedAt := organizationMixinFields0[0].Descriptor()
+	// organization.DefaultCreatedAt holds the default value on creation for the created_at field.
+	organization.DefaultCreatedAt = organizationDescCreatedAt.Default.(func() time.Time)
+	// organizationDescUpdatedAt is the schema descriptor for updated_at field.
+	organizationDescUpdatedAt := organizationMixinFields0[1].Descriptor()
+	// organization.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	organization.DefaultUpdatedAt = organizationDescUpdatedAt.Default.(func() time.Time)
+	// organization.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	organization.UpdateDefaultUpdatedAt = organizationDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// organizationDescCode is the schema descriptor for code field.
+	organizationDescCode := organizationFields[0].Descriptor()
+	// organization.CodeValidator is a validator for the "code" field. It is called by the builders before save.
+	organization.CodeValidator = func() func(string) error {
+		validators := organizationDescCode.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(code string) error {
+			for _, fn := range fns {
+				if err := fn(code); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// organizationDescName is the schema descriptor for name field.
+	organizationDescName := organizationFields[1].Descriptor()
+	// organization.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	organization.NameValidator = func() func(string) error {
+		validators := organizationDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// organizationDescNameEn is the schema descriptor for name_en field.
+	organizationDescNameEn := organizationFields[2].Descriptor()
+	// organization.NameEnValidator is a validator for the "name_en" field. It is called by the builders before save.
+	organization.NameEnValidator = organizationDescNameEn.Validators[0].(func(string) error)
+	// organizationDescDivisionCode is the schema descriptor for division_code field.
+	organizationDescDivisionCode := organizationFields[4].Descriptor()
+	// organization.DivisionCodeValidator is a validator for the "division_code" field. It is called by the builders before save.
+	organization.DivisionCodeValidator = organizationDescDivisionCode.Validators[0].(func(string) error)
+	// organizationDescPath is the schema descriptor for path field.
+	organizationDescPath := organizationFields[5].Descriptor()
+	// organization.PathValidator is a validator for the "path" field. It is called by the builders before save.
+	organization.PathValidator = func() func(string) error {
+		validators := organizationDescPath.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(_path string) error {
+			for _, fn := range fns {
+				if err := fn(_path); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// organizationDescSort is the schema descriptor for sort field.
+	organizationDescSort := organizationFields[6].Descriptor()
+	// organization.DefaultSort holds the default value on creation for the sort field.
+	organization.DefaultSort = organizationDescSort.Default.(int)
+	pluginMixin := schema.Plugin{}.Mixin()
+	pluginMixinFields0 := pluginMixin[0].Fields()
+	_ = pluginMixinFields0
+	pluginFields := schema.Plugin{}.Fields()
+	_ = pluginFields
+	// pluginDescCreatedAt is the schema descriptor for created_at field.
+	pluginDescCreatedAt := pluginMixinFields0[0].Descriptor()
+	// plugin.DefaultCreatedAt holds the default value on creation for the created_at field.
+	plugin.DefaultCreatedAt = pluginDescCreatedAt.Default.(func() time.Time)
+	// pluginDescUpdatedAt is the schema descriptor for updated_at field.
+	pluginDescUpdatedAt := pluginMixinFields0[1].Descriptor()
+	// plugin.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	plugin.DefaultUpdatedAt = pluginDescUpdatedAt.Default.(func() time.Time)
+	// plugin.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	plugin.UpdateDefaultUpdatedAt = pluginDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// pluginDescPluginID is the schema descriptor for plugin_id field.
+	pluginDescPluginID := pluginFields[0].Descriptor()
+	// plugin.PluginIDValidator is a validator for the "plugin_id" field. It is called by the builders before save.
+	plugin.PluginIDValidator = func() func(string) error {
+		validators := pluginDescPluginID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(plugin_id string) error {
+			for _, fn := range fns {
+				if err := fn(plugin_id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// pluginDescVersion is the schema descriptor for version field.
+	pluginDescVersion := pluginFields[1].Descriptor()
+	// plugin.VersionValidator is a validator for the "version" field. It is called by the builders before save.
+	plugin.VersionValidator = func() func(string) error {
+		validators := pluginDescVersion.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(version string) error {
+			for _, fn := range fns {
+				if err := fn(version); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// pluginDescPreviousVersion is the schema descriptor for previous_version field.
+	pluginDescPreviousVersion := pluginFields[2].Descriptor()
+	// plugin.PreviousVersionValidator is a validator for the "previous_version" field. It is called by the builders before save.
+	plugin.PreviousVersionValidator = pluginDescPreviousVersion.Validators[0].(func(string) error)
+	// pluginDescEnabled is the schema descriptor for enabled field.
+	pluginDescEnabled := pluginFields[3].Descriptor()
+	// plugin.DefaultEnabled holds the default value on creation for the enabled field.
+	plugin.DefaultEnabled = pluginDescEnabled.Default.(bool)
+	// pluginDescLastError is the schema descriptor for last_error field.
+	pluginDescLastError := pluginFields[5].Descriptor()
+	// plugin.LastErrorValidator is a validator for the "last_error" field. It is called by the builders before save.
+	plugin.LastErrorValidator = pluginDescLastError.Validators[0].(func(string) error)
+	pluginbundleFields := schema.PluginBundle{}.Fields()
+	_ = pluginbundleFields
+	// pluginbundleDescPluginID is the schema descriptor for plugin_id field.
+	pluginbundleDescPluginID := pluginbundleFields[0].Descriptor()
+	// pluginbundle.PluginIDValidator is a validator for the "plugin_id" field. It is called by the builders before save.
+	pluginbundle.PluginIDValidator = func() func(string) error {
+		validators := pluginbundleDescPluginID.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(plugin_id string) error {
+			for _, fn := range fns {
+				if err := fn(plugin_id); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// pluginbundleDescVersion is the schema descriptor for version field.
+	pluginbundleDescVersion := pluginbundleFields[1].Descriptor()
+	// pluginbundle.VersionValidator is a validator for the "version" field. It is called by the builders before save.
+	pluginbundle.VersionValidator = func() func(string) error {
+		validators := pluginbundleDescVersion.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(version string) error {
+			for _, fn := range fns {
+				if err := fn(version); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// pluginbundleDescDigest is the schema descriptor for digest field.
+	pluginbundleDescDigest := pluginbundleFields[2].Descriptor()
+	// pluginbundle.DigestValidator is a validator for the "digest" field. It is called by the builders before save.
+	pluginbundle.DigestValidator = func() func(string) error {
+		validators := pluginbundleDescDigest.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(digest string) error {
+			for _, fn := range fns {
+				if err := fn(digest); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// pluginbundleDescSigner is the schema descriptor for signer field.
+	pluginbundleDescSigner := pluginbundleFields[3].Descriptor()
+	// pluginbundle.SignerValidator is a validator for the "signer" field. It is called by the builders before save.
+	pluginbundle.SignerValidator = func() func(string) error {
+		validators := pluginbundleDescSigner.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(signer string) error {
+			for _, fn := range fns {
+				if err := fn(signer); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// pluginbundleDescBinarySha256 is the schema descriptor for binary_sha256 field.
+	pluginbundleDescBinarySha256 := pluginbundleFields[4].Descriptor()
+	// pluginbundle.BinarySha256Validator is a validator for the "binary_sha256" field. It is called by the builders before save.
+	pluginbundle.BinarySha256Validator = func() func(string) error {
+		validators := pluginbundleDescBinarySha256.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(binary_sha256 string) error {
+			for _, fn := range fns {
+				if err := fn(binary_sha256); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// pluginbundleDescInstalledAt is the schema descriptor for installed_at field.
+	pluginbundleDescInstalledAt := pluginbundleFields[6].Descriptor()
+	// pluginbundle.DefaultInstalledAt holds the default value on creation for the installed_at field.
+	pluginbundle.DefaultInstalledAt = pluginbundleDescInstalledAt.Default.(func() time.Time)
+	// pluginbundleDescInstalledBy is the schema descriptor for installed_by field.
+	pluginbundleDescInstalledBy := pluginbundleFields[7].Descriptor()
+	// pluginbundle.InstalledByValidator is a validator for the "installed_by" field. It is called by the builders before save.
+	pluginbundle.InstalledByValidator = pluginbundleDescInstalledBy.Validators[0].(func(string) error)
+	postMixin := schema.Post{}.Mixin()
+	postMixinFields0 := postMixin[0].Fields()
+	_ = postMixinFields0
+	postFields := schema.Post{}.Fields()
+	_ = postFields
+	// postDescCreatedAt is the schema descriptor for created_at field.
+	postDescCreatedAt := postMixinFields0[0].Descriptor()
+	// post.DefaultCreatedAt holds the default value on creation for the created_at field.
+	post.DefaultCreatedAt = postDescCreatedAt.Default.(func() time.Time)
+	// postDescUpdatedAt is the schema descriptor for updated_at field.
+	postDescUpdatedAt := postMixinFields0[1].Descriptor()
+	// post.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	post.DefaultUpdatedAt = postDescUpdatedAt.Default.(func() time.Time)
+	// post.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	post.UpdateDefaultUpdatedAt = postDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// postDescKey is the schema descriptor for key field.
+	postDescKey := postFields[0].Descriptor()
+	// post.KeyValidator is a validator for the "key" field. It is called by the builders before save.
+	post.KeyValidator = func() func(string) error {
+		validators := postDescKey.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(key string) error {
+			for _, fn := range fns {
+				if err := fn(key); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// postDescName is the schema descriptor for name field.
+	postDescName := postFields[1].Descriptor()
+	// post.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	post.NameValidator = func() func(string) error {
+		validators := postDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// postDescNameEn is the schema descriptor for name_en field.
+	postDescNameEn := postFields[2].Descriptor()
+	// post.NameEnValidator is a validator for the "name_en" field. It is called by the builders before save.
+	post.NameEnValidator = postDescNameEn.Validators[0].(func(string) error)
+	processactionFields := schema.ProcessAction{}.Fields()
+	_ = processactionFields
+	// processactionDescNodeID is the schema descriptor for node_id field.
+	processactionDescNodeID := processactionFields[2].Descriptor()
+	// processaction.NodeIDValidator is a validator for the "node_id" field. It is called by the builders before save.
+	processaction.NodeIDValidator = processactionDescNodeID.Validators[0].(func(string) error)
+	// processactionDescActor is the schema descriptor for actor field.
+	processactionDescActor := processactionFields[4].Descriptor()
+	// processaction.ActorValidator is a validator for the "actor" field. It is called by the builders before save.
+	processaction.ActorValidator = processactionDescActor.Validators[0].(func(string) error)
+	// processactionDescAction is the schema descriptor for action field.
+	processactionDescAction := processactionFields[5].Descriptor()
+	// processaction.ActionValidator is a validator for the "action" field. It is called by the builders before save.
+	processaction.ActionValidator = processactionDescAction.Validators[0].(func(string) error)
+	// processactionDescAt is the schema descriptor for at field.
+	processactionDescAt := processactionFields[9].Descriptor()
+	// processaction.DefaultAt holds the default value on creation for the at field.
+	processaction.DefaultAt = processactionDescAt.Default.(func() time.Time)
+	processdefinitionFields := schema.ProcessDefinition{}.Fields()
+	_ = processdefinitionFields
+	// processdefinitionDescKey is the schema descriptor for key field.
+	processdefinitionDescKey := processdefinitionFields[0].Descriptor()
+	// processdefinition.KeyValidator is a validator for the "key" field. It is called by the builders before save.
+	processdefinition.KeyValidator = func() func(string) error {
+		validators := processdefinitionDescKey.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(key string) error {
+			for _, fn := range fns {
+				if err := fn(key); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// processdefinitionDescVersion is the schema descriptor for version field.
+	processdefinitionDescVersion := processdefinitionFields[1].Descriptor()
+	// processdefinition.VersionValidator is a validator for the "version" field. It is called by the builders before save.
+	processdefinition.VersionValidator = processdefinitionDescVersion.Validators[0].(func(int) error)
+	// processdefinitionDescPlugin is the schema descriptor for plugin field.
+	processdefinitionDescPlugin := processdefinitionFields[2].Descriptor()
+	// processdefinition.PluginValidator is a validator for the "plugin" field. It is called by the builders before save.
+	processdefinition.PluginValidator = processdefinitionDescPlugin.Validators[0].(func(string) error)
+	// processdefinitionDescSource is the schema descriptor for source field.
+	processdefinitionDescSource := processdefinitionFields[3].Descriptor()
+	// processdefinition.SourceValidator is a validator for the "source" field. It is called by the builders before save.
+	processdefinition.SourceValidator = processdefinitionDescSource.Validators[0].(func(string) error)
+	// processdefinitionDescPluginVersion is the schema descriptor for plugin_version field.
+	processdefinitionDescPluginVersion := processdefinitionFields[4].Descriptor()
+	// processdefinition.PluginVersionValidator is a validator for the "plugin_version" field. It is called by the builders before save.
+	processdefinition.PluginVersionValidator = processdefinitionDescPluginVersion.Validators[0].(func(string) error)
+	// processdefinitionDescDigest is the schema descriptor for digest field.
+	processdefinitionDescDigest := processdefinitionFields[6].Descriptor()
+	// processdefinition.DigestValidator is a validator for the "digest" field. It is called by the builders before save.
+	processdefinition.DigestValidator = processdefinitionDescDigest.Validators[0].(func(string) error)
+	// processdefinitionDescCreatedBy is the schema descriptor for created_by field.
+	processdefinitionDescCreatedBy := processdefinitionFields[7].Descriptor()
+	// processdefinition.CreatedByValidator is a validator for the "created_by" field. It is called by the builders before save.
+	processdefinition.CreatedByValidator = processdefinitionDescCreatedBy.Validators[0].(func(string) error)
+	// processdefinitionDescCreatedAt is the schema descriptor for created_at field.
+	processdefinitionDescCreatedAt := processdefinitionFields[8].Descriptor()
+	// processdefinition.DefaultCreatedAt holds the default value on creation for the created_at field.
+	processdefinition.DefaultCreatedAt = processdefinitionDescCreatedAt.Default.(func() time.Time)
+	processinstanceFields := schema.ProcessInstance{}.Fields()
+	_ = processinstanceFields
+	// processinstanceDescKey is the schema descriptor for key field.
+	processinstanceDescKey := processinstanceFields[1].Descriptor()
+	// processinstance.KeyValidator is a validator for the "key" field. It is called by the builders before save.
+	processinstance.KeyValidator = processinstanceDescKey.Validators[0].(func(string) error)
+	// processinstanceDescPlugin is the schema descriptor for plugin field.
+	processinstanceDescPlugin := processinstanceFields[3].Descriptor()
+	// processinstance.PluginValidator is a validator for the "plugin" field. It is called by the builders before save.
+	processinstance.PluginValidator = processinstanceDescPlugin.Validators[0].(func(string) error)
+	// processinstanceDescBusinessKey is the schema descriptor for business_key field.
+	processinstanceDescBusinessKey := processinstanceFields[4].Descriptor()
+	// processinstance.BusinessKeyValidator is a validator for the "business_key" field. It is called by the builders before save.
+	processinstance.BusinessKeyValidator = processinstanceDescBusinessKey.Validators[0].(func(string) error)
+	// processinstanceDescTitle is the schema descriptor for title field.
+	processinstanceDescTitle := processinstanceFields[5].Descriptor()
+	// processinstance.TitleValidator is a validator for the "title" field. It is called by the builders before save.
+	processinstance.TitleValidator = processinstanceDescTitle.Validators[0].(func(string) error)
+	// processinstanceDescLink is the schema descriptor for link field.
+	processinstanceDescLink := processinstanceFields[6].Descriptor()
+	// processinstance.LinkValidator is a validator for the "link" field. It is called by the builders before save.
+	processinstance.LinkValidator = processinstanceDescLink.Validators[0].(func(string) error)
+	// processinstanceDescOrgPath is the schema descriptor for org_path field.
+	processinstanceDescOrgPath := processinstanceFields[8].Descriptor()
+	// processinstance.OrgPathValidator is a validator for the "org_path" field. It is called by the builders before save.
+	processinstance.OrgPathValidator = processinstanceDescOrgPath.Validators[0].(func(string) error)
+	// processinstanceDescStartedAt is the schema descriptor for started_at field.
+	processinstanceDescStartedAt := processinstanceFields[13].Descriptor()
+	// processinstance.DefaultStartedAt holds the default value on creation for the started_at field.
+	processinstance.DefaultStartedAt = processinstanceDescStartedAt.Default.(func() time.Time)
+	// processinstanceDescUrgeCount is the schema descriptor for urge_count field.
+	processinstanceDescUrgeCount := processinstanceFields[15].Descriptor()
+	// processinstance.DefaultUrgeCount holds the default value on creation for the urge_count field.
+	processinstance.DefaultUrgeCount = processinstanceDescUrgeCount.Default.(int)
+	roleMixin := schema.Role{}.Mixin()
+	roleMixinFields0 := roleMixin[0].Fields()
+	_ = roleMixinFields0
+	roleFields := schema.Role{}.Fields()
+	_ = roleFields
+	// roleDescCreatedAt is the schema descriptor for created_at field.
+	roleDescCreatedAt := roleMixinFields0[0].Descriptor()
+	// role.DefaultCreatedAt holds the default value on creation for the created_at field.
+	role.DefaultCreatedAt = roleDescCreatedAt.Default.(func() time.Time)
+	// roleDescUpdatedAt is the schema descriptor for updated_at field.
+	roleDescUpdatedAt := roleMixinFields0[1].Descriptor()
+	// role.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	role.DefaultUpdatedAt = roleDescUpdatedAt.Default.(func() time.Time)
+	// role.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	role.UpdateDefaultUpdatedAt = roleDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// roleDescKey is the schema descriptor for key field.
+	roleDescKey := roleFields[0].Descriptor()
+	// role.KeyValidator is a validator for the "key" field. It is called by the builders before save.
+	role.KeyValidator = func() func(string) error {
+		validators := roleDescKey.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(key string) error {
+			for _, fn := range fns {
+				if err := fn(key); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// roleDescName is the schema descriptor for name field.
+	roleDescName := roleFields[1].Descriptor()
+	// role.NameValidator is a validator for the "name" field. It is called by the builders before save.
+	role.NameValidator = func() func(string) error {
+		validators := roleDescName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(name string) error {
+			for _, fn := range fns {
+				if err := fn(name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// roleDescNameEn is the schema descriptor for name_en field.
+	roleDescNameEn := roleFields[2].Descriptor()
+	// role.NameEnValidator is a validator for the "name_en" field. It is called by the builders before save.
+	role.NameEnValidator = roleDescNameEn.Validators[0].(func(string) error)
+	// roleDescBuiltin is the schema descriptor for builtin field.
+	roleDescBuiltin := roleFields[3].Descriptor()
+	// role.DefaultBuiltin holds the default value on creation for the builtin field.
+	role.DefaultBuiltin = roleDescBuiltin.Default.(bool)
+	sessionFields := schema.Session{}.Fields()
+	_ = sessionFields
+	// sessionDescTokenHash is the schema descriptor for token_hash field.
+	sessionDescTokenHash := sessionFields[0].Descriptor()
+	// session.TokenHashValidator is a validator for the "token_hash" field. It is called by the builders before save.
+	session.TokenHashValidator = func() func(string) error {
+		validators := sessionDescTokenHash.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(token_hash string) error {
+			for _, fn := range fns {
+				if err := fn(token_hash); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// sessionDescCsrfToken is the schema descriptor for csrf_token field.
+	sessionDescCsrfToken := sessionFields[1].Descriptor()
+	// session.CsrfTokenValidator is a validator for the "csrf_token" field. It is called by the builders before save.
+	session.CsrfTokenValidator = func() func(string) error {
+		validators := sessionDescCsrfToken.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(csrf_token string) error {
+			for _, fn := range fns {
+				if err := fn(csrf_token); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// sessionDescIP is the schema descriptor for ip field.
+	sessionDescIP := sessionFields[6].Descriptor()
+	// session.IPValidator is a validator for the "ip" field. It is called by the builders before save.
+	session.IPValidator = sessionDescIP.Validators[0].(func(string) error)
+	// sessionDescUserAgent is the schema descriptor for user_agent field.
+	sessionDescUserAgent := sessionFields[7].Descriptor()
+	// session.UserAgentValidator is a validator for the "user_agent" field. It is called by the builders before save.
+	session.UserAgentValidator = sessionDescUserAgent.Validators[0].(func(string) error)
+	// sessionDescProvider is the schema descriptor for provider field.
+	sessionDescProvider := sessionFields[9].Descriptor()
+	// session.ProviderValidator is a validator for the "provider" field. It is called by the builders before save.
+	session.ProviderValidator = sessionDescProvider.Validators[0].(func(string) error)
+	// sessionDescSubject is the schema descriptor for subject field.
+	sessionDescSubject := sessionFields[10].Descriptor()
+	// session.SubjectValidator is a validator for the "subject" field. It is called by the builders before save.
+	session.SubjectValidator = sessionDescSubject.Validators[0].(func(string) error)
+	// sessionDescDisplayName is the schema descriptor for display_name field.
+	sessionDescDisplayName := sessionFields[11].Descriptor()
+	// session.DisplayNameValidator is a validator for the "display_name" field. It is called by the builders before save.
+	session.DisplayNameValidator = sessionDescDisplayName.Validators[0].(func(string) error)
+	// sessionDescUscc is the schema descriptor for uscc field.
+	sessionDescUscc := sessionFields[12].Descriptor()
+	// session.UsccValidator is a validator for the "uscc" field. It is called by the builders before save.
+	session.UsccValidator = sessionDescUscc.Validators[0].(func(string) error)
+	// sessionDescIDNumber is the schema descriptor for id_number field.
+	sessionDescIDNumber := sessionFields[13].Descriptor()
+	// session.IDNumberValidator is a validator for the "id_number" field. It is called by the builders before save.
+	session.IDNumberValidator = sessionDescIDNumber.Validators[0].(func(string) error)
+	settingMixin := schema.Setting{}.Mixin()
+	settingMixinFields0 := settingMixin[0].Fields()
+	_ = settingMixinFields0
+	settingFields := schema.Setting{}.Fields()
+	_ = settingFields
+	// settingDescCreatedAt is the schema descriptor for created_at field.
+	settingDescCreatedAt := settingMixinFields0[0].Descriptor()
+	// setting.DefaultCreatedAt holds the default value on creation for the created_at field.
+	setting.DefaultCreatedAt = settingDescCreatedAt.Default.(func() time.Time)
+	// settingDescUpdatedAt is the schema descriptor for updated_at field.
+	settingDescUpdatedAt := settingMixinFields0[1].Descriptor()
+	// setting.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	setting.DefaultUpdatedAt = settingDescUpdatedAt.Default.(func() time.Time)
+	// setting.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	setting.UpdateDefaultUpdatedAt = settingDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// settingDescScope is the schema descriptor for scope field.
+	settingDescScope := settingFields[0].Descriptor()
+	// setting.ScopeValidator is a validator for the "scope" field. It is called by the builders before save.
+	setting.ScopeValidator = func() func(string) error {
+		validators := settingDescScope.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(scope string) error {
+			for _, fn := range fns {
+				if err := fn(scope); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// settingDescKey is the schema descriptor for key field.
+	settingDescKey := settingFields[1].Descriptor()
+	// setting.KeyValidator is a validator for the "key" field. It is called by the builders before save.
+	setting.KeyValidator = func() func(string) error {
+		validators := settingDescKey.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(key string) error {
+			for _, fn := range fns {
+				if err := fn(key); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	taskFields := schema.Task{}.Fields()
+	_ = taskFields
+	// taskDescPlugin is the schema descriptor for plugin field.
+	taskDescPlugin := taskFields[0].Descriptor()
+	// task.PluginValidator is a validator for the "plugin" field. It is called by the builders before save.
+	task.PluginValidator = taskDescPlugin.Validators[0].(func(string) error)
+	// taskDescType is the schema descriptor for type field.
+	taskDescType := taskFields[2].Descriptor()
+	// task.TypeValidator is a validator for the "type" field. It is called by the builders before save.
+	task.TypeValidator = taskDescType.Validators[0].(func(string) error)
+	// taskDescTitle is the schema descriptor for title field.
+	taskDescTitle := taskFields[3].Descriptor()
+	// task.TitleValidator is a validator for the "title" field. It is called by the builders before save.
+	task.TitleValidator = taskDescTitle.Validators[0].(func(string) error)
+	// taskDescBusinessKey is the schema descriptor for business_key field.
+	taskDescBusinessKey := taskFields[4].Descriptor()
+	// task.BusinessKeyValidator is a validator for the "business_key" field. It is called by the builders before save.
+	task.BusinessKeyValidator = taskDescBusinessKey.Validators[0].(func(string) error)
+	// taskDescLink is the schema descriptor for link field.
+	taskDescLink := taskFields[5].Descriptor()
+	// task.LinkValidator is a validator for the "link" field. It is called by the builders before save.
+	task.LinkValidator = taskDescLink.Validators[0].(func(string) error)
+	// taskDescNodeID is the schema descriptor for node_id field.
+	taskDescNodeID := taskFields[7].Descriptor()
+	// task.NodeIDValidator is a validator for the "node_id" field. It is called by the builders before save.
+	task.NodeIDValidator = taskDescNodeID.Validators[0].(func(string) error)
+	// taskDescNodeName is the schema descriptor for node_name field.
+	taskDescNodeName := taskFields[8].Descriptor()
+	// task.NodeNameValidator is a validator for the "node_name" field. It is called by the builders before save.
+	task.NodeNameValidator = taskDescNodeName.Validators[0].(func(string) error)
+	// taskDescRound is the schema descriptor for round field.
+	taskDescRound := taskFields[9].Descriptor()
+	// task.DefaultRound holds the default value on creation for the round field.
+	task.DefaultRound = taskDescRound.Default.(int)
+	// taskDescSeq is the schema descriptor for seq field.
+	taskDescSeq := taskFields[10].Descriptor()
+	// task.DefaultSeq holds the default value on creation for the seq field.
+	task.DefaultSeq = taskDescSeq.Default.(int)
+	// taskDescRelation is the schema descriptor for relation field.
+	taskDescRelation := taskFields[12].Descriptor()
+	// task.RelationValidator is a validator for the "relation" field. It is called by the builders before save.
+	task.RelationValidator = taskDescRelation.Validators[0].(func(string) error)
+	// taskDescOrgPath is the schema descriptor for org_path field.
+	taskDescOrgPath := taskFields[15].Descriptor()
+	// task.OrgPathValidator is a validator for the "org_path" field. It is called by the builders before save.
+	task.OrgPathValidator = taskDescOrgPath.Validators[0].(func(string) error)
+	// taskDescOutcome is the schema descriptor for outcome field.
+	taskDescOutcome := taskFields[17].Descriptor()
+	// task.OutcomeValidator is a validator for the "outcome" field. It is called by the builders before save.
+	task.OutcomeValidator = taskDescOutcome.Validators[0].(func(string) error)
+	// taskDescCreatedAt is the schema descriptor for created_at field.
+	taskDescCreatedAt := taskFields[19].Descriptor()
+	// task.DefaultCreatedAt holds the default value on creation for the created_at field.
+	task.DefaultCreatedAt = taskDescCreatedAt.Default.(func() time.Time)
+	// taskDescWarned is the schema descriptor for warned field.
+	taskDescWarned := taskFields[23].Descriptor()
+	// task.DefaultWarned holds the default value on creation for the warned field.
+	task.DefaultWarned = taskDescWarned.Default.(int)
+	// taskDescUrgeCount is the schema descriptor for urge_count field.
+	taskDescUrgeCount := taskFields[28].Descriptor()
+	// task.DefaultUrgeCount holds the default value on creation for the urge_count field.
+	task.DefaultUrgeCount = taskDescUrgeCount.Default.(int)
+	userMixin := schema.User{}.Mixin()
+	userMixinFields0 := userMixin[0].Fields()
+	_ = userMixinFields0
+	userFields := schema.User{}.Fields()
+	_ = userFields
+	// userDescCreatedAt is the schema descriptor for created_at field.
+	userDescCreatedAt := userMixinFields0[0].Descriptor()
+	// user.DefaultCreatedAt holds the default value on creation for the created_at field.
+	user.DefaultCreatedAt = userDescCreatedAt.Default.(func() time.Time)
+	// userDescUpdatedAt is the schema descriptor for updated_at field.
+	userDescUpdatedAt := userMixinFields0[1].Descriptor()
+	// user.DefaultUpdatedAt holds the default value on creation for the updated_at field.
+	user.DefaultUpdatedAt = userDescUpdatedAt.Default.(func() time.Time)
+	// user.UpdateDefaultUpdatedAt holds the default value on update for the updated_at field.
+	user.UpdateDefaultUpdatedAt = userDescUpdatedAt.UpdateDefault.(func() time.Time)
+	// userDescUsername is the schema descriptor for username field.
+	userDescUsername := userFields[0].Descriptor()
+	// user.UsernameValidator is a validator for the "username" field. It is called by the builders before save.
+	user.UsernameValidator = func() func(string) error {
+		validators := userDescUsername.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(username string) error {
+			for _, fn := range fns {
+				if err := fn(username); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// userDescDisplayName is the schema descriptor for display_name field.
+	userDescDisplayName := userFields[1].Descriptor()
+	// user.DisplayNameValidator is a validator for the "display_name" field. It is called by the builders before save.
+	user.DisplayNameValidator = func() func(string) error {
+		validators := userDescDisplayName.Validators
+		fns := [...]func(string) error{
+			validators[0].(func(string) error),
+			validators[1].(func(string) error),
+		}
+		return func(display_name string) error {
+			for _, fn := range fns {
+				if err := fn(display_name); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}()
+	// userDescPasswordHash is the schema descriptor for password_hash field.
+	userDescPasswordHash := userFields[2].Descriptor()
+	// user.PasswordHashValidator is a validator for the "password_hash" field. It is called by the builders before save.
+	user.PasswordHashValidator = userDescPasswordHash.Validators[0].(func(string) error)
+	// userDescLocale is the schema descriptor for locale field.
+	userDescLocale := userFields[4].Descriptor()
+	// user.LocaleValidator is a validator for the "locale" field. It is called by the builders before save.
+	user.LocaleValidator = userDescLocale.Validators[0].(func(string) error)
+	// userDescEmail is the schema descriptor for email field.
+	userDescEmail := userFields[5].Descriptor()
+	// user.EmailValidator is a validator for the "email" field. It is called by the builders before save.
+	user.EmailValidator = userDescEmail.Validators[0].(func(string) error)
+	// userDescMobile is the schema descriptor for mobile field.
+	userDescMobile := userFields[6].Descriptor()
+	// user.MobileValidator is a validator for the "mobile" field. It is called by the builders before save.
+	user.MobileValidator = userDescMobile.Validators[0].(func(string) error)
+}
