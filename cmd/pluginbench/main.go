@@ -6,12 +6,16 @@
 //	(b) plugin: the same answer from a plugin process, through the host's router and gRPC
 //	(c) proxy: a separate process behind httputil.ReverseProxy over a Unix socket
 //	    (the microservice alternative)
+//	(d) floor: the in-process handler, then one 1-byte round trip to an echo
+//	    server in another process over a kept Unix-socket connection — the
+//	    cheapest hop to another process a request can take on its own
+//	    ((b) batches requests, which this does not)
 //
-// and, with -mysql DSN, a handler doing one indexed MySQL read as (a) and (b).
+// and, with -mysql DSN, a handler doing one indexed MySQL read as (a), (b) and (d).
 // The paths of a case take turns: each is loaded -rounds times for
 // -duration/-rounds, so a machine that slows down or speeds up during the run
-// weighs on every path alike; the table sums the rounds and the ratio of
-// (b) to (a) is also given round by round.
+// weighs on every path alike; the table sums the rounds and each path's
+// ratio to (a) is also given round by round.
 // On Linux it also prints, from /proc, the CPU time each process used per
 // request and how many CPUs were busy: what explains the ratios under load.
 //
@@ -106,11 +110,13 @@ func main() {
 	}
 
 	rows, cpuRows := [][]string{}, [][]string{}
-	trivial := startHost(work, "sqlite://"+filepath.Join(work, "data", "portal.db"), bundlePath)
+	echo := &hopper{sock: filepath.Join(work, "bench.sock.ping"), idle: make(chan net.Conn, 256)}
+	defer echo.close()
+	trivial := startHost(work, "sqlite://"+filepath.Join(work, "data", "portal.db"), bundlePath, echo)
 	defer trivial.close()
 	proxyURL, stopProxy := startProxy(trivial, work)
 	defer stopProxy()
-	floor := pingFloor(filepath.Join(work, "bench.sock.ping"), 20000)
+	floor := pingFloor(echo.sock, 20000)
 	var byRound []string
 	// run loads the paths of one case in turns and records them.
 	run := func(handler string, n int, paths []string, urls []string) {
@@ -120,25 +126,28 @@ func main() {
 			rows = append(rows, row(handler, paths[i], n, r, a))
 			cpuRows = append(cpuRows, cpuRow(handler, paths[i], n, r))
 		}
-		ratios := make([]string, len(a.rounds))
-		for i := range a.rounds {
-			ratios[i] = fmt.Sprintf("%.2f", rs[1].rounds[i].rps/a.rounds[i].rps)
+		for p, r := range rs[1:] {
+			ratios := make([]string, len(a.rounds))
+			for i := range a.rounds {
+				ratios[i] = fmt.Sprintf("%.2f", r.rounds[i].rps/a.rounds[i].rps)
+			}
+			byRound = append(byRound, fmt.Sprintf("| %s | %s | %d | %s |", handler, paths[p+1], n, strings.Join(ratios, ", ")))
 		}
-		byRound = append(byRound, fmt.Sprintf("| %s | %d | %s |", handler, n, strings.Join(ratios, ", ")))
 	}
 	for _, n := range clients {
-		run("trivial", n, []string{"(a) in-process", "(b) plugin", "(c) reverse proxy"},
-			[]string{trivial.url + "/api/v1/bench/trivial", trivial.url + "/api/plugins/testplugin/version", proxyURL})
+		run("trivial", n, []string{"(a) in-process", "(b) plugin", "(c) reverse proxy", "(d) floor"},
+			[]string{trivial.url + "/api/v1/bench/trivial", trivial.url + "/api/plugins/testplugin/version", proxyURL,
+				trivial.url + "/api/v1/bench/trivial?hop=1"})
 	}
 	if *mysqlDSN != "" {
 		db := "pluginbench_" + strconv.Itoa(os.Getpid())
 		dsn := strings.TrimSuffix(strings.TrimPrefix(*mysqlDSN, "mysql://"), "/") + "/" + db
-		h := startHost(filepath.Join(work, "m"), "mysql://"+dsn, bundlePath)
+		h := startHost(filepath.Join(work, "m"), "mysql://"+dsn, bundlePath, echo)
 		defer dropMySQL(*mysqlDSN, db)
 		defer h.close()
 		for _, n := range clients {
-			run("indexed MySQL read", n, []string{"(a) in-process", "(b) plugin"},
-				[]string{h.url + "/api/v1/bench/db", h.url + "/api/plugins/testplugin/db"})
+			run("indexed MySQL read", n, []string{"(a) in-process", "(b) plugin", "(d) floor"},
+				[]string{h.url + "/api/v1/bench/db", h.url + "/api/plugins/testplugin/db", h.url + "/api/v1/bench/db?hop=1"})
 		}
 	}
 	fmt.Printf("\n%s, %d cores, %s, %s, %v per path in %d rounds\n\n", runtime.GOOS+"/"+runtime.GOARCH, runtime.NumCPU(), runtime.Version(), time.Now().UTC().Format("2006-01-02"), *duration, *rounds)
@@ -148,10 +157,10 @@ func main() {
 	for _, r := range rows {
 		fmt.Println("| " + strings.Join(r, " | ") + " |")
 	}
-	fmt.Println("\n(b)/(a) req/s, round by round:")
+	fmt.Println("\nreq/s against (a), round by round:")
 	fmt.Println()
-	fmt.Println("| handler | clients | rounds |")
-	fmt.Println("|---|---:|---|")
+	fmt.Println("| handler | path | clients | rounds |")
+	fmt.Println("|---|---|---:|---|")
 	for _, r := range byRound {
 		fmt.Println(r)
 	}
@@ -299,8 +308,9 @@ type host struct {
 	close func()
 }
 
-// startHost runs a host with the plugin manager and the in-process bench routes.
-func startHost(dataDir, dsn, bundlePath string) *host {
+// startHost runs a host with the plugin manager and the in-process bench
+// routes; with ?hop=1 these make one round trip to echo before answering.
+func startHost(dataDir, dsn, bundlePath string, echo *hopper) *host {
 	ctx := context.Background()
 	if err := os.MkdirAll(filepath.Join(dataDir, "trust"), 0o750); err != nil {
 		fatal(err)
@@ -330,7 +340,16 @@ func startHost(dataDir, dsn, bundlePath string) *host {
 	}
 	m := plugins.New(plugins.Options{DataDir: dataDir, Store: st, Audit: audit.New(st.Client, nil), Policy: pol, Log: log, HostVersion: "0.1.0"})
 	m.Router().Mount(srv, identity.Middleware(identity.Guard{Policy: pol}, tok))
-	srv.API().GET("/v1/bench/trivial", func(c *gin.Context) { c.String(http.StatusOK, "1.0.0") })
+	answer := func(c *gin.Context, v string) {
+		if c.Query("hop") != "" {
+			if err := echo.hop(); err != nil {
+				server.Fail(c, err)
+				return
+			}
+		}
+		c.String(http.StatusOK, v)
+	}
+	srv.API().GET("/v1/bench/trivial", func(c *gin.Context) { answer(c, "1.0.0") })
 	srv.API().GET("/v1/bench/db", func(c *gin.Context) {
 		var v string
 		err := st.DB.QueryRowContext(c.Request.Context(), "SELECT value FROM settings WHERE scope = ? AND `key` = ?", "bench", "hello").Scan(&v)
@@ -338,7 +357,7 @@ func startHost(dataDir, dsn, bundlePath string) *host {
 			server.Fail(c, err)
 			return
 		}
-		c.String(http.StatusOK, v)
+		answer(c, v)
 	})
 	_ = st.Client.Setting.Create().SetScope("bench").SetKey("hello").SetValue("world").Exec(ctx)
 	if _, err := m.Install(ctx, bundlePath, plugins.Actor{Username: "bench"}); err != nil {
@@ -385,6 +404,51 @@ func startProxy(h *host, work string) (string, func()) {
 	}
 	h.srv.API().GET("/v1/bench/proxy", gin.WrapH(rp))
 	return h.url + "/api/v1/bench/proxy", func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }
+}
+
+// hopper makes one 1-byte round trip to the echo server per call, over
+// connections it keeps: one for each caller at a time, as a pool would.
+type hopper struct {
+	sock string
+	idle chan net.Conn
+}
+
+func (h *hopper) hop() error {
+	var c net.Conn
+	select {
+	case c = <-h.idle:
+	default:
+		var err error
+		if c, err = net.Dial("unix", h.sock); err != nil {
+			return err
+		}
+	}
+	b := []byte{1}
+	if _, err := c.Write(b); err != nil {
+		c.Close()
+		return err
+	}
+	if _, err := io.ReadFull(c, b); err != nil {
+		c.Close()
+		return err
+	}
+	select {
+	case h.idle <- c:
+	default:
+		c.Close()
+	}
+	return nil
+}
+
+func (h *hopper) close() {
+	for {
+		select {
+		case c := <-h.idle:
+			c.Close()
+		default:
+			return
+		}
+	}
 }
 
 // pingFloor measures the cheapest possible cross-process round trip on this
