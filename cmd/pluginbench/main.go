@@ -137,7 +137,7 @@ func main() {
 	for _, n := range clients {
 		run("trivial", n, []string{"(a) in-process", "(b) plugin", "(c) reverse proxy", "(d) floor"},
 			[]string{trivial.url + "/api/v1/bench/trivial", trivial.url + "/api/plugins/testplugin/version", proxyURL,
-				trivial.url + "/api/v1/bench/trivial?hop=1"})
+				trivial.url + "/api/v1/bench/trivial-hop"})
 	}
 	if *mysqlDSN != "" {
 		db := "pluginbench_" + strconv.Itoa(os.Getpid())
@@ -147,7 +147,7 @@ func main() {
 		defer h.close()
 		for _, n := range clients {
 			run("indexed MySQL read", n, []string{"(a) in-process", "(b) plugin", "(d) floor"},
-				[]string{h.url + "/api/v1/bench/db", h.url + "/api/plugins/testplugin/db", h.url + "/api/v1/bench/db?hop=1"})
+				[]string{h.url + "/api/v1/bench/db", h.url + "/api/plugins/testplugin/db", h.url + "/api/v1/bench/db-hop"})
 		}
 	}
 	fmt.Printf("\n%s, %d cores, %s, %s, %v per path in %d rounds\n\n", runtime.GOOS+"/"+runtime.GOARCH, runtime.NumCPU(), runtime.Version(), time.Now().UTC().Format("2006-01-02"), *duration, *rounds)
@@ -309,7 +309,7 @@ type host struct {
 }
 
 // startHost runs a host with the plugin manager and the in-process bench
-// routes; with ?hop=1 these make one round trip to echo before answering.
+// routes, also behind one round trip to echo each (-hop).
 func startHost(dataDir, dsn, bundlePath string, echo *hopper) *host {
 	ctx := context.Background()
 	if err := os.MkdirAll(filepath.Join(dataDir, "trust"), 0o750); err != nil {
@@ -340,25 +340,26 @@ func startHost(dataDir, dsn, bundlePath string, echo *hopper) *host {
 	}
 	m := plugins.New(plugins.Options{DataDir: dataDir, Store: st, Audit: audit.New(st.Client, nil), Policy: pol, Log: log, HostVersion: "0.1.0"})
 	m.Router().Mount(srv, identity.Middleware(identity.Guard{Policy: pol}, tok))
-	answer := func(c *gin.Context, v string) {
-		if c.Query("hop") != "" {
-			if err := echo.hop(); err != nil {
-				server.Fail(c, err)
-				return
-			}
-		}
-		c.String(http.StatusOK, v)
-	}
-	srv.API().GET("/v1/bench/trivial", func(c *gin.Context) { answer(c, "1.0.0") })
-	srv.API().GET("/v1/bench/db", func(c *gin.Context) {
+	trivial := func(c *gin.Context) { c.String(http.StatusOK, "1.0.0") }
+	read := func(c *gin.Context) {
 		var v string
 		err := st.DB.QueryRowContext(c.Request.Context(), "SELECT value FROM settings WHERE scope = ? AND `key` = ?", "bench", "hello").Scan(&v)
 		if err != nil && err != sql.ErrNoRows {
 			server.Fail(c, err)
 			return
 		}
-		answer(c, v)
-	})
+		c.String(http.StatusOK, v)
+	}
+	hop := func(c *gin.Context) {
+		if err := echo.hop(); err != nil {
+			server.Fail(c, err) // aborts: the handler after it does not run
+		}
+	}
+	srv.API().GET("/v1/bench/trivial", trivial)
+	srv.API().GET("/v1/bench/db", read)
+	// (d): the same handlers, after one round trip to the echo server.
+	srv.API().GET("/v1/bench/trivial-hop", hop, trivial)
+	srv.API().GET("/v1/bench/db-hop", hop, read)
 	_ = st.Client.Setting.Create().SetScope("bench").SetKey("hello").SetValue("world").Exec(ctx)
 	if _, err := m.Install(ctx, bundlePath, plugins.Actor{Username: "bench"}); err != nil {
 		fatal(err)
