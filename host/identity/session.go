@@ -227,7 +227,9 @@ func (s *Sessions) Authenticate(r *http.Request) (*Identity, error) {
 		return nil, nil
 	}
 	now := s.opts.Now().UTC()
-	sess, err := s.client.Session.Query().Where(session.TokenHash(tokenHash(token))).Only(r.Context())
+	q := s.client.Session.Query().Where(session.TokenHash(tokenHash(token)))
+	q.Modify(withEpoch)
+	sess, err := q.Only(r.Context())
 	if ent.IsNotFound(err) {
 		return nil, ErrBadCredentials
 	} else if err != nil {
@@ -257,7 +259,8 @@ func (s *Sessions) Authenticate(r *http.Request) (*Identity, error) {
 	}
 	// A staff session whose account is gone (its column set to NULL, user
 	// id 0) finds no account there and is refused.
-	id, err := s.identity(r.Context(), sess.UserID)
+	epoch, known := epochOf(sess)
+	id, err := s.identity(r.Context(), sess.UserID, epoch, known)
 	if err != nil {
 		return nil, err
 	}

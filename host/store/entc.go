@@ -17,7 +17,7 @@ func main() {
 		Target:  "./ent",
 		Package: "github.com/shanghai-amr/portal/host/store/ent",
 		Features: []gen.Feature{
-			gen.FeatureVersionedMigration, gen.FeatureExecQuery, gen.FeatureLock, gen.FeatureUpsert,
+			gen.FeatureVersionedMigration, gen.FeatureExecQuery, gen.FeatureLock, gen.FeatureUpsert, gen.FeatureModifier,
 		},
 	})
 	if err != nil {

@@ -253,8 +253,9 @@ func (_q *AccessEpochQuery) Clone() *AccessEpochQuery {
 		inters:     append([]Interceptor{}, _q.inters...),
 		predicates: append([]predicate.AccessEpoch{}, _q.predicates...),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -473,6 +474,12 @@ func (_q *AccessEpochQuery) ForShare(opts ...sql.LockOption) *AccessEpochQuery {
 	return _q
 }
 
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *AccessEpochQuery) Modify(modifiers ...func(s *sql.Selector)) *AccessEpochSelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
+}
+
 // AccessEpochGroupBy is the group-by builder for AccessEpoch entities.
 type AccessEpochGroupBy struct {
 	selector
@@ -561,4 +568,10 @@ func (_s *AccessEpochSelect) sqlScan(ctx context.Context, root *AccessEpochQuery
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *AccessEpochSelect) Modify(modifiers ...func(s *sql.Selector)) *AccessEpochSelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

@@ -17,8 +17,9 @@ import (
 // AccessEpochUpdate is the builder for updating AccessEpoch entities.
 type AccessEpochUpdate struct {
 	config
-	hooks    []Hook
-	mutation *AccessEpochMutation
+	hooks     []Hook
+	mutation  *AccessEpochMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the AccessEpochUpdate builder.
@@ -80,6 +81,12 @@ func (_u *AccessEpochUpdate) ExecX(ctx context.Context) {
 	}
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *AccessEpochUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *AccessEpochUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *AccessEpochUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	_spec := sqlgraph.NewUpdateSpec(accessepoch.Table, accessepoch.Columns, sqlgraph.NewFieldSpec(accessepoch.FieldID, field.TypeInt))
 	if ps := _u.mutation.predicates; len(ps) > 0 {
@@ -95,6 +102,7 @@ func (_u *AccessEpochUpdate) sqlSave(ctx context.Context) (_node int, err error)
 	if value, ok := _u.mutation.AddedN(); ok {
 		_spec.AddField(accessepoch.FieldN, field.TypeInt64, value)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{accessepoch.Label}
@@ -110,9 +118,10 @@ func (_u *AccessEpochUpdate) sqlSave(ctx context.Context) (_node int, err error)
 // AccessEpochUpdateOne is the builder for updating a single AccessEpoch entity.
 type AccessEpochUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *AccessEpochMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *AccessEpochMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetN sets the "n" field.
@@ -181,6 +190,12 @@ func (_u *AccessEpochUpdateOne) ExecX(ctx context.Context) {
 	}
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *AccessEpochUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *AccessEpochUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *AccessEpochUpdateOne) sqlSave(ctx context.Context) (_node *AccessEpoch, err error) {
 	_spec := sqlgraph.NewUpdateSpec(accessepoch.Table, accessepoch.Columns, sqlgraph.NewFieldSpec(accessepoch.FieldID, field.TypeInt))
 	id, ok := _u.mutation.ID()
@@ -213,6 +228,7 @@ func (_u *AccessEpochUpdateOne) sqlSave(ctx context.Context) (_node *AccessEpoch
 	if value, ok := _u.mutation.AddedN(); ok {
 		_spec.AddField(accessepoch.FieldN, field.TypeInt64, value)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &AccessEpoch{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

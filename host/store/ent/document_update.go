@@ -17,8 +17,9 @@ import (
 // DocumentUpdate is the builder for updating Document entities.
 type DocumentUpdate struct {
 	config
-	hooks    []Hook
-	mutation *DocumentMutation
+	hooks     []Hook
+	mutation  *DocumentMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the DocumentUpdate builder.
@@ -108,6 +109,12 @@ func (_u *DocumentUpdate) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *DocumentUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *DocumentUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *DocumentUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -141,6 +148,7 @@ func (_u *DocumentUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.RequestKeyCleared() {
 		_spec.ClearField(document.FieldRequestKey, field.TypeString)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{document.Label}
@@ -156,9 +164,10 @@ func (_u *DocumentUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 // DocumentUpdateOne is the builder for updating a single Document entity.
 type DocumentUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *DocumentMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *DocumentMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetStatus sets the "status" field.
@@ -255,6 +264,12 @@ func (_u *DocumentUpdateOne) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *DocumentUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *DocumentUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *DocumentUpdateOne) sqlSave(ctx context.Context) (_node *Document, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -305,6 +320,7 @@ func (_u *DocumentUpdateOne) sqlSave(ctx context.Context) (_node *Document, err 
 	if _u.mutation.RequestKeyCleared() {
 		_spec.ClearField(document.FieldRequestKey, field.TypeString)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &Document{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

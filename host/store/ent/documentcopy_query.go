@@ -253,8 +253,9 @@ func (_q *DocumentCopyQuery) Clone() *DocumentCopyQuery {
 		inters:     append([]Interceptor{}, _q.inters...),
 		predicates: append([]predicate.DocumentCopy{}, _q.predicates...),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -473,6 +474,12 @@ func (_q *DocumentCopyQuery) ForShare(opts ...sql.LockOption) *DocumentCopyQuery
 	return _q
 }
 
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *DocumentCopyQuery) Modify(modifiers ...func(s *sql.Selector)) *DocumentCopySelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
+}
+
 // DocumentCopyGroupBy is the group-by builder for DocumentCopy entities.
 type DocumentCopyGroupBy struct {
 	selector
@@ -561,4 +568,10 @@ func (_s *DocumentCopySelect) sqlScan(ctx context.Context, root *DocumentCopyQue
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *DocumentCopySelect) Modify(modifiers ...func(s *sql.Selector)) *DocumentCopySelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

@@ -17,8 +17,9 @@ import (
 // DocumentCopyUpdate is the builder for updating DocumentCopy entities.
 type DocumentCopyUpdate struct {
 	config
-	hooks    []Hook
-	mutation *DocumentCopyMutation
+	hooks     []Hook
+	mutation  *DocumentCopyMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the DocumentCopyUpdate builder.
@@ -59,6 +60,12 @@ func (_u *DocumentCopyUpdate) ExecX(ctx context.Context) {
 	}
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *DocumentCopyUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *DocumentCopyUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *DocumentCopyUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	_spec := sqlgraph.NewUpdateSpec(documentcopy.Table, documentcopy.Columns, sqlgraph.NewFieldSpec(documentcopy.FieldID, field.TypeInt))
 	if ps := _u.mutation.predicates; len(ps) > 0 {
@@ -71,6 +78,7 @@ func (_u *DocumentCopyUpdate) sqlSave(ctx context.Context) (_node int, err error
 	if _u.mutation.UserIDCleared() {
 		_spec.ClearField(documentcopy.FieldUserID, field.TypeInt)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{documentcopy.Label}
@@ -86,9 +94,10 @@ func (_u *DocumentCopyUpdate) sqlSave(ctx context.Context) (_node int, err error
 // DocumentCopyUpdateOne is the builder for updating a single DocumentCopy entity.
 type DocumentCopyUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *DocumentCopyMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *DocumentCopyMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Mutation returns the DocumentCopyMutation object of the builder.
@@ -136,6 +145,12 @@ func (_u *DocumentCopyUpdateOne) ExecX(ctx context.Context) {
 	}
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *DocumentCopyUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *DocumentCopyUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *DocumentCopyUpdateOne) sqlSave(ctx context.Context) (_node *DocumentCopy, err error) {
 	_spec := sqlgraph.NewUpdateSpec(documentcopy.Table, documentcopy.Columns, sqlgraph.NewFieldSpec(documentcopy.FieldID, field.TypeInt))
 	id, ok := _u.mutation.ID()
@@ -165,6 +180,7 @@ func (_u *DocumentCopyUpdateOne) sqlSave(ctx context.Context) (_node *DocumentCo
 	if _u.mutation.UserIDCleared() {
 		_spec.ClearField(documentcopy.FieldUserID, field.TypeInt)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &DocumentCopy{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

@@ -253,8 +253,9 @@ func (_q *DossierQuery) Clone() *DossierQuery {
 		inters:     append([]Interceptor{}, _q.inters...),
 		predicates: append([]predicate.Dossier{}, _q.predicates...),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -473,6 +474,12 @@ func (_q *DossierQuery) ForShare(opts ...sql.LockOption) *DossierQuery {
 	return _q
 }
 
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *DossierQuery) Modify(modifiers ...func(s *sql.Selector)) *DossierSelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
+}
+
 // DossierGroupBy is the group-by builder for Dossier entities.
 type DossierGroupBy struct {
 	selector
@@ -561,4 +568,10 @@ func (_s *DossierSelect) sqlScan(ctx context.Context, root *DossierQuery, v any)
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *DossierSelect) Modify(modifiers ...func(s *sql.Selector)) *DossierSelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

@@ -18,8 +18,9 @@ import (
 // DossierUpdate is the builder for updating Dossier entities.
 type DossierUpdate struct {
 	config
-	hooks    []Hook
-	mutation *DossierMutation
+	hooks     []Hook
+	mutation  *DossierMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the DossierUpdate builder.
@@ -215,6 +216,12 @@ func (_u *DossierUpdate) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *DossierUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *DossierUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *DossierUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -263,6 +270,7 @@ func (_u *DossierUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.ArchivedAtCleared() {
 		_spec.ClearField(dossier.FieldArchivedAt, field.TypeTime)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{dossier.Label}
@@ -278,9 +286,10 @@ func (_u *DossierUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 // DossierUpdateOne is the builder for updating a single Dossier entity.
 type DossierUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *DossierMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *DossierMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetTitle sets the "title" field.
@@ -483,6 +492,12 @@ func (_u *DossierUpdateOne) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *DossierUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *DossierUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *DossierUpdateOne) sqlSave(ctx context.Context) (_node *Dossier, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -548,6 +563,7 @@ func (_u *DossierUpdateOne) sqlSave(ctx context.Context) (_node *Dossier, err er
 	if _u.mutation.ArchivedAtCleared() {
 		_spec.ClearField(dossier.FieldArchivedAt, field.TypeTime)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &Dossier{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

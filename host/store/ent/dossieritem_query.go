@@ -253,8 +253,9 @@ func (_q *DossierItemQuery) Clone() *DossierItemQuery {
 		inters:     append([]Interceptor{}, _q.inters...),
 		predicates: append([]predicate.DossierItem{}, _q.predicates...),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -473,6 +474,12 @@ func (_q *DossierItemQuery) ForShare(opts ...sql.LockOption) *DossierItemQuery {
 	return _q
 }
 
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *DossierItemQuery) Modify(modifiers ...func(s *sql.Selector)) *DossierItemSelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
+}
+
 // DossierItemGroupBy is the group-by builder for DossierItem entities.
 type DossierItemGroupBy struct {
 	selector
@@ -561,4 +568,10 @@ func (_s *DossierItemSelect) sqlScan(ctx context.Context, root *DossierItemQuery
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *DossierItemSelect) Modify(modifiers ...func(s *sql.Selector)) *DossierItemSelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

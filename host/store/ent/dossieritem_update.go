@@ -17,8 +17,9 @@ import (
 // DossierItemUpdate is the builder for updating DossierItem entities.
 type DossierItemUpdate struct {
 	config
-	hooks    []Hook
-	mutation *DossierItemMutation
+	hooks     []Hook
+	mutation  *DossierItemMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the DossierItemUpdate builder.
@@ -59,6 +60,12 @@ func (_u *DossierItemUpdate) ExecX(ctx context.Context) {
 	}
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *DossierItemUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *DossierItemUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *DossierItemUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	_spec := sqlgraph.NewUpdateSpec(dossieritem.Table, dossieritem.Columns, sqlgraph.NewFieldSpec(dossieritem.FieldID, field.TypeInt))
 	if ps := _u.mutation.predicates; len(ps) > 0 {
@@ -80,6 +87,7 @@ func (_u *DossierItemUpdate) sqlSave(ctx context.Context) (_node int, err error)
 	if _u.mutation.CreatedByCleared() {
 		_spec.ClearField(dossieritem.FieldCreatedBy, field.TypeInt)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{dossieritem.Label}
@@ -95,9 +103,10 @@ func (_u *DossierItemUpdate) sqlSave(ctx context.Context) (_node int, err error)
 // DossierItemUpdateOne is the builder for updating a single DossierItem entity.
 type DossierItemUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *DossierItemMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *DossierItemMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Mutation returns the DossierItemMutation object of the builder.
@@ -145,6 +154,12 @@ func (_u *DossierItemUpdateOne) ExecX(ctx context.Context) {
 	}
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *DossierItemUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *DossierItemUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *DossierItemUpdateOne) sqlSave(ctx context.Context) (_node *DossierItem, err error) {
 	_spec := sqlgraph.NewUpdateSpec(dossieritem.Table, dossieritem.Columns, sqlgraph.NewFieldSpec(dossieritem.FieldID, field.TypeInt))
 	id, ok := _u.mutation.ID()
@@ -183,6 +198,7 @@ func (_u *DossierItemUpdateOne) sqlSave(ctx context.Context) (_node *DossierItem
 	if _u.mutation.CreatedByCleared() {
 		_spec.ClearField(dossieritem.FieldCreatedBy, field.TypeInt)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &DossierItem{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

@@ -253,8 +253,9 @@ func (_q *EventDeliveryQuery) Clone() *EventDeliveryQuery {
 		inters:     append([]Interceptor{}, _q.inters...),
 		predicates: append([]predicate.EventDelivery{}, _q.predicates...),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -473,6 +474,12 @@ func (_q *EventDeliveryQuery) ForShare(opts ...sql.LockOption) *EventDeliveryQue
 	return _q
 }
 
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *EventDeliveryQuery) Modify(modifiers ...func(s *sql.Selector)) *EventDeliverySelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
+}
+
 // EventDeliveryGroupBy is the group-by builder for EventDelivery entities.
 type EventDeliveryGroupBy struct {
 	selector
@@ -561,4 +568,10 @@ func (_s *EventDeliverySelect) sqlScan(ctx context.Context, root *EventDeliveryQ
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *EventDeliverySelect) Modify(modifiers ...func(s *sql.Selector)) *EventDeliverySelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

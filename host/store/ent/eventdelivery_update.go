@@ -18,8 +18,9 @@ import (
 // EventDeliveryUpdate is the builder for updating EventDelivery entities.
 type EventDeliveryUpdate struct {
 	config
-	hooks    []Hook
-	mutation *EventDeliveryMutation
+	hooks     []Hook
+	mutation  *EventDeliveryMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the EventDeliveryUpdate builder.
@@ -164,6 +165,12 @@ func (_u *EventDeliveryUpdate) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *EventDeliveryUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *EventDeliveryUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *EventDeliveryUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -200,6 +207,7 @@ func (_u *EventDeliveryUpdate) sqlSave(ctx context.Context) (_node int, err erro
 	if _u.mutation.DeliveredAtCleared() {
 		_spec.ClearField(eventdelivery.FieldDeliveredAt, field.TypeTime)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{eventdelivery.Label}
@@ -215,9 +223,10 @@ func (_u *EventDeliveryUpdate) sqlSave(ctx context.Context) (_node int, err erro
 // EventDeliveryUpdateOne is the builder for updating a single EventDelivery entity.
 type EventDeliveryUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *EventDeliveryMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *EventDeliveryMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetStatus sets the "status" field.
@@ -369,6 +378,12 @@ func (_u *EventDeliveryUpdateOne) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *EventDeliveryUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *EventDeliveryUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *EventDeliveryUpdateOne) sqlSave(ctx context.Context) (_node *EventDelivery, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -422,6 +437,7 @@ func (_u *EventDeliveryUpdateOne) sqlSave(ctx context.Context) (_node *EventDeli
 	if _u.mutation.DeliveredAtCleared() {
 		_spec.ClearField(eventdelivery.FieldDeliveredAt, field.TypeTime)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &EventDelivery{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

@@ -253,8 +253,9 @@ func (_q *FileQuery) Clone() *FileQuery {
 		inters:     append([]Interceptor{}, _q.inters...),
 		predicates: append([]predicate.File{}, _q.predicates...),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -473,6 +474,12 @@ func (_q *FileQuery) ForShare(opts ...sql.LockOption) *FileQuery {
 	return _q
 }
 
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *FileQuery) Modify(modifiers ...func(s *sql.Selector)) *FileSelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
+}
+
 // FileGroupBy is the group-by builder for File entities.
 type FileGroupBy struct {
 	selector
@@ -561,4 +568,10 @@ func (_s *FileSelect) sqlScan(ctx context.Context, root *FileQuery, v any) error
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *FileSelect) Modify(modifiers ...func(s *sql.Selector)) *FileSelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

@@ -253,8 +253,9 @@ func (_q *JobRunQuery) Clone() *JobRunQuery {
 		inters:     append([]Interceptor{}, _q.inters...),
 		predicates: append([]predicate.JobRun{}, _q.predicates...),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -473,6 +474,12 @@ func (_q *JobRunQuery) ForShare(opts ...sql.LockOption) *JobRunQuery {
 	return _q
 }
 
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *JobRunQuery) Modify(modifiers ...func(s *sql.Selector)) *JobRunSelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
+}
+
 // JobRunGroupBy is the group-by builder for JobRun entities.
 type JobRunGroupBy struct {
 	selector
@@ -561,4 +568,10 @@ func (_s *JobRunSelect) sqlScan(ctx context.Context, root *JobRunQuery, v any) e
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *JobRunSelect) Modify(modifiers ...func(s *sql.Selector)) *JobRunSelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

@@ -18,8 +18,9 @@ import (
 // JobRunUpdate is the builder for updating JobRun entities.
 type JobRunUpdate struct {
 	config
-	hooks    []Hook
-	mutation *JobRunMutation
+	hooks     []Hook
+	mutation  *JobRunMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the JobRunUpdate builder.
@@ -129,6 +130,12 @@ func (_u *JobRunUpdate) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *JobRunUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *JobRunUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *JobRunUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -156,6 +163,7 @@ func (_u *JobRunUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.ErrorCleared() {
 		_spec.ClearField(jobrun.FieldError, field.TypeString)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{jobrun.Label}
@@ -171,9 +179,10 @@ func (_u *JobRunUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 // JobRunUpdateOne is the builder for updating a single JobRun entity.
 type JobRunUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *JobRunMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *JobRunMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetStatus sets the "status" field.
@@ -290,6 +299,12 @@ func (_u *JobRunUpdateOne) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *JobRunUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *JobRunUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *JobRunUpdateOne) sqlSave(ctx context.Context) (_node *JobRun, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -334,6 +349,7 @@ func (_u *JobRunUpdateOne) sqlSave(ctx context.Context) (_node *JobRun, err erro
 	if _u.mutation.ErrorCleared() {
 		_spec.ClearField(jobrun.FieldError, field.TypeString)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &JobRun{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

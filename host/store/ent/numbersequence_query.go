@@ -253,8 +253,9 @@ func (_q *NumberSequenceQuery) Clone() *NumberSequenceQuery {
 		inters:     append([]Interceptor{}, _q.inters...),
 		predicates: append([]predicate.NumberSequence{}, _q.predicates...),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -473,6 +474,12 @@ func (_q *NumberSequenceQuery) ForShare(opts ...sql.LockOption) *NumberSequenceQ
 	return _q
 }
 
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *NumberSequenceQuery) Modify(modifiers ...func(s *sql.Selector)) *NumberSequenceSelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
+}
+
 // NumberSequenceGroupBy is the group-by builder for NumberSequence entities.
 type NumberSequenceGroupBy struct {
 	selector
@@ -561,4 +568,10 @@ func (_s *NumberSequenceSelect) sqlScan(ctx context.Context, root *NumberSequenc
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *NumberSequenceSelect) Modify(modifiers ...func(s *sql.Selector)) *NumberSequenceSelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

@@ -18,8 +18,9 @@ import (
 // NumberSequenceUpdate is the builder for updating NumberSequence entities.
 type NumberSequenceUpdate struct {
 	config
-	hooks    []Hook
-	mutation *NumberSequenceMutation
+	hooks     []Hook
+	mutation  *NumberSequenceMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the NumberSequenceUpdate builder.
@@ -96,6 +97,12 @@ func (_u *NumberSequenceUpdate) defaults() {
 	}
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *NumberSequenceUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *NumberSequenceUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *NumberSequenceUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	_spec := sqlgraph.NewUpdateSpec(numbersequence.Table, numbersequence.Columns, sqlgraph.NewFieldSpec(numbersequence.FieldID, field.TypeInt))
 	if ps := _u.mutation.predicates; len(ps) > 0 {
@@ -114,6 +121,7 @@ func (_u *NumberSequenceUpdate) sqlSave(ctx context.Context) (_node int, err err
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(numbersequence.FieldUpdatedAt, field.TypeTime, value)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{numbersequence.Label}
@@ -129,9 +137,10 @@ func (_u *NumberSequenceUpdate) sqlSave(ctx context.Context) (_node int, err err
 // NumberSequenceUpdateOne is the builder for updating a single NumberSequence entity.
 type NumberSequenceUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *NumberSequenceMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *NumberSequenceMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetLast sets the "last" field.
@@ -215,6 +224,12 @@ func (_u *NumberSequenceUpdateOne) defaults() {
 	}
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *NumberSequenceUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *NumberSequenceUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *NumberSequenceUpdateOne) sqlSave(ctx context.Context) (_node *NumberSequence, err error) {
 	_spec := sqlgraph.NewUpdateSpec(numbersequence.Table, numbersequence.Columns, sqlgraph.NewFieldSpec(numbersequence.FieldID, field.TypeInt))
 	id, ok := _u.mutation.ID()
@@ -250,6 +265,7 @@ func (_u *NumberSequenceUpdateOne) sqlSave(ctx context.Context) (_node *NumberSe
 	if value, ok := _u.mutation.UpdatedAt(); ok {
 		_spec.SetField(numbersequence.FieldUpdatedAt, field.TypeTime, value)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &NumberSequence{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

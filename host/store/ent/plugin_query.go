@@ -253,8 +253,9 @@ func (_q *PluginQuery) Clone() *PluginQuery {
 		inters:     append([]Interceptor{}, _q.inters...),
 		predicates: append([]predicate.Plugin{}, _q.predicates...),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -473,6 +474,12 @@ func (_q *PluginQuery) ForShare(opts ...sql.LockOption) *PluginQuery {
 	return _q
 }
 
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *PluginQuery) Modify(modifiers ...func(s *sql.Selector)) *PluginSelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
+}
+
 // PluginGroupBy is the group-by builder for Plugin entities.
 type PluginGroupBy struct {
 	selector
@@ -561,4 +568,10 @@ func (_s *PluginSelect) sqlScan(ctx context.Context, root *PluginQuery, v any) e
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *PluginSelect) Modify(modifiers ...func(s *sql.Selector)) *PluginSelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

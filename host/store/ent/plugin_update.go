@@ -18,8 +18,9 @@ import (
 // PluginUpdate is the builder for updating Plugin entities.
 type PluginUpdate struct {
 	config
-	hooks    []Hook
-	mutation *PluginMutation
+	hooks     []Hook
+	mutation  *PluginMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the PluginUpdate builder.
@@ -201,6 +202,12 @@ func (_u *PluginUpdate) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *PluginUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *PluginUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *PluginUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -240,6 +247,7 @@ func (_u *PluginUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.LastErrorCleared() {
 		_spec.ClearField(plugin.FieldLastError, field.TypeString)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{plugin.Label}
@@ -255,9 +263,10 @@ func (_u *PluginUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 // PluginUpdateOne is the builder for updating a single Plugin entity.
 type PluginUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *PluginMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *PluginMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetUpdatedAt sets the "updated_at" field.
@@ -446,6 +455,12 @@ func (_u *PluginUpdateOne) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *PluginUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *PluginUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *PluginUpdateOne) sqlSave(ctx context.Context) (_node *Plugin, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -502,6 +517,7 @@ func (_u *PluginUpdateOne) sqlSave(ctx context.Context) (_node *Plugin, err erro
 	if _u.mutation.LastErrorCleared() {
 		_spec.ClearField(plugin.FieldLastError, field.TypeString)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &Plugin{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

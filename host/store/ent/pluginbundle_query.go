@@ -253,8 +253,9 @@ func (_q *PluginBundleQuery) Clone() *PluginBundleQuery {
 		inters:     append([]Interceptor{}, _q.inters...),
 		predicates: append([]predicate.PluginBundle{}, _q.predicates...),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -473,6 +474,12 @@ func (_q *PluginBundleQuery) ForShare(opts ...sql.LockOption) *PluginBundleQuery
 	return _q
 }
 
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *PluginBundleQuery) Modify(modifiers ...func(s *sql.Selector)) *PluginBundleSelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
+}
+
 // PluginBundleGroupBy is the group-by builder for PluginBundle entities.
 type PluginBundleGroupBy struct {
 	selector
@@ -561,4 +568,10 @@ func (_s *PluginBundleSelect) sqlScan(ctx context.Context, root *PluginBundleQue
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *PluginBundleSelect) Modify(modifiers ...func(s *sql.Selector)) *PluginBundleSelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

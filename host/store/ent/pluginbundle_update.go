@@ -17,8 +17,9 @@ import (
 // PluginBundleUpdate is the builder for updating PluginBundle entities.
 type PluginBundleUpdate struct {
 	config
-	hooks    []Hook
-	mutation *PluginBundleMutation
+	hooks     []Hook
+	mutation  *PluginBundleMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the PluginBundleUpdate builder.
@@ -190,6 +191,12 @@ func (_u *PluginBundleUpdate) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *PluginBundleUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *PluginBundleUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *PluginBundleUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -226,6 +233,7 @@ func (_u *PluginBundleUpdate) sqlSave(ctx context.Context) (_node int, err error
 	if _u.mutation.InstalledByCleared() {
 		_spec.ClearField(pluginbundle.FieldInstalledBy, field.TypeString)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{pluginbundle.Label}
@@ -241,9 +249,10 @@ func (_u *PluginBundleUpdate) sqlSave(ctx context.Context) (_node int, err error
 // PluginBundleUpdateOne is the builder for updating a single PluginBundle entity.
 type PluginBundleUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *PluginBundleMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *PluginBundleMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetPluginID sets the "plugin_id" field.
@@ -422,6 +431,12 @@ func (_u *PluginBundleUpdateOne) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *PluginBundleUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *PluginBundleUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *PluginBundleUpdateOne) sqlSave(ctx context.Context) (_node *PluginBundle, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -475,6 +490,7 @@ func (_u *PluginBundleUpdateOne) sqlSave(ctx context.Context) (_node *PluginBund
 	if _u.mutation.InstalledByCleared() {
 		_spec.ClearField(pluginbundle.FieldInstalledBy, field.TypeString)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &PluginBundle{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

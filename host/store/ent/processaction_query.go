@@ -253,8 +253,9 @@ func (_q *ProcessActionQuery) Clone() *ProcessActionQuery {
 		inters:     append([]Interceptor{}, _q.inters...),
 		predicates: append([]predicate.ProcessAction{}, _q.predicates...),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -473,6 +474,12 @@ func (_q *ProcessActionQuery) ForShare(opts ...sql.LockOption) *ProcessActionQue
 	return _q
 }
 
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *ProcessActionQuery) Modify(modifiers ...func(s *sql.Selector)) *ProcessActionSelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
+}
+
 // ProcessActionGroupBy is the group-by builder for ProcessAction entities.
 type ProcessActionGroupBy struct {
 	selector
@@ -561,4 +568,10 @@ func (_s *ProcessActionSelect) sqlScan(ctx context.Context, root *ProcessActionQ
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *ProcessActionSelect) Modify(modifiers ...func(s *sql.Selector)) *ProcessActionSelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

@@ -17,8 +17,9 @@ import (
 // ProcessActionUpdate is the builder for updating ProcessAction entities.
 type ProcessActionUpdate struct {
 	config
-	hooks    []Hook
-	mutation *ProcessActionMutation
+	hooks     []Hook
+	mutation  *ProcessActionMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the ProcessActionUpdate builder.
@@ -59,6 +60,12 @@ func (_u *ProcessActionUpdate) ExecX(ctx context.Context) {
 	}
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *ProcessActionUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *ProcessActionUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *ProcessActionUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	_spec := sqlgraph.NewUpdateSpec(processaction.Table, processaction.Columns, sqlgraph.NewFieldSpec(processaction.FieldID, field.TypeInt))
 	if ps := _u.mutation.predicates; len(ps) > 0 {
@@ -86,6 +93,7 @@ func (_u *ProcessActionUpdate) sqlSave(ctx context.Context) (_node int, err erro
 	if _u.mutation.DetailCleared() {
 		_spec.ClearField(processaction.FieldDetail, field.TypeString)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{processaction.Label}
@@ -101,9 +109,10 @@ func (_u *ProcessActionUpdate) sqlSave(ctx context.Context) (_node int, err erro
 // ProcessActionUpdateOne is the builder for updating a single ProcessAction entity.
 type ProcessActionUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *ProcessActionMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *ProcessActionMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Mutation returns the ProcessActionMutation object of the builder.
@@ -151,6 +160,12 @@ func (_u *ProcessActionUpdateOne) ExecX(ctx context.Context) {
 	}
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *ProcessActionUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *ProcessActionUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *ProcessActionUpdateOne) sqlSave(ctx context.Context) (_node *ProcessAction, err error) {
 	_spec := sqlgraph.NewUpdateSpec(processaction.Table, processaction.Columns, sqlgraph.NewFieldSpec(processaction.FieldID, field.TypeInt))
 	id, ok := _u.mutation.ID()
@@ -195,6 +210,7 @@ func (_u *ProcessActionUpdateOne) sqlSave(ctx context.Context) (_node *ProcessAc
 	if _u.mutation.DetailCleared() {
 		_spec.ClearField(processaction.FieldDetail, field.TypeString)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &ProcessAction{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

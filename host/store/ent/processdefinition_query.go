@@ -253,8 +253,9 @@ func (_q *ProcessDefinitionQuery) Clone() *ProcessDefinitionQuery {
 		inters:     append([]Interceptor{}, _q.inters...),
 		predicates: append([]predicate.ProcessDefinition{}, _q.predicates...),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -473,6 +474,12 @@ func (_q *ProcessDefinitionQuery) ForShare(opts ...sql.LockOption) *ProcessDefin
 	return _q
 }
 
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *ProcessDefinitionQuery) Modify(modifiers ...func(s *sql.Selector)) *ProcessDefinitionSelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
+}
+
 // ProcessDefinitionGroupBy is the group-by builder for ProcessDefinition entities.
 type ProcessDefinitionGroupBy struct {
 	selector
@@ -561,4 +568,10 @@ func (_s *ProcessDefinitionSelect) sqlScan(ctx context.Context, root *ProcessDef
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *ProcessDefinitionSelect) Modify(modifiers ...func(s *sql.Selector)) *ProcessDefinitionSelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

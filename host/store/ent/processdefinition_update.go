@@ -17,8 +17,9 @@ import (
 // ProcessDefinitionUpdate is the builder for updating ProcessDefinition entities.
 type ProcessDefinitionUpdate struct {
 	config
-	hooks    []Hook
-	mutation *ProcessDefinitionMutation
+	hooks     []Hook
+	mutation  *ProcessDefinitionMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the ProcessDefinitionUpdate builder.
@@ -59,6 +60,12 @@ func (_u *ProcessDefinitionUpdate) ExecX(ctx context.Context) {
 	}
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *ProcessDefinitionUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *ProcessDefinitionUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *ProcessDefinitionUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	_spec := sqlgraph.NewUpdateSpec(processdefinition.Table, processdefinition.Columns, sqlgraph.NewFieldSpec(processdefinition.FieldID, field.TypeInt))
 	if ps := _u.mutation.predicates; len(ps) > 0 {
@@ -74,6 +81,7 @@ func (_u *ProcessDefinitionUpdate) sqlSave(ctx context.Context) (_node int, err 
 	if _u.mutation.PluginVersionCleared() {
 		_spec.ClearField(processdefinition.FieldPluginVersion, field.TypeString)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{processdefinition.Label}
@@ -89,9 +97,10 @@ func (_u *ProcessDefinitionUpdate) sqlSave(ctx context.Context) (_node int, err 
 // ProcessDefinitionUpdateOne is the builder for updating a single ProcessDefinition entity.
 type ProcessDefinitionUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *ProcessDefinitionMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *ProcessDefinitionMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Mutation returns the ProcessDefinitionMutation object of the builder.
@@ -139,6 +148,12 @@ func (_u *ProcessDefinitionUpdateOne) ExecX(ctx context.Context) {
 	}
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *ProcessDefinitionUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *ProcessDefinitionUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *ProcessDefinitionUpdateOne) sqlSave(ctx context.Context) (_node *ProcessDefinition, err error) {
 	_spec := sqlgraph.NewUpdateSpec(processdefinition.Table, processdefinition.Columns, sqlgraph.NewFieldSpec(processdefinition.FieldID, field.TypeInt))
 	id, ok := _u.mutation.ID()
@@ -171,6 +186,7 @@ func (_u *ProcessDefinitionUpdateOne) sqlSave(ctx context.Context) (_node *Proce
 	if _u.mutation.PluginVersionCleared() {
 		_spec.ClearField(processdefinition.FieldPluginVersion, field.TypeString)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &ProcessDefinition{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

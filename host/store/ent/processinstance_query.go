@@ -253,8 +253,9 @@ func (_q *ProcessInstanceQuery) Clone() *ProcessInstanceQuery {
 		inters:     append([]Interceptor{}, _q.inters...),
 		predicates: append([]predicate.ProcessInstance{}, _q.predicates...),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -473,6 +474,12 @@ func (_q *ProcessInstanceQuery) ForShare(opts ...sql.LockOption) *ProcessInstanc
 	return _q
 }
 
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *ProcessInstanceQuery) Modify(modifiers ...func(s *sql.Selector)) *ProcessInstanceSelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
+}
+
 // ProcessInstanceGroupBy is the group-by builder for ProcessInstance entities.
 type ProcessInstanceGroupBy struct {
 	selector
@@ -561,4 +568,10 @@ func (_s *ProcessInstanceSelect) sqlScan(ctx context.Context, root *ProcessInsta
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *ProcessInstanceSelect) Modify(modifiers ...func(s *sql.Selector)) *ProcessInstanceSelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

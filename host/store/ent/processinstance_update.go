@@ -18,8 +18,9 @@ import (
 // ProcessInstanceUpdate is the builder for updating ProcessInstance entities.
 type ProcessInstanceUpdate struct {
 	config
-	hooks    []Hook
-	mutation *ProcessInstanceMutation
+	hooks     []Hook
+	mutation  *ProcessInstanceMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the ProcessInstanceUpdate builder.
@@ -217,6 +218,12 @@ func (_u *ProcessInstanceUpdate) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *ProcessInstanceUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *ProcessInstanceUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *ProcessInstanceUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -271,6 +278,7 @@ func (_u *ProcessInstanceUpdate) sqlSave(ctx context.Context) (_node int, err er
 	if value, ok := _u.mutation.AddedUrgeCount(); ok {
 		_spec.AddField(processinstance.FieldUrgeCount, field.TypeInt, value)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{processinstance.Label}
@@ -286,9 +294,10 @@ func (_u *ProcessInstanceUpdate) sqlSave(ctx context.Context) (_node int, err er
 // ProcessInstanceUpdateOne is the builder for updating a single ProcessInstance entity.
 type ProcessInstanceUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *ProcessInstanceMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *ProcessInstanceMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // SetTitle sets the "title" field.
@@ -493,6 +502,12 @@ func (_u *ProcessInstanceUpdateOne) check() error {
 	return nil
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *ProcessInstanceUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *ProcessInstanceUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *ProcessInstanceUpdateOne) sqlSave(ctx context.Context) (_node *ProcessInstance, err error) {
 	if err := _u.check(); err != nil {
 		return _node, err
@@ -564,6 +579,7 @@ func (_u *ProcessInstanceUpdateOne) sqlSave(ctx context.Context) (_node *Process
 	if value, ok := _u.mutation.AddedUrgeCount(); ok {
 		_spec.AddField(processinstance.FieldUrgeCount, field.TypeInt, value)
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &ProcessInstance{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues

@@ -253,8 +253,9 @@ func (_q *TaskCandidateQuery) Clone() *TaskCandidateQuery {
 		inters:     append([]Interceptor{}, _q.inters...),
 		predicates: append([]predicate.TaskCandidate{}, _q.predicates...),
 		// clone intermediate query.
-		sql:  _q.sql.Clone(),
-		path: _q.path,
+		sql:       _q.sql.Clone(),
+		path:      _q.path,
+		modifiers: append([]func(*sql.Selector){}, _q.modifiers...),
 	}
 }
 
@@ -473,6 +474,12 @@ func (_q *TaskCandidateQuery) ForShare(opts ...sql.LockOption) *TaskCandidateQue
 	return _q
 }
 
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_q *TaskCandidateQuery) Modify(modifiers ...func(s *sql.Selector)) *TaskCandidateSelect {
+	_q.modifiers = append(_q.modifiers, modifiers...)
+	return _q.Select()
+}
+
 // TaskCandidateGroupBy is the group-by builder for TaskCandidate entities.
 type TaskCandidateGroupBy struct {
 	selector
@@ -561,4 +568,10 @@ func (_s *TaskCandidateSelect) sqlScan(ctx context.Context, root *TaskCandidateQ
 	}
 	defer rows.Close()
 	return sql.ScanSlice(rows, v)
+}
+
+// Modify adds a query modifier for attaching custom logic to queries.
+func (_s *TaskCandidateSelect) Modify(modifiers ...func(s *sql.Selector)) *TaskCandidateSelect {
+	_s.modifiers = append(_s.modifiers, modifiers...)
+	return _s
 }

@@ -17,8 +17,9 @@ import (
 // TaskCandidateUpdate is the builder for updating TaskCandidate entities.
 type TaskCandidateUpdate struct {
 	config
-	hooks    []Hook
-	mutation *TaskCandidateMutation
+	hooks     []Hook
+	mutation  *TaskCandidateMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Where appends a list predicates to the TaskCandidateUpdate builder.
@@ -59,6 +60,12 @@ func (_u *TaskCandidateUpdate) ExecX(ctx context.Context) {
 	}
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *TaskCandidateUpdate) Modify(modifiers ...func(u *sql.UpdateBuilder)) *TaskCandidateUpdate {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *TaskCandidateUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	_spec := sqlgraph.NewUpdateSpec(taskcandidate.Table, taskcandidate.Columns, sqlgraph.NewFieldSpec(taskcandidate.FieldID, field.TypeInt))
 	if ps := _u.mutation.predicates; len(ps) > 0 {
@@ -68,6 +75,7 @@ func (_u *TaskCandidateUpdate) sqlSave(ctx context.Context) (_node int, err erro
 			}
 		}
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	if _node, err = sqlgraph.UpdateNodes(ctx, _u.driver, _spec); err != nil {
 		if _, ok := err.(*sqlgraph.NotFoundError); ok {
 			err = &NotFoundError{taskcandidate.Label}
@@ -83,9 +91,10 @@ func (_u *TaskCandidateUpdate) sqlSave(ctx context.Context) (_node int, err erro
 // TaskCandidateUpdateOne is the builder for updating a single TaskCandidate entity.
 type TaskCandidateUpdateOne struct {
 	config
-	fields   []string
-	hooks    []Hook
-	mutation *TaskCandidateMutation
+	fields    []string
+	hooks     []Hook
+	mutation  *TaskCandidateMutation
+	modifiers []func(*sql.UpdateBuilder)
 }
 
 // Mutation returns the TaskCandidateMutation object of the builder.
@@ -133,6 +142,12 @@ func (_u *TaskCandidateUpdateOne) ExecX(ctx context.Context) {
 	}
 }
 
+// Modify adds a statement modifier for attaching custom logic to the UPDATE statement.
+func (_u *TaskCandidateUpdateOne) Modify(modifiers ...func(u *sql.UpdateBuilder)) *TaskCandidateUpdateOne {
+	_u.modifiers = append(_u.modifiers, modifiers...)
+	return _u
+}
+
 func (_u *TaskCandidateUpdateOne) sqlSave(ctx context.Context) (_node *TaskCandidate, err error) {
 	_spec := sqlgraph.NewUpdateSpec(taskcandidate.Table, taskcandidate.Columns, sqlgraph.NewFieldSpec(taskcandidate.FieldID, field.TypeInt))
 	id, ok := _u.mutation.ID()
@@ -159,6 +174,7 @@ func (_u *TaskCandidateUpdateOne) sqlSave(ctx context.Context) (_node *TaskCandi
 			}
 		}
 	}
+	_spec.AddModifiers(_u.modifiers...)
 	_node = &TaskCandidate{config: _u.config}
 	_spec.Assign = _node.assignValues
 	_spec.ScanValues = _node.scanValues
