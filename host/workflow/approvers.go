@@ -1,6 +1,7 @@
 package workflow
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -90,11 +91,16 @@ func resolve(ctx context.Context, db *ent.Client, a *Approvers, p people) ([]ass
 		if err != nil {
 			return nil, err
 		}
-		kind, kindEn, name := "角色", "role", a.Role
+		kind, kindEn, name, nameEn := "角色", "role", a.Role, a.Role
 		if a.Type == ByPost {
-			kind, kindEn, name = "岗位", "post", a.Post
+			kind, kindEn, name, nameEn = "岗位", "post", a.Post, a.Post
+			if p, err := db.Post.Query().Where(post.Key(a.Post)).Only(ctx); err == nil {
+				name, nameEn = p.Name, cmp.Or(p.NameEn, p.Name)
+			}
+		} else if r, err := db.Role.Query().Where(role.Key(a.Role)).Only(ctx); err == nil {
+			name, nameEn = r.Name, cmp.Or(r.NameEn, r.Name)
 		}
-		add(us, Reason{a.Type, fmt.Sprintf("%s %s（%s）", kind, name, where.zh), fmt.Sprintf("%s %s (%s)", kindEn, name, where.en)})
+		add(us, Reason{a.Type, fmt.Sprintf("%s「%s」（%s）", kind, name, where.zh), fmt.Sprintf("%s \"%s\" (%s)", kindEn, nameEn, where.en)})
 	case ByLeader, ByInitiatorLeader, ByLeaders:
 		levels := a.Levels
 		if levels == 0 || a.Type == ByInitiatorLeader {
