@@ -15,6 +15,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"os/signal"
 	"syscall"
@@ -22,6 +23,7 @@ import (
 
 	"github.com/shanghai-amr/portal/host/app"
 	"github.com/shanghai-amr/portal/host/config"
+	"github.com/shanghai-amr/portal/host/demo"
 	"github.com/shanghai-amr/portal/host/identity"
 	"github.com/shanghai-amr/portal/host/store"
 )
@@ -99,7 +101,33 @@ func serve(args []string) error {
 		fmt.Fprintf(os.Stderr, "  administrator token (for portalctl and the admin API) written to %s\n", identity.TokenFile(cfg.DataDir))
 	}
 	fmt.Fprintf(os.Stderr, "  stop with Ctrl-C\n\n")
+	if cfg.Demo && cfg.DemoActivity {
+		go func() {
+			s, err := demo.Activity(ctx, loopback(cfg.Addr))
+			if err != nil {
+				log.Warn("demo activity failed", "err", err.Error())
+				return
+			}
+			log.Info("demo activity", "summary", s.String())
+			if !s.Skipped {
+				fmt.Fprintf(os.Stderr, "  demo activity: %s\n\n", s)
+			}
+		}()
+	}
 	return a.Run(ctx)
+}
+
+// loopback is the portal's own URL for a listen address, through the
+// loopback interface when it listens on all of them.
+func loopback(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 func migrate(args []string) error {

@@ -32,6 +32,9 @@ type Config struct {
 	AutoMigrate bool
 	// Demo creates demonstration data at start if the database is empty.
 	Demo bool
+	// DemoActivity, with Demo, has the demo users start some work once the
+	// portal serves (host/demo), unless they already have.
+	DemoActivity bool
 	// Bundles is a folder of plugin bundles installed at start when their
 	// plugin is not installed yet.
 	Bundles string
@@ -87,6 +90,7 @@ func (c *Config) FlagSet(fs *flag.FlagSet) {
 	fs.StringVar(&c.DBDSN, "db-dsn", "", "host database: sqlite://PATH or mysql://user:pass@tcp(host:port)/db (default sqlite://DATA-DIR/portal.db)")
 	fs.BoolVar(&c.AutoMigrate, "auto-migrate", true, "apply pending schema migrations at start")
 	fs.BoolVar(&c.Demo, "demo", false, "create demonstration data when the database is empty")
+	fs.BoolVar(&c.DemoActivity, "demo-activity", true, "with --demo: have the demo users start approvals and penalty cases, unless they already have")
 	fs.StringVar(&c.Bundles, "bundles", "", "folder of plugin bundles (*.tar.gz) to install at start if not installed")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", "json", "json or text")

@@ -46,7 +46,7 @@ async function startPortal() {
   const port = await freePort()
   const base = `http://127.0.0.1:${port}`
   const log = []
-  const proc = spawn(join(bin, 'portal'), ['serve', '--addr', `127.0.0.1:${port}`, '--data-dir', dir, '--demo', '--dev-idp',
+  const proc = spawn(join(bin, 'portal'), ['serve', '--addr', `127.0.0.1:${port}`, '--data-dir', dir, '--demo', '--demo-activity=false', '--dev-idp',
     '--bundles', bundles, '--log-format', 'text'], { env: { ...process.env, PORTAL_ADMIN_PASSWORD: adminPassword } })
   proc.stdout.on('data', (b) => log.push(String(b)))
   proc.stderr.on('data', (b) => log.push(String(b)))

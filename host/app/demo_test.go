@@ -1,0 +1,73 @@
+package app_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/shanghai-amr/portal/host/demo"
+)
+
+// The demo's first morning (portal serve --demo): after it, pd_wang has the
+// general approvals and a filing approval to do, pd_li has a case made by
+// the real filing process, and a second run adds nothing.
+func TestDemoActivityLeavesWorkInTheWorkbench(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the enforcement plugin")
+	}
+	p, _ := enforcementPortal(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	s, err := demo.Activity(ctx, p.ts.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s != (demo.Summary{Approvals: 2, Leads: 3, Filing: 1, Cases: 1}) {
+		t.Fatalf("summary %+v", s)
+	}
+
+	var todo struct {
+		Items []struct {
+			Node, Title string
+			Reason      struct{ Zh, En string }
+		}
+	}
+	p.ok("pd_wang", "GET", "/api/v1/workbench/boxes/todo?size=100", nil, &todo)
+	nodes := map[string]int{}
+	for _, it := range todo.Items {
+		nodes[it.Node]++
+		// Why it is pd_wang's: a role by its name, not its key.
+		if it.Node == "unit_head" && (strings.Contains(it.Reason.Zh, "case_lead") || !strings.Contains(it.Reason.Zh, "角色「")) {
+			t.Fatalf("the filing task's reason: %+v", it.Reason)
+		}
+	}
+	if nodes["leader"] != 2 || nodes["unit_head"] != 1 {
+		t.Fatalf("pd_wang's 待办: %+v", todo.Items)
+	}
+
+	var leads struct{ Leads []struct{ Status string } }
+	p.ok("pd_li", "GET", ep+"/leads", nil, &leads)
+	if len(leads.Leads) != 3 {
+		t.Fatalf("pd_li's leads: %+v", leads.Leads)
+	}
+	// The case is made by the plugin when the filing approval ends (a callback).
+	for i := 0; ; i++ {
+		var cases struct{ Cases []caseJSON }
+		p.ok("pd_li", "GET", ep+"/cases", nil, &cases)
+		if len(cases.Cases) == 1 {
+			if !strings.Contains(cases.Cases[0].Number, "沪市监浦立") {
+				t.Fatalf("the demo case: %+v", cases.Cases[0])
+			}
+			break
+		}
+		if i == 100 {
+			t.Fatalf("pd_li's cases: %+v", cases.Cases)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	if again, err := demo.Activity(ctx, p.ts.URL); err != nil || !again.Skipped {
+		t.Fatalf("a second run: %+v, %v", again, err)
+	}
+}
