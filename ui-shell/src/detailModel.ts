@@ -231,6 +231,22 @@ export function viewRows(rows: Record<string, unknown>[], fields: FieldModel[], 
   return { rows: out.slice(start, start + q.size), total: out.length }
 }
 
+// columnWidths is each column's minimum width in pixels, from its header
+// and the longest value it shows, as measure (the text's width in the
+// table's font) gives them, at most 360: a case's number or a credit code
+// is read whole rather than cut short, and a list wider than the page
+// scrolls sideways.
+export function columnWidths(rows: Record<string, unknown>[], fields: FieldModel[], words: { yes: string; no: string },
+  measure: (text: string) => number): Record<string, number> {
+  const out: Record<string, number> = {}
+  for (const f of fields) {
+    const header = measure(f.label) + 48 // the cell's padding and the sort arrows
+    const widest = Math.max(0, ...rows.map((r) => measure(displayValue(r[f.name], f, words))))
+    out[f.name] = Math.ceil(Math.max(80, header, Math.min(widest + 32, 360)))
+  }
+  return out
+}
+
 // EntityAction is one of an entity's views.actions (sdk/manifest Action): a
 // button that POSTs to the plugin's route, with a form when it takes a body.
 export interface EntityAction {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { columnsOf, viewRows } from '../detailModel'
+import { columnWidths, columnsOf, viewRows } from '../detailModel'
 
 describe('the generic list', () => {
   const schema = {
@@ -24,6 +24,15 @@ describe('the generic list', () => {
   it('sorts numbers as numbers', () => {
     const sorted = viewRows(rows, fields, { filter: '', sort: { field: 'fine', order: 'descending' }, page: 1, size: 20 }, words)
     expect(sorted.rows.map((r) => r.id)).toEqual([2, 1, 3])
+  })
+  it('makes each column as wide as its header or its longest value, within bounds', () => {
+    const per = (px: number) => (text: string) => [...text].length * px
+    const long = { id: 4, party_name: '上海浦东示例科技有限公司沪市监浦立〔2026〕1号案件的当事人名称很长很长', status: 'decided', fine: 5 }
+    const w = columnWidths([...rows, long], fields, words, per(20))
+    expect(w.party_name).toBe(360) // the cap: the rest shows in a tooltip
+    expect(w.status).toBe(3 * 20 + 32) // its values (调查中, 已决定) and the cell's padding
+    expect(columnWidths([], fields, words, per(20)).party_name).toBe(3 * 20 + 48) // its header (当事人) and the sort arrows
+    expect(columnWidths(rows, fields, words, per(10)).fine).toBe(80) // the floor
   })
   it('pages', () => {
     const page2 = viewRows(rows, fields, { filter: '', page: 2, size: 2 }, words)
