@@ -11,19 +11,20 @@ import (
 
 // The demo's first morning (portal serve --demo): after it, pd_wang has the
 // general approvals and a filing approval to do, pd_li has a case made by
-// the real filing process, and a second run adds nothing.
+// the real filing process, pd_reg the demo enterprise's business suspension
+// to pre-review, and a second run adds nothing.
 func TestDemoActivityLeavesWorkInTheWorkbench(t *testing.T) {
 	if testing.Short() {
-		t.Skip("builds the enforcement plugin")
+		t.Skip("builds the enforcement and registration plugins")
 	}
-	p, _ := enforcementPortal(t)
+	p, _ := pluginPortal(t, "enforcement", "registration")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	s, err := demo.Activity(ctx, p.ts.URL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if s != (demo.Summary{Approvals: 2, Leads: 3, Filing: 1, Cases: 1}) {
+	if s != (demo.Summary{Approvals: 2, Leads: 3, Filing: 1, Cases: 1, Suspensions: 1}) {
 		t.Fatalf("summary %+v", s)
 	}
 
@@ -44,6 +45,12 @@ func TestDemoActivityLeavesWorkInTheWorkbench(t *testing.T) {
 	}
 	if nodes["leader"] != 2 || nodes["unit_head"] != 1 {
 		t.Fatalf("pd_wang's 待办: %+v", todo.Items)
+	}
+
+	var reg struct{ Items []struct{ Title string } }
+	p.ok("pd_reg", "GET", "/api/v1/workbench/boxes/todo?size=100", nil, &reg)
+	if len(reg.Items) != 1 || !strings.Contains(reg.Items[0].Title, "歇业备案预审") {
+		t.Fatalf("pd_reg's 待办: %+v", reg.Items)
 	}
 
 	var leads struct{ Leads []struct{ Status string } }

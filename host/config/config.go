@@ -90,7 +90,7 @@ func (c *Config) FlagSet(fs *flag.FlagSet) {
 	fs.StringVar(&c.DBDSN, "db-dsn", "", "host database: sqlite://PATH or mysql://user:pass@tcp(host:port)/db (default sqlite://DATA-DIR/portal.db)")
 	fs.BoolVar(&c.AutoMigrate, "auto-migrate", true, "apply pending schema migrations at start")
 	fs.BoolVar(&c.Demo, "demo", false, "create demonstration data when the database is empty")
-	fs.BoolVar(&c.DemoActivity, "demo-activity", true, "with --demo: have the demo users start approvals and penalty cases, unless they already have")
+	fs.BoolVar(&c.DemoActivity, "demo-activity", true, "with --demo: have the demo users start approvals, penalty cases and (with --dev-idp) a registration filing, unless they already have")
 	fs.StringVar(&c.Bundles, "bundles", "", "folder of plugin bundles (*.tar.gz) to install at start if not installed")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", "json", "json or text")

@@ -3,12 +3,14 @@
 // work in it rather than on empty boxes.
 //
 // It acts only as the demo users would, through the portal's public HTTP API
-// with their passwords: it starts the general approval, registers penalty
-// leads and has one filed and approved into a case. Every record it leaves
-// is an ordinary one, made by the real processes, clocks and plugins, and
-// audited under the user who made it. It knows the enforcement plugin only
-// by its published routes (docs/enforcement.md), and leaves that part out
-// when the plugin is not installed.
+// with their passwords, and as the demo enterprise through the development
+// identity provider: it starts the general approval, registers penalty
+// leads and has one filed and approved into a case, and files the demo
+// enterprise's business suspension. Every record it leaves is an ordinary
+// one, made by the real processes, clocks and plugins, and audited under the
+// user who made it. It knows the plugins only by their published routes
+// (docs/enforcement.md, docs/registration.md), and leaves a part out when
+// its plugin is not installed, or the development provider is not enabled.
 package demo
 
 import (
@@ -19,9 +21,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/shanghai-amr/portal/host/clock"
 	"github.com/shanghai-amr/portal/host/identity"
 )
 
@@ -34,6 +40,9 @@ type Summary struct {
 	// Leads are the penalty leads pd_li registered; Filing of them wait for
 	// the filing approval (pd_wang first); Cases were approved into cases.
 	Leads, Filing, Cases int
+	// Suspensions are the business suspensions the demo enterprise filed
+	// (pd_reg pre-reviews them).
+	Suspensions int
 }
 
 // String is the summary in one line.
@@ -41,8 +50,12 @@ func (s Summary) String() string {
 	if s.Skipped {
 		return "the demo users had already started work; nothing added"
 	}
-	return fmt.Sprintf("pd_li started %d general approvals and registered %d penalty leads: %d awaiting "+
+	out := fmt.Sprintf("pd_li started %d general approvals and registered %d penalty leads: %d awaiting "+
 		"the filing approval, %d filed as a case; pd_wang has approvals to do", s.Approvals, s.Leads, s.Filing, s.Cases)
+	if s.Suspensions > 0 {
+		out += fmt.Sprintf("; ent-demo filed %d business suspension, which pd_reg pre-reviews", s.Suspensions)
+	}
+	return out
 }
 
 // enforcement is where the enforcement plugin's routes are.
@@ -74,11 +87,109 @@ func Activity(ctx context.Context, base string) (Summary, error) {
 		}
 		s.Approvals++
 	}
-	if !c.installed(ctx, enforcement+"/leads") {
-		return s, nil
+	if c.installed(ctx, enforcement+"/leads") {
+		if err := c.leads(ctx, &s); err != nil {
+			return s, err
+		}
 	}
-	err := c.leads(ctx, &s)
+	err := c.suspension(ctx, &s)
 	return s, err
+}
+
+// registration is where the registration plugin's routes are.
+const registration = "/api/plugins/registration"
+
+// suspension files the demo enterprise's business suspension (歇业备案),
+// online, signed in as 上海浦东示例科技有限公司 through the development
+// identity provider; its pre-review becomes pd_reg's to-do. Without that
+// provider or the registration plugin it does nothing.
+func (c *client) suspension(ctx context.Context, s *Summary) error {
+	ent, ok, err := c.enterprise(ctx, "ent-demo")
+	if err != nil || !ok {
+		return err
+	}
+	var me struct{ Name string }
+	if err := ent.send(ctx, "GET", registration+"/my/enterprise", nil, &me); err != nil {
+		var se *statusError
+		if errors.As(err, &se) && se.code == http.StatusNotFound {
+			return nil // the plugin is not installed
+		}
+		return err
+	}
+	day := func(d int) string { return time.Now().In(clock.Shanghai).AddDate(0, 0, d).Format(time.DateOnly) }
+	application := map[string]any{"mode": "online", "reason": "经营场所装修", "start_date": day(7), "end_date": day(187),
+		"service_address": "上海市浦东新区张江路100号",
+		"agent":           map[string]any{"name": "李娜", "id_number": "310115199202050035", "mobile": "13812345678"},
+		"persons":         []map[string]any{{"role": "legal_rep", "name": "张明", "id_number": "310115198503120012"}},
+		"departments": map[string]any{
+			"tax":             map[string]any{"tax_authority": "国家税务总局上海市浦东新区税务局", "invoices_cleared": "是"},
+			"social_security": map[string]any{"ss_account": "31011500012345", "ss_insured": "12"},
+		}}
+	if err := ent.send(ctx, "POST", registration+"/my/suspensions", application, nil); err != nil {
+		return err
+	}
+	s.Suspensions++
+	return nil
+}
+
+// browser is a caller with a session cookie and its CSRF token, as a
+// browser signed in through an identity provider is.
+type browser struct {
+	base string
+	http *http.Client
+	csrf string
+}
+
+// enterprise signs in as persona through the development identity
+// provider's enterprise side (一网通办); false when that provider is not
+// enabled.
+func (c *client) enterprise(ctx context.Context, persona string) (*browser, bool, error) {
+	jar, _ := cookiejar.New(nil)
+	b := &browser{base: c.base, http: &http.Client{Jar: jar, Timeout: 30 * time.Second}}
+	req, _ := http.NewRequestWithContext(ctx, "GET", c.base+"/api/v1/auth/oidc/yiwangtongban/login?return=/portal", nil)
+	res, err := b.http.Do(req)
+	if err != nil {
+		return nil, false, fmt.Errorf("demo: enterprise sign-in: %w", err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || res.Request.URL.Path != "/dev-idp/authorize" {
+		return nil, false, nil // no development provider here
+	}
+	form := url.Values{"persona": {persona}}
+	for k, v := range res.Request.URL.Query() {
+		form[k] = v
+	}
+	// Follow the provider's redirects back to the portal's callback, which
+	// sets the session cookie, but not on to the page it returns to.
+	b.http.CheckRedirect = func(r *http.Request, _ []*http.Request) error {
+		if !strings.HasPrefix(r.URL.Path, "/api/") && !strings.HasPrefix(r.URL.Path, "/dev-idp/") {
+			return http.ErrUseLastResponse
+		}
+		return nil
+	}
+	req, _ = http.NewRequestWithContext(ctx, "POST", c.base+"/dev-idp/authorize", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if res, err = b.http.Do(req); err != nil {
+		return nil, false, fmt.Errorf("demo: enterprise sign-in: %w", err)
+	}
+	res.Body.Close()
+	var csrf struct {
+		Token string `json:"csrf_token"`
+	}
+	if err := b.send(ctx, "GET", "/api/v1/auth/csrf", nil, &csrf); err != nil {
+		return nil, false, err
+	}
+	b.csrf = csrf.Token
+	return b, true, nil
+}
+
+// send is client.send with the browser's cookie and CSRF token.
+func (b *browser) send(ctx context.Context, method, path string, body, out any) error {
+	return do(ctx, b.http, b.base, method, path, body, out, func(r *http.Request) {
+		if b.csrf != "" {
+			r.Header.Set(identity.HeaderCSRF, b.csrf)
+		}
+	})
 }
 
 // lead is a penalty lead as the demo registers it.
@@ -237,6 +348,16 @@ func (c *client) token(ctx context.Context, user string) (string, error) {
 }
 
 func (c *client) send(ctx context.Context, tok, method, path string, body, out any) error {
+	return do(ctx, c.http, c.base, method, path, body, out, func(r *http.Request) {
+		if tok != "" {
+			r.Header.Set("Authorization", "Bearer "+tok)
+		}
+	})
+}
+
+// do sends body (JSON) to base+path, set up by auth, and decodes a 2xx
+// answer into out; any other answer is a *statusError.
+func do(ctx context.Context, hc *http.Client, base, method, path string, body, out any, auth func(*http.Request)) error {
 	var r io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -245,15 +366,13 @@ func (c *client) send(ctx context.Context, tok, method, path string, body, out a
 		}
 		r = bytes.NewReader(b)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, r)
+	req, err := http.NewRequestWithContext(ctx, method, base+path, r)
 	if err != nil {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	if tok != "" {
-		req.Header.Set("Authorization", "Bearer "+tok)
-	}
-	res, err := c.http.Do(req)
+	auth(req)
+	res, err := hc.Do(req)
 	if err != nil {
 		return fmt.Errorf("demo: %s %s: %w", method, path, err)
 	}
