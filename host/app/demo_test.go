@@ -47,9 +47,15 @@ func TestDemoActivityLeavesWorkInTheWorkbench(t *testing.T) {
 		t.Fatalf("pd_wang's 待办: %+v", todo.Items)
 	}
 
-	var reg struct{ Items []struct{ Title string } }
+	var reg struct {
+		Items []struct {
+			Title    string
+			NodeName string `json:"node_name"`
+		}
+	}
 	p.ok("pd_reg", "GET", "/api/v1/workbench/boxes/todo?size=100", nil, &reg)
-	if len(reg.Items) != 1 || !strings.Contains(reg.Items[0].Title, "歇业备案预审") {
+	// Its step is the task type's title from plugin.yaml, not the type's key.
+	if len(reg.Items) != 1 || !strings.Contains(reg.Items[0].Title, "歇业备案预审") || reg.Items[0].NodeName != "歇业备案预审" {
 		t.Fatalf("pd_reg's 待办: %+v", reg.Items)
 	}
 

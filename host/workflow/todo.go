@@ -1,6 +1,7 @@
 package workflow
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -15,6 +16,7 @@ import (
 // TodoInput is a to-do a plugin puts in the workbench, outside any process.
 type TodoInput struct {
 	Plugin, Type, BusinessKey, Title, Link string
+	Name                                   string   // what the to-do is, shown as its step: the task type's title (default Type)
 	Assignees                              []string // usernames: one task each
 	CandidateRoles                         []string // one group task for the role holders under OrgPath
 	OrgPath                                string   // the bureau the group task belongs to
@@ -57,7 +59,7 @@ func (e *Engine) CreateTodo(ctx context.Context, in TodoInput) ([]int, error) {
 			}
 			groups = append(groups, as)
 		}
-		n := &cnode{Node: &Node{ID: "todo", Name: in.Type}}
+		n := &cnode{Node: &Node{ID: "todo", Name: cmp.Or(in.Name, in.Type)}}
 		for _, g := range groups {
 			a := g[0]
 			if len(g) > 1 || len(in.CandidateRoles) > 0 {
