@@ -51,11 +51,14 @@ func TestDemoActivityLeavesWorkInTheWorkbench(t *testing.T) {
 		Items []struct {
 			Title    string
 			NodeName string `json:"node_name"`
+			Reason   struct{ Zh string }
 		}
 	}
 	p.ok("pd_reg", "GET", "/api/v1/workbench/boxes/todo?size=100", nil, &reg)
-	// Its step is the task type's title from plugin.yaml, not the type's key.
-	if len(reg.Items) != 1 || !strings.Contains(reg.Items[0].Title, "歇业备案预审") || reg.Items[0].NodeName != "歇业备案预审" {
+	// Its step is the task type's title from plugin.yaml, not the type's key;
+	// its reason names the bureau it belongs to.
+	if len(reg.Items) != 1 || !strings.Contains(reg.Items[0].Title, "歇业备案预审") || reg.Items[0].NodeName != "歇业备案预审" ||
+		!strings.Contains(reg.Items[0].Reason.Zh, "浦东") {
 		t.Fatalf("pd_reg's 待办: %+v", reg.Items)
 	}
 

@@ -35,6 +35,9 @@ type people struct {
 	orgPath     string // the initiator's organisation path
 	form        map[string]any
 	expr        exprInput
+	// where names the organisation role and post holders are looked up in,
+	// for the reason, when it is not the initiator's (a plugin's to-do).
+	where *scopeName
 }
 
 // resolve lists the approvers of a node, without duplicates, in order.
@@ -78,6 +81,9 @@ func resolve(ctx context.Context, db *ent.Client, a *Approvers, p people) ([]ass
 		add([]*ent.User{u}, Reason{"initiator", "发起人", "the initiator"})
 	case ByRole, ByPost:
 		root, where := scopeRoot(a.Scope, p.orgPath)
+		if p.where != nil {
+			where = *p.where
+		}
 		q := db.User.Query().Where(active)
 		if a.Type == ByRole {
 			q.Where(user.HasRolesWith(role.Key(a.Role)))

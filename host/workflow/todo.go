@@ -9,6 +9,7 @@ import (
 
 	"github.com/shanghai-amr/portal/host/apierror"
 	"github.com/shanghai-amr/portal/host/store/ent"
+	"github.com/shanghai-amr/portal/host/store/ent/organization"
 	"github.com/shanghai-amr/portal/host/store/ent/processinstance"
 	"github.com/shanghai-amr/portal/host/store/ent/task"
 )
@@ -46,9 +47,15 @@ func (e *Engine) CreateTodo(ctx context.Context, in TodoInput) ([]int, error) {
 				groups = append(groups, []assignment{{UserID: u.ID, Reason: Reason{"plugin", "业务系统指派", "assigned by " + in.Plugin}}})
 			}
 		} else {
+			// The to-do is the bureau's (scopeRoot): its reason names it.
+			who := people{orgPath: in.OrgPath}
+			root, _ := scopeRoot("", in.OrgPath)
+			if o, err := tx.Organization.Query().Where(organization.Path(root)).Only(ctx); err == nil {
+				who.where = &scopeName{o.Name, cmp.Or(o.NameEn, o.Name)}
+			}
 			var as []assignment
 			for _, r := range in.CandidateRoles {
-				got, err := resolve(ctx, tx.Client(), &Approvers{Type: ByRole, Role: r}, people{orgPath: in.OrgPath})
+				got, err := resolve(ctx, tx.Client(), &Approvers{Type: ByRole, Role: r}, who)
 				if err != nil {
 					return err
 				}
