@@ -19,7 +19,7 @@ export const zhCN = {
   },
   home: {
     welcome: '您好，{name}', todo: '待办', cc: '未读抄送', supervise: '督办', started: '我发起的（办理中）',
-    byColour: '待办时限分布', trend: '近两周办结情况', completed: '办结', colours: { green: '正常', yellow: '过半', orange: '临期', red: '超期' },
+    byColour: '待办时限分布', noTodo: '暂无待办事项', trend: '近两周办结情况', completed: '办结', colours: { green: '正常', yellow: '过半', orange: '临期', red: '超期' },
   },
   inbox: {
     todo: '待办', done: '已办', started: '我发起的', cc: '抄送我的', supervise: '督办',
@@ -108,7 +108,7 @@ export const en: Messages = {
   },
   home: {
     welcome: 'Hello, {name}', todo: 'To do', cc: 'Unread copies', supervise: 'Supervision', started: 'Started by me (running)',
-    byColour: 'To-dos by deadline', trend: 'Completed in the last two weeks', completed: 'Completed', colours: { green: 'On time', yellow: 'Half gone', orange: 'Due soon', red: 'Overdue' },
+    byColour: 'To-dos by deadline', noTodo: 'Nothing to do', trend: 'Completed in the last two weeks', completed: 'Completed', colours: { green: 'On time', yellow: 'Half gone', orange: 'Due soon', red: 'Overdue' },
   },
   inbox: {
     todo: 'To do', done: 'Done', started: 'Started by me', cc: 'Copied to me', supervise: 'Supervision',
