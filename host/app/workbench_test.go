@@ -172,6 +172,7 @@ func (p *portal) lastAudit(action, actor string) {
 
 const filingDefinition = `{
   "title": {"zh-CN": "立案审批（测试）", "en": "Case filing (test)"},
+  "form": [{"name": "party", "title": {"zh-CN": "当事人", "en": "Party"}}, {"name": "amount", "title": {"zh-CN": "罚款金额", "en": "Fine"}}],
   "nodes": [
     {"id": "review", "type": "approval", "name": "承办审核", "approvers": {"type": "user", "users": ["zj_zhao"]},
      "deadline": {"unit": "working_days", "amount": 3, "start_rule": "next_day"}},
@@ -233,12 +234,17 @@ func TestApprovalRunThroughTheHTTPAPI(t *testing.T) {
 		// 3. 会签: three reviewers. A reviewer cannot change a read-only field.
 		legal, wang, chen := p.one("pd_legal", inst, "joint"), p.one("pd_wang", inst, "joint"), p.one("pd_chen", inst, "joint")
 		var view struct {
-			Form   map[string]any
-			Fields map[string]string
+			Form       map[string]any
+			FormFields []struct{ Name string } `json:"form_fields"`
+			Fields     map[string]string
 		}
 		p.ok("pd_legal", "GET", fmt.Sprintf("/api/v1/workbench/tasks/%d", legal.ID), nil, &view)
 		if _, hidden := view.Form["party"]; hidden || view.Fields["amount"] != "edit" {
 			t.Fatalf("task view form = %v fields = %v: party must be hidden, amount editable", view.Form, view.Fields)
+		}
+		// The definition's titled fields, the hidden one left out.
+		if len(view.FormFields) != 1 || view.FormFields[0].Name != "amount" {
+			t.Fatalf("task view form_fields = %+v, want amount alone", view.FormFields)
 		}
 		if code, b := p.as("pd_legal", "POST", fmt.Sprintf("/api/v1/workbench/tasks/%d/actions", legal.ID),
 			map[string]any{"action": "approve", "form": map[string]any{"party": "别的公司"}}, nil); code != http.StatusUnprocessableEntity || !strings.Contains(b, "workflow.field_readonly") {

@@ -334,6 +334,9 @@ func TestDefinitionsAreValidatedAndVersioned(t *testing.T) {
 		`{"nodes":[{"id":"a","type":"approval","fields":{"x":"write"},"approvers":{"type":"initiator"}}]}`,
 		`{"nodes":[{"id":"a","type":"approval","deadline":{"unit":"weeks","amount":1},"approvers":{"type":"initiator"}}]}`,
 		`{"nodes":[{"id":"a","type":"approval","approvers":{"type":"initiator"}}],"extra":1}`,
+		`{"nodes":[{"id":"a","type":"approval","approvers":{"type":"initiator"}}],"form":[{"name":"x","title":{"en":"X"}}]}`,
+		`{"nodes":[{"id":"a","type":"approval","approvers":{"type":"initiator"}}],"form":[{"name":"x","title":{"zh-CN":"甲"}},{"name":"x","title":{"zh-CN":"乙"}}]}`,
+		`{"nodes":[{"id":"a","type":"approval","approvers":{"type":"initiator"}}],"form":[{"name":"a b","title":{"zh-CN":"甲"}}]}`,
 	} {
 		if _, err := workflow.ParseSpec([]byte(bad)); err == nil {
 			t.Errorf("accepted: %s", bad)

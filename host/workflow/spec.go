@@ -18,6 +18,15 @@ import (
 type Spec struct {
 	Title map[string]string `json:"title,omitempty"`
 	Nodes []Node            `json:"nodes"`
+	// Form lists the variables a task page shows, in order, under their
+	// titles; without it the page shows every variable under its name.
+	Form []FormField `json:"form,omitempty"`
+}
+
+// FormField is a process variable as a task page shows it.
+type FormField struct {
+	Name  string            `json:"name"`
+	Title map[string]string `json:"title"` // zh-CN required, en optional
 }
 
 // Node types.
@@ -104,11 +113,15 @@ func ParseSpec(b []byte) (*Spec, error) {
 	return &s, nil
 }
 
+// fieldName is what a form field's name may be: a process variable's key.
+var fieldName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]{0,63}$`)
+
 // graph is a compiled definition: every node with the id of what follows it.
 type graph struct {
 	nodes map[string]*cnode
 	first string
-	order []string // depth-first order, for "earlier node" checks
+	order []string    // depth-first order, for "earlier node" checks
+	form  []FormField // Spec.Form
 }
 
 type cnode struct {
@@ -119,9 +132,16 @@ type cnode struct {
 func joinOf(id string) string { return "join:" + id }
 
 func compile(s *Spec) (*graph, error) {
-	g := &graph{nodes: map[string]*cnode{}}
+	g := &graph{nodes: map[string]*cnode{}, form: s.Form}
 	if len(s.Nodes) == 0 {
 		return nil, fmt.Errorf("definition: no nodes")
+	}
+	seen := map[string]bool{}
+	for _, f := range s.Form {
+		if !fieldName.MatchString(f.Name) || seen[f.Name] || f.Title["zh-CN"] == "" {
+			return nil, fmt.Errorf("definition: form field %q needs a unique name (letters, digits, _) and a zh-CN title", f.Name)
+		}
+		seen[f.Name] = true
 	}
 	var walk func(list []Node, after string) error
 	walk = func(list []Node, after string) error {

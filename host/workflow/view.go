@@ -40,6 +40,7 @@ type TaskView struct {
 	Task       Item              `json:"task"`
 	Instance   *InstanceView     `json:"instance,omitempty"`
 	Form       map[string]any    `json:"form,omitempty"`
+	FormFields []FormField       `json:"form_fields,omitempty"` // the definition's titles for Form, in order
 	Fields     map[string]string `json:"fields,omitempty"`
 	Actions    []string          `json:"actions"`
 	Returnable []Returnable      `json:"returnable,omitempty"`
@@ -99,6 +100,11 @@ func (e *Engine) Task(ctx context.Context, userID, taskID int, manage bool) (*Ta
 	for k, val := range x.form {
 		if v.Fields[k] != "hidden" {
 			v.Form[k] = val
+		}
+	}
+	for _, f := range x.g.form {
+		if v.Fields[f.Name] != "hidden" {
+			v.FormFields = append(v.FormFields, f)
 		}
 	}
 	switch {

@@ -326,6 +326,13 @@ func (s *service) submitChange(w http.ResponseWriter, r *http.Request, t changeT
 		return
 	}
 	id, _ := res.LastInsertId()
+	// The approvers' page shows what applies to this change: no 天数 0, no
+	// empty 集体讨论.
+	for k, v := range form {
+		if v == 0 || v == "" {
+			delete(form, k)
+		}
+	}
 	vars, _ := json.Marshal(form)
 	inst, err := s.host.Processes.StartProcess(ctx, &pluginv1.StartProcessRequest{ProcessKey: "enforcement.case_change",
 		BusinessKey: strconv.FormatInt(id, 10), Variables: vars, Title: t.title, Page: t.page})

@@ -153,6 +153,7 @@ export interface TaskView {
   task: InboxItem
   instance?: InstanceView
   form?: Record<string, unknown>
+  form_fields?: { name: string; title: Record<string, string> }[]
   fields?: Record<string, string>
   actions: string[]
   returnable?: { node: string; name: string }[]
