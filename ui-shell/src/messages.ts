@@ -29,7 +29,7 @@ export const zhCN = {
   task: {
     form: '表单', timeline: '办理过程', actionsTitle: '办理', clock: '时限计算过程', target: '退回到',
     users: '人员（用户名，逗号分隔）', position: '加签位置', before: '之前', after: '之后',
-    done: '已办理', openInPlugin: '打开业务页面',
+    done: '已办理', openInPlugin: '打开业务页面', handleInPlugin: '此事项在业务页面办理：查看材料并作出处理。',
     action: {
       approve: '同意', reject: '驳回', return: '退回', transfer: '转办', delegate: '委派', add_sign: '加签',
       remove_sign: '减签', claim: '认领', release: '释放', complete: '完成', withdraw: '撤回', urge: '催办',
@@ -118,7 +118,7 @@ export const en: Messages = {
   task: {
     form: 'Form', timeline: 'History', actionsTitle: 'Handle', clock: 'How the deadline was computed', target: 'Return to',
     users: 'People (usernames, comma-separated)', position: 'Add', before: 'before me', after: 'after me',
-    done: 'Done', openInPlugin: 'Open the business page',
+    done: 'Done', openInPlugin: 'Open the business page', handleInPlugin: 'This to-do is handled on its business page: review the materials and act there.',
     action: {
       approve: 'Approve', reject: 'Reject', return: 'Return', transfer: 'Transfer', delegate: 'Delegate', add_sign: 'Add signer',
       remove_sign: 'Remove signer', claim: 'Claim', release: 'Release', complete: 'Complete', withdraw: 'Withdraw', urge: 'Urge',
