@@ -31,6 +31,7 @@ func TestDemoActivityLeavesWorkInTheWorkbench(t *testing.T) {
 	var todo struct {
 		Items []struct {
 			Node, Title string
+			NodeNameEn  string `json:"node_name_en"`
 			Reason      struct{ Zh, En string }
 		}
 	}
@@ -39,7 +40,8 @@ func TestDemoActivityLeavesWorkInTheWorkbench(t *testing.T) {
 	for _, it := range todo.Items {
 		nodes[it.Node]++
 		// Why it is pd_wang's: a role by its name, not its key.
-		if it.Node == "unit_head" && (strings.Contains(it.Reason.Zh, "case_lead") || !strings.Contains(it.Reason.Zh, "角色「")) {
+		if it.Node == "unit_head" && (strings.Contains(it.Reason.Zh, "case_lead") || !strings.Contains(it.Reason.Zh, "角色「") ||
+			it.NodeNameEn != "Head of the handling unit") {
 			t.Fatalf("the filing task's reason: %+v", it.Reason)
 		}
 	}
@@ -49,15 +51,17 @@ func TestDemoActivityLeavesWorkInTheWorkbench(t *testing.T) {
 
 	var reg struct {
 		Items []struct {
-			Title    string
-			NodeName string `json:"node_name"`
-			Reason   struct{ Zh string }
+			Title      string
+			NodeName   string `json:"node_name"`
+			NodeNameEn string `json:"node_name_en"`
+			Reason     struct{ Zh string }
 		}
 	}
 	p.ok("pd_reg", "GET", "/api/v1/workbench/boxes/todo?size=100", nil, &reg)
-	// Its step is the task type's title from plugin.yaml, not the type's key;
-	// its reason names the bureau it belongs to.
+	// Its step is the task type's title from plugin.yaml (in both languages),
+	// not the type's key; its reason names the bureau it belongs to.
 	if len(reg.Items) != 1 || !strings.Contains(reg.Items[0].Title, "歇业备案预审") || reg.Items[0].NodeName != "歇业备案预审" ||
+		reg.Items[0].NodeNameEn != "Pre-review a suspension filing" ||
 		!strings.Contains(reg.Items[0].Reason.Zh, "浦东") {
 		t.Fatalf("pd_reg's 待办: %+v", reg.Items)
 	}

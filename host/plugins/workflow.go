@@ -103,7 +103,7 @@ func (h *hostServices) CreateTask(ctx context.Context, r *pluginv1.CreateTaskReq
 	if title == "" {
 		return nil, status.Error(codes.InvalidArgument, "title[zh-CN] is required")
 	}
-	in := workflow.TodoInput{Plugin: h.plugin, Type: r.TaskType, Name: tt.Title["zh-CN"], BusinessKey: r.BusinessKey, Title: title,
+	in := workflow.TodoInput{Plugin: h.plugin, Type: r.TaskType, Name: tt.Title["zh-CN"], NameEn: tt.Title["en"], BusinessKey: r.BusinessKey, Title: title,
 		Link: pageLink(h.plugin, tt.Page, r.BusinessKey), Assignees: r.Assignees, CandidateRoles: r.CandidateRoles,
 		OrgPath: actorFrom(ctx).orgPath()}
 	if r.OrgCode != "" {

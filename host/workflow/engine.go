@@ -710,7 +710,7 @@ func (x *exec) newTask(n *cnode, kind task.Kind, a assignment, round, seq int, p
 	}
 	c := x.tx.Task.Create().SetPlugin(x.inst.Plugin).SetKind(kind).SetType(x.inst.Key).SetTitle(x.inst.Title).
 		SetBusinessKey(x.inst.BusinessKey).SetLink(x.inst.Link).SetInstanceID(x.inst.ID).SetNodeID(n.ID).
-		SetNodeName(name).SetRound(round).SetSeq(seq).SetInitiatorID(x.inst.InitiatorID).SetOrgPath(x.inst.OrgPath).
+		SetNodeName(name).SetNodeNameEn(n.NameEn).SetRound(round).SetSeq(seq).SetInitiatorID(x.inst.InitiatorID).SetOrgPath(x.inst.OrgPath).
 		SetReason(string(rb)).SetCreatedAt(x.now).SetRelation(relation).SetNillableParentID(parent)
 	if a.UserID != 0 {
 		c.SetAssigneeID(a.UserID)

@@ -60,16 +60,17 @@ func (e *Engine) todoFirst(ctx context.Context, userID int, where []predicate.Ta
 			id, urge                                        stdsql.NullInt64
 			instance, assignee                              stdsql.NullInt64
 			plugin, kind, typ, title, bk, link, node, nname stdsql.NullString
+			nnameEn                                         stdsql.NullString
 			status, outcome, reason                         stdsql.NullString
 			created, dueAt, yellow, orange, completed, read stdsql.NullTime
 		)
-		if err := rows.Scan(&id, &plugin, &kind, &typ, &title, &bk, &link, &instance, &node, &nname,
+		if err := rows.Scan(&id, &plugin, &kind, &typ, &title, &bk, &link, &instance, &node, &nname, &nnameEn,
 			&status, &outcome, &reason, &assignee, &created, &dueAt, &yellow, &orange, &urge, &completed, &read, &total, &nodue, &grp); err != nil {
 			return 0, nil, false, err
 		}
 		ts = append(ts, &ent.Task{ID: int(id.Int64), Plugin: plugin.String, Kind: task.Kind(kind.String), Type: typ.String,
 			Title: title.String, BusinessKey: bk.String, Link: link.String, InstanceID: nullInt(instance), NodeID: node.String,
-			NodeName: nname.String, Status: task.Status(status.String), Outcome: outcome.String, Reason: reason.String,
+			NodeName: nname.String, NodeNameEn: nnameEn.String, Status: task.Status(status.String), Outcome: outcome.String, Reason: reason.String,
 			AssigneeID: nullInt(assignee), CreatedAt: created.Time, DueAt: nullTime(dueAt), YellowAt: nullTime(yellow),
 			OrangeAt: nullTime(orange), UrgeCount: int(urge.Int64), CompletedAt: nullTime(completed), ReadAt: nullTime(read)})
 	}

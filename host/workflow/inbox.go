@@ -48,6 +48,7 @@ type Item struct {
 	InstanceID  *int            `json:"instance_id,omitempty"`
 	Node        string          `json:"node,omitempty"`
 	NodeName    string          `json:"node_name,omitempty"`
+	NodeNameEn  string          `json:"node_name_en,omitempty"`
 	Status      string          `json:"status"`
 	Outcome     string          `json:"outcome,omitempty"`
 	Reason      json.RawMessage `json:"reason"` // {code, zh, en}: why it reached the user (Reason)
@@ -209,7 +210,7 @@ func pageOf(total int, ts []*ent.Task, q ListQuery, now time.Time) *Page {
 
 // listFields are the columns a list shows (not the clock's explanation or comments).
 var listFields = []string{task.FieldID, task.FieldPlugin, task.FieldKind, task.FieldType, task.FieldTitle,
-	task.FieldBusinessKey, task.FieldLink, task.FieldInstanceID, task.FieldNodeID, task.FieldNodeName, task.FieldStatus,
+	task.FieldBusinessKey, task.FieldLink, task.FieldInstanceID, task.FieldNodeID, task.FieldNodeName, task.FieldNodeNameEn, task.FieldStatus,
 	task.FieldOutcome, task.FieldReason, task.FieldAssigneeID, task.FieldCreatedAt, task.FieldDueAt, task.FieldYellowAt,
 	task.FieldOrangeAt, task.FieldUrgeCount, task.FieldCompletedAt, task.FieldReadAt}
 
@@ -265,7 +266,7 @@ func pageByDue(ctx context.Context, query *ent.TaskQuery, q ListQuery) (int, []*
 
 func itemOf(t *ent.Task, now time.Time) Item {
 	it := Item{ID: t.ID, Kind: string(t.Kind), Plugin: t.Plugin, Type: t.Type, Title: t.Title, BusinessKey: t.BusinessKey,
-		Link: t.Link, InstanceID: t.InstanceID, Node: t.NodeID, NodeName: t.NodeName, Status: string(t.Status),
+		Link: t.Link, InstanceID: t.InstanceID, Node: t.NodeID, NodeName: t.NodeName, NodeNameEn: t.NodeNameEn, Status: string(t.Status),
 		Outcome: t.Outcome, Claimable: t.AssigneeID == nil && t.Status == task.StatusOpen, CreatedAt: t.CreatedAt,
 		DueAt: t.DueAt, UrgeCount: t.UrgeCount, CompletedAt: t.CompletedAt, ReadAt: t.ReadAt}
 	it.Reason = json.RawMessage(t.Reason)

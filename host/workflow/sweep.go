@@ -91,7 +91,7 @@ func (e *Engine) warn(ctx context.Context, t *ent.Task, level int, colour string
 		for _, u := range chain[0] {
 			c := tx.Task.Create().SetPlugin(t.Plugin).SetKind(task.KindSupervise).SetType(t.Type).SetTitle(t.Title).
 				SetBusinessKey(t.BusinessKey).SetLink(t.Link).SetNillableInstanceID(t.InstanceID).SetNodeID(t.NodeID).
-				SetNodeName(t.NodeName).SetParentID(t.ID).SetRelation("supervise").SetAssigneeID(u.ID).
+				SetNodeName(t.NodeName).SetNodeNameEn(t.NodeNameEn).SetParentID(t.ID).SetRelation("supervise").SetAssigneeID(u.ID).
 				SetOrgPath(t.OrgPath).SetReason(string(rb)).SetCreatedAt(now)
 			if _, err := c.Save(ctx); err != nil {
 				return err

@@ -17,7 +17,7 @@ import (
 // TodoInput is a to-do a plugin puts in the workbench, outside any process.
 type TodoInput struct {
 	Plugin, Type, BusinessKey, Title, Link string
-	Name                                   string   // what the to-do is, shown as its step: the task type's title (default Type)
+	Name, NameEn                           string   // what the to-do is, shown as its step: the task type's title (default Type)
 	Assignees                              []string // usernames: one task each
 	CandidateRoles                         []string // one group task for the role holders under OrgPath
 	OrgPath                                string   // the bureau the group task belongs to
@@ -66,7 +66,7 @@ func (e *Engine) CreateTodo(ctx context.Context, in TodoInput) ([]int, error) {
 			}
 			groups = append(groups, as)
 		}
-		n := &cnode{Node: &Node{ID: "todo", Name: cmp.Or(in.Name, in.Type)}}
+		n := &cnode{Node: &Node{ID: "todo", Name: cmp.Or(in.Name, in.Type), NameEn: in.NameEn}}
 		for _, g := range groups {
 			a := g[0]
 			if len(g) > 1 || len(in.CandidateRoles) > 0 {
@@ -103,7 +103,7 @@ func (e *Engine) CreateTodo(ctx context.Context, in TodoInput) ([]int, error) {
 func (x *exec) newTodo(n *cnode, a assignment) (*ent.Task, error) {
 	rb, _ := json.Marshal(a.Reason)
 	c := x.tx.Task.Create().SetPlugin(x.inst.Plugin).SetKind(task.KindTodo).SetType(x.inst.Key).SetTitle(x.inst.Title).
-		SetBusinessKey(x.inst.BusinessKey).SetLink(x.inst.Link).SetNodeName(n.Name).SetOrgPath(x.inst.OrgPath).
+		SetBusinessKey(x.inst.BusinessKey).SetLink(x.inst.Link).SetNodeName(n.Name).SetNodeNameEn(n.NameEn).SetOrgPath(x.inst.OrgPath).
 		SetReason(string(rb)).SetCreatedAt(x.now)
 	if a.UserID != 0 {
 		c.SetAssigneeID(a.UserID)

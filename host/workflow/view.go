@@ -20,6 +20,7 @@ type Action struct {
 	Action      string         `json:"action"`
 	Node        string         `json:"node,omitempty"`
 	NodeName    string         `json:"node_name,omitempty"`
+	NodeNameEn  string         `json:"node_name_en,omitempty"`
 	TaskID      *int           `json:"task_id,omitempty"`
 	Comment     string         `json:"comment,omitempty"`
 	Attachments []string       `json:"attachments,omitempty"`
@@ -207,7 +208,7 @@ func (e *Engine) instanceView(ctx context.Context, id int) (*InstanceView, *exec
 			act.ActorName = names[*a.ActorID]
 		}
 		if nn := x.node(a.NodeID); nn != nil {
-			act.NodeName = nn.Name
+			act.NodeName, act.NodeNameEn = nn.Name, nn.NameEn
 		}
 		if a.Detail != "" {
 			_ = json.Unmarshal([]byte(a.Detail), &act.Detail)

@@ -95,6 +95,7 @@ export interface InboxItem {
   instance_id?: number
   node?: string
   node_name?: string
+  node_name_en?: string
   status: string
   outcome?: string
   reason: { code: string; zh: string; en: string }
@@ -139,6 +140,7 @@ export interface TimelineEntry {
   action: string
   node?: string
   node_name?: string
+  node_name_en?: string
   comment?: string
 }
 

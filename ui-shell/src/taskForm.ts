@@ -3,6 +3,12 @@
 // such a list, every variable under its name. A field the task's node lets
 // the approver edit is always shown.
 
+// stepName is a task's step (a process node, or a plugin's task type) in
+// the language shown, in Chinese when it has no English name.
+export function stepName(x: { node_name?: string; node_name_en?: string }, lang: string): string {
+  return (lang === 'en' && x.node_name_en) || x.node_name || ''
+}
+
 export interface FormField {
   name: string
   title: Record<string, string>

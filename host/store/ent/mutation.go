@@ -20262,6 +20262,7 @@ type TaskMutation struct {
 	addinstance_id  *int
 	node_id         *string
 	node_name       *string
+	node_name_en    *string
 	round           *int
 	addround        *int
 	seq             *int
@@ -20816,6 +20817,55 @@ func (m *TaskMutation) NodeNameCleared() bool {
 func (m *TaskMutation) ResetNodeName() {
 	m.node_name = nil
 	delete(m.clearedFields, task.FieldNodeName)
+}
+
+// SetNodeNameEn sets the "node_name_en" field.
+func (m *TaskMutation) SetNodeNameEn(s string) {
+	m.node_name_en = &s
+}
+
+// NodeNameEn returns the value of the "node_name_en" field in the mutation.
+func (m *TaskMutation) NodeNameEn() (r string, exists bool) {
+	v := m.node_name_en
+	if v == nil {
+		return
+	}
+	return *v, true
+}
+
+// OldNodeNameEn returns the old "node_name_en" field's value of the Task entity.
+// If the Task object wasn't provided to the builder, the object is fetched from the database.
+// An error is returned if the mutation operation is not UpdateOne, or the database query fails.
+func (m *TaskMutation) OldNodeNameEn(ctx context.Context) (v string, err error) {
+	if !m.op.Is(OpUpdateOne) {
+		return v, errors.New("OldNodeNameEn is only allowed on UpdateOne operations")
+	}
+	if m.id == nil || m.oldValue == nil {
+		return v, errors.New("OldNodeNameEn requires an ID field in the mutation")
+	}
+	oldValue, err := m.oldValue(ctx)
+	if err != nil {
+		return v, fmt.Errorf("querying old value for OldNodeNameEn: %w", err)
+	}
+	return oldValue.NodeNameEn, nil
+}
+
+// ClearNodeNameEn clears the value of the "node_name_en" field.
+func (m *TaskMutation) ClearNodeNameEn() {
+	m.node_name_en = nil
+	m.clearedFields[task.FieldNodeNameEn] = struct{}{}
+}
+
+// NodeNameEnCleared returns if the "node_name_en" field was cleared in this mutation.
+func (m *TaskMutation) NodeNameEnCleared() bool {
+	_, ok := m.clearedFields[task.FieldNodeNameEn]
+	return ok
+}
+
+// ResetNodeNameEn resets all changes to the "node_name_en" field.
+func (m *TaskMutation) ResetNodeNameEn() {
+	m.node_name_en = nil
+	delete(m.clearedFields, task.FieldNodeNameEn)
 }
 
 // SetRound sets the "round" field.
@@ -21954,7 +22004,7 @@ func (m *TaskMutation) Type() string {
 // order to get all numeric fields that were incremented/decremented, call
 // AddedFields().
 func (m *TaskMutation) Fields() []string {
-	fields := make([]string, 0, 30)
+	fields := make([]string, 0, 31)
 	if m.plugin != nil {
 		fields = append(fields, task.FieldPlugin)
 	}
@@ -21981,6 +22031,9 @@ func (m *TaskMutation) Fields() []string {
 	}
 	if m.node_name != nil {
 		fields = append(fields, task.FieldNodeName)
+	}
+	if m.node_name_en != nil {
+		fields = append(fields, task.FieldNodeNameEn)
 	}
 	if m.round != nil {
 		fields = append(fields, task.FieldRound)
@@ -22071,6 +22124,8 @@ func (m *TaskMutation) Field(name string) (ent.Value, bool) {
 		return m.NodeID()
 	case task.FieldNodeName:
 		return m.NodeName()
+	case task.FieldNodeNameEn:
+		return m.NodeNameEn()
 	case task.FieldRound:
 		return m.Round()
 	case task.FieldSeq:
@@ -22140,6 +22195,8 @@ func (m *TaskMutation) OldField(ctx context.Context, name string) (ent.Value, er
 		return m.OldNodeID(ctx)
 	case task.FieldNodeName:
 		return m.OldNodeName(ctx)
+	case task.FieldNodeNameEn:
+		return m.OldNodeNameEn(ctx)
 	case task.FieldRound:
 		return m.OldRound(ctx)
 	case task.FieldSeq:
@@ -22253,6 +22310,13 @@ func (m *TaskMutation) SetField(name string, value ent.Value) error {
 			return fmt.Errorf("unexpected type %T for field %s", value, name)
 		}
 		m.SetNodeName(v)
+		return nil
+	case task.FieldNodeNameEn:
+		v, ok := value.(string)
+		if !ok {
+			return fmt.Errorf("unexpected type %T for field %s", value, name)
+		}
+		m.SetNodeNameEn(v)
 		return nil
 	case task.FieldRound:
 		v, ok := value.(int)
@@ -22560,6 +22624,9 @@ func (m *TaskMutation) ClearedFields() []string {
 	if m.FieldCleared(task.FieldNodeName) {
 		fields = append(fields, task.FieldNodeName)
 	}
+	if m.FieldCleared(task.FieldNodeNameEn) {
+		fields = append(fields, task.FieldNodeNameEn)
+	}
 	if m.FieldCleared(task.FieldParentID) {
 		fields = append(fields, task.FieldParentID)
 	}
@@ -22633,6 +22700,9 @@ func (m *TaskMutation) ClearField(name string) error {
 		return nil
 	case task.FieldNodeName:
 		m.ClearNodeName()
+		return nil
+	case task.FieldNodeNameEn:
+		m.ClearNodeNameEn()
 		return nil
 	case task.FieldParentID:
 		m.ClearParentID()
@@ -22710,6 +22780,9 @@ func (m *TaskMutation) ResetField(name string) error {
 		return nil
 	case task.FieldNodeName:
 		m.ResetNodeName()
+		return nil
+	case task.FieldNodeNameEn:
+		m.ResetNodeNameEn()
 		return nil
 	case task.FieldRound:
 		m.ResetRound()

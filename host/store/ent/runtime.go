@@ -1050,36 +1050,40 @@ func init() {
 	taskDescNodeName := taskFields[8].Descriptor()
 	// task.NodeNameValidator is a validator for the "node_name" field. It is called by the builders before save.
 	task.NodeNameValidator = taskDescNodeName.Validators[0].(func(string) error)
+	// taskDescNodeNameEn is the schema descriptor for node_name_en field.
+	taskDescNodeNameEn := taskFields[9].Descriptor()
+	// task.NodeNameEnValidator is a validator for the "node_name_en" field. It is called by the builders before save.
+	task.NodeNameEnValidator = taskDescNodeNameEn.Validators[0].(func(string) error)
 	// taskDescRound is the schema descriptor for round field.
-	taskDescRound := taskFields[9].Descriptor()
+	taskDescRound := taskFields[10].Descriptor()
 	// task.DefaultRound holds the default value on creation for the round field.
 	task.DefaultRound = taskDescRound.Default.(int)
 	// taskDescSeq is the schema descriptor for seq field.
-	taskDescSeq := taskFields[10].Descriptor()
+	taskDescSeq := taskFields[11].Descriptor()
 	// task.DefaultSeq holds the default value on creation for the seq field.
 	task.DefaultSeq = taskDescSeq.Default.(int)
 	// taskDescRelation is the schema descriptor for relation field.
-	taskDescRelation := taskFields[12].Descriptor()
+	taskDescRelation := taskFields[13].Descriptor()
 	// task.RelationValidator is a validator for the "relation" field. It is called by the builders before save.
 	task.RelationValidator = taskDescRelation.Validators[0].(func(string) error)
 	// taskDescOrgPath is the schema descriptor for org_path field.
-	taskDescOrgPath := taskFields[15].Descriptor()
+	taskDescOrgPath := taskFields[16].Descriptor()
 	// task.OrgPathValidator is a validator for the "org_path" field. It is called by the builders before save.
 	task.OrgPathValidator = taskDescOrgPath.Validators[0].(func(string) error)
 	// taskDescOutcome is the schema descriptor for outcome field.
-	taskDescOutcome := taskFields[17].Descriptor()
+	taskDescOutcome := taskFields[18].Descriptor()
 	// task.OutcomeValidator is a validator for the "outcome" field. It is called by the builders before save.
 	task.OutcomeValidator = taskDescOutcome.Validators[0].(func(string) error)
 	// taskDescCreatedAt is the schema descriptor for created_at field.
-	taskDescCreatedAt := taskFields[19].Descriptor()
+	taskDescCreatedAt := taskFields[20].Descriptor()
 	// task.DefaultCreatedAt holds the default value on creation for the created_at field.
 	task.DefaultCreatedAt = taskDescCreatedAt.Default.(func() time.Time)
 	// taskDescWarned is the schema descriptor for warned field.
-	taskDescWarned := taskFields[23].Descriptor()
+	taskDescWarned := taskFields[24].Descriptor()
 	// task.DefaultWarned holds the default value on creation for the warned field.
 	task.DefaultWarned = taskDescWarned.Default.(int)
 	// taskDescUrgeCount is the schema descriptor for urge_count field.
-	taskDescUrgeCount := taskFields[28].Descriptor()
+	taskDescUrgeCount := taskFields[29].Descriptor()
 	// task.DefaultUrgeCount holds the default value on creation for the urge_count field.
 	task.DefaultUrgeCount = taskDescUrgeCount.Default.(int)
 	userMixin := schema.User{}.Mixin()

@@ -35,6 +35,8 @@ type Task struct {
 	NodeID string `json:"node_id,omitempty"`
 	// NodeName holds the value of the "node_name" field.
 	NodeName string `json:"node_name,omitempty"`
+	// the step's English name, when it has one
+	NodeNameEn string `json:"node_name_en,omitempty"`
 	// activation round of the node within the instance
 	Round int `json:"round,omitempty"`
 	// position in a sequential (依次) node
@@ -87,7 +89,7 @@ func (*Task) scanValues(columns []string) ([]any, error) {
 		switch columns[i] {
 		case task.FieldID, task.FieldInstanceID, task.FieldRound, task.FieldSeq, task.FieldParentID, task.FieldAssigneeID, task.FieldInitiatorID, task.FieldWarned, task.FieldCompletedBy, task.FieldUrgeCount:
 			values[i] = new(sql.NullInt64)
-		case task.FieldPlugin, task.FieldKind, task.FieldType, task.FieldTitle, task.FieldBusinessKey, task.FieldLink, task.FieldNodeID, task.FieldNodeName, task.FieldRelation, task.FieldOrgPath, task.FieldStatus, task.FieldOutcome, task.FieldReason, task.FieldClock, task.FieldComment:
+		case task.FieldPlugin, task.FieldKind, task.FieldType, task.FieldTitle, task.FieldBusinessKey, task.FieldLink, task.FieldNodeID, task.FieldNodeName, task.FieldNodeNameEn, task.FieldRelation, task.FieldOrgPath, task.FieldStatus, task.FieldOutcome, task.FieldReason, task.FieldClock, task.FieldComment:
 			values[i] = new(sql.NullString)
 		case task.FieldCreatedAt, task.FieldDueAt, task.FieldYellowAt, task.FieldOrangeAt, task.FieldCompletedAt, task.FieldReadAt:
 			values[i] = new(sql.NullTime)
@@ -166,6 +168,12 @@ func (_m *Task) assignValues(columns []string, values []any) error {
 				return fmt.Errorf("unexpected type %T for field node_name", values[i])
 			} else if value.Valid {
 				_m.NodeName = value.String
+			}
+		case task.FieldNodeNameEn:
+			if value, ok := values[i].(*sql.NullString); !ok {
+				return fmt.Errorf("unexpected type %T for field node_name_en", values[i])
+			} else if value.Valid {
+				_m.NodeNameEn = value.String
 			}
 		case task.FieldRound:
 			if value, ok := values[i].(*sql.NullInt64); !ok {
@@ -366,6 +374,9 @@ func (_m *Task) String() string {
 	builder.WriteString(", ")
 	builder.WriteString("node_name=")
 	builder.WriteString(_m.NodeName)
+	builder.WriteString(", ")
+	builder.WriteString("node_name_en=")
+	builder.WriteString(_m.NodeNameEn)
 	builder.WriteString(", ")
 	builder.WriteString("round=")
 	builder.WriteString(fmt.Sprintf("%v", _m.Round))

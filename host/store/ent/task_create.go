@@ -124,6 +124,20 @@ func (_c *TaskCreate) SetNillableNodeName(v *string) *TaskCreate {
 	return _c
 }
 
+// SetNodeNameEn sets the "node_name_en" field.
+func (_c *TaskCreate) SetNodeNameEn(v string) *TaskCreate {
+	_c.mutation.SetNodeNameEn(v)
+	return _c
+}
+
+// SetNillableNodeNameEn sets the "node_name_en" field if the given value is not nil.
+func (_c *TaskCreate) SetNillableNodeNameEn(v *string) *TaskCreate {
+	if v != nil {
+		_c.SetNodeNameEn(*v)
+	}
+	return _c
+}
+
 // SetRound sets the "round" field.
 func (_c *TaskCreate) SetRound(v int) *TaskCreate {
 	_c.mutation.SetRound(v)
@@ -522,6 +536,11 @@ func (_c *TaskCreate) check() error {
 			return &ValidationError{Name: "node_name", err: fmt.Errorf(`ent: validator failed for field "Task.node_name": %w`, err)}
 		}
 	}
+	if v, ok := _c.mutation.NodeNameEn(); ok {
+		if err := task.NodeNameEnValidator(v); err != nil {
+			return &ValidationError{Name: "node_name_en", err: fmt.Errorf(`ent: validator failed for field "Task.node_name_en": %w`, err)}
+		}
+	}
 	if _, ok := _c.mutation.Round(); !ok {
 		return &ValidationError{Name: "round", err: errors.New(`ent: missing required field "Task.round"`)}
 	}
@@ -625,6 +644,10 @@ func (_c *TaskCreate) createSpec() (*Task, *sqlgraph.CreateSpec) {
 	if value, ok := _c.mutation.NodeName(); ok {
 		_spec.SetField(task.FieldNodeName, field.TypeString, value)
 		_node.NodeName = value
+	}
+	if value, ok := _c.mutation.NodeNameEn(); ok {
+		_spec.SetField(task.FieldNodeNameEn, field.TypeString, value)
+		_node.NodeNameEn = value
 	}
 	if value, ok := _c.mutation.Round(); ok {
 		_spec.SetField(task.FieldRound, field.TypeInt, value)
@@ -1075,6 +1098,9 @@ func (u *TaskUpsertOne) UpdateNewValues() *TaskUpsertOne {
 		}
 		if _, exists := u.create.mutation.NodeName(); exists {
 			s.SetIgnore(task.FieldNodeName)
+		}
+		if _, exists := u.create.mutation.NodeNameEn(); exists {
+			s.SetIgnore(task.FieldNodeNameEn)
 		}
 		if _, exists := u.create.mutation.Round(); exists {
 			s.SetIgnore(task.FieldRound)
@@ -1653,6 +1679,9 @@ func (u *TaskUpsertBulk) UpdateNewValues() *TaskUpsertBulk {
 			}
 			if _, exists := b.mutation.NodeName(); exists {
 				s.SetIgnore(task.FieldNodeName)
+			}
+			if _, exists := b.mutation.NodeNameEn(); exists {
+				s.SetIgnore(task.FieldNodeNameEn)
 			}
 			if _, exists := b.mutation.Round(); exists {
 				s.SetIgnore(task.FieldRound)

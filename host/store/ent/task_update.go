@@ -446,6 +446,9 @@ func (_u *TaskUpdate) sqlSave(ctx context.Context) (_node int, err error) {
 	if _u.mutation.NodeNameCleared() {
 		_spec.ClearField(task.FieldNodeName, field.TypeString)
 	}
+	if _u.mutation.NodeNameEnCleared() {
+		_spec.ClearField(task.FieldNodeNameEn, field.TypeString)
+	}
 	if _u.mutation.ParentIDCleared() {
 		_spec.ClearField(task.FieldParentID, field.TypeInt)
 	}
@@ -1010,6 +1013,9 @@ func (_u *TaskUpdateOne) sqlSave(ctx context.Context) (_node *Task, err error) {
 	}
 	if _u.mutation.NodeNameCleared() {
 		_spec.ClearField(task.FieldNodeName, field.TypeString)
+	}
+	if _u.mutation.NodeNameEnCleared() {
+		_spec.ClearField(task.FieldNodeNameEn, field.TypeString)
 	}
 	if _u.mutation.ParentIDCleared() {
 		_spec.ClearField(task.FieldParentID, field.TypeInt)

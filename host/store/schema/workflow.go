@@ -103,6 +103,7 @@ func (Task) Fields() []ent.Field {
 		field.Int("instance_id").Optional().Nillable().Immutable(),
 		field.String("node_id").Optional().MaxLen(64).Immutable(),
 		field.String("node_name").Optional().MaxLen(128).Immutable(),
+		field.String("node_name_en").Optional().MaxLen(128).Immutable().Comment("the step's English name, when it has one"),
 		field.Int("round").Default(0).Immutable().Comment("activation round of the node within the instance"),
 		field.Int("seq").Default(0).Immutable().Comment("position in a sequential (依次) node"),
 		field.Int("parent_id").Optional().Nillable().Immutable().Comment("the task this one was delegated or added from"),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { taskFormRows, type FormField } from '../taskForm'
+import { stepName, taskFormRows, type FormField } from '../taskForm'
 
 describe("a task page's form", () => {
   const form = { cause: '销售过期食品', lead_id: 7, merge_into: 0, outcome: 'file' }
@@ -19,5 +19,13 @@ describe("a task page's form", () => {
   })
   it('always shows a field the approver may edit', () => {
     expect(taskFormRows(form, fields, ['outcome'], 'zh-CN', byName).map((r) => r.name)).toEqual(['cause', 'lead_id', 'outcome'])
+  })
+})
+
+describe("a task's step", () => {
+  it('is named in the language shown, in Chinese when it has no English name', () => {
+    expect(stepName({ node_name: '法制审核', node_name_en: 'Legal review' }, 'en')).toBe('Legal review')
+    expect(stepName({ node_name: '法制审核', node_name_en: 'Legal review' }, 'zh-CN')).toBe('法制审核')
+    expect(stepName({ node_name: '负责人审批' }, 'en')).toBe('负责人审批')
   })
 })

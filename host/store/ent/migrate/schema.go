@@ -659,6 +659,7 @@ var (
 		{Name: "instance_id", Type: field.TypeInt, Nullable: true},
 		{Name: "node_id", Type: field.TypeString, Nullable: true, Size: 64},
 		{Name: "node_name", Type: field.TypeString, Nullable: true, Size: 128},
+		{Name: "node_name_en", Type: field.TypeString, Nullable: true, Size: 128},
 		{Name: "round", Type: field.TypeInt, Default: 0},
 		{Name: "seq", Type: field.TypeInt, Default: 0},
 		{Name: "parent_id", Type: field.TypeInt, Nullable: true},
@@ -690,17 +691,17 @@ var (
 			{
 				Name:    "task_assignee_id_status_due_at_kind",
 				Unique:  false,
-				Columns: []*schema.Column{TasksColumns[14], TasksColumns[17], TasksColumns[21], TasksColumns[2]},
+				Columns: []*schema.Column{TasksColumns[15], TasksColumns[18], TasksColumns[22], TasksColumns[2]},
 			},
 			{
 				Name:    "task_assignee_id_kind_created_at",
 				Unique:  false,
-				Columns: []*schema.Column{TasksColumns[14], TasksColumns[2], TasksColumns[20]},
+				Columns: []*schema.Column{TasksColumns[15], TasksColumns[2], TasksColumns[21]},
 			},
 			{
 				Name:    "task_completed_by_status_completed_at",
 				Unique:  false,
-				Columns: []*schema.Column{TasksColumns[27], TasksColumns[17], TasksColumns[26]},
+				Columns: []*schema.Column{TasksColumns[28], TasksColumns[18], TasksColumns[27]},
 			},
 			{
 				Name:    "task_instance_id",
@@ -710,12 +711,12 @@ var (
 			{
 				Name:    "task_status_due_at",
 				Unique:  false,
-				Columns: []*schema.Column{TasksColumns[17], TasksColumns[21]},
+				Columns: []*schema.Column{TasksColumns[18], TasksColumns[22]},
 			},
 			{
 				Name:    "task_status_warned_yellow_at",
 				Unique:  false,
-				Columns: []*schema.Column{TasksColumns[17], TasksColumns[24], TasksColumns[22]},
+				Columns: []*schema.Column{TasksColumns[18], TasksColumns[25], TasksColumns[23]},
 			},
 		},
 	}

@@ -32,6 +32,8 @@ const (
 	FieldNodeID = "node_id"
 	// FieldNodeName holds the string denoting the node_name field in the database.
 	FieldNodeName = "node_name"
+	// FieldNodeNameEn holds the string denoting the node_name_en field in the database.
+	FieldNodeNameEn = "node_name_en"
 	// FieldRound holds the string denoting the round field in the database.
 	FieldRound = "round"
 	// FieldSeq holds the string denoting the seq field in the database.
@@ -90,6 +92,7 @@ var Columns = []string{
 	FieldInstanceID,
 	FieldNodeID,
 	FieldNodeName,
+	FieldNodeNameEn,
 	FieldRound,
 	FieldSeq,
 	FieldParentID,
@@ -138,6 +141,8 @@ var (
 	NodeIDValidator func(string) error
 	// NodeNameValidator is a validator for the "node_name" field. It is called by the builders before save.
 	NodeNameValidator func(string) error
+	// NodeNameEnValidator is a validator for the "node_name_en" field. It is called by the builders before save.
+	NodeNameEnValidator func(string) error
 	// DefaultRound holds the default value on creation for the "round" field.
 	DefaultRound int
 	// DefaultSeq holds the default value on creation for the "seq" field.
@@ -260,6 +265,11 @@ func ByNodeID(opts ...sql.OrderTermOption) OrderOption {
 // ByNodeName orders the results by the node_name field.
 func ByNodeName(opts ...sql.OrderTermOption) OrderOption {
 	return sql.OrderByField(FieldNodeName, opts...).ToFunc()
+}
+
+// ByNodeNameEn orders the results by the node_name_en field.
+func ByNodeNameEn(opts ...sql.OrderTermOption) OrderOption {
+	return sql.OrderByField(FieldNodeNameEn, opts...).ToFunc()
 }
 
 // ByRound orders the results by the round field.

@@ -94,6 +94,11 @@ func NodeName(v string) predicate.Task {
 	return predicate.Task(sql.FieldEQ(FieldNodeName, v))
 }
 
+// NodeNameEn applies equality check predicate on the "node_name_en" field. It's identical to NodeNameEnEQ.
+func NodeNameEn(v string) predicate.Task {
+	return predicate.Task(sql.FieldEQ(FieldNodeNameEn, v))
+}
+
 // Round applies equality check predicate on the "round" field. It's identical to RoundEQ.
 func Round(v int) predicate.Task {
 	return predicate.Task(sql.FieldEQ(FieldRound, v))
@@ -767,6 +772,81 @@ func NodeNameEqualFold(v string) predicate.Task {
 // NodeNameContainsFold applies the ContainsFold predicate on the "node_name" field.
 func NodeNameContainsFold(v string) predicate.Task {
 	return predicate.Task(sql.FieldContainsFold(FieldNodeName, v))
+}
+
+// NodeNameEnEQ applies the EQ predicate on the "node_name_en" field.
+func NodeNameEnEQ(v string) predicate.Task {
+	return predicate.Task(sql.FieldEQ(FieldNodeNameEn, v))
+}
+
+// NodeNameEnNEQ applies the NEQ predicate on the "node_name_en" field.
+func NodeNameEnNEQ(v string) predicate.Task {
+	return predicate.Task(sql.FieldNEQ(FieldNodeNameEn, v))
+}
+
+// NodeNameEnIn applies the In predicate on the "node_name_en" field.
+func NodeNameEnIn(vs ...string) predicate.Task {
+	return predicate.Task(sql.FieldIn(FieldNodeNameEn, vs...))
+}
+
+// NodeNameEnNotIn applies the NotIn predicate on the "node_name_en" field.
+func NodeNameEnNotIn(vs ...string) predicate.Task {
+	return predicate.Task(sql.FieldNotIn(FieldNodeNameEn, vs...))
+}
+
+// NodeNameEnGT applies the GT predicate on the "node_name_en" field.
+func NodeNameEnGT(v string) predicate.Task {
+	return predicate.Task(sql.FieldGT(FieldNodeNameEn, v))
+}
+
+// NodeNameEnGTE applies the GTE predicate on the "node_name_en" field.
+func NodeNameEnGTE(v string) predicate.Task {
+	return predicate.Task(sql.FieldGTE(FieldNodeNameEn, v))
+}
+
+// NodeNameEnLT applies the LT predicate on the "node_name_en" field.
+func NodeNameEnLT(v string) predicate.Task {
+	return predicate.Task(sql.FieldLT(FieldNodeNameEn, v))
+}
+
+// NodeNameEnLTE applies the LTE predicate on the "node_name_en" field.
+func NodeNameEnLTE(v string) predicate.Task {
+	return predicate.Task(sql.FieldLTE(FieldNodeNameEn, v))
+}
+
+// NodeNameEnContains applies the Contains predicate on the "node_name_en" field.
+func NodeNameEnContains(v string) predicate.Task {
+	return predicate.Task(sql.FieldContains(FieldNodeNameEn, v))
+}
+
+// NodeNameEnHasPrefix applies the HasPrefix predicate on the "node_name_en" field.
+func NodeNameEnHasPrefix(v string) predicate.Task {
+	return predicate.Task(sql.FieldHasPrefix(FieldNodeNameEn, v))
+}
+
+// NodeNameEnHasSuffix applies the HasSuffix predicate on the "node_name_en" field.
+func NodeNameEnHasSuffix(v string) predicate.Task {
+	return predicate.Task(sql.FieldHasSuffix(FieldNodeNameEn, v))
+}
+
+// NodeNameEnIsNil applies the IsNil predicate on the "node_name_en" field.
+func NodeNameEnIsNil() predicate.Task {
+	return predicate.Task(sql.FieldIsNull(FieldNodeNameEn))
+}
+
+// NodeNameEnNotNil applies the NotNil predicate on the "node_name_en" field.
+func NodeNameEnNotNil() predicate.Task {
+	return predicate.Task(sql.FieldNotNull(FieldNodeNameEn))
+}
+
+// NodeNameEnEqualFold applies the EqualFold predicate on the "node_name_en" field.
+func NodeNameEnEqualFold(v string) predicate.Task {
+	return predicate.Task(sql.FieldEqualFold(FieldNodeNameEn, v))
+}
+
+// NodeNameEnContainsFold applies the ContainsFold predicate on the "node_name_en" field.
+func NodeNameEnContainsFold(v string) predicate.Task {
+	return predicate.Task(sql.FieldContainsFold(FieldNodeNameEn, v))
 }
 
 // RoundEQ applies the EQ predicate on the "round" field.
