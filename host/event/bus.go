@@ -342,23 +342,41 @@ func (b *Bus) parkSubscriber(ctx context.Context, sub string, claimed int) {
 
 // finish records a delivery's outcome: delivered, retry later, or dead.
 func (b *Bus) finish(ctx context.Context, r *ent.EventDelivery, err error, permanent bool) {
-	u := b.o.Client.EventDelivery.UpdateOneID(r.ID).AddAttempts(1)
 	at := now()
+	outcome := func(u *ent.EventDeliveryUpdateOne) *ent.EventDeliveryUpdateOne {
+		u.AddAttempts(1)
+		switch {
+		case err == nil:
+			return u.SetStatus(eventdelivery.StatusDelivered).SetDeliveredAt(at).SetLastError("")
+		case permanent || r.Attempts+1 >= b.o.MaxAttempts:
+			return u.SetStatus(eventdelivery.StatusDead).SetLastError(clip(err.Error()))
+		default:
+			return u.SetNextAttemptAt(at.Add(b.backoff(r.Attempts + 1))).SetLastError(clip(err.Error()))
+		}
+	}
 	switch {
 	case err == nil:
-		u.SetStatus(eventdelivery.StatusDelivered).SetDeliveredAt(at).SetLastError("")
 	case permanent || r.Attempts+1 >= b.o.MaxAttempts:
-		u.SetStatus(eventdelivery.StatusDead).SetLastError(clip(err.Error()))
 		b.log.Error("event delivery dead; kept for an administrator to retry", "event", r.EventID,
 			"subscriber", r.Subscriber, "attempts", r.Attempts+1, "err", err)
 	default:
-		u.SetNextAttemptAt(at.Add(b.backoff(r.Attempts + 1))).SetLastError(clip(err.Error()))
 		b.log.Warn("event delivery failed; will retry", "event", r.EventID, "subscriber", r.Subscriber,
 			"attempts", r.Attempts+1, "err", err)
 	}
-	if err := u.Exec(ctx); err != nil {
-		b.log.Error("event delivery: record outcome", "event", r.EventID, "subscriber", r.Subscriber, "err", err)
+	// The row stays claimed until its lease ends: an outcome not recorded
+	// means a second delivery then. A lock conflict with another replica's
+	// relay (MySQL may pick this statement as a deadlock's victim) passes,
+	// so try again a few times before giving up.
+	var werr error
+	for _, wait := range []time.Duration{0, 20 * time.Millisecond, 100 * time.Millisecond, 500 * time.Millisecond} {
+		time.Sleep(wait)
+		if werr = outcome(b.o.Client.EventDelivery.UpdateOneID(r.ID)).Exec(ctx); werr == nil {
+			return
+		}
+		b.log.Warn("event delivery: record outcome, will try again", "event", r.EventID, "subscriber", r.Subscriber, "err", werr)
 	}
+	b.log.Error("event delivery: outcome not recorded; delivered again after the lease", "event", r.EventID,
+		"subscriber", r.Subscriber, "err", werr)
 }
 
 // backoff is the delay after the n-th failure: BaseDelay·2^(n-1), capped at

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -98,6 +99,14 @@ func runBus(t *testing.T, b *Bus) {
 			t.Error("bus did not stop within 10 s of cancel")
 		}
 	})
+}
+
+// testLog writes a bus's log into the test's output.
+type testLog struct{ t *testing.T }
+
+func (w testLog) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
 }
 
 func eventually(t *testing.T, what string, timeout time.Duration, ok func() bool) {
@@ -249,9 +258,10 @@ func TestTwoReplicasDeliverEachEventOncePerSubscriber(t *testing.T) {
 		f := newFake()
 		f.delay = 2 * time.Millisecond
 		subs := subscribersOf(map[string][]string{"case.*": {"p1", "p2"}})
-		for _, c := range []*ent.Client{st.Client, other.Client} {
+		for i, c := range []*ent.Client{st.Client, other.Client} {
 			o := fastOptions(c)
 			o.Concurrency = 4
+			o.Log = slog.New(slog.NewTextHandler(testLog{t}, nil)).With("replica", i)
 			b := NewBus(o)
 			b.Attach(subs, f)
 			runBus(t, b)
@@ -269,10 +279,23 @@ func TestTwoReplicasDeliverEachEventOncePerSubscriber(t *testing.T) {
 			}
 			ids = append(ids, id)
 		}
-		eventually(t, "all delivered", 30*time.Second, func() bool {
+		deadline := time.Now().Add(30 * time.Second)
+		for {
 			k, _ := st.Client.EventDelivery.Query().Where(eventdelivery.StatusEQ(eventdelivery.StatusDelivered)).Count(ctx)
-			return k == 2*n
-		})
+			if k == 2*n {
+				break
+			}
+			if time.Now().After(deadline) {
+				// Say which, and how they stand: the replicas' logs are above.
+				rest, _ := st.Client.EventDelivery.Query().Where(eventdelivery.StatusNEQ(eventdelivery.StatusDelivered)).All(ctx)
+				for _, d := range rest {
+					t.Logf("not delivered: %s/%s %s, %d attempts, next %s, %q", d.EventID, d.Subscriber, d.Status,
+						d.Attempts, d.NextAttemptAt.Format(time.RFC3339Nano), d.LastError)
+				}
+				t.Fatalf("timed out after 30s: %d of %d delivered", k, 2*n)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
 		time.Sleep(100 * time.Millisecond) // a duplicate would show up now
 		for _, id := range ids {
 			for _, s := range []string{"p1", "p2"} {
