@@ -100,8 +100,8 @@ func resolve(ctx context.Context, db *ent.Client, a *Approvers, p people) ([]ass
 		kind, kindEn, name, nameEn := "角色", "role", a.Role, a.Role
 		if a.Type == ByPost {
 			kind, kindEn, name, nameEn = "岗位", "post", a.Post, a.Post
-			if p, err := db.Post.Query().Where(post.Key(a.Post)).Only(ctx); err == nil {
-				name, nameEn = p.Name, cmp.Or(p.NameEn, p.Name)
+			if po, err := db.Post.Query().Where(post.Key(a.Post)).Only(ctx); err == nil {
+				name, nameEn = po.Name, cmp.Or(po.NameEn, po.Name)
 			}
 		} else if r, err := db.Role.Query().Where(role.Key(a.Role)).Only(ctx); err == nil {
 			name, nameEn = r.Name, cmp.Or(r.NameEn, r.Name)
