@@ -108,13 +108,8 @@ func (c *client) suspension(ctx context.Context, s *Summary) error {
 	if err != nil || !ok {
 		return err
 	}
-	var me struct{ Name string }
-	if err := ent.send(ctx, "GET", registration+"/my/enterprise", nil, &me); err != nil {
-		var se *statusError
-		if errors.As(err, &se) && se.code == http.StatusNotFound {
-			return nil // the plugin is not installed
-		}
-		return err
+	if !installed(ctx, func() error { return ent.send(ctx, "GET", registration+"/my/enterprise", nil, nil) }) {
+		return nil // the plugin is not installed, or not the enterprise's
 	}
 	day := func(d int) string { return time.Now().In(clock.Shanghai).AddDate(0, 0, d).Format(time.DateOnly) }
 	application := map[string]any{"mode": "online", "reason": "经营场所装修", "start_date": day(7), "end_date": day(187),
@@ -295,11 +290,17 @@ func (c *client) waitReady(ctx context.Context) error {
 	}
 }
 
-// installed says whether path answers pd_li (a plugin's route) rather than
-// 404: a plugin that is starting (503) is waited for, up to a minute.
+// installed says whether path (a plugin's route) answers pd_li.
 func (c *client) installed(ctx context.Context, path string) bool {
+	return installed(ctx, func() error { return c.call(ctx, "pd_li", "GET", path, nil, nil) })
+}
+
+// installed says whether get succeeds: a plugin's route that answers. It
+// waits up to a minute while the route answers 503 (the plugin is
+// starting); any other failure (404: not installed) is false.
+func installed(ctx context.Context, get func() error) bool {
 	for range 300 {
-		err := c.call(ctx, "pd_li", "GET", path, nil, nil)
+		err := get()
 		var se *statusError
 		switch {
 		case err == nil:
