@@ -2,10 +2,12 @@ package app_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/shanghai-amr/portal/host/clock"
 	"github.com/shanghai-amr/portal/host/demo"
 )
 
@@ -18,6 +20,9 @@ func TestDemoActivityLeavesWorkInTheWorkbench(t *testing.T) {
 		t.Skip("builds the enforcement and registration plugins")
 	}
 	p, _ := pluginPortal(t, "enforcement", "registration")
+	// The case clock's 90 days may end next year: its holiday schedule must
+	// be entered for a deadline to be given (the demo's administrator's job).
+	loadNextYears(t, p.a.Calendar)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	s, err := demo.Activity(ctx, p.ts.URL)
@@ -78,6 +83,15 @@ func TestDemoActivityLeavesWorkInTheWorkbench(t *testing.T) {
 		if len(cases.Cases) == 1 {
 			if !strings.Contains(cases.Cases[0].Number, "沪市监浦立") {
 				t.Fatalf("the demo case: %+v", cases.Cases[0])
+			}
+			// Its own page carries the clock's last day (90 natural days, R-DL-1).
+			var one struct {
+				DueOn string `json:"due_on"`
+			}
+			p.ok("pd_li", "GET", fmt.Sprintf("%s/cases/%d", ep, cases.Cases[0].ID), nil, &one)
+			due, err := time.ParseInLocation(time.DateOnly, one.DueOn, clock.Shanghai)
+			if days := due.Sub(time.Now().In(clock.Shanghai)).Hours() / 24; err != nil || days < 85 || days > 92 {
+				t.Fatalf("the case's due_on = %q", one.DueOn)
 			}
 			break
 		}

@@ -36,8 +36,10 @@ type kase struct {
 	DeliveredAt      *time.Time `json:"delivered_at,omitempty"`
 	CreatedAt        time.Time  `json:"created_at"`
 	Clock            *clockView `json:"clock,omitempty"`
-	Documents        []caseDoc  `json:"documents"`
-	Statements       []stmt     `json:"statements"`
+	// DueOn is the clock's last day (办案期限届满日), on the case's own page.
+	DueOn      string    `json:"due_on,omitempty"`
+	Documents  []caseDoc `json:"documents"`
+	Statements []stmt    `json:"statements"`
 	// Publication is the decision's publication (R-DL-1), once it is issued.
 	Publication *publication `json:"publication,omitempty"`
 	// Changes are the changes applied for and their approvals (casechanges.go),
@@ -177,6 +179,10 @@ func (s *service) decorate(ctx context.Context, c *kase) error {
 			return err
 		}
 		c.Clock = &cv
+		if !cv.Due.IsZero() {
+			// The clock runs to the end of its last day (24:00): that day.
+			c.DueOn = cv.Due.Add(-time.Nanosecond).In(shanghai).Format(time.DateOnly)
+		}
 	}
 	if c.NoticeReceivedAt != nil {
 		due, err := s.statementDue(ctx, *c.NoticeReceivedAt, c.WindowDays)

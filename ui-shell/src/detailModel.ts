@@ -71,6 +71,15 @@ export function columnsOf(schema: RecordSchema, lang: Lang): FieldModel[] {
   return sections(schema, {}, lang)[0]?.fields ?? []
 }
 
+// answered is the columns a list's rows carry: a field the plugin leaves
+// out of every row of its list (one it answers only on the record's own
+// page, such as a clock it evaluates there) gets no empty column. With no
+// rows, every column.
+export function answered(fields: FieldModel[], rows: Record<string, unknown>[]): FieldModel[] {
+  if (!rows.length) return fields
+  return fields.filter((f) => rows.some((r) => f.name in r))
+}
+
 const isoTime = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/
 
 // displayValue shows a record's value as people read it, in the list and on

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { columnWidths, columnsOf, viewRows } from '../detailModel'
+import { answered, columnWidths, columnsOf, viewRows } from '../detailModel'
 
 describe('the generic list', () => {
   const schema = {
@@ -33,6 +33,11 @@ describe('the generic list', () => {
     expect(w.status).toBe(3 * 20 + 32) // its values (调查中, 已决定) and the cell's padding
     expect(columnWidths([], fields, words, per(20)).party_name).toBe(3 * 20 + 48) // its header (当事人) and the sort arrows
     expect(columnWidths(rows, fields, words, per(10)).fine).toBe(80) // the floor
+  })
+  it('leaves out a column no row carries (a field answered on the record page only)', () => {
+    const slim = rows.map(({ fine: _, ...r }) => r)
+    expect(answered(fields, slim).map((f) => f.name)).toEqual(['party_name', 'status'])
+    expect(answered(fields, []).length).toBe(3)
   })
   it('pages', () => {
     const page2 = viewRows(rows, fields, { filter: '', page: 2, size: 2 }, words)
