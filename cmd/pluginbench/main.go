@@ -116,7 +116,7 @@ func main() {
 	defer trivial.close()
 	proxyURL, stopProxy := startProxy(trivial, work)
 	defer stopProxy()
-	floor := pingFloor(echo.sock, 20000)
+	floor := pingFloor(echo, 20000)
 	var byRound []string
 	// run loads the paths of one case in turns and records them.
 	run := func(handler string, n int, paths []string, urls []string) {
@@ -453,21 +453,13 @@ func (h *hopper) close() {
 }
 
 // pingFloor measures the cheapest possible cross-process round trip on this
-// machine: one byte to an echo server in another process and back.
-func pingFloor(sock string, n int) result {
-	c, err := net.Dial("unix", sock)
-	if err != nil {
-		fatal(err)
-	}
-	defer c.Close()
+// machine: one byte to an echo server in another process and back, one at
+// a time.
+func pingFloor(echo *hopper, n int) result {
 	lat := make([]time.Duration, 0, n)
-	b := []byte{1}
 	for range n {
 		t0 := time.Now()
-		if _, err := c.Write(b); err != nil {
-			fatal(err)
-		}
-		if _, err := io.ReadFull(c, b); err != nil {
+		if err := echo.hop(); err != nil {
 			fatal(err)
 		}
 		lat = append(lat, time.Since(t0))

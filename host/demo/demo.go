@@ -87,7 +87,7 @@ func Activity(ctx context.Context, base string) (Summary, error) {
 		}
 		s.Approvals++
 	}
-	if c.installed(ctx, enforcement+"/leads") {
+	if installed(ctx, func() error { return c.call(ctx, "pd_li", "GET", enforcement+"/leads", nil, nil) }) {
 		if err := c.leads(ctx, &s); err != nil {
 			return s, err
 		}
@@ -272,42 +272,44 @@ type client struct {
 
 // waitReady waits up to two minutes for /readyz to answer 200.
 func (c *client) waitReady(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
-	defer cancel()
-	for {
+	ready := poll(ctx, 600, func() bool {
 		req, _ := http.NewRequestWithContext(ctx, "GET", c.base+"/readyz", nil)
-		if res, err := c.http.Do(req); err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return nil
-			}
+		res, err := c.http.Do(req)
+		if err != nil {
+			return false
 		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("demo: the portal at %s did not become ready: %w", c.base, ctx.Err())
-		case <-time.After(200 * time.Millisecond):
-		}
+		res.Body.Close()
+		return res.StatusCode == http.StatusOK
+	})
+	if !ready {
+		return fmt.Errorf("demo: the portal at %s did not become ready", c.base)
 	}
-}
-
-// installed says whether path (a plugin's route) answers pd_li.
-func (c *client) installed(ctx context.Context, path string) bool {
-	return installed(ctx, func() error { return c.call(ctx, "pd_li", "GET", path, nil, nil) })
+	return nil
 }
 
 // installed says whether get succeeds: a plugin's route that answers. It
 // waits up to a minute while the route answers 503 (the plugin is
 // starting); any other failure (404: not installed) is false.
 func installed(ctx context.Context, get func() error) bool {
-	for range 300 {
+	ok := false
+	poll(ctx, 300, func() bool {
 		err := get()
 		var se *statusError
-		switch {
-		case err == nil:
+		if errors.As(err, &se) && se.code == http.StatusServiceUnavailable {
+			return false // starting: ask again
+		}
+		ok = err == nil
+		return true
+	})
+	return ok
+}
+
+// poll calls done every 200 ms until it answers true, at most n times and
+// while ctx lasts; false when it never did.
+func poll(ctx context.Context, n int, done func() bool) bool {
+	for range n {
+		if done() {
 			return true
-		case errors.As(err, &se) && se.code == http.StatusServiceUnavailable:
-		default:
-			return false
 		}
 		select {
 		case <-ctx.Done():

@@ -49,17 +49,17 @@ func raiseAccessEpoch(noise ...string) ent.Hook {
 			if err != nil || onlyNoise(m, noise) {
 				return v, err
 			}
-			if txm, ok := m.(interface{ Tx() (*ent.Tx, error) }); ok {
-				if tx, err := txm.Tx(); err == nil {
-					tx.OnCommit(raiseAtCommit)
-					return v, nil
-				}
-			}
+			// Every generated mutation has both.
 			x, ok := m.(interface {
+				Tx() (*ent.Tx, error)
 				Client() *ent.Client
 			})
 			if !ok {
-				return nil, fmt.Errorf("access epoch: %T has no client", m)
+				return nil, fmt.Errorf("access epoch: %T is not a generated mutation", m)
+			}
+			if tx, err := x.Tx(); err == nil {
+				tx.OnCommit(raiseAtCommit)
+				return v, nil
 			}
 			if err := raiseNow(context.WithoutCancel(ctx), x.Client()); err != nil {
 				return nil, err
